@@ -1,0 +1,194 @@
+#include "adapters/cli/client.h"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <random>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/tls.h"
+
+namespace motcua::cli {
+namespace {
+
+// Runs one unary call and returns its response or its error.
+template <typename Response, typename Call>
+absl::StatusOr<Response> Unary(std::unique_ptr<grpc::ClientContext> context, Call call) {
+  Response response;
+  const grpc::Status status = call(context.get(), &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+}  // namespace
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    // The OpenSSL RNG does not fail on a working system; if it ever does, a
+    // request id still has to be unique, not secret.
+    std::random_device device;
+    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ConnectionOptions& options) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.insecure) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    adapters::ClientIdentityFiles files = adapters::DevClientFiles(options.pki_dir, options.as);
+    if (!options.cert.empty()) {
+      files.cert = options.cert;
+      files.key = options.key;
+    }
+    if (!options.ca.empty()) files.ca_cert = options.ca;
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+        adapters::ClientCredentials(files);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(options.server, credentials);
+  return std::unique_ptr<Client>(new Client(std::move(channel), options.timeout));
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : channel_(std::move(channel)),
+      timeout_(timeout),
+      dossiers_(v1::DossierService::NewStub(channel_)),
+      tasks_(v1::TaskService::NewStub(channel_)),
+      audit_(v1::AuditService::NewStub(channel_)),
+      procedures_(v1::ProcedureService::NewStub(channel_)) {}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  return context;
+}
+
+absl::StatusOr<v1::Dossier> Client::SubmitDossier(const v1::SubmitDossierRequest& request) {
+  return Unary<v1::Dossier>(NewContext(), [&](grpc::ClientContext* c, v1::Dossier* r) {
+    return dossiers_->SubmitDossier(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::Dossier> Client::GetDossier(const std::string& code) {
+  v1::GetDossierRequest request;
+  request.set_code(code);
+  return Unary<v1::Dossier>(NewContext(), [&](grpc::ClientContext* c, v1::Dossier* r) {
+    return dossiers_->GetDossier(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::ListDossiersResponse> Client::ListDossiers(
+    const v1::ListDossiersRequest& request) {
+  return Unary<v1::ListDossiersResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::ListDossiersResponse* r) {
+        return dossiers_->ListDossiers(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::Dossier> Client::WithdrawDossier(const v1::WithdrawDossierRequest& request) {
+  return Unary<v1::Dossier>(NewContext(), [&](grpc::ClientContext* c, v1::Dossier* r) {
+    return dossiers_->WithdrawDossier(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::Dossier> Client::AddSupplement(const v1::AddSupplementRequest& request) {
+  return Unary<v1::Dossier>(NewContext(), [&](grpc::ClientContext* c, v1::Dossier* r) {
+    return dossiers_->AddSupplement(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::ListMyTasksResponse> Client::ListMyTasks(
+    const v1::ListMyTasksRequest& request) {
+  return Unary<v1::ListMyTasksResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::ListMyTasksResponse* r) {
+        return tasks_->ListMyTasks(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::Task> Client::ClaimTask(const v1::ClaimTaskRequest& request) {
+  return Unary<v1::Task>(NewContext(), [&](grpc::ClientContext* c, v1::Task* r) {
+    return tasks_->ClaimTask(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::Dossier> Client::CompleteTask(const v1::CompleteTaskRequest& request) {
+  return Unary<v1::Dossier>(NewContext(), [&](grpc::ClientContext* c, v1::Dossier* r) {
+    return tasks_->CompleteTask(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::GetDossierHistoryResponse> Client::GetDossierHistory(const std::string& code) {
+  v1::GetDossierHistoryRequest request;
+  request.set_dossier_code(code);
+  return Unary<v1::GetDossierHistoryResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::GetDossierHistoryResponse* r) {
+        return audit_->GetDossierHistory(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::VerifyDossierHistoryResponse> Client::VerifyDossierHistory(
+    const std::string& code) {
+  v1::VerifyDossierHistoryRequest request;
+  request.set_dossier_code(code);
+  return Unary<v1::VerifyDossierHistoryResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::VerifyDossierHistoryResponse* r) {
+        return audit_->VerifyDossierHistory(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::ListProceduresResponse> Client::ListProcedures() {
+  v1::ListProceduresRequest request;
+  return Unary<v1::ListProceduresResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::ListProceduresResponse* r) {
+        return procedures_->ListProcedures(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::ProcedureDefinition> Client::GetProcedure(const std::string& code,
+                                                             int32_t version) {
+  v1::GetProcedureRequest request;
+  request.set_code(code);
+  request.set_version(version);
+  return Unary<v1::ProcedureDefinition>(
+      NewContext(), [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
+        return procedures_->GetProcedure(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::ProcedureDefinition> Client::DeployProcedure(
+    const v1::DeployProcedureRequest& request) {
+  return Unary<v1::ProcedureDefinition>(
+      NewContext(), [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
+        return procedures_->DeployProcedure(c, request, r);
+      });
+}
+
+absl::Status Client::WatchEvents(const v1::WatchEventsRequest& request,
+                                 const std::function<bool(const v1::HistoryEvent&)>& on_event) {
+  grpc::ClientContext context;  // no deadline: a watch runs until cancelled
+  std::unique_ptr<grpc::ClientReader<v1::HistoryEvent>> reader =
+      dossiers_->WatchEvents(&context, request);
+  v1::HistoryEvent event;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      context.TryCancel();
+      // Finish must still be called; its CANCELLED status is expected.
+      reader->Finish().IgnoreError();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpc(reader->Finish());
+}
+
+}  // namespace motcua::cli

@@ -1,0 +1,93 @@
+// The CLI's connection to motcuad: credentials, stubs, deadlines, and gRPC
+// errors turned into absl::Status so commands handle one error type.
+#ifndef MOTCUA_ADAPTERS_CLI_CLIENT_H_
+#define MOTCUA_ADAPTERS_CLI_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "motcua/v1/service.grpc.pb.h"
+
+namespace motcua::cli {
+
+// How to reach the server and who to be. Filled from flags and environment.
+struct ConnectionOptions {
+  // "host:port". Default: $MOTCUA_SERVER, else 127.0.0.1:50051.
+  std::string server;
+  // Dev PKI directory for --as. Default: $MOTCUA_PKI_DIR, else ./var/pki.
+  std::string pki_dir;
+  // Dev PKI client name. Default: $MOTCUA_AS, else "admin".
+  std::string as;
+  // Explicit identity files; when cert and key are set they replace --as.
+  // ca defaults to <pki_dir>/ca.crt.
+  std::string cert;
+  std::string key;
+  std::string ca;
+  // Plain-text connection, for a server started with --insecure.
+  bool insecure = false;
+  // Deadline of each unary call. Watch streams have none.
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+// A random 128-bit value as 32 lowercase hex digits, for request_id.
+std::string NewRequestId();
+
+// The status of a finished gRPC call; the codes share their numbers.
+absl::Status FromGrpc(const grpc::Status& status);
+
+// One channel to the server with a stub per service. Not copyable; calls
+// may be made from one thread at a time.
+class Client {
+ public:
+  // Builds the channel credentials. Fails with NOT_FOUND when an identity
+  // file cannot be read. Does not connect; the first call does.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(const ConnectionOptions& options);
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  absl::StatusOr<v1::Dossier> SubmitDossier(const v1::SubmitDossierRequest& request);
+  absl::StatusOr<v1::Dossier> GetDossier(const std::string& code);
+  absl::StatusOr<v1::ListDossiersResponse> ListDossiers(const v1::ListDossiersRequest& request);
+  absl::StatusOr<v1::Dossier> WithdrawDossier(const v1::WithdrawDossierRequest& request);
+  absl::StatusOr<v1::Dossier> AddSupplement(const v1::AddSupplementRequest& request);
+  absl::StatusOr<v1::ListMyTasksResponse> ListMyTasks(const v1::ListMyTasksRequest& request);
+  absl::StatusOr<v1::Task> ClaimTask(const v1::ClaimTaskRequest& request);
+  absl::StatusOr<v1::Dossier> CompleteTask(const v1::CompleteTaskRequest& request);
+  absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(const std::string& code);
+  absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(const std::string& code);
+  absl::StatusOr<v1::ListProceduresResponse> ListProcedures();
+  absl::StatusOr<v1::ProcedureDefinition> GetProcedure(const std::string& code, int32_t version);
+  absl::StatusOr<v1::ProcedureDefinition> DeployProcedure(
+      const v1::DeployProcedureRequest& request);
+
+  // Calls `on_event` for each streamed event until the server ends the
+  // stream, `on_event` returns false, or the call fails. OK when the
+  // stream ended normally.
+  absl::Status WatchEvents(const v1::WatchEventsRequest& request,
+                           const std::function<bool(const v1::HistoryEvent&)>& on_event);
+
+ private:
+  Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+
+  // A context with this client's deadline.
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  absl::Duration timeout_;
+  std::unique_ptr<v1::DossierService::Stub> dossiers_;
+  std::unique_ptr<v1::TaskService::Stub> tasks_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::ProcedureService::Stub> procedures_;
+};
+
+}  // namespace motcua::cli
+
+#endif  // MOTCUA_ADAPTERS_CLI_CLIENT_H_

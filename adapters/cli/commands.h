@@ -1,0 +1,48 @@
+// The commands of the motcua CLI. Each takes its own arguments (global
+// options already removed) and returns the process exit code, or an error
+// that main prints.
+#ifndef MOTCUA_ADAPTERS_CLI_COMMANDS_H_
+#define MOTCUA_ADAPTERS_CLI_COMMANDS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "adapters/cli/args.h"
+#include "adapters/cli/client.h"
+
+namespace motcua::cli {
+
+// Exit codes: 0 done, 1 a check failed (verify-history found a broken
+// chain), 2 an error, 64 a usage mistake (sysexits EX_USAGE).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitError = 2;
+inline constexpr int kExitUsage = 64;
+
+// What every command shares: where to connect and how to print.
+class Context {
+ public:
+  Context(ConnectionOptions connection, bool json)
+      : connection_(std::move(connection)), json_(json) {}
+
+  bool json() const { return json_; }
+  // The connection, made on first use so usage errors need no server.
+  absl::StatusOr<Client*> client();
+
+ private:
+  ConnectionOptions connection_;
+  bool json_;
+  std::unique_ptr<Client> client_;
+};
+
+// Runs `name` (e.g. "submit", or "procedures" with the subcommand first in
+// args.positional()). Usage error for an unknown command.
+absl::StatusOr<int> RunCommand(const std::string& name, Context& context, Args& args);
+
+// The usage text printed by --help and after a usage error.
+const char* UsageText();
+
+}  // namespace motcua::cli
+
+#endif  // MOTCUA_ADAPTERS_CLI_COMMANDS_H_

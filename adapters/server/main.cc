@@ -1,0 +1,143 @@
+// motcuad: the motcua server. With no flags it runs the embedded default:
+// a local RocksDB under ./var/data, the built-in procedures, and a
+// development PKI under ./var/pki that it creates itself.
+
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/identity.h"
+#include "adapters/services.h"
+#include "adapters/tls.h"
+#include "signing/dev_pki.h"
+#include "storage/store.h"
+#include "workflow/engine.h"
+#include "workflow/work_calendar.h"
+
+namespace {
+
+struct Flags {
+  std::string data_dir = "var/data";
+  std::string pki_dir = "var/pki";
+  std::string listen = "127.0.0.1:50051";
+  std::string port_file;
+  bool insecure = false;
+};
+
+constexpr char kUsage[] =
+    "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
+    "               [--port-file FILE] [--insecure]\n"
+    "  --data-dir   RocksDB data directory (default var/data)\n"
+    "  --pki-dir    TLS files; a development PKI is created there if missing\n"
+    "               (default var/pki)\n"
+    "  --listen     address to serve on (default 127.0.0.1:50051; port 0 picks one)\n"
+    "  --port-file  write the bound port to FILE once serving\n"
+    "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
+
+bool ParseFlags(int argc, char** argv, Flags* flags) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (arg == "--data-dir") ok = value(&flags->data_dir);
+    else if (arg == "--pki-dir") ok = value(&flags->pki_dir);
+    else if (arg == "--listen") ok = value(&flags->listen);
+    else if (arg == "--port-file") ok = value(&flags->port_file);
+    else if (arg == "--insecure") flags->insecure = true;
+    else ok = false;
+    if (!ok) {
+      std::cerr << "motcuad: bad argument " << arg << "\n" << kUsage;
+      return false;
+    }
+  }
+  return true;
+}
+
+int Fail(std::string_view what, const absl::Status& status) {
+  std::cerr << "event=start_failed step=" << what << " error=\"" << status << "\"\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) return 64;
+
+  // SIGTERM and SIGINT are taken by a thread below, which shuts down cleanly.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (flags.insecure) {
+    std::cerr << "WARNING: --insecure: no TLS, callers are trusted to name themselves. "
+                 "Never use this outside development.\n";
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    if (absl::Status s = motcua::signing::EnsureDevPki(flags.pki_dir); !s.ok()) {
+      return Fail("pki", s);
+    }
+    auto creds = motcua::adapters::ServerCredentials(flags.pki_dir);
+    if (!creds.ok()) return Fail("tls", creds.status());
+    credentials = *creds;
+  }
+
+  auto store = motcua::storage::Store::Open(flags.data_dir);
+  if (!store.ok()) return Fail("store", store.status());
+  motcua::workflow::SystemClock clock;
+  auto engine = motcua::workflow::Engine::Open(store->get(), &clock,
+                                               &motcua::workflow::WorkCalendar::Builtin());
+  if (!engine.ok()) return Fail("engine", engine.status());
+
+  motcua::adapters::PrincipalResolver identity(flags.insecure);
+  auto services = motcua::adapters::MakeServices(engine->get(), &identity);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, credentials, &port);
+  // Attachments are capped at 20 MiB per request; leave room for the rest.
+  builder.SetMaxReceiveMessageSize(24 << 20);
+  builder.SetMaxSendMessageSize(24 << 20);
+  for (auto& service : services) builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail("listen", absl::UnavailableError(absl::StrCat("cannot listen on ", flags.listen)));
+  }
+  if (!flags.port_file.empty()) {
+    std::string tmp = flags.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), flags.port_file.c_str());
+  }
+  std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
+  std::cerr << "event=serving address=" << host << ":" << port << " data_dir=" << flags.data_dir
+            << " tls=" << (flags.insecure ? "off" : "mutual") << " pki_dir=" << flags.pki_dir
+            << " db_sequence=" << (*store)->LatestSequenceNumber() << "\n";
+
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    std::cerr << "event=stopping signal=" << signal << "\n";
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  });
+  server->Wait();
+  stopper.join();
+  std::cerr << "event=stopped\n";
+  return 0;
+}

@@ -1,0 +1,24 @@
+#ifndef MOTCUA_ADAPTERS_SERVICES_H_
+#define MOTCUA_ADAPTERS_SERVICES_H_
+
+// The gRPC services of motcua.v1: each call resolves the caller's identity,
+// hands the request to the engine and maps the answer back. No business
+// rules live here.
+
+#include <memory>
+#include <vector>
+
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "adapters/identity.h"
+#include "workflow/engine.h"
+
+namespace motcua::adapters {
+
+// Services over `engine`; both must outlive the returned services.
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(workflow::Engine* engine,
+                                                         PrincipalResolver* identity);
+
+}  // namespace motcua::adapters
+
+#endif  // MOTCUA_ADAPTERS_SERVICES_H_

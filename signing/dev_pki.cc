@@ -1,0 +1,474 @@
+#include "signing/dev_pki.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace motcua::signing {
+namespace {
+
+template <auto kFree>
+struct OpenSslDeleter {
+  template <typename T>
+  void operator()(T* p) const {
+    kFree(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
+using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
+
+constexpr char kCaCommonName[] = "motcua dev root CA";
+constexpr char kServerCommonName[] = "localhost";
+constexpr long kCaValidityDays = 3650;
+constexpr long kLeafValidityDays = 730;
+// Re-issue before expiry rather than after, so a long-lived dev checkout does
+// not one day fail every handshake at once.
+constexpr int kRenewWithinDays = 30;
+
+enum class Profile { kRootCa, kServer, kClient };
+
+struct KeyAndCert {
+  PkeyPtr key;
+  X509Ptr cert;
+};
+
+// Drains OpenSSL's thread-local error queue into a status, so the message
+// says which call failed and why, and the next failure does not inherit
+// stale entries.
+absl::Status OpenSslError(absl::string_view what) {
+  std::string detail;
+  while (unsigned long code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof(buf));
+    absl::StrAppend(&detail, detail.empty() ? "" : "; ", buf);
+  }
+  return absl::InternalError(absl::StrCat("dev PKI: ", what, detail.empty() ? "" : ": ", detail));
+}
+
+absl::Status ErrnoError(int error, absl::string_view what, const std::string& path) {
+  return absl::ErrnoToStatus(error, absl::StrCat("dev PKI: ", what, " ", path));
+}
+
+// --- Files -----------------------------------------------------------------
+
+// Returns nullopt when the file does not exist (the caller creates it); any
+// other read failure is an error, so a permission problem never turns into a
+// silently regenerated CA.
+absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoError(errno, "cannot open", path);
+  }
+  std::string contents;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      close(fd);
+      return ErrnoError(error, "cannot read", path);
+    }
+    if (n == 0) break;
+    contents.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return std::optional<std::string>(std::move(contents));
+}
+
+// The rename is durable only once the directory entry is.
+absl::Status FsyncDirectoryOf(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot open directory", dir);
+  int rc = fsync(fd);
+  int error = errno;
+  close(fd);
+  if (rc != 0) return ErrnoError(error, "cannot fsync directory", dir);
+  return absl::OkStatus();
+}
+
+// Readers see either the old file or the complete new one, never a torn key.
+// mkstemp creates the temporary with mode 0600, so a private key is never
+// readable by others, not even for an instant.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return ErrnoError(errno, "cannot create temporary for", path);
+  auto fail = [&](absl::string_view what) {
+    int error = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return ErrnoError(error, what, tmp);
+  };
+  if (fchmod(fd, mode) != 0) return fail("cannot chmod");
+  size_t written = 0;
+  while (written < contents.size()) {
+    ssize_t n = write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write");
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return fail("cannot fsync");
+  if (close(fd) != 0) {
+    int error = errno;
+    unlink(tmp.c_str());
+    return ErrnoError(error, "cannot close", tmp);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int error = errno;
+    unlink(tmp.c_str());
+    return ErrnoError(error, "cannot rename onto", path);
+  }
+  return FsyncDirectoryOf(path);
+}
+
+// Holds an exclusive flock on <dir>/.lock for its lifetime. Without it, two
+// processes starting at once (parallel tests, server and CLI) could each
+// create a CA and leave certificates that chain to neither.
+class DirectoryLock {
+ public:
+  static absl::StatusOr<DirectoryLock> Acquire(const std::string& dir) {
+    std::string path = dir + "/.lock";
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoError(errno, "cannot open lock file", path);
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int error = errno;
+      close(fd);
+      return ErrnoError(error, "cannot lock", path);
+    }
+    return DirectoryLock(fd);
+  }
+  DirectoryLock(DirectoryLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock() {
+    if (fd_ >= 0) close(fd_);  // closing releases the flock
+  }
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// --- PEM -------------------------------------------------------------------
+
+absl::StatusOr<std::string> BioContents(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  if (len < 0) return OpenSslError("BIO_get_mem_data");
+  return std::string(data, static_cast<size_t>(len));
+}
+
+absl::StatusOr<std::string> KeyToPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return OpenSslError("PEM_write_bio_PrivateKey");
+  }
+  return BioContents(bio.get());
+}
+
+absl::StatusOr<std::string> CertToPem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr || PEM_write_bio_X509(bio.get(), cert) != 1) {
+    return OpenSslError("PEM_write_bio_X509");
+  }
+  return BioContents(bio.get());
+}
+
+// What is on disk for one certificate/key pair. A member is null when its
+// file is missing or does not parse.
+struct StoredPair {
+  PkeyPtr key;
+  X509Ptr cert;
+};
+
+absl::StatusOr<StoredPair> LoadPair(const std::string& cert_path, const std::string& key_path) {
+  absl::StatusOr<std::optional<std::string>> cert_pem = ReadFileIfExists(cert_path);
+  if (!cert_pem.ok()) return cert_pem.status();
+  absl::StatusOr<std::optional<std::string>> key_pem = ReadFileIfExists(key_path);
+  if (!key_pem.ok()) return key_pem.status();
+  StoredPair pair;
+  if (cert_pem->has_value()) {
+    BioPtr bio(BIO_new_mem_buf((*cert_pem)->data(), static_cast<int>((*cert_pem)->size())));
+    if (bio == nullptr) return OpenSslError("BIO_new_mem_buf");
+    pair.cert.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  }
+  if (key_pem->has_value()) {
+    BioPtr bio(BIO_new_mem_buf((*key_pem)->data(), static_cast<int>((*key_pem)->size())));
+    if (bio == nullptr) return OpenSslError("BIO_new_mem_buf");
+    pair.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  }
+  ERR_clear_error();
+  return pair;
+}
+
+// Writes the certificate, and the key too unless `key_is_new` is false (the
+// key on disk was kept, so rewriting it would only churn the file).
+absl::Status StorePair(const KeyAndCert& pair, bool key_is_new, const std::string& cert_path,
+                       const std::string& key_path) {
+  absl::StatusOr<std::string> cert_pem = CertToPem(pair.cert.get());
+  if (!cert_pem.ok()) return cert_pem.status();
+  if (key_is_new) {
+    absl::StatusOr<std::string> key_pem = KeyToPem(pair.key.get());
+    if (!key_pem.ok()) return key_pem.status();
+    // Key first: a crash in between leaves an old certificate beside a new
+    // key, which the next run sees as a mismatch and repairs.
+    if (absl::Status s = WriteFileAtomically(key_path, *key_pem, 0600); !s.ok()) return s;
+  }
+  return WriteFileAtomically(cert_path, *cert_pem, 0644);
+}
+
+// --- Names -----------------------------------------------------------------
+
+absl::Status AddNameEntry(X509_NAME* name, int nid, const std::string& value) {
+  if (value.empty()) return absl::OkStatus();
+  if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(value.data()),
+                                 static_cast<int>(value.size()), -1, 0) != 1) {
+    return OpenSslError(absl::StrCat("X509_NAME_add_entry_by_NID ", OBJ_nid2sn(nid)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<X509NamePtr> CommonNameOnly(const std::string& cn) {
+  X509NamePtr name(X509_NAME_new());
+  if (name == nullptr) return OpenSslError("X509_NAME_new");
+  if (absl::Status s = AddNameEntry(name.get(), NID_commonName, cn); !s.ok()) return s;
+  return name;
+}
+
+// Most significant first (O, OU, title, CN), the usual DN order; readers
+// look entries up by type, so the order only matters for display.
+absl::StatusOr<X509NamePtr> ClientName(const DevClient& client) {
+  X509NamePtr name(X509_NAME_new());
+  if (name == nullptr) return OpenSslError("X509_NAME_new");
+  const std::pair<int, const std::string*> entries[] = {
+      {NID_organizationName, &client.unit},
+      {NID_organizationalUnitName, &client.role},
+      {NID_title, &client.position},
+      {NID_commonName, &client.subject},
+  };
+  for (const auto& [nid, value] : entries) {
+    if (absl::Status s = AddNameEntry(name.get(), nid, *value); !s.ok()) return s;
+  }
+  return name;
+}
+
+// --- Issuing ---------------------------------------------------------------
+
+absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
+  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value));
+  if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
+    return OpenSslError(absl::StrCat("extension ", OBJ_nid2sn(nid), "=", value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer_cert, cert, nullptr, nullptr, 0);
+  struct Ext {
+    int nid;
+    const char* value;
+  };
+  std::vector<Ext> exts;
+  switch (profile) {
+    case Profile::kRootCa:
+      exts = {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+              {NID_key_usage, "critical,keyCertSign,cRLSign"},
+              {NID_subject_key_identifier, "hash"}};
+      break;
+    case Profile::kServer:
+      exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+              {NID_key_usage, "critical,digitalSignature"},
+              {NID_ext_key_usage, "serverAuth"},
+              {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"},
+              {NID_subject_key_identifier, "hash"},
+              {NID_authority_key_identifier, "keyid:always"}};
+      break;
+    case Profile::kClient:
+      exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+              {NID_key_usage, "critical,digitalSignature"},
+              {NID_ext_key_usage, "clientAuth"},
+              {NID_subject_key_identifier, "hash"},
+              {NID_authority_key_identifier, "keyid:always"}};
+      break;
+  }
+  for (const Ext& ext : exts) {
+    if (absl::Status s = AddExtension(cert, &ctx, ext.nid, ext.value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Issues a certificate for `subject` and `key` (a new P-256 key when null),
+// signed by `issuer`, or self-signed when `issuer` is null.
+absl::StatusOr<KeyAndCert> Issue(const X509_NAME* subject, PkeyPtr key, const KeyAndCert* issuer,
+                                 Profile profile) {
+  KeyAndCert out;
+  out.key = key != nullptr ? std::move(key) : PkeyPtr(EVP_EC_gen("P-256"));
+  if (out.key == nullptr) return OpenSslError("EVP_EC_gen P-256");
+  out.cert.reset(X509_new());
+  X509* cert = out.cert.get();
+  if (cert == nullptr) return OpenSslError("X509_new");
+
+  // 159 random bits: unique across re-issues without keeping a counter, and
+  // positive in DER as RFC 5280 requires.
+  BignumPtr serial(BN_new());
+  if (serial == nullptr || BN_rand(serial.get(), 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+      BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
+    return OpenSslError("serial number");
+  }
+  // Backdated by an hour: containers and hosts whose clocks differ a little
+  // must still accept a certificate made a moment ago.
+  const long days = profile == Profile::kRootCa ? kCaValidityDays : kLeafValidityDays;
+  if (X509_set_version(cert, X509_VERSION_3) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == nullptr ||
+      X509_time_adj_ex(X509_getm_notAfter(cert), static_cast<int>(days), 0, nullptr) == nullptr ||
+      X509_set_subject_name(cert, subject) != 1 ||
+      X509_set_issuer_name(
+          cert, issuer != nullptr ? X509_get_subject_name(issuer->cert.get()) : subject) != 1 ||
+      X509_set_pubkey(cert, out.key.get()) != 1) {
+    return OpenSslError("certificate fields");
+  }
+  X509* issuer_cert = issuer != nullptr ? issuer->cert.get() : cert;
+  if (absl::Status s = AddExtensions(cert, issuer_cert, profile); !s.ok()) return s;
+  EVP_PKEY* signing_key = issuer != nullptr ? issuer->key.get() : out.key.get();
+  if (X509_sign(cert, signing_key, EVP_sha256()) <= 0) return OpenSslError("X509_sign");
+  return out;
+}
+
+// --- Reuse checks ----------------------------------------------------------
+
+bool IsP256(const EVP_PKEY* key) {
+  char group[64];
+  size_t len = 0;
+  bool ok = EVP_PKEY_is_a(key, "EC") &&
+            EVP_PKEY_get_group_name(key, group, sizeof(group), &len) == 1 &&
+            std::string_view(group, len) == "prime256v1";
+  ERR_clear_error();
+  return ok;
+}
+
+bool ExpiresSoon(const X509* cert) {
+  int days = 0;
+  int seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) != 1) return true;
+  return days < kRenewWithinDays;
+}
+
+// True when `pair` can be kept: the key matches, `issuer` (the pair itself
+// for the root) signed it, the subject is the expected one and it is not
+// about to expire. Anything else means re-issue.
+bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME* subject) {
+  X509* cert = pair.cert.get();
+  bool ok = X509_check_private_key(cert, pair.key.get()) == 1 &&
+            X509_check_issued(issuer.cert.get(), cert) == X509_V_OK &&
+            X509_verify(cert, X509_get0_pubkey(issuer.cert.get())) == 1 &&
+            X509_NAME_cmp(X509_get_subject_name(cert), subject) == 0 && !ExpiresSoon(cert);
+  ERR_clear_error();
+  return ok;
+}
+
+// Reuses the pair at the given paths if Reusable, else issues and stores a
+// new certificate. The key on disk is kept when it is a P-256 key, so
+// re-issuing after a lost certificate or a new CA rewrites only the .crt.
+// `issuer` null: the root CA.
+absl::StatusOr<KeyAndCert> EnsurePair(const std::string& cert_path, const std::string& key_path,
+                                      const X509_NAME* subject, const KeyAndCert* issuer,
+                                      Profile profile) {
+  absl::StatusOr<StoredPair> stored = LoadPair(cert_path, key_path);
+  if (!stored.ok()) return stored.status();
+  if (stored->key != nullptr && stored->cert != nullptr) {
+    KeyAndCert pair{std::move(stored->key), std::move(stored->cert)};
+    if (Reusable(pair, issuer != nullptr ? *issuer : pair, subject)) return pair;
+    stored->key = std::move(pair.key);
+  }
+  PkeyPtr key;
+  if (stored->key != nullptr && IsP256(stored->key.get())) key = std::move(stored->key);
+  const bool key_is_new = key == nullptr;
+  absl::StatusOr<KeyAndCert> fresh = Issue(subject, std::move(key), issuer, profile);
+  if (!fresh.ok()) return fresh.status();
+  if (absl::Status s = StorePair(*fresh, key_is_new, cert_path, key_path); !s.ok()) return s;
+  return fresh;
+}
+
+}  // namespace
+
+const std::vector<DevClient>& DevClients() {
+  static const std::vector<DevClient>* const kClients = new std::vector<DevClient>{
+      {"portal", "portal.dichvucong", "portal", "", ""},
+      {"portal2", "portal.tuyensinh", "portal", "", ""},
+      {"receiver", "receiver.hn", "officer", "HN-SGDDT", "receiving"},
+      {"receiver-b", "receiver-b.hn", "officer", "HN-SGDDT", "receiving"},
+      {"head", "head.hn", "officer", "HN-SGDDT", "head"},
+      {"clerk", "clerk.hn", "clerk", "HN-SGDDT", ""},
+      {"receiver-hp", "receiver.hp", "officer", "HP-SGDDT", "receiving"},
+      {"head-hp", "head.hp", "officer", "HP-SGDDT", "head"},
+      {"auditor", "auditor.thanhtra", "auditor", "", ""},
+      {"admin", "admin.it", "admin", "", ""},
+  };
+  return *kClients;
+}
+
+absl::Status EnsureDevPki(const std::string& dir) {
+  const std::string clients_dir = dir + "/clients";
+  std::error_code ec;
+  std::filesystem::create_directories(clients_dir, ec);
+  if (ec) return ErrnoError(ec.value(), "cannot create directory", clients_dir);
+  absl::StatusOr<DirectoryLock> lock = DirectoryLock::Acquire(dir);
+  if (!lock.ok()) return lock.status();
+
+  absl::StatusOr<X509NamePtr> ca_name = CommonNameOnly(kCaCommonName);
+  if (!ca_name.ok()) return ca_name.status();
+  absl::StatusOr<KeyAndCert> ca =
+      EnsurePair(dir + "/ca.crt", dir + "/ca.key", ca_name->get(), nullptr, Profile::kRootCa);
+  if (!ca.ok()) return ca.status();
+
+  absl::StatusOr<X509NamePtr> server_name = CommonNameOnly(kServerCommonName);
+  if (!server_name.ok()) return server_name.status();
+  absl::StatusOr<KeyAndCert> server = EnsurePair(dir + "/server.crt", dir + "/server.key",
+                                                 server_name->get(), &*ca, Profile::kServer);
+  if (!server.ok()) return server.status();
+
+  for (const DevClient& client : DevClients()) {
+    absl::StatusOr<X509NamePtr> name = ClientName(client);
+    if (!name.ok()) return name.status();
+    const std::string stem = clients_dir + "/" + client.name;
+    absl::StatusOr<KeyAndCert> pair =
+        EnsurePair(stem + ".crt", stem + ".key", name->get(), &*ca, Profile::kClient);
+    if (!pair.ok()) return pair.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace motcua::signing

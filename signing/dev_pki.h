@@ -1,0 +1,47 @@
+#ifndef MOTCUA_SIGNING_DEV_PKI_H_
+#define MOTCUA_SIGNING_DEV_PKI_H_
+
+// A development PKI: one root CA, a server certificate for localhost and a
+// client certificate per development identity, so the server and the CLI can
+// speak mutual TLS on a laptop without any outside CA. Never for production.
+//
+// Layout under the directory:
+//   ca.crt, ca.key                  "motcua dev root CA", valid 10 years
+//   server.crt, server.key          CN=localhost, SAN DNS:localhost,
+//                                   IP:127.0.0.1, IP:::1; serverAuth
+//   clients/<name>.crt, .key        one per DevClients() entry; clientAuth
+// Keys are ECDSA P-256, PKCS#8 PEM, unencrypted, mode 0600.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace motcua::signing {
+
+// A development client identity. Its certificate subject carries what
+// adapters/identity reads back as the caller's Principal.
+struct DevClient {
+  std::string name;      // file stem under clients/, e.g. "head"
+  std::string subject;   // CN, e.g. "head.hn"
+  std::string role;      // OU: portal | officer | clerk | auditor | admin
+  std::string unit;      // O, e.g. "HN-SGDDT"; empty: no O in the subject
+  std::string position;  // title (2.5.4.12), e.g. "head"; empty: none
+};
+
+// The fixed list of development clients (portals, officers of two units,
+// a clerk, an auditor, an administrator), in a stable order.
+const std::vector<DevClient>& DevClients();
+
+// Creates, under `dir`, a development PKI if it is not there yet; reuses
+// what exists (idempotent: a second call changes nothing; missing client
+// certificates are added). A certificate that is missing, does not match its
+// key, was not issued by the current CA, has a stale subject or expires
+// within 30 days is re-issued; if the CA itself is missing, everything is.
+// Safe to call from concurrent processes on the same `dir` (file lock).
+// Fails with the errno-derived code on I/O errors, INTERNAL on OpenSSL errors.
+absl::Status EnsureDevPki(const std::string& dir);
+
+}  // namespace motcua::signing
+
+#endif  // MOTCUA_SIGNING_DEV_PKI_H_

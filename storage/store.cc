@@ -1,0 +1,246 @@
+#include "storage/store.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/merge_operator.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
+
+namespace motcua::storage {
+namespace {
+
+constexpr std::array<const char*, static_cast<int>(Family::kCount)> kFamilyNames = {
+    "definitions", "dossiers", "history", "worklist",
+    "indexes",     "idempotency", "sequences", "documents"};
+
+// Large values (attachments, signed PDFs) go to blob files so the LSM tree
+// stays small and compaction cheap.
+constexpr uint64_t kMinBlobBytes = 4096;
+
+absl::string_view AsView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+rocksdb::Slice AsSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+class MaxCounterOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    uint64_t current = existing ? DecodeCounter(AsView(*existing)) : 0;
+    uint64_t raised = DecodeCounter(AsView(value));
+    *new_value = OrderedUint64(std::max(current, raised));
+    return true;
+  }
+  const char* Name() const override { return "motcua.MaxCounter"; }
+};
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsIOError() && s.subcode() == rocksdb::Status::kNoSpace) {
+    return absl::ResourceExhaustedError(message);
+  }
+  if (s.IsBusy() || s.IsTryAgain()) return absl::UnavailableError(message);
+  return absl::InternalError(message);
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string succ(prefix);
+  while (!succ.empty()) {
+    unsigned char last = static_cast<unsigned char>(succ.back());
+    if (last != 0xff) {
+      succ.back() = static_cast<char>(last + 1);
+      return succ;
+    }
+    succ.pop_back();
+  }
+  return succ;  // empty: no successor, scan to the end
+}
+
+class RocksStore : public Store {
+ public:
+  RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
+             bool sync)
+      : db_(std::move(db)), handles_(std::move(handles)) {
+    write_options_.sync = sync;
+  }
+
+  ~RocksStore() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+
+  absl::Status Commit(const WriteSet& changes) override;
+  absl::StatusOr<std::string> Get(Family family, absl::string_view key) const override;
+  absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start, bool reverse,
+                    const ScanVisitor& visit) const override;
+  uint64_t LatestSequenceNumber() const override { return db_->GetLatestSequenceNumber(); }
+  std::string Property(absl::string_view name) const override {
+    uint64_t value = 0;
+    if (db_->GetAggregatedIntProperty(AsSlice(name), &value)) {
+      return std::to_string(value);
+    }
+    std::string text;
+    db_->GetProperty(AsSlice(name), &text);
+    return text;
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+};
+
+absl::Status RocksStore::Commit(const WriteSet& changes) {
+  rocksdb::WriteBatch batch;
+  for (const auto& op : changes.ops()) {
+    rocksdb::Status s;
+    switch (op.kind) {
+      case WriteSet::Kind::kPut:
+        s = batch.Put(handle(op.family), op.key, op.value);
+        break;
+      case WriteSet::Kind::kDelete:
+        s = batch.Delete(handle(op.family), op.key);
+        break;
+      case WriteSet::Kind::kRaise:
+        s = batch.Merge(handle(op.family), op.key, op.value);
+        break;
+    }
+    if (!s.ok()) return FromRocks(s, "building write batch");
+  }
+  return FromRocks(db_->Write(write_options_, &batch), "committing");
+}
+
+absl::StatusOr<std::string> RocksStore::Get(Family family, absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family), AsSlice(key), &value);
+  if (s.IsNotFound()) return absl::NotFoundError("not found");
+  if (!s.ok()) return FromRocks(s, "reading");
+  return value;
+}
+
+absl::Status RocksStore::Scan(Family family, absl::string_view prefix, absl::string_view start,
+                              bool reverse, const ScanVisitor& visit) const {
+  rocksdb::ReadOptions read_options;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handle(family)));
+  if (!reverse) {
+    it->Seek(AsSlice(start.empty() ? prefix : start));
+  } else if (!start.empty()) {
+    it->SeekForPrev(AsSlice(start));
+  } else {
+    std::string succ = PrefixSuccessor(prefix);
+    if (succ.empty()) {
+      it->SeekToLast();
+    } else {
+      it->Seek(succ);
+      if (it->Valid()) {
+        it->Prev();
+      } else {
+        it->SeekToLast();
+      }
+    }
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    absl::string_view key = AsView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, AsView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "scanning");
+}
+
+}  // namespace
+
+void WriteSet::Put(Family family, absl::string_view key, absl::string_view value) {
+  ops_.push_back({Kind::kPut, family, std::string(key), std::string(value)});
+}
+
+void WriteSet::Delete(Family family, absl::string_view key) {
+  ops_.push_back({Kind::kDelete, family, std::string(key), {}});
+}
+
+void WriteSet::RaiseCounter(Family family, absl::string_view key, uint64_t value) {
+  ops_.push_back({Kind::kRaise, family, std::string(key), OrderedUint64(value)});
+}
+
+uint64_t DecodeCounter(absl::string_view value) {
+  uint64_t result = 0;
+  for (size_t i = 0; i < value.size() && i < 8; ++i) {
+    result = (result << 8) | static_cast<unsigned char>(value[i]);
+  }
+  return result;
+}
+
+std::string OrderedUint64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+std::string JoinKey(std::initializer_list<absl::string_view> parts) {
+  std::string key;
+  bool first = true;
+  for (absl::string_view part : parts) {
+    if (!first) key.push_back('\0');
+    key.append(part.data(), part.size());
+    first = false;
+  }
+  return key;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.enable_pipelined_write = true;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes);
+  db_options.keep_log_file_num = 5;
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  auto merge = std::make_shared<MaxCounterOperator>();
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (const char* name : kFamilyNames) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.write_buffer_size = 32u << 20;
+    cf.compression = rocksdb::kNoCompression;
+    if (absl::string_view(name) == "sequences") cf.merge_operator = merge;
+    if (absl::string_view(name) == "documents") {
+      cf.enable_blob_files = true;
+      cf.min_blob_size = kMinBlobBytes;
+      cf.enable_blob_garbage_collection = true;
+    }
+    families.emplace_back(name, cf);
+  }
+
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening database at ", path));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  // handles[0] is the default family, which we do not use.
+  db->DestroyColumnFamilyHandle(handles[0]);
+  handles.erase(handles.begin());
+  return std::unique_ptr<Store>(new RocksStore(std::move(db), std::move(handles), options.sync));
+}
+
+}  // namespace motcua::storage

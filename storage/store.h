@@ -1,0 +1,108 @@
+#ifndef MOTCUA_STORAGE_STORE_H_
+#define MOTCUA_STORAGE_STORE_H_
+
+// The bytes on disk: a RocksDB database with one column family per concern.
+// Knows nothing of procedures or signatures; callers own the key layouts.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace motcua::storage {
+
+// One column family per concern, so each can be tuned (blob files for
+// documents, bloom filters for point lookups) and scanned on its own.
+enum class Family : int {
+  kDefinitions = 0,  // procedure definitions, by code and version
+  kDossiers,         // current state of each dossier
+  kHistory,          // hash-chained history events
+  kWorklist,         // open tasks, keyed for worklist scans
+  kIndexes,          // secondary indexes for search
+  kIdempotency,      // first answers of mutating calls, by request id
+  kSequences,        // monotonic counters (dossier codes)
+  kDocuments,        // attachment and document bytes (blob files)
+  kCount,
+};
+
+struct StoreOptions {
+  // Fsync the write-ahead log before Commit returns. Must stay true in
+  // production: an acknowledged change has to survive power loss.
+  bool sync = true;
+  // Shared block cache for all families, index and filter blocks included,
+  // so memory stays bounded as the data grows.
+  size_t block_cache_bytes = 256u << 20;
+  // Total memtable budget across families.
+  size_t write_buffer_bytes = 128u << 20;
+};
+
+// A set of changes that Store::Commit applies all together or not at all.
+class WriteSet {
+ public:
+  void Put(Family family, absl::string_view key, absl::string_view value);
+  void Delete(Family family, absl::string_view key);
+  // Raises the counter at `key` to at least `value`. Counters only grow, even
+  // when commits race, so a value once committed is never handed out again.
+  void RaiseCounter(Family family, absl::string_view key, uint64_t value);
+
+  enum class Kind { kPut, kDelete, kRaise };
+  struct Op {
+    Kind kind;
+    Family family;
+    std::string key;
+    std::string value;
+  };
+  // The staged changes, in order, for the Store to apply.
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+// Calls (key, value) for each entry; return false to stop.
+using ScanVisitor = std::function<bool(absl::string_view key, absl::string_view value)>;
+
+class Store {
+ public:
+  // Opens or creates the database at `path`.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options = {});
+  virtual ~Store() = default;
+
+  // Applies `changes` atomically. When OK is returned the changes are durable
+  // (with options.sync) and visible to every later read.
+  virtual absl::Status Commit(const WriteSet& changes) = 0;
+
+  // The value at `key`; NOT_FOUND when absent.
+  virtual absl::StatusOr<std::string> Get(Family family, absl::string_view key) const = 0;
+
+  // Visits entries whose key starts with `prefix`, in key order (or reverse
+  // order), beginning at `start` inclusive (empty: the first, or with
+  // `reverse` the last, key of the prefix).
+  virtual absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start,
+                            bool reverse, const ScanVisitor& visit) const = 0;
+
+  // Sequence number of the last committed write.
+  virtual uint64_t LatestSequenceNumber() const = 0;
+
+  // A RocksDB property of the whole database, e.g. "rocksdb.estimate-num-keys".
+  virtual std::string Property(absl::string_view name) const = 0;
+};
+
+// Counter values are stored as 8-byte big-endian integers.
+uint64_t DecodeCounter(absl::string_view value);
+
+// Key building: parts joined by '\0', so a prefix scan over the leading
+// parts never matches a longer sibling ("HN" vs "HN2").
+std::string JoinKey(std::initializer_list<absl::string_view> parts);
+// 8-byte big-endian, so numeric order is key order.
+std::string OrderedUint64(uint64_t value);
+
+}  // namespace motcua::storage
+
+#endif  // MOTCUA_STORAGE_STORE_H_

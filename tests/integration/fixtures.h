@@ -1,0 +1,110 @@
+#ifndef MOTCUA_TESTS_INTEGRATION_FIXTURES_H_
+#define MOTCUA_TESTS_INTEGRATION_FIXTURES_H_
+
+// Request builders, dossier walks and the shared-server test fixture used by
+// the integration tests.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "google/protobuf/timestamp.pb.h"
+#include "motcua/v1/service.grpc.pb.h"
+#include "tests/integration/client.h"
+#include "tests/integration/server_process.h"
+
+// Asserts a Reply (or RawReply) is OK, printing code and message otherwise.
+#define ASSERT_RPC_OK(reply) \
+  ASSERT_TRUE((reply).status.ok()) << #reply << ": " << ::motcua::itest::Describe((reply).status)
+#define EXPECT_RPC_OK(reply) \
+  EXPECT_TRUE((reply).status.ok()) << #reply << ": " << ::motcua::itest::Describe((reply).status)
+// Expects a Reply to have failed with `code`.
+#define EXPECT_RPC_CODE(reply, code)                                 \
+  EXPECT_EQ((reply).status.error_code(), (code))                    \
+      << #reply << " returned " << ::motcua::itest::Describe((reply).status)
+
+namespace motcua::itest {
+
+inline constexpr char kProcedure[] = "2.001914";
+inline constexpr char kUnitHn[] = "HN-SGDDT";
+inline constexpr char kUnitHp[] = "HP-SGDDT";
+// Subjects of the development identities (their certificates' CN).
+inline constexpr char kPortalSubject[] = "portal.dichvucong";
+inline constexpr char kReceiverSubject[] = "receiver.hn";
+inline constexpr char kHeadSubject[] = "head.hn";
+inline constexpr char kAdminSubject[] = "admin.it";
+
+// Every development identity of the dev PKI, by file name.
+const std::vector<std::string>& AllDevClients();
+
+// A request id never used before in this test process.
+std::string NewRequestId();
+// A 12-digit citizen id number never used before in this test process.
+std::string NewApplicantId();
+
+// A complete, valid submission of procedure 2.001914 at `unit`.
+v1::SubmitDossierRequest ValidSubmission(const std::string& unit = kUnitHn,
+                                         const std::string& applicant_id = NewApplicantId());
+
+v1::CompleteTaskRequest Completion(const v1::Dossier& dossier, v1::Decision decision);
+v1::CompleteTaskRequest Approval(const v1::Dossier& dossier);
+v1::CompleteTaskRequest Rejection(const v1::Dossier& dossier,
+                                  std::vector<std::string> reasons = {"Không có trong sổ gốc"});
+v1::CompleteTaskRequest SupplementRequest(
+    const v1::Dossier& dossier, std::vector<std::string> missing = {"Bản chụp CCCD"});
+v1::AddSupplementRequest Supplement(const v1::Dossier& dossier);
+v1::WithdrawDossierRequest Withdrawal(const v1::Dossier& dossier);
+v1::ClaimTaskRequest Claim(const v1::Dossier& dossier);
+
+// The calendar date of `timestamp` in Vietnam (UTC+7), "YYYY-MM-DD".
+std::string VnDate(const google::protobuf::Timestamp& timestamp);
+// Today's date in Vietnam, "YYMMDD", as it appears in dossier codes.
+std::string VnTodayYymmdd();
+// VnDate moved by `days`.
+std::string VnDateShifted(const google::protobuf::Timestamp& timestamp, int days);
+
+std::string Sha256Hex(const std::string& bytes);
+
+// Walks of the 2.001914 workflow against `server`, each step as the usual
+// identity. Each returns the dossier after its last step, or the first
+// failure.
+Reply<v1::Dossier> SubmitNew(ServerProcess& server, const std::string& unit = kUnitHn,
+                             const std::string& portal = "portal");
+// submitted -> processing (the receiving officer of the unit approves).
+Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& unit = kUnitHn);
+// ... -> processed (the head approves).
+Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server);
+// ... -> awaiting_supplement (the head asks for a supplement).
+Reply<v1::Dossier> SubmitReceiveRequestSupplement(ServerProcess& server);
+
+// The dossier as the auditor reads it now (no side effects).
+Reply<v1::Dossier> Reread(ServerProcess& server, const std::string& code);
+
+// Runs `fn(i)` for i in [0, n) on `threads` threads.
+void ParallelFor(int n, int threads, const std::function<void(int)>& fn);
+
+// Runs `openssl` with `args`; returns its exit status (0 = success).
+int RunOpenssl(const std::vector<std::string>& args);
+
+// A fixture whose suite shares one server (started before the suite's first
+// test, stopped after its last). Each test checks it is running before and
+// after, so a test that crashes the server fails.
+class SharedServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+  void TearDown() override;
+
+  static ServerProcess& server() { return *server_; }
+
+ private:
+  static ServerProcess* server_;
+  static std::string* start_error_;
+};
+
+}  // namespace motcua::itest
+
+#endif  // MOTCUA_TESTS_INTEGRATION_FIXTURES_H_

@@ -1,0 +1,95 @@
+#ifndef MOTCUA_WORKFLOW_ENGINE_H_
+#define MOTCUA_WORKFLOW_ENGINE_H_
+
+// The engine: runs dossiers through their procedures' state machines and
+// persists every change in the store. The face of workflow/ to adapters/.
+//
+// Every mutating call:
+//  - is authorised against the caller's Principal (role, unit, position);
+//  - is idempotent by (caller, request_id): a retry returns the first answer;
+//  - on an existing dossier, checks expected_version (stale: ABORTED);
+//  - commits state + history event + worklist + indexes + idempotency record
+//    in one durable write before returning.
+// Errors are absl::Status; citizen-facing messages are Vietnamese.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "motcua/v1/service.pb.h"
+#include "storage/store.h"
+#include "workflow/clock.h"
+#include "workflow/principal.h"
+#include "workflow/work_calendar.h"
+
+namespace motcua::workflow {
+
+struct EngineOptions {
+  // Largest attachment, and the most attachment bytes in one request.
+  int64_t max_attachment_bytes = 10 << 20;
+  int64_t max_request_attachment_bytes = 20 << 20;
+  // Install or upgrade the procedures compiled into the binary at Open.
+  bool install_builtin_procedures = true;
+};
+
+// A live feed of history events for WatchEvents.
+class EventSubscription {
+ public:
+  virtual ~EventSubscription() = default;
+  // Waits up to `timeout` for the next event. False on timeout.
+  virtual bool Next(v1::HistoryEvent* event, absl::Duration timeout) = 0;
+};
+
+class Engine {
+ public:
+  // `store`, `clock` and `calendar` must outlive the engine.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(storage::Store* store, Clock* clock,
+                                                      const WorkCalendar* calendar,
+                                                      const EngineOptions& options = {});
+  virtual ~Engine() = default;
+
+  // Procedures.
+  virtual absl::StatusOr<v1::ProcedureDefinition> DeployProcedure(
+      const Principal& caller, const v1::DeployProcedureRequest& request) = 0;
+  virtual absl::StatusOr<v1::ProcedureDefinition> GetProcedure(
+      const Principal& caller, const v1::GetProcedureRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListProceduresResponse> ListProcedures(
+      const Principal& caller, const v1::ListProceduresRequest& request) = 0;
+
+  // Dossiers.
+  virtual absl::StatusOr<v1::Dossier> SubmitDossier(const Principal& caller,
+                                                    const v1::SubmitDossierRequest& request) = 0;
+  virtual absl::StatusOr<v1::Dossier> GetDossier(const Principal& caller,
+                                                 const v1::GetDossierRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListDossiersResponse> ListDossiers(
+      const Principal& caller, const v1::ListDossiersRequest& request) = 0;
+  virtual absl::StatusOr<v1::Dossier> WithdrawDossier(
+      const Principal& caller, const v1::WithdrawDossierRequest& request) = 0;
+  virtual absl::StatusOr<v1::Dossier> AddSupplement(const Principal& caller,
+                                                    const v1::AddSupplementRequest& request) = 0;
+  virtual absl::StatusOr<v1::AttachmentContent> GetAttachment(
+      const Principal& caller, const v1::GetAttachmentRequest& request) = 0;
+  // Authorises the watch and returns a feed that first replays stored
+  // events after request.after_sequence (dossier watch), then live ones.
+  virtual absl::StatusOr<std::unique_ptr<EventSubscription>> WatchEvents(
+      const Principal& caller, const v1::WatchEventsRequest& request) = 0;
+
+  // Tasks.
+  virtual absl::StatusOr<v1::ListMyTasksResponse> ListMyTasks(
+      const Principal& caller, const v1::ListMyTasksRequest& request) = 0;
+  virtual absl::StatusOr<v1::Task> ClaimTask(const Principal& caller,
+                                             const v1::ClaimTaskRequest& request) = 0;
+  virtual absl::StatusOr<v1::Dossier> CompleteTask(const Principal& caller,
+                                                   const v1::CompleteTaskRequest& request) = 0;
+
+  // Audit.
+  virtual absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(
+      const Principal& caller, const v1::GetDossierHistoryRequest& request) = 0;
+  virtual absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(
+      const Principal& caller, const v1::VerifyDossierHistoryRequest& request) = 0;
+};
+
+}  // namespace motcua::workflow
+
+#endif  // MOTCUA_WORKFLOW_ENGINE_H_

@@ -1,0 +1,173 @@
+#include "workflow/procedure.h"
+
+#include <deque>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace motcua::workflow {
+namespace {
+
+constexpr int kMaxWorkingDays = 365;
+
+bool IsOfficerDecision(v1::Trigger t) {
+  return t == v1::TRIGGER_APPROVE || t == v1::TRIGGER_REJECT ||
+         t == v1::TRIGGER_REQUEST_SUPPLEMENT;
+}
+
+absl::Status Invalid(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Procedure>> Procedure::Compile(
+    v1::ProcedureDefinition definition) {
+  std::shared_ptr<Procedure> p(new Procedure(std::move(definition)));
+  if (absl::Status s = p->Index(); !s.ok()) return s;
+  return std::shared_ptr<const Procedure>(std::move(p));
+}
+
+absl::Status Procedure::Index() {
+  const v1::ProcedureDefinition& d = definition_;
+  if (d.code().empty()) return Invalid("procedure", "code is required (e.g. \"2.001914\")");
+  std::string where = absl::StrCat("procedure ", d.code());
+  if (d.name().empty()) return Invalid(where, "name is required");
+  if (!d.effective_from().empty()) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(d.effective_from(), &day)) {
+      return Invalid(where, absl::StrCat("effective_from \"", d.effective_from(),
+                                         "\" is not a date YYYY-MM-DD"));
+    }
+  }
+  int days = d.time_limit().working_days();
+  if (days < 1 || days > kMaxWorkingDays) {
+    return Invalid(where, absl::StrCat("time_limit.working_days must be 1..", kMaxWorkingDays,
+                                       ", got ", days));
+  }
+  absl::flat_hash_set<std::string> form_names;
+  for (const auto& f : d.form_fields()) {
+    if (f.name().empty() || !form_names.insert(f.name()).second) {
+      return Invalid(where, absl::StrCat("form field \"", f.name(), "\" is empty or repeated"));
+    }
+  }
+
+  for (int i = 0; i < d.states_size(); ++i) {
+    const auto& s = d.states(i);
+    std::string at = absl::StrCat("state \"", s.id(), "\"");
+    if (s.id().empty()) return Invalid(where, absl::StrCat("state #", i + 1, " has no id"));
+    if (!states_.emplace(s.id(), i).second) return Invalid(at, "defined twice");
+    if (s.national_status() < 1 || s.national_status() > 10) {
+      return Invalid(at, absl::StrCat("national_status must map to a portal status 1..10, got ",
+                                      s.national_status()));
+    }
+  }
+  if (!states_.contains(d.initial_state())) {
+    return Invalid(where, absl::StrCat("initial_state \"", d.initial_state(), "\" is not a state"));
+  }
+
+  absl::flat_hash_set<std::string> exits;  // "state\0trigger"
+  for (int i = 0; i < d.transitions_size(); ++i) {
+    const auto& t = d.transitions(i);
+    std::string at = absl::StrCat("transition \"", t.id(), "\"");
+    if (t.id().empty()) return Invalid(where, absl::StrCat("transition #", i + 1, " has no id"));
+    if (!transitions_.emplace(t.id(), i).second) return Invalid(at, "defined twice");
+    const v1::StateDefinition* from = State(t.from_state());
+    if (from == nullptr) return Invalid(at, absl::StrCat("unknown from_state \"", t.from_state(), "\""));
+    if (State(t.to_state()) == nullptr) {
+      return Invalid(at, absl::StrCat("unknown to_state \"", t.to_state(), "\""));
+    }
+    if (from->terminal()) return Invalid(at, "leaves a terminal state");
+    if (t.trigger() == v1::TRIGGER_UNSPECIFIED) return Invalid(at, "has no trigger");
+    if (IsOfficerDecision(t.trigger())) {
+      if (t.role() != v1::ROLE_OFFICER && t.role() != v1::ROLE_CLERK) {
+        return Invalid(at, "nobody may fire it: an officer decision needs role ROLE_OFFICER or "
+                           "ROLE_CLERK");
+      }
+      TaskSpec spec{from->task_title(), t.role(), t.position()};
+      auto [it, inserted] = tasks_.emplace(from->id(), spec);
+      if (!inserted && (it->second.role != spec.role || it->second.position != spec.position)) {
+        return Invalid(at, absl::StrCat("state \"", from->id(),
+                                        "\" has one task; all its decisions need the same role "
+                                        "and position"));
+      }
+    } else if (t.role() != v1::ROLE_PORTAL) {
+      return Invalid(at, "nobody may fire it: applicant triggers need role ROLE_PORTAL");
+    }
+    if (!exits.insert(absl::StrCat(t.from_state(), "/", t.trigger())).second) {
+      return Invalid(at, absl::StrCat("state \"", t.from_state(),
+                                      "\" already has a transition for this trigger"));
+    }
+  }
+  for (const auto& t : d.transitions()) {
+    for (const auto& other : t.actor_differs_from()) {
+      if (!transitions_.contains(other)) {
+        return Invalid(absl::StrCat("transition \"", t.id(), "\""),
+                       absl::StrCat("actor_differs_from names unknown transition \"", other, "\""));
+      }
+    }
+  }
+
+  // Every state must be reachable, and every non-terminal state must have a
+  // way out: otherwise a dossier could sit there forever.
+  absl::flat_hash_set<std::string> reached = {d.initial_state()};
+  std::deque<std::string> queue = {d.initial_state()};
+  while (!queue.empty()) {
+    std::string s = queue.front();
+    queue.pop_front();
+    for (const auto& t : d.transitions()) {
+      if (t.from_state() == s && reached.insert(t.to_state()).second) queue.push_back(t.to_state());
+    }
+  }
+  for (const auto& s : d.states()) {
+    std::string at = absl::StrCat("state \"", s.id(), "\"");
+    if (!reached.contains(s.id())) return Invalid(at, "unreachable from the initial state");
+    bool has_exit = false;
+    for (const auto& t : d.transitions()) has_exit |= t.from_state() == s.id();
+    if (!s.terminal() && !has_exit) return Invalid(at, "is not terminal but no transition leaves it");
+    if (!s.task_title().empty() && !tasks_.contains(s.id())) {
+      return Invalid(at, "has a task_title but no officer decision leaves it");
+    }
+    if (tasks_.contains(s.id()) && s.task_title().empty()) {
+      return Invalid(at, "officers decide here, so it needs a task_title");
+    }
+  }
+  return absl::OkStatus();
+}
+
+const v1::StateDefinition* Procedure::State(absl::string_view id) const {
+  auto it = states_.find(id);
+  return it == states_.end() ? nullptr : &definition_.states(it->second);
+}
+
+const v1::TransitionDefinition* Procedure::Transition(absl::string_view state,
+                                                      v1::Trigger trigger) const {
+  for (const auto& t : definition_.transitions()) {
+    if (t.from_state() == state && t.trigger() == trigger) return &t;
+  }
+  return nullptr;
+}
+
+const v1::TransitionDefinition* Procedure::TransitionById(absl::string_view id) const {
+  auto it = transitions_.find(id);
+  return it == transitions_.end() ? nullptr : &definition_.transitions(it->second);
+}
+
+const TaskSpec* Procedure::Task(absl::string_view state) const {
+  auto it = tasks_.find(state);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+bool SameDefinition(const v1::ProcedureDefinition& a, const v1::ProcedureDefinition& b) {
+  v1::ProcedureDefinition x = a, y = b;
+  for (auto* d : {&x, &y}) {
+    d->clear_version();
+    d->clear_deployed_at();
+    d->clear_deployed_by();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(x, y);
+}
+
+}  // namespace motcua::workflow

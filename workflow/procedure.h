@@ -1,0 +1,54 @@
+#ifndef MOTCUA_WORKFLOW_PROCEDURE_H_
+#define MOTCUA_WORKFLOW_PROCEDURE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "motcua/v1/procedure.pb.h"
+
+namespace motcua::workflow {
+
+// Who may act in a state that awaits an officer, and with which decisions.
+struct TaskSpec {
+  std::string title;
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  std::string position;
+};
+
+// A validated, immutable procedure definition with its lookups prepared.
+class Procedure {
+ public:
+  // Validates `definition`. INVALID_ARGUMENT names the offending state or
+  // transition: unknown or unreachable states, transitions nobody may fire,
+  // states without a national status, bad time limits, ...
+  static absl::StatusOr<std::shared_ptr<const Procedure>> Compile(
+      v1::ProcedureDefinition definition);
+
+  const v1::ProcedureDefinition& definition() const { return definition_; }
+  const v1::StateDefinition* State(absl::string_view id) const;
+  // The transition leaving `state` on `trigger`, or nullptr.
+  const v1::TransitionDefinition* Transition(absl::string_view state, v1::Trigger trigger) const;
+  const v1::TransitionDefinition* TransitionById(absl::string_view id) const;
+  // The officer task of `state`, or nullptr when no officer acts there.
+  const TaskSpec* Task(absl::string_view state) const;
+
+ private:
+  explicit Procedure(v1::ProcedureDefinition definition) : definition_(std::move(definition)) {}
+  absl::Status Index();
+
+  v1::ProcedureDefinition definition_;
+  absl::flat_hash_map<std::string, int> states_;
+  absl::flat_hash_map<std::string, int> transitions_;
+  absl::flat_hash_map<std::string, TaskSpec> tasks_;
+};
+
+// Whether two definitions say the same thing (ignores the version and deploy
+// stamps the server sets).
+bool SameDefinition(const v1::ProcedureDefinition& a, const v1::ProcedureDefinition& b);
+
+}  // namespace motcua::workflow
+
+#endif  // MOTCUA_WORKFLOW_PROCEDURE_H_
