@@ -68,7 +68,7 @@ absl::Status Procedure::Index() {
     return Invalid(where, absl::StrCat("initial_state \"", d.initial_state(), "\" is not a state"));
   }
 
-  absl::flat_hash_set<std::string> exits;  // "state\0trigger"
+  absl::flat_hash_set<std::string> exits;  // "state/trigger"
   for (int i = 0; i < d.transitions_size(); ++i) {
     const auto& t = d.transitions(i);
     std::string at = absl::StrCat("transition \"", t.id(), "\"");
@@ -81,6 +81,12 @@ absl::Status Procedure::Index() {
     }
     if (from->terminal()) return Invalid(at, "leaves a terminal state");
     if (t.trigger() == v1::TRIGGER_UNSPECIFIED) return Invalid(at, "has no trigger");
+    if (!v1::Trigger_IsValid(t.trigger())) {
+      return Invalid(at, absl::StrCat("unknown trigger ", t.trigger(), ": nobody may fire it"));
+    }
+    if (!v1::ClockAction_IsValid(t.clock())) {
+      return Invalid(at, absl::StrCat("unknown clock action ", t.clock()));
+    }
     if (IsOfficerDecision(t.trigger())) {
       if (t.role() != v1::ROLE_OFFICER && t.role() != v1::ROLE_CLERK) {
         return Invalid(at, "nobody may fire it: an officer decision needs role ROLE_OFFICER or "

@@ -1,0 +1,465 @@
+#include "workflow/procedure.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "motcua/v1/procedure.pb.h"
+#include "workflow/builtin_data.h"
+
+namespace motcua::workflow {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+constexpr char kBuiltinPath[] = "procedures/copy_from_register.textproto";
+
+// A small valid procedure: an officer receives (or refuses), the head decides
+// or asks for a supplement, the applicant supplies it.
+//
+//   new --accept--> review --approve--> done
+//    \--refuse--> refused   \--ask--> waiting --supply--> review
+constexpr char kMinimal[] = R"pb(
+  code: "9.999999"
+  name: "Thủ tục thử"
+  effective_from: "2025-01-01"
+  initial_state: "new"
+  time_limit { working_days: 5 }
+  states { id: "new" title: "Mới" national_status: 1 task_title: "Tiếp nhận" }
+  states { id: "review" title: "Đang xử lý" national_status: 4 task_title: "Phê duyệt" }
+  states { id: "waiting" title: "Chờ bổ sung" national_status: 5 }
+  states { id: "done" title: "Đã xử lý" national_status: 9 terminal: true }
+  states { id: "refused" title: "Không tiếp nhận" national_status: 3 terminal: true }
+  transitions {
+    id: "accept"
+    from_state: "new"
+    to_state: "review"
+    trigger: TRIGGER_APPROVE
+    role: ROLE_OFFICER
+    position: "receiving"
+  }
+  transitions {
+    id: "refuse"
+    from_state: "new"
+    to_state: "refused"
+    trigger: TRIGGER_REJECT
+    role: ROLE_OFFICER
+    position: "receiving"
+  }
+  transitions {
+    id: "approve"
+    from_state: "review"
+    to_state: "done"
+    trigger: TRIGGER_APPROVE
+    role: ROLE_OFFICER
+    position: "head"
+    actor_differs_from: "accept"
+  }
+  transitions {
+    id: "ask"
+    from_state: "review"
+    to_state: "waiting"
+    trigger: TRIGGER_REQUEST_SUPPLEMENT
+    role: ROLE_OFFICER
+    position: "head"
+  }
+  transitions {
+    id: "supply"
+    from_state: "waiting"
+    to_state: "review"
+    trigger: TRIGGER_SUPPLEMENT
+    role: ROLE_PORTAL
+  }
+)pb";
+
+// Parses `text` (a ProcedureDefinition in text format), failing the test on a
+// parse error.
+v1::ProcedureDefinition Parse(const std::string& text) {
+  v1::ProcedureDefinition d;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &d)) << text;
+  return d;
+}
+
+// The minimal definition with `extra` text-format fields appended (repeated
+// fields such as states and transitions are added to the existing ones).
+v1::ProcedureDefinition Minimal(const std::string& extra = "") {
+  return Parse(std::string(kMinimal) + extra);
+}
+
+v1::StateDefinition* MutableState(v1::ProcedureDefinition& d, const std::string& id) {
+  for (auto& s : *d.mutable_states()) {
+    if (s.id() == id) return &s;
+  }
+  ADD_FAILURE() << "no state " << id;
+  return d.add_states();
+}
+
+v1::TransitionDefinition* MutableTransition(v1::ProcedureDefinition& d, const std::string& id) {
+  for (auto& t : *d.mutable_transitions()) {
+    if (t.id() == id) return &t;
+  }
+  ADD_FAILURE() << "no transition " << id;
+  return d.add_transitions();
+}
+
+std::string BuiltinText() {
+  for (const BuiltinFile& f : BuiltinFiles()) {
+    if (f.path == kBuiltinPath) return std::string(f.content);
+  }
+  ADD_FAILURE() << "no built-in file " << kBuiltinPath;
+  return "";
+}
+
+std::shared_ptr<const Procedure> CompileBuiltin() {
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(Parse(BuiltinText()));
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : nullptr;
+}
+
+// Asserts `d` is rejected with INVALID_ARGUMENT and returns the message.
+std::string RejectionMessage(const v1::ProcedureDefinition& d) {
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(d);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << p.status();
+  return std::string(p.status().message());
+}
+
+// ---- The built-in definition ----
+
+TEST(ProcedureTest, Compile_BuiltinCopyFromRegister_Succeeds) {
+  const std::string text = BuiltinText();
+  ASSERT_FALSE(text.empty());
+  v1::ProcedureDefinition d;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &d));
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(d);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)->definition().code(), "2.001914");
+}
+
+TEST(ProcedureTest, Task_BuiltinSubmitted_IsReceivingOfficer) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const TaskSpec* task = p->Task("submitted");
+  ASSERT_NE(task, nullptr);
+  EXPECT_EQ(task->role, v1::ROLE_OFFICER);
+  EXPECT_EQ(task->position, "receiving");
+  EXPECT_EQ(task->title, "Tiếp nhận hồ sơ");
+}
+
+TEST(ProcedureTest, Task_BuiltinProcessing_IsHeadOfficer) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const TaskSpec* task = p->Task("processing");
+  ASSERT_NE(task, nullptr);
+  EXPECT_EQ(task->role, v1::ROLE_OFFICER);
+  EXPECT_EQ(task->position, "head");
+  EXPECT_EQ(task->title, "Phê duyệt cấp bản sao");
+}
+
+TEST(ProcedureTest, Task_BuiltinAwaitingSupplement_IsNull) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->Task("awaiting_supplement"), nullptr);
+}
+
+TEST(ProcedureTest, Task_UnknownState_IsNull) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->Task("no_such_state"), nullptr);
+}
+
+TEST(ProcedureTest, Transition_BuiltinProcessingApprove_IsApprove) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const v1::TransitionDefinition* t = p->Transition("processing", v1::TRIGGER_APPROVE);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->id(), "approve");
+  EXPECT_EQ(t->to_state(), "processed");
+}
+
+TEST(ProcedureTest, Transition_TriggerWithNoTransition_IsNull) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->Transition("returned", v1::TRIGGER_APPROVE), nullptr);
+  EXPECT_EQ(p->Transition("awaiting_supplement", v1::TRIGGER_APPROVE), nullptr);
+}
+
+TEST(ProcedureTest, TransitionById_BuiltinReceive_FoundAndUnknownIsNull) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const v1::TransitionDefinition* t = p->TransitionById("receive");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->from_state(), "submitted");
+  EXPECT_EQ(p->TransitionById("no_such_transition"), nullptr);
+}
+
+TEST(ProcedureTest, State_BuiltinReturned_IsTerminalWithStatus10) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const v1::StateDefinition* s = p->State("returned");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->terminal());
+  EXPECT_EQ(s->national_status(), 10);
+  EXPECT_EQ(p->State("no_such_state"), nullptr);
+}
+
+// ---- The minimal definition and boundaries ----
+
+TEST(ProcedureTest, Compile_MinimalDefinition_Succeeds) {
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(Minimal());
+  ASSERT_TRUE(p.ok()) << p.status();
+}
+
+TEST(ProcedureTest, Compile_WorkingDays1And365_Succeed) {
+  for (int days : {1, 365}) {
+    v1::ProcedureDefinition d = Minimal();
+    d.mutable_time_limit()->set_working_days(days);
+    EXPECT_TRUE(Procedure::Compile(d).ok()) << "working_days " << days;
+  }
+}
+
+TEST(ProcedureTest, Compile_NationalStatus1And10_Succeed) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableState(d, "new")->set_national_status(1);
+  MutableState(d, "done")->set_national_status(10);
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(d);
+  EXPECT_TRUE(p.ok()) << p.status();
+}
+
+TEST(ProcedureTest, Compile_OfficerDecisionByClerk_Succeeds) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "approve")->set_role(v1::ROLE_CLERK);
+  MutableTransition(d, "ask")->set_role(v1::ROLE_CLERK);
+  absl::StatusOr<std::shared_ptr<const Procedure>> p = Procedure::Compile(d);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_NE((*p)->Task("review"), nullptr);
+  EXPECT_EQ((*p)->Task("review")->role, v1::ROLE_CLERK);
+}
+
+// ---- Rejections ----
+
+TEST(ProcedureTest, Compile_TransitionToUnknownState_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "approve")->set_to_state("nowhere");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"approve\""), HasSubstr("nowhere")));
+}
+
+TEST(ProcedureTest, Compile_UnknownFromState_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    transitions {
+      id: "ghost"
+      from_state: "limbo"
+      to_state: "done"
+      trigger: TRIGGER_WITHDRAW
+      role: ROLE_PORTAL
+    }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"ghost\""), HasSubstr("limbo")));
+}
+
+TEST(ProcedureTest, Compile_UnreachableState_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    states { id: "orphan" title: "Mồ côi" national_status: 8 terminal: true }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"orphan\""));
+}
+
+TEST(ProcedureTest, Compile_NationalStatus0_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableState(d, "waiting")->set_national_status(0);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"waiting\""));
+}
+
+TEST(ProcedureTest, Compile_NationalStatus11_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableState(d, "done")->set_national_status(11);
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"done\""), HasSubstr("11")));
+}
+
+TEST(ProcedureTest, Compile_OfficerDecisionWithUnspecifiedRole_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "approve")->set_role(v1::ROLE_UNSPECIFIED);
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"approve\""), HasSubstr("nobody may fire")));
+}
+
+TEST(ProcedureTest, Compile_OfficerDecisionByPortal_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "refuse")->set_role(v1::ROLE_PORTAL);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"refuse\""));
+}
+
+TEST(ProcedureTest, Compile_SupplementTriggerWithOfficerRole_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "supply")->set_role(v1::ROLE_OFFICER);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"supply\""));
+}
+
+TEST(ProcedureTest, Compile_TransitionWithoutTrigger_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "supply")->set_trigger(v1::TRIGGER_UNSPECIFIED);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"supply\""));
+}
+
+TEST(ProcedureTest, Compile_TriggerOutsideEnum_RejectedNamingTransition) {
+  // proto3 enums are open: a number no Trigger names survives parsing, but no
+  // caller can ever produce it, so nobody could fire the transition.
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "supply")->set_trigger(static_cast<v1::Trigger>(99));
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"supply\""));
+}
+
+TEST(ProcedureTest, Compile_WorkingDays0_Rejected) {
+  v1::ProcedureDefinition d = Minimal();
+  d.mutable_time_limit()->set_working_days(0);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("working_days"));
+}
+
+TEST(ProcedureTest, Compile_WorkingDays366_Rejected) {
+  v1::ProcedureDefinition d = Minimal();
+  d.mutable_time_limit()->set_working_days(366);
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("working_days"), HasSubstr("366")));
+}
+
+TEST(ProcedureTest, Compile_DuplicateStateId_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    states { id: "review" title: "Lần nữa" national_status: 4 }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"review\""), HasSubstr("twice")));
+}
+
+TEST(ProcedureTest, Compile_DuplicateTransitionId_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    transitions {
+      id: "approve"
+      from_state: "review"
+      to_state: "refused"
+      trigger: TRIGGER_REJECT
+      role: ROLE_OFFICER
+      position: "head"
+    }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"approve\""), HasSubstr("twice")));
+}
+
+TEST(ProcedureTest, Compile_TwoTransitionsForSameStateAndTrigger_RejectedNamingBoth) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    transitions {
+      id: "approve_again"
+      from_state: "review"
+      to_state: "refused"
+      trigger: TRIGGER_APPROVE
+      role: ROLE_OFFICER
+      position: "head"
+    }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"approve_again\""), HasSubstr("\"review\"")));
+}
+
+TEST(ProcedureTest, Compile_NonTerminalStateWithoutExit_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    states { id: "stuck" title: "Kẹt" national_status: 8 }
+    transitions {
+      id: "park"
+      from_state: "review"
+      to_state: "stuck"
+      trigger: TRIGGER_REJECT
+      role: ROLE_OFFICER
+      position: "head"
+    }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("\"stuck\""));
+}
+
+TEST(ProcedureTest, Compile_TransitionLeavingTerminalState_RejectedNamingTransition) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    transitions {
+      id: "reopen"
+      from_state: "done"
+      to_state: "review"
+      trigger: TRIGGER_WITHDRAW
+      role: ROLE_PORTAL
+    }
+  )pb");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"reopen\""), HasSubstr("terminal")));
+}
+
+TEST(ProcedureTest, Compile_ActorDiffersFromUnknownTransition_RejectedNamingBoth) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "approve")->add_actor_differs_from("nobody_fired_this");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"approve\""), HasSubstr("nobody_fired_this")));
+}
+
+TEST(ProcedureTest, Compile_OfficerDecisionsWithoutTaskTitle_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableState(d, "review")->clear_task_title();
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"review\""), HasSubstr("task_title")));
+}
+
+TEST(ProcedureTest, Compile_TaskTitleWithoutOfficerDecision_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableState(d, "waiting")->set_task_title("Chờ");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"waiting\""), HasSubstr("task_title")));
+}
+
+TEST(ProcedureTest, Compile_DecisionsOfOneStateWithDifferentPositions_RejectedNamingState) {
+  v1::ProcedureDefinition d = Minimal();
+  MutableTransition(d, "ask")->set_position("deputy");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"ask\""), HasSubstr("\"review\"")));
+}
+
+TEST(ProcedureTest, Compile_EffectiveFromMonth13_RejectedNamingValue) {
+  v1::ProcedureDefinition d = Minimal();
+  d.set_effective_from("2025-13-01");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("effective_from"), HasSubstr("2025-13-01")));
+}
+
+TEST(ProcedureTest, Compile_InitialStateMissing_Rejected) {
+  v1::ProcedureDefinition d = Minimal();
+  d.clear_initial_state();
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("initial_state"));
+}
+
+TEST(ProcedureTest, Compile_InitialStateUnknown_RejectedNamingIt) {
+  v1::ProcedureDefinition d = Minimal();
+  d.set_initial_state("start");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("initial_state"), HasSubstr("\"start\"")));
+}
+
+TEST(ProcedureTest, Compile_CodeMissing_Rejected) {
+  v1::ProcedureDefinition d = Minimal();
+  d.clear_code();
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("code"));
+}
+
+// ---- SameDefinition ----
+
+TEST(ProcedureTest, SameDefinition_DifferentVersionAndDeployStamps_IsSame) {
+  v1::ProcedureDefinition a = Parse(BuiltinText());
+  v1::ProcedureDefinition b = a;
+  b.set_version(7);
+  b.mutable_deployed_at()->set_seconds(1751328000);
+  b.set_deployed_by("CN=admin");
+  EXPECT_TRUE(SameDefinition(a, b));
+  EXPECT_TRUE(SameDefinition(b, a));
+}
+
+TEST(ProcedureTest, SameDefinition_ChangedStateTitle_IsNotSame) {
+  v1::ProcedureDefinition a = Parse(BuiltinText());
+  v1::ProcedureDefinition b = a;
+  MutableState(b, "processing")->set_title("Đang thẩm định");
+  EXPECT_FALSE(SameDefinition(a, b));
+}
+
+TEST(ProcedureTest, SameDefinition_ChangedTimeLimit_IsNotSame) {
+  v1::ProcedureDefinition a = Parse(BuiltinText());
+  v1::ProcedureDefinition b = a;
+  b.mutable_time_limit()->set_working_days(2);
+  EXPECT_FALSE(SameDefinition(a, b));
+}
+
+}  // namespace
+}  // namespace motcua::workflow
