@@ -2,11 +2,14 @@
 
 #include <openssl/rand.h>
 
-#include <chrono>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/cli/format.h"
+#include "adapters/identity.h"
 #include "adapters/tls.h"
 
 namespace motcua::cli {
@@ -19,6 +22,30 @@ absl::StatusOr<Response> Unary(std::unique_ptr<grpc::ClientContext> context, Cal
   const grpc::Status status = call(context.get(), &response);
   if (!status.ok()) return FromGrpc(status);
   return response;
+}
+
+// Without TLS the server sees no certificate, so the caller states who it
+// is in metadata; the words are read from the certificate it would present.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> InsecureIdentity(
+    const std::string& cert_path) {
+  std::ifstream in(cert_path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", cert_path, " (--insecure takes the caller's name from it)"));
+  }
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  absl::StatusOr<workflow::Principal> principal = adapters::PrincipalFromCertificatePem(pem.str());
+  if (!principal.ok()) return principal.status();
+  std::vector<std::pair<std::string, std::string>> metadata = {
+      {"x-motcua-subject", principal->subject},
+      {"x-motcua-role", RoleName(principal->role)},
+  };
+  if (!principal->unit.empty()) metadata.emplace_back("x-motcua-unit", principal->unit);
+  if (!principal->position.empty()) {
+    metadata.emplace_back("x-motcua-position", principal->position);
+  }
+  return metadata;
 }
 
 }  // namespace
@@ -41,28 +68,35 @@ absl::Status FromGrpc(const grpc::Status& status) {
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ConnectionOptions& options) {
+  adapters::ClientIdentityFiles files = adapters::DevClientFiles(options.pki_dir, options.as);
+  if (!options.cert.empty()) {
+    files.cert = options.cert;
+    files.key = options.key;
+  }
+  if (!options.ca.empty()) files.ca_cert = options.ca;
+
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  Metadata metadata;
   if (options.insecure) {
     credentials = grpc::InsecureChannelCredentials();
+    absl::StatusOr<Metadata> identity = InsecureIdentity(files.cert);
+    if (!identity.ok()) return identity.status();
+    metadata = *std::move(identity);
   } else {
-    adapters::ClientIdentityFiles files = adapters::DevClientFiles(options.pki_dir, options.as);
-    if (!options.cert.empty()) {
-      files.cert = options.cert;
-      files.key = options.key;
-    }
-    if (!options.ca.empty()) files.ca_cert = options.ca;
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
         adapters::ClientCredentials(files);
     if (!tls.ok()) return tls.status();
     credentials = *std::move(tls);
   }
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(options.server, credentials);
-  return std::unique_ptr<Client>(new Client(std::move(channel), options.timeout));
+  return std::unique_ptr<Client>(
+      new Client(std::move(channel), options.timeout, std::move(metadata)));
 }
 
-Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout, Metadata metadata)
     : channel_(std::move(channel)),
       timeout_(timeout),
+      metadata_(std::move(metadata)),
       dossiers_(v1::DossierService::NewStub(channel_)),
       tasks_(v1::TaskService::NewStub(channel_)),
       audit_(v1::AuditService::NewStub(channel_)),
@@ -71,6 +105,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  for (const auto& [key, value] : metadata_) context->AddMetadata(key, value);
   return context;
 }
 
@@ -90,10 +125,10 @@ absl::StatusOr<v1::Dossier> Client::GetDossier(const std::string& code) {
 
 absl::StatusOr<v1::ListDossiersResponse> Client::ListDossiers(
     const v1::ListDossiersRequest& request) {
-  return Unary<v1::ListDossiersResponse>(
-      NewContext(), [&](grpc::ClientContext* c, v1::ListDossiersResponse* r) {
-        return dossiers_->ListDossiers(c, request, r);
-      });
+  return Unary<v1::ListDossiersResponse>(NewContext(),
+                                         [&](grpc::ClientContext* c, v1::ListDossiersResponse* r) {
+                                           return dossiers_->ListDossiers(c, request, r);
+                                         });
 }
 
 absl::StatusOr<v1::Dossier> Client::WithdrawDossier(const v1::WithdrawDossierRequest& request) {
@@ -108,12 +143,11 @@ absl::StatusOr<v1::Dossier> Client::AddSupplement(const v1::AddSupplementRequest
   });
 }
 
-absl::StatusOr<v1::ListMyTasksResponse> Client::ListMyTasks(
-    const v1::ListMyTasksRequest& request) {
-  return Unary<v1::ListMyTasksResponse>(
-      NewContext(), [&](grpc::ClientContext* c, v1::ListMyTasksResponse* r) {
-        return tasks_->ListMyTasks(c, request, r);
-      });
+absl::StatusOr<v1::ListMyTasksResponse> Client::ListMyTasks(const v1::ListMyTasksRequest& request) {
+  return Unary<v1::ListMyTasksResponse>(NewContext(),
+                                        [&](grpc::ClientContext* c, v1::ListMyTasksResponse* r) {
+                                          return tasks_->ListMyTasks(c, request, r);
+                                        });
 }
 
 absl::StatusOr<v1::Task> Client::ClaimTask(const v1::ClaimTaskRequest& request) {
@@ -160,23 +194,24 @@ absl::StatusOr<v1::ProcedureDefinition> Client::GetProcedure(const std::string& 
   v1::GetProcedureRequest request;
   request.set_code(code);
   request.set_version(version);
-  return Unary<v1::ProcedureDefinition>(
-      NewContext(), [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
-        return procedures_->GetProcedure(c, request, r);
-      });
+  return Unary<v1::ProcedureDefinition>(NewContext(),
+                                        [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
+                                          return procedures_->GetProcedure(c, request, r);
+                                        });
 }
 
 absl::StatusOr<v1::ProcedureDefinition> Client::DeployProcedure(
     const v1::DeployProcedureRequest& request) {
-  return Unary<v1::ProcedureDefinition>(
-      NewContext(), [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
-        return procedures_->DeployProcedure(c, request, r);
-      });
+  return Unary<v1::ProcedureDefinition>(NewContext(),
+                                        [&](grpc::ClientContext* c, v1::ProcedureDefinition* r) {
+                                          return procedures_->DeployProcedure(c, request, r);
+                                        });
 }
 
 absl::Status Client::WatchEvents(const v1::WatchEventsRequest& request,
                                  const std::function<bool(const v1::HistoryEvent&)>& on_event) {
   grpc::ClientContext context;  // no deadline: a watch runs until cancelled
+  for (const auto& [key, value] : metadata_) context.AddMetadata(key, value);
   std::unique_ptr<grpc::ClientReader<v1::HistoryEvent>> reader =
       dossiers_->WatchEvents(&context, request);
   v1::HistoryEvent event;

@@ -3,12 +3,13 @@
 #ifndef MOTCUA_ADAPTERS_CLI_CLIENT_H_
 #define MOTCUA_ADAPTERS_CLI_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,7 +31,8 @@ struct ConnectionOptions {
   std::string cert;
   std::string key;
   std::string ca;
-  // Plain-text connection, for a server started with --insecure.
+  // Plain-text connection, for a server started with --insecure. The caller
+  // then names itself in metadata, taken from the same certificate file.
   bool insecure = false;
   // Deadline of each unary call. Watch streams have none.
   absl::Duration timeout = absl::Seconds(30);
@@ -75,13 +77,17 @@ class Client {
                            const std::function<bool(const v1::HistoryEvent&)>& on_event);
 
  private:
-  Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-  // A context with this client's deadline.
+  Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout, Metadata metadata);
+
+  // A context with this client's deadline and metadata.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;
+  // Sent with every call; the identity headers in insecure mode.
+  Metadata metadata_;
   std::unique_ptr<v1::DossierService::Stub> dossiers_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   std::unique_ptr<v1::AuditService::Stub> audit_;

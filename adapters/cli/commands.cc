@@ -1,14 +1,14 @@
 #include "adapters/cli/commands.h"
 
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
-
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -40,8 +40,8 @@ absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* m
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(*json, message, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid ", message->GetTypeName(), ": ", std::string(status.message())));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a valid ", message->GetTypeName(),
+                                                   ": ", std::string(status.message())));
   }
   return absl::OkStatus();
 }
@@ -87,8 +87,7 @@ absl::StatusOr<std::string> DossierCodeOfTask(const std::string& task_id) {
 // --version if given; otherwise the dossier's current version, read now.
 // Reading it means the caller acts on whatever state the dossier is in at
 // this moment; --version pins the decision to the state the officer saw.
-absl::StatusOr<int64_t> ExpectedVersion(Client& client, const Args& args,
-                                        const std::string& code) {
+absl::StatusOr<int64_t> ExpectedVersion(Client& client, const Args& args, const std::string& code) {
   absl::StatusOr<std::optional<int64_t>> given = args.GetInt("version");
   if (!given.ok()) return given.status();
   if (given->has_value()) return **given;
@@ -246,8 +245,8 @@ absl::StatusOr<int> Show(Context& context, Args& args) {
 
   if (context.json()) {
     // Two messages, one JSON document: {"dossier": ..., "history": [...]}.
-    Print(absl::StrCat("{\n\"dossier\": ", ToJson(*dossier), ",\n\"history\": ",
-                       ToJson(*history), "\n}"));
+    Print(absl::StrCat("{\n\"dossier\": ", ToJson(*dossier), ",\n\"history\": ", ToJson(*history),
+                       "\n}"));
   } else {
     Print(absl::StrCat(FormatDossier(*dossier), "\n",
                        FormatHistory({history->events().begin(), history->events().end()})));

@@ -1,9 +1,9 @@
 #include "adapters/cli/format.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <map>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -102,8 +102,7 @@ std::string ClockSummary(const v1::Clock& clock) {
   }
   if (clock.paused()) {
     return absl::StrCat("paused since ", FormatTime(clock.paused_at()), ", ",
-                        clock.remaining_working_seconds_at_pause() / 60,
-                        " working minutes left");
+                        clock.remaining_working_seconds_at_pause() / 60, " working minutes left");
   }
   return "running";
 }
@@ -217,8 +216,8 @@ std::string FormatTime(const google::protobuf::Timestamp& time) {
 
 std::string NationalStatusLabel(int32_t status) {
   static constexpr const char* kLabels[] = {
-      "Mới đăng ký",  "Đã tiếp nhận", "Không tiếp nhận", "Đang xử lý",     "Chờ bổ sung",
-      "Chờ thanh toán", "Rút hồ sơ",  "Dừng xử lý",      "Đã xử lý xong", "Đã trả kết quả",
+      "Mới đăng ký",    "Đã tiếp nhận", "Không tiếp nhận", "Đang xử lý",    "Chờ bổ sung",
+      "Chờ thanh toán", "Rút hồ sơ",    "Dừng xử lý",      "Đã xử lý xong", "Đã trả kết quả",
   };
   if (status < 1 || status > 10) return absl::StrCat(status);
   return absl::StrCat(status, " ", kLabels[status - 1]);
@@ -299,8 +298,8 @@ std::string FormatDossier(const v1::Dossier& d) {
   if (d.has_task()) {
     const auto& t = d.task();
     f.Add("Open task", absl::StrCat(t.id(), " — ", t.title()));
-    f.Add("  for", absl::StrCat(RoleName(t.role()), t.position().empty() ? "" : "/",
-                                t.position(), " at ", t.unit_code()));
+    f.Add("  for", absl::StrCat(RoleName(t.role()), t.position().empty() ? "" : "/", t.position(),
+                                " at ", t.unit_code()));
     f.Add("  claimed by", t.claimed_by());
   }
   f.Add("History", absl::StrCat(d.history_length(), " events, head ", ShortHash(d.history_head())));
@@ -330,8 +329,8 @@ std::string FormatHistory(const std::vector<v1::HistoryEvent>& events) {
   t.AlignRight(0);
   t.LimitWidth(7, 60);
   for (const auto& e : events) {
-    t.AddRow({absl::StrCat(e.sequence()), FormatTime(e.time()), e.actor(),
-              RoleName(e.actor_role()), e.action(), StateChange(e.from_state(), e.to_state()),
+    t.AddRow({absl::StrCat(e.sequence()), FormatTime(e.time()), e.actor(), RoleName(e.actor_role()),
+              e.action(), StateChange(e.from_state(), e.to_state()),
               NationalStatusLabel(e.national_status()), EventDetail(e), ShortHash(e.hash())});
   }
   return t.Render();
@@ -343,7 +342,8 @@ std::string FormatEventLine(const v1::HistoryEvent& e) {
                       PadRight(absl::StrCat(e.sequence()), 4), PadRight(e.actor(), 14), " ",
                       PadRight(e.action(), 26), " ",
                       PadRight(StateChange(e.from_state(), e.to_state()), 30), " ",
-                      NationalStatusLabel(e.national_status()), detail.empty() ? "" : "  ",
+                      detail.empty() ? NationalStatusLabel(e.national_status())
+                                     : PadRight(NationalStatusLabel(e.national_status()), 18),
                       detail);
 }
 
@@ -352,8 +352,7 @@ std::string FormatTaskTable(const std::vector<v1::Task>& tasks) {
   t.AlignRight(3);
   for (const auto& task : tasks) {
     t.AddRow({task.id(), task.title(), task.state(), absl::StrCat(task.dossier_version()),
-              task.claimed_by(), FormatTime(task.appointment_at()),
-              FormatTime(task.created_at())});
+              task.claimed_by(), FormatTime(task.appointment_at()), FormatTime(task.created_at())});
   }
   return t.Render();
 }
@@ -402,12 +401,12 @@ std::string FormatProcedure(const v1::ProcedureDefinition& p) {
   f.Add("Name", p.name());
   f.Add("Version", absl::StrCat(p.version()));
   f.Add("Effective from", p.effective_from());
-  f.Add("Deployed", absl::StrCat(FormatTime(p.deployed_at()),
-                                 p.deployed_by().empty() ? "" : " by ", p.deployed_by()));
+  f.Add("Deployed", absl::StrCat(FormatTime(p.deployed_at()), p.deployed_by().empty() ? "" : " by ",
+                                 p.deployed_by()));
   f.Add("Time limit",
-        absl::StrCat(p.time_limit().working_days(), " working day(s)",
-                     p.time_limit().after_15h_next_day() ? ", after 15:00 counts from next day"
-                                                         : ""));
+        absl::StrCat(
+            p.time_limit().working_days(), " working day(s)",
+            p.time_limit().after_15h_next_day() ? ", after 15:00 counts from next day" : ""));
   f.Add("Initial state", p.initial_state());
   std::string out = f.Render();
 

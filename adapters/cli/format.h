@@ -4,13 +4,13 @@
 #ifndef MOTCUA_ADAPTERS_CLI_FORMAT_H_
 #define MOTCUA_ADAPTERS_CLI_FORMAT_H_
 
+#include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <google/protobuf/message.h>
-#include <google/protobuf/timestamp.pb.h>
 
 #include "absl/strings/string_view.h"
 #include "motcua/v1/service.pb.h"

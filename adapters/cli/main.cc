@@ -7,7 +7,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "adapters/cli/args.h"
 #include "adapters/cli/client.h"
 #include "adapters/cli/commands.h"

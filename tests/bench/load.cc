@@ -2,14 +2,17 @@
 //
 //   motcua_load --server 127.0.0.1:PORT --pki-dir DIR --mode submit|complete|read
 //               --clients N --duration SECONDS [--rate R] [--channels C]
-//               [--warmup SECONDS] [--preload N] [--timeout SECONDS] [--insecure]
+//               [--warmup SECONDS] [--preload N] [--read-existing N]
+//               [--timeout SECONDS] [--insecure]
 //
 // Modes:
 //   submit    SubmitDossier as "portal" (procedure 2.001914 at HN-SGDDT).
 //   complete  untimed: submit a pool of dossiers; timed: CompleteTask(APPROVE)
 //             as "receiver" on each one's task, once.
-//   read      untimed: submit --preload dossiers (default 1000); timed:
-//             GetDossier as "auditor" on random ones.
+//   read      untimed: submit --preload dossiers (default 1000, or none with
+//             --read-existing) and/or list up to --read-existing N dossiers
+//             already in the store (newest first); timed: GetDossier as
+//             "auditor" on random ones.
 //
 // --rate 0 (default) is a closed loop: each client sends its next call when
 // the previous one returns. --rate R is an open loop: calls are scheduled at
@@ -21,6 +24,7 @@
 //
 // A benchmark, not a test: it asserts nothing. Figures go to
 // docs/BENCHMARKS.md with the machine and commit.
+#include <grpcpp/grpcpp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -28,25 +32,29 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "adapters/identity.h"
 #include "adapters/tls.h"
 #include "motcua/v1/service.grpc.pb.h"
 
@@ -74,8 +82,12 @@ struct Options {
   // server's caches, the channels' TLS sessions and RocksDB's memtables
   // settle first.
   double warmup_s = 1;
-  // Dossiers submitted before the timed phase; 0 picks one for the mode.
-  int64_t preload = 0;
+  // Dossiers submitted before the timed phase; -1 picks a number for the
+  // mode.
+  int64_t preload = -1;
+  // Read mode: also read up to this many dossiers that are already in the
+  // store (e.g. filled by motcua_fill), found by listing them.
+  int64_t read_existing = 0;
   double timeout_s = 10;
   bool insecure = false;
 };
@@ -83,7 +95,8 @@ struct Options {
 const char* kUsage =
     "usage: motcua_load --server 127.0.0.1:PORT [--pki-dir DIR] --mode submit|complete|read\n"
     "                   [--clients N] [--duration SECONDS] [--rate R] [--channels C]\n"
-    "                   [--warmup SECONDS] [--preload N] [--timeout SECONDS] [--insecure]\n";
+    "                   [--warmup SECONDS] [--preload N] [--read-existing N]\n"
+    "                   [--timeout SECONDS] [--insecure]\n";
 
 // ----------------------------------------------------------------- options
 
@@ -138,6 +151,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       ok = absl::SimpleAtod(value, &options.warmup_s) && options.warmup_s >= 0;
     } else if (name == "--preload") {
       ok = absl::SimpleAtoi(value, &options.preload) && options.preload >= 0;
+    } else if (name == "--read-existing") {
+      ok = absl::SimpleAtoi(value, &options.read_existing) && options.read_existing >= 0;
     } else if (name == "--timeout") {
       ok = absl::SimpleAtod(value, &options.timeout_s) && options.timeout_s > 0;
     } else {
@@ -149,43 +164,73 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   // The generator can saturate a machine; it is meant for a server of our
   // own on this host, never for someone else's.
   if (!IsLoopback(options.server)) {
-    return absl::InvalidArgumentError("--server must be a loopback address (127.x, [::1], localhost)");
+    return absl::InvalidArgumentError(
+        "--server must be a loopback address (127.x, [::1], localhost)");
   }
   return options;
 }
 
 // ------------------------------------------------------------- connections
 
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// A dev PKI client's channels, and what every call as that client carries.
+struct Identity {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  // Without TLS (--insecure) the server sees no certificate: the caller names
+  // itself in metadata, with the words of the certificate it would present.
+  Metadata metadata;
+};
+
+absl::StatusOr<Metadata> InsecureIdentity(const std::string& cert_path) {
+  std::ifstream in(cert_path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", cert_path));
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  absl::StatusOr<workflow::Principal> principal = adapters::PrincipalFromCertificatePem(pem.str());
+  if (!principal.ok()) return principal.status();
+  const std::string role =
+      absl::AsciiStrToLower(absl::StripPrefix(v1::Role_Name(principal->role), "ROLE_"));
+  Metadata metadata = {{"x-motcua-subject", principal->subject}, {"x-motcua-role", role}};
+  if (!principal->unit.empty()) metadata.emplace_back("x-motcua-unit", principal->unit);
+  if (!principal->position.empty()) {
+    metadata.emplace_back("x-motcua-position", principal->position);
+  }
+  return metadata;
+}
+
 // `count` channels acting as dev PKI client `name`. Distinct channel
 // arguments keep gRPC from sharing one subchannel (one TCP connection)
 // between them.
-absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(const Options& options,
-                                                                        const std::string& name,
-                                                                        int count) {
+absl::StatusOr<Identity> Connect(const Options& options, const std::string& name, int count) {
+  const adapters::ClientIdentityFiles files = adapters::DevClientFiles(options.pki_dir, name);
+  Identity identity;
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.insecure) {
     credentials = grpc::InsecureChannelCredentials();
+    absl::StatusOr<Metadata> metadata = InsecureIdentity(files.cert);
+    if (!metadata.ok()) return metadata.status();
+    identity.metadata = *std::move(metadata);
   } else {
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
-        adapters::ClientCredentials(adapters::DevClientFiles(options.pki_dir, name));
+        adapters::ClientCredentials(files);
     if (!tls.ok()) return tls.status();
     credentials = *std::move(tls);
   }
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < count; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("motcua.channel_index", i);
-    channels.push_back(grpc::CreateCustomChannel(options.server, credentials, args));
+    identity.channels.push_back(grpc::CreateCustomChannel(options.server, credentials, args));
   }
   // Connect now, so the TLS handshakes are not part of the first calls.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
-  for (const auto& channel : channels) {
+  for (const auto& channel : identity.channels) {
     if (!channel->WaitForConnected(deadline)) {
       return absl::UnavailableError(
           absl::StrCat("cannot connect to ", options.server, " as ", name));
     }
   }
-  return channels;
+  return identity;
 }
 
 std::string RandomHex(int bytes) {
@@ -198,12 +243,23 @@ std::string RandomHex(int bytes) {
 }
 
 const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",          "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",      "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "?";
 }
 
@@ -224,12 +280,21 @@ struct Call {
 // What a phase sends.
 class Workload {
  public:
+  explicit Workload(Metadata metadata) : metadata_(std::move(metadata)) {}
   virtual ~Workload() = default;
   // Starts one call for `client` on `cq`, with `call` as the tag (the
   // reader goes in call->reader). False when there is nothing left to send.
   virtual bool Start(int client, Call* call, grpc::CompletionQueue* cq) = 0;
   // Sees every finished call, on its client's thread.
   virtual void Done(int /*client*/, const Call& /*call*/) {}
+
+ protected:
+  void AddMetadata(Call* call) const {
+    for (const auto& [key, value] : metadata_) call->context.AddMetadata(key, value);
+  }
+
+ private:
+  const Metadata metadata_;
 };
 
 struct Phase {
@@ -350,7 +415,9 @@ std::vector<ClientStats> RunPhase(const Phase& phase, Workload& workload) {
 class RequestIds {
  public:
   RequestIds() : prefix_(RandomHex(8)) {}
-  std::string Next(int client, int64_t n) const { return absl::StrCat(prefix_, "-", client, "-", n); }
+  std::string Next(int client, int64_t n) const {
+    return absl::StrCat(prefix_, "-", client, "-", n);
+  }
 
  private:
   std::string prefix_;
@@ -360,10 +427,13 @@ class SubmitWorkload : public Workload {
  public:
   // Submits at most `limit` dossiers (unbounded when negative). With
   // `keep`, the dossiers that were created are kept for a later phase.
-  SubmitWorkload(std::vector<std::shared_ptr<grpc::Channel>> channels, int clients, int64_t limit,
-                 bool keep)
-      : limit_(limit), keep_(keep), per_client_(clients), kept_(clients) {
-    for (auto& channel : channels) stubs_.push_back(v1::DossierService::NewStub(channel));
+  SubmitWorkload(const Identity& identity, int clients, int64_t limit, bool keep)
+      : Workload(identity.metadata),
+        limit_(limit),
+        keep_(keep),
+        per_client_(clients),
+        kept_(clients) {
+    for (auto& channel : identity.channels) stubs_.push_back(v1::DossierService::NewStub(channel));
   }
 
   bool Start(int client, Call* call, grpc::CompletionQueue* cq) override {
@@ -383,8 +453,9 @@ class SubmitWorkload : public Workload {
     form["diploma_serial"] = absl::StrFormat("B%07d", n % 10000000);
     form["graduation_year"] = absl::StrCat(2000 + n % 25);
     form["school"] = "Trường THPT Chu Văn An";
-    call->reader = stubs_[client % stubs_.size()]->PrepareAsyncSubmitDossier(&call->context,
-                                                                              request, cq);
+    AddMetadata(call);
+    call->reader =
+        stubs_[client % stubs_.size()]->PrepareAsyncSubmitDossier(&call->context, request, cq);
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call);
     return true;
@@ -410,17 +481,16 @@ class SubmitWorkload : public Workload {
   RequestIds ids_;
   std::atomic<int64_t> issued_{0};
   std::vector<std::unique_ptr<v1::DossierService::Stub>> stubs_;
-  std::vector<int64_t> per_client_;              // touched by its client only
-  std::vector<std::vector<v1::Dossier>> kept_;   // touched by its client only
+  std::vector<int64_t> per_client_;             // touched by its client only
+  std::vector<std::vector<v1::Dossier>> kept_;  // touched by its client only
 };
 
 // Approves each pooled dossier's intake task once.
 class CompleteWorkload : public Workload {
  public:
-  CompleteWorkload(std::vector<std::shared_ptr<grpc::Channel>> channels,
-                   std::vector<v1::Dossier> pool)
-      : pool_(std::move(pool)) {
-    for (auto& channel : channels) stubs_.push_back(v1::TaskService::NewStub(channel));
+  CompleteWorkload(const Identity& identity, std::vector<v1::Dossier> pool)
+      : Workload(identity.metadata), pool_(std::move(pool)) {
+    for (auto& channel : identity.channels) stubs_.push_back(v1::TaskService::NewStub(channel));
   }
 
   bool Start(int client, Call* call, grpc::CompletionQueue* cq) override {
@@ -432,6 +502,7 @@ class CompleteWorkload : public Workload {
     request.set_expected_version(dossier.version());
     request.set_decision(v1::DECISION_APPROVE);
     request.set_request_id(ids_.Next(client, n));
+    AddMetadata(call);
     call->reader =
         stubs_[client % stubs_.size()]->PrepareAsyncCompleteTask(&call->context, request, cq);
     call->reader->StartCall();
@@ -449,10 +520,9 @@ class CompleteWorkload : public Workload {
 // Reads random pooled dossiers.
 class ReadWorkload : public Workload {
  public:
-  ReadWorkload(std::vector<std::shared_ptr<grpc::Channel>> channels, std::vector<std::string> codes,
-               int clients)
-      : codes_(std::move(codes)) {
-    for (auto& channel : channels) stubs_.push_back(v1::DossierService::NewStub(channel));
+  ReadWorkload(const Identity& identity, std::vector<std::string> codes, int clients)
+      : Workload(identity.metadata), codes_(std::move(codes)) {
+    for (auto& channel : identity.channels) stubs_.push_back(v1::DossierService::NewStub(channel));
     for (int i = 0; i < clients; ++i) random_.emplace_back(0x6d6f74637561ULL + i);
   }
 
@@ -460,6 +530,7 @@ class ReadWorkload : public Workload {
     std::uniform_int_distribution<size_t> pick(0, codes_.size() - 1);
     v1::GetDossierRequest request;
     request.set_code(codes_[pick(random_[client])]);
+    AddMetadata(call);
     call->reader =
         stubs_[client % stubs_.size()]->PrepareAsyncGetDossier(&call->context, request, cq);
     call->reader->StartCall();
@@ -506,13 +577,16 @@ Summary Summarize(std::vector<ClientStats>& stats, const Phase& phase) {
     s.ran_out = s.ran_out || c.ran_out;
   }
   std::sort(s.latencies_ns.begin(), s.latencies_ns.end());
-  // Throughput over the measured window up to the last reply, which for a
-  // closed loop ends a little after the window does.
+  // Throughput is over the measured window up to the last reply: a little
+  // after the window's end for a closed loop, up to --timeout after it when
+  // an open loop overloads the server.
   s.elapsed_s = std::chrono::duration<double>(last - phase.measure_from).count();
   return s;
 }
 
-void Report(const Options& options, const Summary& s, int64_t pool) {
+// `pool`: dossiers submitted before the timed phase; `existing`: dossiers
+// found already in the store.
+void Report(const Options& options, const Summary& s, int64_t pool, int64_t existing) {
   const double throughput = s.elapsed_s > 0 ? s.ok / s.elapsed_s : 0;
   const auto& l = s.latencies_ns;
   std::vector<std::string> errors;
@@ -523,8 +597,13 @@ void Report(const Options& options, const Summary& s, int64_t pool) {
   std::printf("mode          %s\n", options.mode_name.c_str());
   std::printf("clients       %d on %d channel(s)\n", options.clients, options.channels);
   std::printf("rate target   %s\n", rate.c_str());
-  std::printf("duration      %.1f s measured (warmup %.1f s)\n", s.elapsed_s, options.warmup_s);
+  std::printf("duration      %.1f s measured after %.1f s warmup; last reply %.2f s in\n",
+              options.duration_s, options.warmup_s, s.elapsed_s);
   if (pool > 0) std::printf("preloaded     %lld dossiers\n", static_cast<long long>(pool));
+  if (existing > 0) {
+    std::printf("existing      %lld dossiers read from the store\n",
+                static_cast<long long>(existing));
+  }
   std::printf("calls ok      %lld\n", static_cast<long long>(s.ok));
   std::printf("errors        %s\n", errors.empty() ? "none" : absl::StrJoin(errors, " ").c_str());
   std::printf("throughput    %.1f ok/s\n", throughput);
@@ -535,13 +614,14 @@ void Report(const Options& options, const Summary& s, int64_t pool) {
     std::printf("note          the preloaded pool ran out before the end; raise --preload\n");
   }
   std::printf(
-      "RESULT mode=%s clients=%d channels=%d rate=%.0f duration_s=%.2f warmup_s=%.1f ok=%lld "
-      "errors=%lld throughput=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f "
-      "max_ms=%.3f exhausted=%d\n",
-      options.mode_name.c_str(), options.clients, options.channels, options.rate, s.elapsed_s,
-      options.warmup_s, static_cast<long long>(s.ok), static_cast<long long>(s.error_total),
-      throughput, PercentileMs(l, 0.5), PercentileMs(l, 0.9), PercentileMs(l, 0.99),
-      PercentileMs(l, 0.999), l.empty() ? 0.0 : l.back() / 1e6, s.ran_out ? 1 : 0);
+      "RESULT mode=%s clients=%d channels=%d rate=%.0f duration_s=%.1f warmup_s=%.1f "
+      "elapsed_s=%.2f ok=%lld errors=%lld throughput=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+      "p999_ms=%.3f max_ms=%.3f exhausted=%d\n",
+      options.mode_name.c_str(), options.clients, options.channels, options.rate,
+      options.duration_s, options.warmup_s, s.elapsed_s, static_cast<long long>(s.ok),
+      static_cast<long long>(s.error_total), throughput, PercentileMs(l, 0.5), PercentileMs(l, 0.9),
+      PercentileMs(l, 0.99), PercentileMs(l, 0.999), l.empty() ? 0.0 : l.back() / 1e6,
+      s.ran_out ? 1 : 0);
   std::fflush(stdout);
 }
 
@@ -553,8 +633,8 @@ Phase TimedPhase(const Options& options) {
   phase.rate = options.rate;
   // A short lead so every thread is waiting before the first slot.
   phase.start = Clock::now() + std::chrono::milliseconds(50);
-  const auto warmup = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(options.warmup_s));
+  const auto warmup =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup_s));
   const auto duration = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(options.duration_s));
   phase.measure_from = phase.start + warmup;
@@ -567,8 +647,7 @@ Phase TimedPhase(const Options& options) {
 // takes them. `count` < 0: for `seconds` instead.
 absl::StatusOr<std::vector<v1::Dossier>> Preload(const Options& options, int64_t count,
                                                  double seconds) {
-  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> portal =
-      MakeChannels(options, "portal", options.channels);
+  absl::StatusOr<Identity> portal = Connect(options, "portal", options.channels);
   if (!portal.ok()) return portal.status();
   const int clients = std::max(options.clients, 8);
   SubmitWorkload submit(*portal, clients, count, /*keep=*/true);
@@ -595,6 +674,37 @@ absl::StatusOr<std::vector<v1::Dossier>> Preload(const Options& options, int64_t
   return dossiers;
 }
 
+// Codes of up to `limit` dossiers already in the store, newest first. Slow
+// for millions (500 per page); newest first also means the sample leans to
+// recently written keys when `limit` is below the store's size.
+absl::StatusOr<std::vector<std::string>> ListExisting(const Identity& auditor, int64_t limit) {
+  std::unique_ptr<v1::DossierService::Stub> stub =
+      v1::DossierService::NewStub(auditor.channels.front());
+  std::vector<std::string> codes;
+  v1::ListDossiersRequest request;
+  request.set_page_size(500);
+  const Clock::time_point start = Clock::now();
+  do {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    for (const auto& [key, value] : auditor.metadata) context.AddMetadata(key, value);
+    v1::ListDossiersResponse page;
+    const grpc::Status status = stub->ListDossiers(&context, request, &page);
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          absl::StrCat("listing existing dossiers: ", status.error_message()));
+    }
+    for (const auto& dossier : page.dossiers()) {
+      if (static_cast<int64_t>(codes.size()) >= limit) break;
+      codes.push_back(dossier.code());
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && static_cast<int64_t>(codes.size()) < limit);
+  std::fprintf(stderr, "found %zu existing dossiers in %.1f s\n", codes.size(),
+               std::chrono::duration<double>(Clock::now() - start).count());
+  return codes;
+}
+
 int Main(int argc, char** argv) {
   absl::StatusOr<Options> parsed = ParseOptions(argc, argv);
   if (!parsed.ok()) {
@@ -605,11 +715,11 @@ int Main(int argc, char** argv) {
   const Options& options = *parsed;
   std::unique_ptr<Workload> workload;
   int64_t pool = 0;
+  int64_t existing = 0;
 
   switch (options.mode) {
     case Mode::kSubmit: {
-      absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> portal =
-          MakeChannels(options, "portal", options.channels);
+      absl::StatusOr<Identity> portal = Connect(options, "portal", options.channels);
       if (!portal.ok()) {
         std::fprintf(stderr, "error: %s\n", portal.status().ToString().c_str());
         return 2;
@@ -622,7 +732,7 @@ int Main(int argc, char** argv) {
       // in a closed loop submits for 1.5 times as long as the timed phase,
       // since a submit costs about what a completion does.
       int64_t count = options.preload;
-      if (count == 0 && options.rate > 0) {
+      if (count <= 0 && options.rate > 0) {
         count = static_cast<int64_t>(options.rate * (options.warmup_s + options.duration_s) * 1.1) +
                 options.clients;
       }
@@ -633,8 +743,7 @@ int Main(int argc, char** argv) {
         return 2;
       }
       pool = static_cast<int64_t>(dossiers->size());
-      absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> receiver =
-          MakeChannels(options, "receiver", options.channels);
+      absl::StatusOr<Identity> receiver = Connect(options, "receiver", options.channels);
       if (!receiver.ok()) {
         std::fprintf(stderr, "error: %s\n", receiver.status().ToString().c_str());
         return 2;
@@ -643,19 +752,35 @@ int Main(int argc, char** argv) {
       break;
     }
     case Mode::kRead: {
-      absl::StatusOr<std::vector<v1::Dossier>> dossiers =
-          Preload(options, options.preload > 0 ? options.preload : 1000, 0);
-      if (!dossiers.ok()) {
-        std::fprintf(stderr, "error: %s\n", dossiers.status().ToString().c_str());
-        return 2;
-      }
-      pool = static_cast<int64_t>(dossiers->size());
-      std::vector<std::string> codes;
-      for (const auto& d : *dossiers) codes.push_back(d.code());
-      absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> auditor =
-          MakeChannels(options, "auditor", options.channels);
+      absl::StatusOr<Identity> auditor = Connect(options, "auditor", options.channels);
       if (!auditor.ok()) {
         std::fprintf(stderr, "error: %s\n", auditor.status().ToString().c_str());
+        return 2;
+      }
+      std::vector<std::string> codes;
+      if (options.read_existing > 0) {
+        absl::StatusOr<std::vector<std::string>> found =
+            ListExisting(*auditor, options.read_existing);
+        if (!found.ok()) {
+          std::fprintf(stderr, "error: %s\n", found.status().ToString().c_str());
+          return 2;
+        }
+        codes = *std::move(found);
+        existing = static_cast<int64_t>(codes.size());
+      }
+      const int64_t count =
+          options.preload >= 0 ? options.preload : (options.read_existing > 0 ? 0 : 1000);
+      if (count > 0) {
+        absl::StatusOr<std::vector<v1::Dossier>> dossiers = Preload(options, count, 0);
+        if (!dossiers.ok()) {
+          std::fprintf(stderr, "error: %s\n", dossiers.status().ToString().c_str());
+          return 2;
+        }
+        pool = static_cast<int64_t>(dossiers->size());
+        for (const auto& d : *dossiers) codes.push_back(d.code());
+      }
+      if (codes.empty()) {
+        std::fprintf(stderr, "error: no dossier to read (use --preload or --read-existing)\n");
         return 2;
       }
       workload = std::make_unique<ReadWorkload>(*auditor, std::move(codes), options.clients);
@@ -667,7 +792,7 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr, "running %s for %.1f s (+%.1f s warmup)...\n", options.mode_name.c_str(),
                options.duration_s, options.warmup_s);
   std::vector<ClientStats> stats = RunPhase(phase, *workload);
-  Report(options, Summarize(stats, phase), pool);
+  Report(options, Summarize(stats, phase), pool, existing);
   return 0;
 }
 

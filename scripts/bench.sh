@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the foundation benchmarks against the real server on loopback and
+# prints the figures that go into docs/BENCHMARKS.md. Not a test: run it on
+# an otherwise idle machine.
+#   scripts/bench.sh [--quick]    (--quick: short runs, 100k dossiers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+B=build
+DURATION=60
+FILL=1000000
+if [ "${1:-}" = "--quick" ]; then DURATION=10; FILL=100000; fi
+
+WORK=$(mktemp -d /tmp/motcua-bench-XXXXXX)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+start_server() {  # $1 data dir; sets SERVER_PID and PORT
+  rm -f "$WORK/port"
+  $B/adapters/motcuad --data-dir "$1" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
+      --port-file "$WORK/port" 2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.01; done
+  PORT=$(cat "$WORK/port")
+}
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""; }
+load() { $B/tests/motcua_load --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" "$@" | grep '^RESULT'; }
+rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty')"
+
+start_server "$WORK/data"
+load --mode submit --clients 64 --duration "$DURATION"
+load --mode submit --clients 64 --duration "$DURATION" --rate 4000
+load --mode complete --clients 64 --duration "$DURATION"
+load --mode read --clients 64 --duration "$DURATION"
+echo "rss_after_load_mib=$(rss_mib)"
+stop_server
+
+echo "filling $FILL dossiers..."
+$B/tests/motcua_fill --data-dir "$WORK/big" --count "$FILL" --threads 4 >/dev/null
+t0=$(date +%s.%N)
+start_server "$WORK/big"
+until $B/adapters/motcua --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" --as auditor \
+    procedures list >/dev/null 2>&1; do sleep 0.01; done
+t1=$(date +%s.%N)
+echo "restart_to_serving_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') dossiers=$FILL"
+load --mode read --clients 64 --duration "$DURATION" --preload 0 --read-existing "$FILL" || \
+  load --mode read --clients 64 --duration "$DURATION"
+echo "rss_with_${FILL}_dossiers_mib=$(rss_mib) du_data=$(du -sh "$WORK/big" | cut -f1)"
+stop_server
