@@ -18,6 +18,11 @@ grpc::Status Handle(PrincipalResolver* identity, grpc::ServerContext* context,
                     const Request* request, Response* response, Method method) {
   auto caller = identity->Resolve(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // A call that waited in the queue past its deadline is not worth doing:
+  // its client has given up, and under overload the work only delays others.
+  if (context->IsCancelled() || context->deadline() < std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before processing");
+  }
   auto result = method(*caller, *request);
   if (!result.ok()) {
     absl::StatusCode code = result.status().code();

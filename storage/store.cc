@@ -203,7 +203,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.enable_pipelined_write = true;
+  db_options.enable_pipelined_write = false;
+  // Writers waiting for a group commit's fsync would otherwise spin-yield;
+  // with many concurrent callers on two cores that burns the CPU the
+  // callers need.
+  db_options.enable_write_thread_adaptive_yield = false;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes);
   db_options.keep_log_file_num = 5;

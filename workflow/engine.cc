@@ -233,7 +233,7 @@ absl::StatusOr<std::optional<absl::Time>> ParseDay(absl::string_view text, absl:
                                                    bool end_of_day) {
   if (text.empty()) return std::optional<absl::Time>();
   absl::CivilDay day;
-  if (!absl::ParseCivilTime(text, &day)) {
+  if (!ParseIsoDate(std::string_view(text.data(), text.size()), &day)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " must be a date YYYY-MM-DD, got \"",
                                                    text, "\""));
   }
@@ -297,6 +297,10 @@ class EngineImpl : public Engine {
 
   absl::StatusOr<std::shared_ptr<const Procedure>> FindProcedure(absl::string_view code,
                                                                  int version);
+  // The newest version already in effect on `day` ("YYYY-MM-DD"): a version
+  // deployed ahead of its effective date waits for it.
+  absl::StatusOr<std::shared_ptr<const Procedure>> FindEffectiveProcedure(absl::string_view code,
+                                                                          const std::string& day);
   absl::StatusOr<v1::Dossier> LoadDossier(absl::string_view code);
   absl::StatusOr<v1::Dossier> LoadReadable(const Principal& caller, absl::string_view code);
   absl::StatusOr<std::vector<std::string>> LoadStoredHistory(absl::string_view code);
@@ -427,6 +431,21 @@ absl::StatusOr<std::shared_ptr<const Procedure>> EngineImpl::FindProcedure(absl:
     return absl::NotFoundError(absl::StrCat("procedure ", code, " has no version ", version));
   }
   return v->second;
+}
+
+absl::StatusOr<std::shared_ptr<const Procedure>> EngineImpl::FindEffectiveProcedure(
+    absl::string_view code, const std::string& day) {
+  auto latest = FindProcedure(code, 0);
+  if (!latest.ok()) return latest.status();
+  absl::MutexLock lock(&procedures_mu_);
+  const auto& versions = procedures_[std::string(code)];
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    const std::string& from = it->second->definition().effective_from();
+    if (from.empty() || from <= day) return it->second;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("Thủ tục ", std::string(code), " chưa có hiệu lực (áp dụng từ ngày ",
+                   versions.begin()->second->definition().effective_from(), ")"));
 }
 
 // ---- procedures ------------------------------------------------------------
@@ -661,7 +680,9 @@ absl::StatusOr<v1::Dossier> EngineImpl::SubmitDossier(const Principal& caller,
   return Idempotent<v1::Dossier>(
       caller, "SubmitDossier", request, request.request_id(), "",
       [&](Mutation& m) -> absl::StatusOr<v1::Dossier> {
-        auto proc = FindProcedure(request.procedure_code(), 0);
+        const absl::Time now = clock_->Now();
+        auto proc = FindEffectiveProcedure(
+            request.procedure_code(), absl::FormatTime("%Y-%m-%d", now, WorkCalendar::VietnamTime()));
         if (!proc.ok()) return proc.status();
         const v1::ProcedureDefinition& def = (*proc)->definition();
         if (absl::Status s = ValidateUnitCode(request.unit_code()); !s.ok()) return s;
@@ -672,7 +693,6 @@ absl::StatusOr<v1::Dossier> EngineImpl::SubmitDossier(const Principal& caller,
         if (absl::Status s = ValidateApplicant(request.applicant()); !s.ok()) return s;
         if (absl::Status s = ValidateForm(def, request.form(), true); !s.ok()) return s;
 
-        const absl::Time now = clock_->Now();
         const std::string day = absl::FormatTime("%y%m%d", now, WorkCalendar::VietnamTime());
         const std::string counter_key = JoinKey({request.unit_code(), day});
         const uint64_t number = NextDossierNumber(counter_key);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
 namespace {
@@ -37,7 +38,7 @@ absl::Status Procedure::Index() {
   if (d.name().empty()) return Invalid(where, "name is required");
   if (!d.effective_from().empty()) {
     absl::CivilDay day;
-    if (!absl::ParseCivilTime(d.effective_from(), &day)) {
+    if (!ParseIsoDate(d.effective_from(), &day)) {
       return Invalid(where, absl::StrCat("effective_from \"", d.effective_from(),
                                          "\" is not a date YYYY-MM-DD"));
     }

@@ -49,22 +49,6 @@ absl::Duration OffsetAfterWorked(absl::Duration worked) {
   return worked <= morning ? kMorningStart + worked : kAfternoonStart + (worked - morning);
 }
 
-// Strict "YYYY-MM-DD": absl::ParseCivilTime would also accept other spellings,
-// and a silently normalised 2026-02-30 would shift a holiday.
-bool ParseDate(std::string_view s, absl::CivilDay* day) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  int fields[3] = {0, 0, 0};
-  const std::pair<int, int> spans[3] = {{0, 4}, {5, 2}, {8, 2}};
-  for (int i = 0; i < 3; ++i) {
-    for (char c : s.substr(spans[i].first, spans[i].second)) {
-      if (!absl::ascii_isdigit(c)) return false;
-      fields[i] = fields[i] * 10 + (c - '0');
-    }
-  }
-  *day = absl::CivilDay(fields[0], fields[1], fields[2]);
-  return day->month() == fields[1] && day->day() == fields[2];
-}
-
 class CollectFirstError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
@@ -106,7 +90,7 @@ absl::StatusOr<WorkCalendar> WorkCalendar::FromTextProto(std::string_view text) 
   std::vector<absl::CivilDay> listed_holidays;
   for (const auto& h : proto.holidays()) {
     absl::CivilDay day;
-    if (!ParseDate(h.date(), &day)) {
+    if (!ParseIsoDate(h.date(), &day)) {
       return absl::InvalidArgumentError(
           absl::StrCat("holiday calendar: bad holiday date \"", h.date(), "\" (", h.name(), ")"));
     }
@@ -116,7 +100,7 @@ absl::StatusOr<WorkCalendar> WorkCalendar::FromTextProto(std::string_view text) 
   std::sort(listed_holidays.begin(), listed_holidays.end());
   for (const auto& w : proto.working_weekend_days()) {
     absl::CivilDay day;
-    if (!ParseDate(w.date(), &day)) {
+    if (!ParseIsoDate(w.date(), &day)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "holiday calendar: bad working weekend date \"", w.date(), "\" (", w.name(), ")"));
     }
@@ -213,6 +197,20 @@ absl::Time WorkCalendar::Appointment(absl::Time received, int working_days,
     }
   }
   return AddWorkingTime(start, kWorkingDay * std::max(working_days, 0));
+}
+
+bool ParseIsoDate(std::string_view s, absl::CivilDay* day) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  int fields[3] = {0, 0, 0};
+  const std::pair<int, int> spans[3] = {{0, 4}, {5, 2}, {8, 2}};
+  for (int i = 0; i < 3; ++i) {
+    for (char c : s.substr(spans[i].first, spans[i].second)) {
+      if (!absl::ascii_isdigit(c)) return false;
+      fields[i] = fields[i] * 10 + (c - '0');
+    }
+  }
+  *day = absl::CivilDay(fields[0], fields[1], fields[2]);
+  return day->month() == fields[1] && day->day() == fields[2];
 }
 
 }  // namespace motcua::workflow

@@ -60,6 +60,10 @@ class WorkCalendar {
   std::vector<absl::CivilDay> working_weekend_days_;
 };
 
+// Parses exactly "YYYY-MM-DD". absl::ParseCivilTime alone accepts other
+// spellings ("25-07-01" as the year 25) and normalises 2026-02-30 into March.
+bool ParseIsoDate(std::string_view text, absl::CivilDay* day);
+
 }  // namespace motcua::workflow
 
 #endif  // MOTCUA_WORKFLOW_WORK_CALENDAR_H_

@@ -24,6 +24,8 @@
 
 namespace {
 
+constexpr int kMaxServerThreads = 256;
+
 struct Flags {
   std::string data_dir = "var/data";
   std::string pki_dir = "var/pki";
@@ -115,6 +117,13 @@ int main(int argc, char** argv) {
   // Attachments are capped at 20 MiB per request; leave room for the rest.
   builder.SetMaxReceiveMessageSize(24 << 20);
   builder.SetMaxSendMessageSize(24 << 20);
+  // A bounded pool: past it, calls are refused with RESOURCE_EXHAUSTED at
+  // once instead of piling up threads until nothing finishes (a burst at
+  // admission opening must degrade, not collapse). Enough threads stay busy
+  // in fsync together for group commit to batch them.
+  grpc::ResourceQuota quota("motcuad");
+  quota.SetMaxThreads(kMaxServerThreads);
+  builder.SetResourceQuota(quota);
   for (auto& service : services) builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

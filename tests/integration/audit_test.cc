@@ -1,9 +1,9 @@
 // The hash-chained history of a dossier, read and verified over AuditService.
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/fixtures.h"
 
@@ -96,8 +96,7 @@ TEST_F(AuditTest, GetDossierHistory_FullLifecycle_RecordsActorsActionsAndRequest
 }
 
 TEST_F(AuditTest, VerifyDossierHistory_FullLifecycle_IntactWithEveryEventChecked) {
-  Reply<v1::VerifyDossierHistoryResponse> verified =
-      server().As("auditor").Verify(dossier_.code());
+  Reply<v1::VerifyDossierHistoryResponse> verified = server().As("auditor").Verify(dossier_.code());
   ASSERT_RPC_OK(verified);
   EXPECT_TRUE(verified.value.intact()) << verified.value.detail();
   EXPECT_EQ(verified.value.events_checked(), 4);

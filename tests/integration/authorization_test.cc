@@ -5,12 +5,12 @@
 // mutation must leave the dossier as it was. Each cell works on its own
 // freshly prepared dossier, so cells cannot affect one another.
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/fixtures.h"
 
@@ -27,6 +27,9 @@ struct Operation {
   std::set<std::string> allowed;
   CellFn run;
 };
+
+// gtest prints parameters of failed tests; the name is what identifies one.
+void PrintTo(const Operation& op, std::ostream* os) { *os << op.name; }
 
 const std::set<std::string> kEveryone(AllDevClients().begin(), AllDevClients().end());
 
@@ -51,8 +54,7 @@ void CheckRefusalChangedNothing(ServerProcess& server, const grpc::Status& statu
 }
 
 // A dossier of `portal` at HN-SGDDT in its first state.
-CellFn OnSubmitted(std::function<grpc::Status(Client, const v1::Dossier&)> call,
-                   bool mutates) {
+CellFn OnSubmitted(std::function<grpc::Status(Client, const v1::Dossier&)> call, bool mutates) {
   return [call, mutates](ServerProcess& server, const std::string& client) {
     Reply<v1::Dossier> dossier = SubmitNew(server);
     if (!dossier.ok()) return SetupFailed("SubmitDossier", dossier.status);
@@ -66,7 +68,8 @@ std::vector<Operation> Operations() {
   const std::set<std::string> hn_officers = {"receiver", "receiver-b", "head"};
   std::vector<Operation> ops;
 
-  ops.push_back({"SubmitDossier", {"portal", "portal2"},
+  ops.push_back({"SubmitDossier",
+                 {"portal", "portal2"},
                  [](ServerProcess& server, const std::string& client) {
                    v1::SubmitDossierRequest request = ValidSubmission();
                    grpc::Status status = server.As(client).Submit(request).status;
@@ -82,33 +85,31 @@ std::vector<Operation> Operations() {
                    return status;
                  }});
 
-  ops.push_back({"GetDossier",
-                 {"portal", "receiver", "receiver-b", "head", "clerk", "auditor", "admin"},
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.GetDossier(d.code()).status;
-                     },
-                     /*mutates=*/false)});
+  ops.push_back(
+      {"GetDossier",
+       {"portal", "receiver", "receiver-b", "head", "clerk", "auditor", "admin"},
+       OnSubmitted(
+           [](Client client, const v1::Dossier& d) { return client.GetDossier(d.code()).status; },
+           /*mutates=*/false)});
 
-  ops.push_back({"ListDossiersOfUnit",
-                 {"portal", "portal2", "receiver", "receiver-b", "head", "clerk", "auditor",
-                  "admin"},
-                 [](ServerProcess& server, const std::string& client) {
-                   v1::ListDossiersRequest request;
-                   request.set_unit_code(kUnitHn);
-                   request.set_page_size(1);
-                   return server.As(client).ListDossiers(request).status;
-                 }});
+  ops.push_back(
+      {"ListDossiersOfUnit",
+       {"portal", "portal2", "receiver", "receiver-b", "head", "clerk", "auditor", "admin"},
+       [](ServerProcess& server, const std::string& client) {
+         v1::ListDossiersRequest request;
+         request.set_unit_code(kUnitHn);
+         request.set_page_size(1);
+         return server.As(client).ListDossiers(request).status;
+       }});
 
-  ops.push_back({"WithdrawDossier", {"portal"},
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.Withdraw(Withdrawal(d)).status;
-                     },
-                     /*mutates=*/true)});
+  ops.push_back(
+      {"WithdrawDossier",
+       {"portal"},
+       OnSubmitted([](Client client,
+                      const v1::Dossier& d) { return client.Withdraw(Withdrawal(d)).status; },
+                   /*mutates=*/true)});
 
-  ops.push_back({"AddSupplement", {"portal"},
-                 [](ServerProcess& server, const std::string& client) {
+  ops.push_back({"AddSupplement", {"portal"}, [](ServerProcess& server, const std::string& client) {
                    Reply<v1::Dossier> dossier = SubmitReceiveRequestSupplement(server);
                    if (!dossier.ok()) return SetupFailed("to awaiting_supplement", dossier.status);
                    grpc::Status status =
@@ -123,73 +124,65 @@ std::vector<Operation> Operations() {
                    return server.As(client).ListMyTasks(v1::ListMyTasksRequest()).status;
                  }});
 
-  ops.push_back({"ClaimReceivingTask", {"receiver", "receiver-b"},
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.ClaimTask(Claim(d)).status;
-                     },
-                     /*mutates=*/true)});
+  ops.push_back({"ClaimReceivingTask",
+                 {"receiver", "receiver-b"},
+                 OnSubmitted([](Client client,
+                                const v1::Dossier& d) { return client.ClaimTask(Claim(d)).status; },
+                             /*mutates=*/true)});
 
-  ops.push_back({"CompleteReceivingTask", {"receiver", "receiver-b"},
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.CompleteTask(Approval(d)).status;
-                     },
-                     /*mutates=*/true)});
+  ops.push_back(
+      {"CompleteReceivingTask",
+       {"receiver", "receiver-b"},
+       OnSubmitted([](Client client,
+                      const v1::Dossier& d) { return client.CompleteTask(Approval(d)).status; },
+                   /*mutates=*/true)});
 
-  ops.push_back({"CompleteHeadTask", {"head"},
-                 [](ServerProcess& server, const std::string& client) {
-                   Reply<v1::Dossier> dossier = SubmitAndReceive(server);
-                   if (!dossier.ok()) return SetupFailed("to processing", dossier.status);
-                   grpc::Status status =
-                       server.As(client).CompleteTask(Approval(dossier.value)).status;
-                   CheckRefusalChangedNothing(server, status, dossier.value);
-                   return status;
-                 }});
+  ops.push_back(
+      {"CompleteHeadTask", {"head"}, [](ServerProcess& server, const std::string& client) {
+         Reply<v1::Dossier> dossier = SubmitAndReceive(server);
+         if (!dossier.ok()) return SetupFailed("to processing", dossier.status);
+         grpc::Status status = server.As(client).CompleteTask(Approval(dossier.value)).status;
+         CheckRefusalChangedNothing(server, status, dossier.value);
+         return status;
+       }});
 
-  ops.push_back({"DeployProcedure", {"admin"},
-                 [](ServerProcess& server, const std::string& client) {
-                   Reply<v1::ProcedureDefinition> current =
-                       server.As("admin").GetProcedure(kProcedure);
-                   if (!current.ok()) return SetupFailed("GetProcedure", current.status);
-                   v1::DeployProcedureRequest request;
-                   *request.mutable_definition() = current.value;
-                   request.set_request_id(NewRequestId());
-                   grpc::Status status = server.As(client).Deploy(request).status;
-                   if (!status.ok()) {
-                     Reply<v1::ProcedureDefinition> after =
-                         server.As("admin").GetProcedure(kProcedure);
-                     EXPECT_RPC_OK(after);
-                     EXPECT_EQ(after.value.version(), current.value.version())
-                         << "a refused deploy created a version";
-                   }
-                   return status;
-                 }});
+  ops.push_back(
+      {"DeployProcedure", {"admin"}, [](ServerProcess& server, const std::string& client) {
+         Reply<v1::ProcedureDefinition> current = server.As("admin").GetProcedure(kProcedure);
+         if (!current.ok()) return SetupFailed("GetProcedure", current.status);
+         v1::DeployProcedureRequest request;
+         *request.mutable_definition() = current.value;
+         request.set_request_id(NewRequestId());
+         grpc::Status status = server.As(client).Deploy(request).status;
+         if (!status.ok()) {
+           Reply<v1::ProcedureDefinition> after = server.As("admin").GetProcedure(kProcedure);
+           EXPECT_RPC_OK(after);
+           EXPECT_EQ(after.value.version(), current.value.version())
+               << "a refused deploy created a version";
+         }
+         return status;
+       }});
 
-  ops.push_back({"GetProcedure", kEveryone,
-                 [](ServerProcess& server, const std::string& client) {
+  ops.push_back({"GetProcedure", kEveryone, [](ServerProcess& server, const std::string& client) {
                    return server.As(client).GetProcedure(kProcedure).status;
                  }});
 
-  ops.push_back({"ListProcedures", kEveryone,
-                 [](ServerProcess& server, const std::string& client) {
+  ops.push_back({"ListProcedures", kEveryone, [](ServerProcess& server, const std::string& client) {
                    return server.As(client).ListProcedures().status;
                  }});
 
+  // Whoever may read a dossier may read its history: the owning portal, the
+  // unit's staff (officers and the clerk who seals results), auditors, admins.
   std::set<std::string> history_readers = hn_officers;
-  history_readers.insert({"portal", "auditor", "admin"});
+  history_readers.insert({"portal", "clerk", "auditor", "admin"});
   ops.push_back({"GetDossierHistory", history_readers,
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.History(d.code()).status;
-                     },
-                     /*mutates=*/false)});
+                 OnSubmitted([](Client client,
+                                const v1::Dossier& d) { return client.History(d.code()).status; },
+                             /*mutates=*/false)});
   ops.push_back({"VerifyDossierHistory", history_readers,
-                 OnSubmitted(
-                     [](Client client, const v1::Dossier& d) {
-                       return client.Verify(d.code()).status;
-                     },
-                     /*mutates=*/false)});
+                 OnSubmitted([](Client client,
+                                const v1::Dossier& d) { return client.Verify(d.code()).status; },
+                             /*mutates=*/false)});
   return ops;
 }
 

@@ -1,13 +1,14 @@
 #include "tests/integration/client.h"
 
-#include <chrono>
-#include <future>
-#include <utility>
-
 #include <grpcpp/client_context.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <chrono>
+#include <future>
+#include <utility>
 
 namespace motcua::itest {
 namespace {
@@ -43,24 +44,42 @@ bool ReadVarint(const std::string& bytes, size_t& pos, uint64_t& value) {
 
 std::string CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "CODE_" + std::to_string(static_cast<int>(code));
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "CODE_" + std::to_string(static_cast<int>(code));
   }
 }
 
@@ -103,8 +122,7 @@ Reply<v1::AttachmentContent> Client::GetAttachment(const std::string& dossier_co
   v1::GetAttachmentRequest request;
   request.set_dossier_code(dossier_code);
   request.set_attachment_id(attachment_id);
-  return Call<v1::AttachmentContent>(*dossiers_, &v1::DossierService::Stub::GetAttachment,
-                                     request);
+  return Call<v1::AttachmentContent>(*dossiers_, &v1::DossierService::Stub::GetAttachment, request);
 }
 
 Reply<v1::ListMyTasksResponse> Client::ListMyTasks(const v1::ListMyTasksRequest& request) {
@@ -120,8 +138,8 @@ Reply<v1::Dossier> Client::CompleteTask(const v1::CompleteTaskRequest& request) 
 }
 
 Reply<v1::ProcedureDefinition> Client::Deploy(const v1::DeployProcedureRequest& request) {
-  return Call<v1::ProcedureDefinition>(*procedures_,
-                                       &v1::ProcedureService::Stub::DeployProcedure, request);
+  return Call<v1::ProcedureDefinition>(*procedures_, &v1::ProcedureService::Stub::DeployProcedure,
+                                       request);
 }
 
 Reply<v1::ProcedureDefinition> Client::GetProcedure(const std::string& code, int version) {
@@ -133,8 +151,8 @@ Reply<v1::ProcedureDefinition> Client::GetProcedure(const std::string& code, int
 }
 
 Reply<v1::ListProceduresResponse> Client::ListProcedures() {
-  return Call<v1::ListProceduresResponse>(
-      *procedures_, &v1::ProcedureService::Stub::ListProcedures, v1::ListProceduresRequest());
+  return Call<v1::ListProceduresResponse>(*procedures_, &v1::ProcedureService::Stub::ListProcedures,
+                                          v1::ListProceduresRequest());
 }
 
 Reply<v1::GetDossierHistoryResponse> Client::History(const std::string& dossier_code) {
@@ -206,6 +224,40 @@ RawReply CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::strin
         reply.bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
       }
     }
+  }
+  return reply;
+}
+
+RawReply CallRawStreamFirst(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& method, const std::string& request_bytes) {
+  grpc::ClientContext context;
+  SetDeadline(context, 10);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::BIDI_STREAMING),
+          &context));
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  RawReply reply;
+  grpc::ByteBuffer response;
+  if (stream->Write(request) && stream->Read(&response)) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        reply.bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+    stream->WritesDone();
+    context.TryCancel();
+    stream->Finish();
+    reply.status = grpc::Status::OK;
+    return reply;
+  }
+  stream->WritesDone();
+  reply.status = stream->Finish();
+  if (reply.status.ok()) {
+    reply.status = grpc::Status(grpc::StatusCode::INTERNAL, "test: stream ended without reply");
   }
   return reply;
 }

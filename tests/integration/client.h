@@ -6,12 +6,12 @@
 // Every call has a deadline (30 s), so a hung server fails a test instead of
 // hanging it.
 
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/support/status.h>
 
 #include "motcua/v1/service.grpc.pb.h"
 
@@ -77,6 +77,11 @@ struct RawReply {
 };
 RawReply CallRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                  const std::string& request_bytes, int deadline_seconds = 30);
+
+// Opens a bidirectional stream on `method`, sends `request_bytes`, returns
+// the first response message (and the stream's status if none came).
+RawReply CallRawStreamFirst(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& method, const std::string& request_bytes);
 
 // grpc.health.v1.Health/Check for `service` ("" for the whole server).
 // Returns the ServingStatus number (1 = SERVING) or the failed status.

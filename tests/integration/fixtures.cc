@@ -1,6 +1,7 @@
 #include "tests/integration/fixtures.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cstdio>
 #include <random>
 #include <thread>
-
-#include <openssl/evp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,8 +43,8 @@ std::string* SharedServerTest::start_error_ = nullptr;
 
 const std::vector<std::string>& AllDevClients() {
   static const std::vector<std::string> clients = {
-      "portal", "portal2", "receiver", "receiver-b", "head",
-      "clerk",  "receiver-hp", "head-hp", "auditor", "admin"};
+      "portal", "portal2",     "receiver", "receiver-b", "head",
+      "clerk",  "receiver-hp", "head-hp",  "auditor",    "admin"};
   return clients;
 }
 
@@ -60,8 +59,7 @@ std::string NewApplicantId() {
   return absl::StrFormat("001%09d", (offset + counter.fetch_add(1)) % 1000000000);
 }
 
-v1::SubmitDossierRequest ValidSubmission(const std::string& unit,
-                                         const std::string& applicant_id) {
+v1::SubmitDossierRequest ValidSubmission(const std::string& unit, const std::string& applicant_id) {
   v1::SubmitDossierRequest request;
   request.set_procedure_code(kProcedure);
   request.set_unit_code(unit);

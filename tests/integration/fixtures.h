@@ -4,11 +4,11 @@
 // Request builders, dossier walks and the shared-server test fixture used by
 // the integration tests.
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "google/protobuf/timestamp.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
@@ -21,8 +21,8 @@
 #define EXPECT_RPC_OK(reply) \
   EXPECT_TRUE((reply).status.ok()) << #reply << ": " << ::motcua::itest::Describe((reply).status)
 // Expects a Reply to have failed with `code`.
-#define EXPECT_RPC_CODE(reply, code)                                 \
-  EXPECT_EQ((reply).status.error_code(), (code))                    \
+#define EXPECT_RPC_CODE(reply, code)             \
+  EXPECT_EQ((reply).status.error_code(), (code)) \
       << #reply << " returned " << ::motcua::itest::Describe((reply).status)
 
 namespace motcua::itest {
@@ -52,8 +52,8 @@ v1::CompleteTaskRequest Completion(const v1::Dossier& dossier, v1::Decision deci
 v1::CompleteTaskRequest Approval(const v1::Dossier& dossier);
 v1::CompleteTaskRequest Rejection(const v1::Dossier& dossier,
                                   std::vector<std::string> reasons = {"Không có trong sổ gốc"});
-v1::CompleteTaskRequest SupplementRequest(
-    const v1::Dossier& dossier, std::vector<std::string> missing = {"Bản chụp CCCD"});
+v1::CompleteTaskRequest SupplementRequest(const v1::Dossier& dossier,
+                                          std::vector<std::string> missing = {"Bản chụp CCCD"});
 v1::AddSupplementRequest Supplement(const v1::Dossier& dossier);
 v1::WithdrawDossierRequest Withdrawal(const v1::Dossier& dossier);
 v1::ClaimTaskRequest Claim(const v1::Dossier& dossier);

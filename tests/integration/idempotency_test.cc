@@ -2,9 +2,9 @@
 // answer and changes nothing; a request_id reused for a different request is
 // refused.
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "tests/integration/fixtures.h"
 

@@ -2,11 +2,11 @@
 // receipt, approval, return, rejection, supplements, withdrawal, claims and
 // stale versions.
 
-#include <regex>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
 
 #include "tests/integration/fixtures.h"
 
@@ -39,7 +39,8 @@ TEST_F(LifecycleTest, CompleteTask_ReceiverApproves_MovesToProcessingWithReceipt
   EXPECT_EQ(dossier.version(), 2);
   ASSERT_TRUE(dossier.has_receipt());
   EXPECT_GT(dossier.receipt().received_at().seconds(), 0);
-  EXPECT_GT(dossier.receipt().appointment_at().seconds(), dossier.receipt().received_at().seconds());
+  EXPECT_GT(dossier.receipt().appointment_at().seconds(),
+            dossier.receipt().received_at().seconds());
   EXPECT_EQ(dossier.receipt().received_by(), kReceiverSubject);
   EXPECT_TRUE(dossier.clock().started());
   EXPECT_FALSE(dossier.clock().paused());
@@ -92,8 +93,11 @@ TEST_F(LifecycleTest, CompleteTask_RejectWithoutReasons_InvalidArgumentAndUnchan
 TEST_F(LifecycleTest, CompleteTask_RejectAtIntake_NotReceivedWithReasons) {
   Reply<v1::Dossier> submitted = SubmitNew(server());
   ASSERT_RPC_OK(submitted);
-  Reply<v1::Dossier> refused = server().As("receiver").CompleteTask(
-      Rejection(submitted.value, {"Văn bằng không do Sở cấp", "Thiếu bản chụp CCCD"}));
+  Reply<v1::Dossier> refused =
+      server()
+          .As("receiver")
+          .CompleteTask(
+              Rejection(submitted.value, {"Văn bằng không do Sở cấp", "Thiếu bản chụp CCCD"}));
   ASSERT_RPC_OK(refused);
   EXPECT_EQ(refused.value.state(), "not_received");
   EXPECT_EQ(refused.value.national_status(), 3);

@@ -1,12 +1,15 @@
 // Reading the engine: worklists, dossier search and paging, event streams.
 
-#include <chrono>
-#include <set>
-#include <string>
-#include <vector>
-
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/integration/fixtures.h"
 
@@ -298,6 +301,73 @@ TEST_F(WatchTest, WatchEvents_AfterSequence_ReplaysOnlyLaterEvents) {
   EXPECT_EQ(event.sequence(), 3);
   context.TryCancel();
   stream->Finish();
+}
+
+TEST_F(WatchTest, WatchEvents_Unit_StreamsEventsOfThatUnitOnly) {
+  Client watcher = server().As("receiver");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::WatchEventsRequest request;
+  request.set_unit_code(kUnitHn);
+  auto stream = watcher.dossiers().WatchEvents(&context, request);
+
+  // A reader thread collects what arrives.
+  std::mutex mu;
+  std::condition_variable arrived;
+  std::vector<v1::HistoryEvent> events;
+  std::thread reader([&] {
+    v1::HistoryEvent event;
+    while (stream->Read(&event)) {
+      std::lock_guard<std::mutex> lock(mu);
+      events.push_back(event);
+      arrived.notify_all();
+    }
+  });
+  auto seen = [&](const std::string& code) {
+    for (const v1::HistoryEvent& e : events) {
+      if (e.dossier_code() == code) return true;
+    }
+    return false;
+  };
+
+  // The subscription starts asynchronously: submit HN probes until one is
+  // streamed, so the watch is known to be live.
+  // No ASSERT until the reader thread is joined.
+  bool live = false;
+  grpc::Status probe_status;
+  for (int attempt = 0; attempt < 50 && !live && probe_status.ok(); ++attempt) {
+    Reply<v1::Dossier> probe = SubmitNew(server(), kUnitHn);
+    probe_status = probe.status;
+    if (!probe.ok()) break;
+    std::unique_lock<std::mutex> lock(mu);
+    live = arrived.wait_for(lock, std::chrono::milliseconds(200),
+                            [&] { return seen(probe.value.code()); });
+  }
+  Reply<v1::Dossier> other_unit;
+  Reply<v1::Dossier> own_unit;
+  if (live) {
+    other_unit = SubmitNew(server(), kUnitHp);
+    own_unit = SubmitNew(server(), kUnitHn);
+  }
+  bool own_seen = false;
+  if (live && own_unit.ok()) {
+    std::unique_lock<std::mutex> lock(mu);
+    own_seen = arrived.wait_for(lock, std::chrono::seconds(10),
+                                [&] { return seen(own_unit.value.code()); });
+  }
+  context.TryCancel();
+  reader.join();
+  stream->Finish();
+
+  ASSERT_TRUE(probe_status.ok()) << Describe(probe_status);
+  ASSERT_TRUE(live) << "no event of a new HN dossier arrived on the unit watch";
+  ASSERT_RPC_OK(other_unit);
+  ASSERT_RPC_OK(own_unit);
+  EXPECT_TRUE(own_seen);
+  EXPECT_FALSE(seen(other_unit.value.code())) << "an HP event reached the HN watch";
+  for (const v1::HistoryEvent& e : events) {
+    EXPECT_EQ(e.dossier_code().rfind(std::string(kUnitHn) + "-", 0), 0u) << e.dossier_code();
+  }
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "tests/integration/server_process.h"
 
 #include <fcntl.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -16,11 +20,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -99,14 +98,15 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start() {
   server->log_file_ = server->root_dir_ + "/motcuad.log";
   server->pki_dir_ = SharedPkiDir();
   if (mkdir(server->data_dir_.c_str(), 0700) != 0) {
-    return absl::InternalError(absl::StrCat("mkdir ", server->data_dir_, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("mkdir ", server->data_dir_, ": ", std::strerror(errno)));
   }
   if (absl::Status s = server->Spawn(); !s.ok()) return s;
   return server;
 }
 
 ServerProcess::~ServerProcess() {
+  ClearChannels();
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
     if (WaitWithTimeout(pid_, std::chrono::seconds(10)) == -1) {
@@ -127,9 +127,9 @@ absl::Status ServerProcess::Spawn() {
 
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls until exec.
-  std::vector<std::string> args = {MOTCUAD_PATH,       "--data-dir", data_dir_,
-                                   "--pki-dir",        pki_dir_,     "--listen",
-                                   "127.0.0.1:0",      "--port-file", port_file_};
+  std::vector<std::string> args = {MOTCUAD_PATH,  "--data-dir",  data_dir_,
+                                   "--pki-dir",   pki_dir_,      "--listen",
+                                   "127.0.0.1:0", "--port-file", port_file_};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -172,16 +172,16 @@ absl::Status ServerProcess::WaitForPort() {
     // never taken for a port.
     std::string content(absl::StripAsciiWhitespace(ReadFile(port_file_)));
     int port = 0;
-    if (!content.empty() && content == previous && absl::SimpleAtoi(content, &port) &&
-        port > 0 && port < 65536) {
+    if (!content.empty() && content == previous && absl::SimpleAtoi(content, &port) && port > 0 &&
+        port < 65536) {
       port_ = port;
       return absl::OkStatus();
     }
     previous = content;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "motcuad wrote no port to ", port_file_, " within 30 s; log:\n", LogTail()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("motcuad wrote no port to ", port_file_, " within 30 s; log:\n", LogTail()));
 }
 
 absl::Status ServerProcess::Kill() {
@@ -195,9 +195,9 @@ absl::Status ServerProcess::Kill() {
 
 absl::StatusOr<int> ServerProcess::Stop(int timeout_seconds) {
   if (pid_ <= 0) return absl::FailedPreconditionError("server is not running");
+  ClearChannels();
   kill(pid_, SIGTERM);
   const int wstatus = WaitWithTimeout(pid_, std::chrono::seconds(timeout_seconds));
-  ClearChannels();
   if (wstatus == -1) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
@@ -235,21 +235,24 @@ std::shared_ptr<grpc::Channel> ServerProcess::Channel(const std::string& name) {
   std::lock_guard<std::mutex> lock(channels_mutex_);
   auto it = channels_.find(name);
   if (it != channels_.end()) return it->second;
+  std::shared_ptr<grpc::Channel> channel = NewChannel(name);
+  channels_[name] = channel;
+  return channel;
+}
+
+std::shared_ptr<grpc::Channel> ServerProcess::NewChannel(const std::string& name) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       adapters::ClientCredentials(adapters::DevClientFiles(pki_dir_, name));
-  std::shared_ptr<grpc::Channel> channel;
-  if (credentials.ok()) {
-    // One channel per identity; grpc never shares a connection between
-    // different credentials.
-    channel = grpc::CreateCustomChannel(target(), *credentials, TestChannelArguments());
-  } else {
+  if (!credentials.ok()) {
     // Every call on it fails (the server speaks TLS only), and the test says why.
     ADD_FAILURE() << "no client credentials for dev identity '" << name
                   << "': " << credentials.status();
-    channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
+    return grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
   }
-  channels_[name] = channel;
-  return channel;
+  grpc::ChannelArguments args = TestChannelArguments();
+  // Its own connection: no subchannel shared with other channels.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target(), *credentials, args);
 }
 
 std::string ServerProcess::LogTail(size_t max_bytes) const {

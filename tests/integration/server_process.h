@@ -11,15 +11,14 @@
 // one directory shared by every server of the test process (the first start
 // creates it); it is removed when the process exits.
 
+#include <grpcpp/channel.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <sys/types.h>
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -70,6 +69,9 @@ class ServerProcess {
   // A mutual-TLS channel presenting <pki>/clients/<name>.crt; cached per
   // name until the next Restart(). Thread-safe.
   std::shared_ptr<grpc::Channel> Channel(const std::string& name);
+
+  // A new channel of its own (own connection), not cached.
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& name);
 
   // Typed client for a development identity, e.g. As("receiver").
   Client As(const std::string& name) { return Client(Channel(name)); }

@@ -1,12 +1,12 @@
 // SubmitDossier against the real server: what a valid submission returns,
 // and how invalid ones are refused.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <set>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tests/integration/fixtures.h"
 
@@ -62,9 +62,8 @@ TEST_F(SubmissionTest, SubmitDossier_Valid_OpensReceivingOfficerTask) {
   EXPECT_EQ(task.unit_code(), kUnitHn);
   EXPECT_EQ(task.role(), v1::ROLE_OFFICER);
   EXPECT_EQ(task.position(), "receiving");
-  EXPECT_THAT(task.decisions(),
-              UnorderedElementsAre(v1::DECISION_APPROVE, v1::DECISION_REJECT,
-                                   v1::DECISION_REQUEST_SUPPLEMENT));
+  EXPECT_THAT(task.decisions(), UnorderedElementsAre(v1::DECISION_APPROVE, v1::DECISION_REJECT,
+                                                     v1::DECISION_REQUEST_SUPPLEMENT));
   EXPECT_EQ(task.dossier_version(), 1);
   EXPECT_TRUE(task.claimed_by().empty());
 }
@@ -76,8 +75,7 @@ TEST_F(SubmissionTest, SubmitDossier_Valid_CodeIsUnitDateAndSequence) {
   ASSERT_RPC_OK(reply);
   std::smatch match;
   const std::string& code = reply.value.code();
-  ASSERT_TRUE(std::regex_match(code, match, std::regex(R"(HP-SGDDT-(\d{6})-(\d{4}))")))
-      << code;
+  ASSERT_TRUE(std::regex_match(code, match, std::regex(R"(HP-SGDDT-(\d{6})-(\d{4}))"))) << code;
   EXPECT_TRUE(match[1] == day_before || match[1] == day_after)
       << code << ": date is not today in Vietnam (" << day_before << ")";
   EXPECT_NE(match[2], "0000") << code;
@@ -100,6 +98,8 @@ struct RequiredField {
   const char* name;
   const char* title;  // FormField.title of 2.001914
 };
+
+void PrintTo(const RequiredField& field, std::ostream* os) { *os << field.name; }
 
 class MissingRequiredFieldTest : public SubmissionTest,
                                  public ::testing::WithParamInterface<RequiredField> {};

@@ -450,6 +450,22 @@ TEST_F(EngineTest, Deploy_NewVersion_RunningDossierStaysPinned) {
   EXPECT_EQ(Submit("r2").procedure_version(), deployed->version());
 }
 
+TEST_F(EngineTest, Deploy_FutureEffectiveDate_NewDossiersWaitForIt) {
+  v1::GetProcedureRequest get;
+  get.set_code("2.001914");
+  auto current = engine_->GetProcedure(kAdmin, get);
+  ASSERT_TRUE(current.ok());
+  v1::DeployProcedureRequest deploy;
+  *deploy.mutable_definition() = *current;
+  deploy.mutable_definition()->set_effective_from("2026-04-01");
+  deploy.set_request_id("d1");
+  auto deployed = engine_->DeployProcedure(kAdmin, deploy);
+  ASSERT_TRUE(deployed.ok());
+  EXPECT_EQ(Submit("r1").procedure_version(), current->version());
+  clock_.Set(Local(2026, 4, 1, 8, 0));
+  EXPECT_EQ(Submit("r2").procedure_version(), deployed->version());
+}
+
 TEST_F(EngineTest, Deploy_InvalidDefinition_NamesOffendingState) {
   v1::GetProcedureRequest get;
   get.set_code("2.001914");

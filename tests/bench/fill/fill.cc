@@ -4,7 +4,10 @@
 // data sits in the OS page cache until RocksDB or the kernel writes it), which
 // is fine for preparing a benchmark and never for serving.
 //
-//   motcua_fill --data-dir DIR --count N [--threads T] [--receive-every K]
+//   motcua_fill --data-dir DIR --count N [--threads T] [--receive-every K] [--sync]
+//
+// With --sync every commit is fsynced, as in the server: then its rate is
+// the engine's own ceiling, without gRPC or TLS.
 
 #include <atomic>
 #include <iostream>
@@ -48,19 +51,28 @@ int main(int argc, char** argv) {
   int64_t count = 0;
   int threads = 8;
   int64_t receive_every = 4;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i], value = argv[i + 1];
+  bool sync = false;
+  for (int i = 1; i < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--sync") {
+      sync = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    std::string value = argv[i + 1];
     if (flag == "--data-dir") data_dir = value;
     else if (flag == "--count") count = std::stoll(value);
     else if (flag == "--threads") threads = std::stoi(value);
     else if (flag == "--receive-every") receive_every = std::stoll(value);
   }
   if (data_dir.empty() || count <= 0) {
-    std::cerr << "usage: motcua_fill --data-dir DIR --count N [--threads T] [--receive-every K]\n";
+    std::cerr << "usage: motcua_fill --data-dir DIR --count N [--threads T] [--receive-every K]"
+                 " [--sync]\n";
     return 64;
   }
   motcua::storage::StoreOptions options;
-  options.sync = false;
+  options.sync = sync;
   auto store = motcua::storage::Store::Open(data_dir, options);
   if (!store.ok()) {
     std::cerr << store.status() << "\n";
