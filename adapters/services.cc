@@ -2,6 +2,10 @@
 
 #include <iostream>
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include "absl/strings/str_cat.h"
 #include "adapters/grpc_status.h"
 #include "motcua/v1/service.grpc.pb.h"
 
@@ -11,11 +15,34 @@ namespace {
 using workflow::Engine;
 using workflow::Principal;
 
-// Resolves the caller, runs the engine method and copies its answer out.
+grpc::Status Overloaded() {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "Hệ thống đang quá tải, vui lòng thử lại sau giây lát "
+                      "(server busy: retry with the same request_id after a short backoff)");
+}
+
+// Requests arrive as raw bytes and are parsed here, so a malformed one gets
+// INVALID_ARGUMENT naming the message type instead of gRPC's bare default.
+template <typename Request>
+grpc::Status Parse(const grpc::ByteBuffer& bytes, Request* request) {
+  std::vector<grpc::Slice> slices;
+  std::string joined;
+  if (bytes.Dump(&slices).ok()) {
+    for (const auto& s : slices) joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    if (request->ParseFromString(joined)) return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("request is not a valid ", Request::descriptor()->full_name(),
+                                   " (malformed protobuf, or a string that is not UTF-8)"));
+}
+
+// Resolves the caller, runs the engine method and writes its answer out.
 // Faults of the server itself (not the caller's) are logged, one line each.
-template <typename Request, typename Response, typename Method>
-grpc::Status Handle(PrincipalResolver* identity, grpc::ServerContext* context,
-                    const Request* request, Response* response, Method method) {
+template <typename Request, typename Response>
+grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* context,
+                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+                   absl::StatusOr<Response> (Engine::*method)(const Principal&, const Request&),
+                   Engine* engine) {
   auto caller = identity->Resolve(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   // A call that waited in the queue past its deadline is not worth doing:
@@ -23,7 +50,9 @@ grpc::Status Handle(PrincipalResolver* identity, grpc::ServerContext* context,
   if (context->IsCancelled() || context->deadline() < std::chrono::system_clock::now()) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before processing");
   }
-  auto result = method(*caller, *request);
+  Request request;
+  if (grpc::Status s = Parse(in, &request); !s.ok()) return s;
+  absl::StatusOr<Response> result = (engine->*method)(*caller, request);
   if (!result.ok()) {
     absl::StatusCode code = result.status().code();
     if (code == absl::StatusCode::kInternal || code == absl::StatusCode::kDataLoss ||
@@ -34,52 +63,72 @@ grpc::Status Handle(PrincipalResolver* identity, grpc::ServerContext* context,
     }
     return ToGrpcStatus(result.status());
   }
-  *response = *std::move(result);
-  return grpc::Status::OK;
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Response>::Serialize(*result, out, &own_buffer);
 }
 
-#define MOTCUA_UNARY(Method)                                                                \
-  grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request,      \
-                      Response_##Method* response) override {                               \
-    return Handle(identity_, context, request, response,                                    \
-                  [this](const Principal& p, const v1::Method##Request& r) {                \
-                    return engine_->Method(p, r);                                           \
-                  });                                                                       \
+// Reads answer at once on gRPC's callback threads.
+#define MOTCUA_READ(Method)                                                                   \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                      \
+                                   const grpc::ByteBuffer* request,                           \
+                                   grpc::ByteBuffer* response) override {                     \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                            \
+    reactor->Finish(Serve(identity_, context, *request, response, &Engine::Method, engine_)); \
+    return reactor;                                                                           \
   }
 
-class ProcedureService final : public v1::ProcedureService::Service {
- public:
-  ProcedureService(Engine* engine, PrincipalResolver* identity)
-      : engine_(engine), identity_(identity) {}
-  using Response_DeployProcedure = v1::ProcedureDefinition;
-  using Response_GetProcedure = v1::ProcedureDefinition;
-  using Response_ListProcedures = v1::ListProceduresResponse;
-  MOTCUA_UNARY(DeployProcedure)
-  MOTCUA_UNARY(GetProcedure)
-  MOTCUA_UNARY(ListProcedures)
+// Changes wait for a durable commit, so they run on the work pool; a full
+// pool answers RESOURCE_EXHAUSTED at once rather than queueing without end.
+#define MOTCUA_CHANGE(Method)                                                                   \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                        \
+                                   const grpc::ByteBuffer* request,                             \
+                                   grpc::ByteBuffer* response) override {                       \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                              \
+    bool queued = pool_->TrySchedule([this, context, request, response, reactor] {              \
+      reactor->Finish(Serve(identity_, context, *request, response, &Engine::Method, engine_)); \
+    });                                                                                         \
+    if (!queued) reactor->Finish(Overloaded());                                                 \
+    return reactor;                                                                             \
+  }
 
- private:
+// What every service holds.
+struct Backend {
   Engine* engine_;
   PrincipalResolver* identity_;
+  WorkPool* pool_;
 };
 
-class DossierService final : public v1::DossierService::Service {
+using ps = v1::ProcedureService;
+class ProcedureService final
+    : public ps::WithRawCallbackMethod_DeployProcedure<
+          ps::WithRawCallbackMethod_GetProcedure<ps::WithRawCallbackMethod_ListProcedures<
+              ps::Service>>>,
+      Backend {
  public:
-  DossierService(Engine* engine, PrincipalResolver* identity)
-      : engine_(engine), identity_(identity) {}
-  using Response_SubmitDossier = v1::Dossier;
-  using Response_GetDossier = v1::Dossier;
-  using Response_ListDossiers = v1::ListDossiersResponse;
-  using Response_WithdrawDossier = v1::Dossier;
-  using Response_AddSupplement = v1::Dossier;
-  using Response_GetAttachment = v1::AttachmentContent;
-  MOTCUA_UNARY(SubmitDossier)
-  MOTCUA_UNARY(GetDossier)
-  MOTCUA_UNARY(ListDossiers)
-  MOTCUA_UNARY(WithdrawDossier)
-  MOTCUA_UNARY(AddSupplement)
-  MOTCUA_UNARY(GetAttachment)
+  explicit ProcedureService(Backend backend) : Backend(backend) {}
+  MOTCUA_CHANGE(DeployProcedure)
+  MOTCUA_READ(GetProcedure)
+  MOTCUA_READ(ListProcedures)
+};
 
+using ds = v1::DossierService;
+class DossierService final
+    : public ds::WithRawCallbackMethod_SubmitDossier<ds::WithRawCallbackMethod_GetDossier<
+          ds::WithRawCallbackMethod_ListDossiers<ds::WithRawCallbackMethod_WithdrawDossier<
+              ds::WithRawCallbackMethod_AddSupplement<
+                  ds::WithRawCallbackMethod_GetAttachment<ds::Service>>>>>>,
+      Backend {
+ public:
+  explicit DossierService(Backend backend) : Backend(backend) {}
+  MOTCUA_CHANGE(SubmitDossier)
+  MOTCUA_READ(GetDossier)
+  MOTCUA_READ(ListDossiers)
+  MOTCUA_CHANGE(WithdrawDossier)
+  MOTCUA_CHANGE(AddSupplement)
+  MOTCUA_READ(GetAttachment)
+
+  // A long-lived stream: served by the synchronous API, one thread per
+  // watcher, bounded by the server's thread quota.
   grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
                            grpc::ServerWriter<v1::HistoryEvent>* writer) override {
     auto caller = identity_->Resolve(*context);
@@ -95,52 +144,45 @@ class DossierService final : public v1::DossierService::Service {
     }
     return grpc::Status::OK;
   }
-
- private:
-  Engine* engine_;
-  PrincipalResolver* identity_;
 };
 
-class TaskService final : public v1::TaskService::Service {
+using ts = v1::TaskService;
+class TaskService final
+    : public ts::WithRawCallbackMethod_ListMyTasks<
+          ts::WithRawCallbackMethod_ClaimTask<ts::WithRawCallbackMethod_CompleteTask<ts::Service>>>,
+      Backend {
  public:
-  TaskService(Engine* engine, PrincipalResolver* identity) : engine_(engine), identity_(identity) {}
-  using Response_ListMyTasks = v1::ListMyTasksResponse;
-  using Response_ClaimTask = v1::Task;
-  using Response_CompleteTask = v1::Dossier;
-  MOTCUA_UNARY(ListMyTasks)
-  MOTCUA_UNARY(ClaimTask)
-  MOTCUA_UNARY(CompleteTask)
-
- private:
-  Engine* engine_;
-  PrincipalResolver* identity_;
+  explicit TaskService(Backend backend) : Backend(backend) {}
+  MOTCUA_READ(ListMyTasks)
+  MOTCUA_CHANGE(ClaimTask)
+  MOTCUA_CHANGE(CompleteTask)
 };
 
-class AuditService final : public v1::AuditService::Service {
+using as = v1::AuditService;
+class AuditService final
+    : public as::WithRawCallbackMethod_GetDossierHistory<
+          as::WithRawCallbackMethod_VerifyDossierHistory<as::Service>>,
+      Backend {
  public:
-  AuditService(Engine* engine, PrincipalResolver* identity)
-      : engine_(engine), identity_(identity) {}
-  using Response_GetDossierHistory = v1::GetDossierHistoryResponse;
-  using Response_VerifyDossierHistory = v1::VerifyDossierHistoryResponse;
-  MOTCUA_UNARY(GetDossierHistory)
-  MOTCUA_UNARY(VerifyDossierHistory)
-
- private:
-  Engine* engine_;
-  PrincipalResolver* identity_;
+  explicit AuditService(Backend backend) : Backend(backend) {}
+  MOTCUA_READ(GetDossierHistory)
+  MOTCUA_READ(VerifyDossierHistory)
 };
 
-#undef MOTCUA_UNARY
+#undef MOTCUA_READ
+#undef MOTCUA_CHANGE
 
 }  // namespace
 
 std::vector<std::unique_ptr<grpc::Service>> MakeServices(Engine* engine,
-                                                         PrincipalResolver* identity) {
+                                                         PrincipalResolver* identity,
+                                                         WorkPool* pool) {
+  const Backend backend{engine, identity, pool};
   std::vector<std::unique_ptr<grpc::Service>> services;
-  services.push_back(std::make_unique<ProcedureService>(engine, identity));
-  services.push_back(std::make_unique<DossierService>(engine, identity));
-  services.push_back(std::make_unique<TaskService>(engine, identity));
-  services.push_back(std::make_unique<AuditService>(engine, identity));
+  services.push_back(std::make_unique<ProcedureService>(backend));
+  services.push_back(std::make_unique<DossierService>(backend));
+  services.push_back(std::make_unique<TaskService>(backend));
+  services.push_back(std::make_unique<AuditService>(backend));
   return services;
 }
 

@@ -11,13 +11,16 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "adapters/identity.h"
+#include "adapters/work_pool.h"
 #include "workflow/engine.h"
 
 namespace motcua::adapters {
 
-// Services over `engine`; both must outlive the returned services.
+// Services over `engine`; reads answer on gRPC's threads, changes run on
+// `pool`. All three must outlive the returned services.
 std::vector<std::unique_ptr<grpc::Service>> MakeServices(workflow::Engine* engine,
-                                                         PrincipalResolver* identity);
+                                                         PrincipalResolver* identity,
+                                                         WorkPool* pool);
 
 }  // namespace motcua::adapters
 

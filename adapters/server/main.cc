@@ -25,6 +25,10 @@
 namespace {
 
 constexpr int kMaxServerThreads = 256;
+// Changes waiting on durable commits: enough at once for group commit to
+// fill each fsync; beyond the queue, callers are told to back off.
+constexpr int kCommitThreads = 64;
+constexpr size_t kMaxQueuedChanges = 4096;
 
 struct Flags {
   std::string data_dir = "var/data";
@@ -107,7 +111,8 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return Fail("engine", engine.status());
 
   motcua::adapters::PrincipalResolver identity(flags.insecure);
-  auto services = motcua::adapters::MakeServices(engine->get(), &identity);
+  motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
+  auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
