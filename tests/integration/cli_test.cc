@@ -1,0 +1,501 @@
+// The motcua command-line client run as a child process against the real
+// motcuad: commands, exit codes, JSON and table output. What the CLI did is
+// cross-checked with the gRPC test client, so a CLI that prints success
+// without changing anything fails here.
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/integration/fixtures.h"
+
+#ifndef MOTCUA_CLI_PATH
+#error "MOTCUA_CLI_PATH must name the motcua binary (tests/CMakeLists.txt sets it)"
+#endif
+
+extern char** environ;
+
+namespace motcua::itest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A CLI run never legitimately takes this long; past it the child is killed
+// so a hung CLI fails its test instead of hanging the suite.
+constexpr auto kCliKillAfter = std::chrono::seconds(60);
+
+// Exit codes documented in the CLI's usage text.
+constexpr int kExitOk = 0;
+constexpr int kExitError = 2;
+constexpr int kExitUsage = 64;
+
+struct CliResult {
+  // The exit status; -1 when the CLI did not exit normally (signal, kill).
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const CliResult& r) {
+  return os << "exit " << r.exit_code << "\n--- stdout ---\n"
+            << r.out << "\n--- stderr ---\n"
+            << r.err;
+}
+
+// Runs MOTCUA_CLI_PATH with exactly `args` (no shell), capturing stdout and
+// stderr. MOTCUA_* variables are removed from its environment so only the
+// flags decide where it connects and who it is.
+CliResult RunCli(const std::vector<std::string>& args) {
+  CliResult result;
+  std::vector<std::string> argv_storage = {MOTCUA_CLI_PATH};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "MOTCUA_", 7) != 0) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    result.err = absl::StrCat("pipe: ", std::strerror(errno));
+    return result;
+  }
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    result.err = absl::StrCat("pipe: ", std::strerror(errno));
+    return result;
+  }
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    result.err = absl::StrCat("fork: ", std::strerror(errno));
+    return result;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(126);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(err_pipe[1], STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+
+  const auto deadline = std::chrono::steady_clock::now() + kCliKillAfter;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  bool killed = false;
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    const int ready = poll(fds, 2, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      char buffer[4096];
+      const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (const pollfd& p : fds) {
+    if (p.fd >= 0) close(p.fd);
+  }
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (killed) {
+    result.err += "\n[test: motcua killed after 60 s]";
+  } else if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  }
+  return result;
+}
+
+// The repository's example submission (docs/examples/copy_request.json).
+std::string ReadExampleSubmission() {
+  const std::filesystem::path example = std::filesystem::path(__FILE__).parent_path() / ".." /
+                                        ".." / "docs" / "examples" / "copy_request.json";
+  std::ifstream in(example, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+template <typename Message>
+bool ParseJson(const std::string& json, Message* message, std::string* error) {
+  const auto status = google::protobuf::util::JsonStringToMessage(json, message);
+  if (!status.ok()) *error = std::string(status.message());
+  return status.ok();
+}
+
+class CliTest : public SharedServerTest {
+ protected:
+  // The CLI connected to the shared server as dev identity `as`.
+  static CliResult Cli(const std::string& as, const std::vector<std::string>& command) {
+    std::vector<std::string> args = {"--server", server().target(), "--pki-dir",
+                                     server().pki_dir(), "--as", as};
+    args.insert(args.end(), command.begin(), command.end());
+    return RunCli(args);
+  }
+
+  // Writes `content` to a new file in the server's scratch dir; returns its path.
+  static std::string WriteScratchFile(const std::string& name, const std::string& content) {
+    static int counter = 0;
+    const std::string path = absl::StrCat(server().scratch_dir(), "/cli-", ++counter, "-", name);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.close();
+    EXPECT_TRUE(out) << "could not write " << path;
+    return path;
+  }
+
+  // The example submission with a fresh applicant id number, as a file.
+  static std::string SubmissionFile() {
+    const std::string example = ReadExampleSubmission();
+    v1::SubmitDossierRequest request;
+    std::string error;
+    EXPECT_TRUE(ParseJson(example, &request, &error))
+        << "docs/examples/copy_request.json does not parse: " << error;
+    request.mutable_applicant()->set_id_number(NewApplicantId());
+    std::string json;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(request, &json).ok());
+    return WriteScratchFile("submit.json", json);
+  }
+
+  // `submit FILE --json` as `portal`; the printed dossier, or a failure and
+  // an empty code.
+  static v1::Dossier CliSubmit(const std::string& portal = "portal") {
+    v1::Dossier dossier;
+    const CliResult r = Cli(portal, {"submit", SubmissionFile(), "--json"});
+    if (r.exit_code != kExitOk) {
+      ADD_FAILURE() << "submit failed: " << r;
+      return dossier;
+    }
+    std::string error;
+    if (!ParseJson(r.out, &dossier, &error)) {
+      ADD_FAILURE() << "submit --json output is not a Dossier: " << error << "\n" << r;
+      dossier.Clear();
+    }
+    return dossier;
+  }
+
+  // The id of `as`'s open task on dossier `code`, read from `worklist --json`;
+  // empty (with a failure) when there is none.
+  static std::string CliTaskFor(const std::string& as, const std::string& code) {
+    const CliResult r = Cli(as, {"worklist", "--json"});
+    if (r.exit_code != kExitOk) {
+      ADD_FAILURE() << "worklist as " << as << " failed: " << r;
+      return "";
+    }
+    v1::ListMyTasksResponse tasks;
+    std::string error;
+    if (!ParseJson(r.out, &tasks, &error)) {
+      ADD_FAILURE() << "worklist --json output is not a ListMyTasksResponse: " << error << "\n"
+                    << r;
+      return "";
+    }
+    for (const v1::Task& task : tasks.tasks()) {
+      if (task.dossier_code() == code) return task.id();
+    }
+    ADD_FAILURE() << "no task for " << code << " in the worklist of " << as << ":\n" << r.out;
+    return "";
+  }
+
+  // Finds `as`'s task on `code` and runs `approve` on it; true on exit 0.
+  static bool CliApprove(const std::string& as, const std::string& code) {
+    const std::string task = CliTaskFor(as, code);
+    if (task.empty()) return false;
+    const CliResult r = Cli(as, {"approve", task});
+    EXPECT_EQ(r.exit_code, kExitOk) << "approve " << task << " as " << as << ": " << r;
+    return r.exit_code == kExitOk;
+  }
+
+  // Submit, receive, head approval and return of the result, all via the CLI.
+  // Returns the dossier code, or empty after a failure.
+  static std::string CliFullLifecycle() {
+    const std::string code = CliSubmit().code();
+    if (code.empty()) return "";
+    if (!CliApprove("receiver", code)) return "";
+    if (!CliApprove("head", code)) return "";
+    if (!CliApprove("receiver", code)) return "";
+    return code;
+  }
+
+  // The dossier as the auditor reads it through gRPC.
+  static v1::Dossier GrpcRead(const std::string& code) {
+    Reply<v1::Dossier> reply = Reread(server(), code);
+    EXPECT_RPC_OK(reply);
+    return reply.value;
+  }
+};
+
+// ------------------------------------------------------------------ lifecycle
+
+TEST_F(CliTest, Cli_SubmitJson_PrintsNewDossierStoredByServer) {
+  const v1::Dossier printed = CliSubmit();
+  ASSERT_FALSE(printed.code().empty());
+  EXPECT_EQ(printed.national_status(), 1);
+  const v1::Dossier stored = GrpcRead(printed.code());
+  EXPECT_EQ(stored.code(), printed.code());
+  EXPECT_EQ(stored.state(), "submitted");
+  EXPECT_EQ(stored.applicant().full_name(), "Nguyễn Thị Lan");
+  EXPECT_EQ(stored.submitted_by(), kPortalSubject);
+}
+
+TEST_F(CliTest, Cli_WorklistJson_ContainsTaskOfSubmittedDossier) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  const CliResult r = Cli("receiver", {"worklist", "--json"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  v1::ListMyTasksResponse tasks;
+  std::string error;
+  ASSERT_TRUE(ParseJson(r.out, &tasks, &error)) << error << "\n" << r;
+  const v1::Dossier stored = GrpcRead(code);
+  ASSERT_FALSE(stored.task().id().empty());
+  bool found = false;
+  for (const v1::Task& task : tasks.tasks()) {
+    if (task.id() != stored.task().id()) continue;
+    found = true;
+    EXPECT_EQ(task.dossier_code(), code);
+    EXPECT_EQ(task.position(), "receiving");
+  }
+  EXPECT_TRUE(found) << "task " << stored.task().id() << " missing from\n" << r.out;
+}
+
+TEST_F(CliTest, Cli_Approve_MovesDossierToProcessing) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  const std::string task = CliTaskFor("receiver", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("receiver", {"approve", task});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 4);
+  EXPECT_EQ(stored.state(), "processing");
+  EXPECT_EQ(stored.receipt().received_by(), kReceiverSubject);
+}
+
+TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("head", {"approve", task});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_EQ(GrpcRead(code).national_status(), 9);
+}
+
+TEST_F(CliTest, Cli_ReturnResult_ClosesDossierWithStatus10) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  ASSERT_TRUE(CliApprove("head", code));
+  const std::string task = CliTaskFor("receiver", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("receiver", {"approve", task});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 10);
+  EXPECT_EQ(stored.state(), "returned");
+  EXPECT_TRUE(stored.closed());
+}
+
+TEST_F(CliTest, Cli_VerifyHistory_IntactChain_ExitsZero) {
+  const std::string code = CliFullLifecycle();
+  ASSERT_FALSE(code.empty());
+  const CliResult r = Cli("auditor", {"verify-history", code});
+  EXPECT_EQ(r.exit_code, kExitOk) << r;
+  Reply<v1::VerifyDossierHistoryResponse> verified = server().As("auditor").Verify(code);
+  ASSERT_RPC_OK(verified);
+  EXPECT_TRUE(verified.value.intact());
+}
+
+TEST_F(CliTest, Cli_Show_Table_PrintsCodeStatusAndApplicantAsUtf8) {
+  const std::string code = CliFullLifecycle();
+  ASSERT_FALSE(code.empty());
+  const CliResult r = Cli("auditor", {"show", code});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_THAT(r.out, HasSubstr(code));
+  // Spelled as UTF-8 bytes so the check does not depend on the compiler's
+  // source or execution character set.
+  EXPECT_THAT(r.out, HasSubstr("\xC4\x90\xC3\xA3 tr\xE1\xBA\xA3 k\xE1\xBA\xBFt qu\xE1\xBA\xA3"))
+      << "no \"Đã trả kết quả\"";
+  EXPECT_THAT(r.out, HasSubstr("Nguy\xE1\xBB\x85n Th\xE1\xBB\x8B Lan")) << "no \"Nguyễn Thị Lan\"";
+  EXPECT_THAT(r.out, Not(HasSubstr("\\u"))) << "Vietnamese printed as escapes";
+}
+
+// ------------------------------------------------- refusal and supplements
+
+TEST_F(CliTest, Cli_Reject_AtIntake_NotReceivedWithReasonStored) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  const std::string task = CliTaskFor("receiver", code);
+  ASSERT_FALSE(task.empty());
+  const std::string reason = "Văn bằng không do Sở cấp";
+  const CliResult r = Cli("receiver", {"reject", task, "--reason", reason});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 3);
+  EXPECT_TRUE(stored.closed());
+  EXPECT_THAT(stored.rejection_reasons(), ElementsAre(reason));
+}
+
+TEST_F(CliTest, Cli_RequestSupplement_AwaitsSupplementWithItemsStored) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("head", {"request-supplement", task, "--item", "Bản chụp CCCD", "--item",
+                                   "Số vào sổ cấp bằng"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 5);
+  EXPECT_THAT(stored.pending_supplement().missing_items(),
+              ElementsAre("Bản chụp CCCD", "Số vào sổ cấp bằng"));
+}
+
+TEST_F(CliTest, Cli_Supplement_FromJsonFile_ResumesProcessing) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult asked = Cli("head", {"request-supplement", task, "--item", "Số vào sổ"});
+  ASSERT_EQ(asked.exit_code, kExitOk) << asked;
+  ASSERT_EQ(GrpcRead(code).national_status(), 5);
+  const std::string file = WriteScratchFile(
+      "supplement.json",
+      R"({"form": {"register_number": "SG-2008-004217"}, "note": "Bổ sung số vào sổ"})");
+  const CliResult r = Cli("portal", {"supplement", code, file});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 4);
+  EXPECT_EQ(stored.state(), "processing");
+  ASSERT_TRUE(stored.form().contains("register_number"));
+  EXPECT_EQ(stored.form().at("register_number"), "SG-2008-004217");
+}
+
+// ------------------------------------------------------------------- errors
+
+TEST_F(CliTest, Cli_Approve_StaleVersion_ExitsTwoWithAbortedAndUnchanged) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const v1::Dossier before = GrpcRead(code);
+  ASSERT_EQ(before.version(), 2);
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("head", {"approve", task, "--version", "1"});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("ABORTED")) << r;
+  const v1::Dossier after = GrpcRead(code);
+  EXPECT_EQ(after.version(), before.version());
+  EXPECT_EQ(after.national_status(), 4);
+}
+
+TEST_F(CliTest, Cli_Worklist_AsPortal_ExitsTwoWithPermissionDenied) {
+  const CliResult r = Cli("portal", {"worklist"});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED")) << r;
+}
+
+TEST_F(CliTest, Cli_UnknownCommand_ExitsUsageWithUsageText) {
+  const CliResult r = Cli("admin", {"frobnicate"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r;
+  EXPECT_THAT(r.err, HasSubstr("frobnicate")) << r;
+  EXPECT_THAT(r.err, HasSubstr("usage: motcua")) << r;
+}
+
+TEST_F(CliTest, Cli_Approve_MissingTaskId_ExitsUsageWithUsageText) {
+  const CliResult r = Cli("receiver", {"approve"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r;
+  EXPECT_THAT(r.err, HasSubstr("TASK_ID")) << r;
+  EXPECT_THAT(r.err, HasSubstr("usage: motcua")) << r;
+}
+
+TEST_F(CliTest, Cli_Submit_NonexistentFile_ExitsTwoNamingFile) {
+  const std::string missing = absl::StrCat(server().scratch_dir(), "/no-such-request.json");
+  const CliResult r = Cli("portal", {"submit", missing});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr(missing)) << r;
+  EXPECT_THAT(r.err, HasSubstr("cannot read")) << r;
+  EXPECT_TRUE(r.out.empty()) << r;
+}
+
+TEST_F(CliTest, Cli_VerifyHistory_NonexistentDossier_ExitsTwoWithNotFound) {
+  const CliResult r = Cli("auditor", {"verify-history", "HN-SGDDT-000101-9999"});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND")) << r;
+}
+
+// ------------------------------------------------------------------ queries
+
+TEST_F(CliTest, Cli_ListJson_AsPortal2_ShowsOwnDossiersOnly) {
+  const std::string portal_code = CliSubmit("portal").code();
+  const std::string portal2_code = CliSubmit("portal2").code();
+  ASSERT_FALSE(portal_code.empty());
+  ASSERT_FALSE(portal2_code.empty());
+  const CliResult r = Cli("portal2", {"list", "--json"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  v1::ListDossiersResponse list;
+  std::string error;
+  ASSERT_TRUE(ParseJson(r.out, &list, &error)) << error << "\n" << r;
+  bool own_found = false;
+  for (const v1::Dossier& dossier : list.dossiers()) {
+    EXPECT_NE(dossier.code(), portal_code) << "portal2 sees portal's dossier";
+    EXPECT_NE(dossier.submitted_by(), kPortalSubject) << dossier.code();
+    if (dossier.code() == portal2_code) own_found = true;
+  }
+  EXPECT_TRUE(own_found) << "portal2's own dossier " << portal2_code << " missing:\n" << r.out;
+}
+
+TEST_F(CliTest, Cli_ProceduresList_ShowsCopyProcedure) {
+  const CliResult r = Cli("receiver", {"procedures", "list"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_THAT(r.out, HasSubstr("2.001914")) << r;
+}
+
+}  // namespace
+}  // namespace motcua::itest
