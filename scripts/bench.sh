@@ -41,13 +41,29 @@ stop_server
 
 echo "filling $FILL dossiers..."
 $B/tests/motcua_fill --data-dir "$WORK/big" --count "$FILL" --threads 4 >/dev/null
-t0=$(date +%s.%N)
-start_server "$WORK/big"
-until $B/adapters/motcua --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" --as auditor \
-    procedures list >/dev/null 2>&1; do sleep 0.01; done
-t1=$(date +%s.%N)
-echo "restart_to_serving_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') dossiers=$FILL"
-load --mode read --clients 64 --duration "$DURATION" --preload 0 --read-existing "$FILL" || \
-  load --mode read --clients 64 --duration "$DURATION"
+
+serving_after_start() {  # starts the server on $WORK/big, prints seconds until it answers
+  local t0 t1
+  t0=$(date +%s.%N)
+  start_server "$WORK/big"
+  until $B/adapters/motcua --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" --as auditor \
+      procedures list >/dev/null 2>&1; do sleep 0.01; done
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}'
+}
+
+echo "restart_after_clean_stop_s=$(serving_after_start) dossiers=$FILL"
+# Reads spread over the newest 200k dossiers (listing all 1M first would
+# take longer than the run).
+load --mode read --clients 64 --duration "$DURATION" --preload 0 --read-existing 200000
 echo "rss_with_${FILL}_dossiers_mib=$(rss_mib) du_data=$(du -sh "$WORK/big" | cut -f1)"
+
+# Crash under write load, then time recovery (WAL replay included).
+$B/tests/motcua_load --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" --mode submit \
+    --clients 64 --duration 20 >/dev/null 2>&1 &
+LOAD_PID=$!
+sleep 10
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+wait "$LOAD_PID" 2>/dev/null || true
+echo "restart_after_kill9_under_load_s=$(serving_after_start)"
 stop_server

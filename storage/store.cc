@@ -71,8 +71,11 @@ class RocksStore : public Store {
   }
 
   ~RocksStore() override {
+    // Persist memtables on a clean stop, so the next start has no log to
+    // replay. Best effort: the WAL still holds everything if it fails.
+    db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    db_->Close();
+    db_->Close().PermitUncheckedError();
   }
 
   absl::Status Commit(const WriteSet& changes) override;
@@ -211,6 +214,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes);
   db_options.keep_log_file_num = 5;
+  // A family that is rarely written (sequences, definitions) would otherwise
+  // keep every WAL alive, and a restart would replay them all. Past this
+  // size RocksDB flushes the families that pin the oldest log, which bounds
+  // recovery time after a crash.
+  db_options.max_total_wal_size = 64u << 20;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
