@@ -25,7 +25,17 @@ start_server() {  # $1 data dir; sets SERVER_PID and PORT
   PORT=$(cat "$WORK/port")
 }
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""; }
-load() { $B/tests/motcua_load --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" "$@" | grep '^RESULT'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# Runs the load generator; adds the server's CPU time per call (user+system,
+# warmup and preload included, so slightly high) to show what bounds a run.
+load() {
+  local before after result ok
+  before=$(cpu_ticks)
+  result=$($B/tests/motcua_load --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" "$@" | grep '^RESULT')
+  after=$(cpu_ticks)
+  ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$result")
+  echo "$result server_cpu_us_per_call=$(( (after - before) * 1000000 / $(getconf CLK_TCK) / (ok > 0 ? ok : 1) ))"
+}
 rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

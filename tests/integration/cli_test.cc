@@ -172,8 +172,8 @@ class CliTest : public SharedServerTest {
  protected:
   // The CLI connected to the shared server as dev identity `as`.
   static CliResult Cli(const std::string& as, const std::vector<std::string>& command) {
-    std::vector<std::string> args = {"--server", server().target(), "--pki-dir",
-                                     server().pki_dir(), "--as", as};
+    std::vector<std::string> args = {
+        "--server", server().target(), "--pki-dir", server().pki_dir(), "--as", as};
     args.insert(args.end(), command.begin(), command.end());
     return RunCli(args);
   }
