@@ -2,14 +2,23 @@
 # Runs the foundation benchmarks against the real server on loopback and
 # prints the figures that go into docs/BENCHMARKS.md. Not a test: run it on
 # an otherwise idle machine.
-#   scripts/bench.sh [--quick]    (--quick: short runs, 100k dossiers)
+#   scripts/bench.sh [--quick] [--big-only]
+#     --quick     short runs, 100k dossiers instead of 1M
+#     --big-only  only the stored-dossiers part (memory, restart times)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 B=build
 DURATION=60
 FILL=1000000
-if [ "${1:-}" = "--quick" ]; then DURATION=10; FILL=100000; fi
+BIG_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) DURATION=10; FILL=100000 ;;
+    --big-only) BIG_ONLY=1 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--big-only]" >&2; exit 64 ;;
+  esac
+done
 
 WORK=$(mktemp -d /tmp/motcua-bench-XXXXXX)
 SERVER_PID=""
@@ -19,7 +28,7 @@ trap cleanup EXIT
 start_server() {  # $1 data dir; sets SERVER_PID and PORT
   rm -f "$WORK/port"
   $B/adapters/motcuad --data-dir "$1" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
-      --port-file "$WORK/port" 2>>"$WORK/server.log" &
+      --port-file "$WORK/port" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.01; done
   PORT=$(cat "$WORK/port")
@@ -41,6 +50,7 @@ rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty')"
 
+if [ "$BIG_ONLY" = 0 ]; then
 start_server "$WORK/data"
 load --mode submit --clients 64 --duration "$DURATION"
 load --mode submit --clients 64 --duration "$DURATION" --rate 4000
@@ -48,21 +58,25 @@ load --mode complete --clients 64 --duration "$DURATION"
 load --mode read --clients 64 --duration "$DURATION"
 echo "rss_after_load_mib=$(rss_mib)"
 stop_server
+fi
 
 echo "filling $FILL dossiers..."
 $B/tests/motcua_fill --data-dir "$WORK/big" --count "$FILL" --threads 4 >/dev/null
 
-serving_after_start() {  # starts the server on $WORK/big, prints seconds until it answers
+# Starts the server on $WORK/big; sets STARTUP_S to the seconds until it
+# answers a call. (Not run in $(...): the server would hold its output open.)
+start_timed() {
   local t0 t1
   t0=$(date +%s.%N)
   start_server "$WORK/big"
   until $B/adapters/motcua --server "127.0.0.1:$PORT" --pki-dir "$WORK/pki" --as auditor \
       procedures list >/dev/null 2>&1; do sleep 0.01; done
   t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}'
+  STARTUP_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 }
 
-echo "restart_after_clean_stop_s=$(serving_after_start) dossiers=$FILL"
+start_timed
+echo "restart_after_clean_stop_s=$STARTUP_S dossiers=$FILL"
 # Reads spread over the newest 200k dossiers (listing all 1M first would
 # take longer than the run).
 load --mode read --clients 64 --duration "$DURATION" --preload 0 --read-existing 200000
@@ -75,5 +89,6 @@ LOAD_PID=$!
 sleep 10
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 wait "$LOAD_PID" 2>/dev/null || true
-echo "restart_after_kill9_under_load_s=$(serving_after_start)"
+start_timed
+echo "restart_after_kill9_under_load_s=$STARTUP_S"
 stop_server

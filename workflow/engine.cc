@@ -1,6 +1,7 @@
 #include "workflow/engine.h"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -95,6 +96,8 @@ std::string StatusValue(int status) { return absl::StrFormat("%02d", status); }
 struct Mutation {
   storage::WriteSet writes;
   std::vector<std::pair<v1::HistoryEvent, std::string>> events;  // event, unit
+  // In-memory effects, applied only once the write is durable.
+  std::vector<std::function<void()>> after_commit;
 };
 
 // Striped locks: serialise commands on the same dossier (or request id)
@@ -372,6 +375,7 @@ absl::StatusOr<Response> EngineImpl::Idempotent(
   response->SerializeToString(record.mutable_response());
   m.writes.Put(Family::kIdempotency, key, record.SerializeAsString());
   if (absl::Status s = store_->Commit(m.writes); !s.ok()) return s;
+  for (const auto& apply : m.after_commit) apply();
   for (const auto& [event, unit] : m.events) bus_.Publish(event, unit);
   return response;
 }
@@ -466,11 +470,11 @@ absl::StatusOr<v1::ProcedureDefinition> EngineImpl::DeployProcedure(
         if (!compiled.ok()) return compiled.status();
         m.writes.Put(Family::kDefinitions, DefinitionKey(def.code(), def.version()),
                      def.SerializeAsString());
-        // Visible to readers only once durable: registered after the commit
-        // below would be better, but deploys are serialised by deploy_mu_ and
-        // a failed commit leaves at most an unused version in memory.
-        absl::MutexLock lock(&procedures_mu_);
-        procedures_[def.code()][def.version()] = *compiled;
+        m.after_commit.push_back([this, code = def.code(), version = def.version(),
+                                  proc = *std::move(compiled)] {
+          absl::MutexLock lock(&procedures_mu_);
+          procedures_[code][version] = proc;
+        });
         return def;
       });
 }
@@ -1073,9 +1077,6 @@ absl::StatusOr<v1::Task> EngineImpl::ClaimTask(const Principal& caller,
         event.set_actor_role(caller.role);
         event.set_action("claim_task");
         event.set_request_id(request.request_id());
-        // The worklist entry is rewritten from the task, so remove the old one
-        // here and let Record stage the new.
-        m.writes.Delete(Family::kWorklist, WorklistKey(d->task()));
         d->mutable_task()->set_claimed_by(caller.subject);
         Record(m, **proc, *d, nullptr, std::move(event), clock_->Now());
         return d->task();
