@@ -214,11 +214,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes);
   db_options.keep_log_file_num = 5;
-  // A family that is rarely written (sequences, definitions) would otherwise
-  // keep every WAL alive, and a restart would replay them all. Past this
-  // size RocksDB flushes the families that pin the oldest log, which bounds
-  // recovery time after a crash.
-  db_options.max_total_wal_size = 64u << 20;
+  // Families flush together: a small family (sequences, definitions) would
+  // otherwise never fill its memtable and keep every WAL alive, and a
+  // restart would replay them all. With the memtable budget below this
+  // bounds the log a crash leaves to replay. The WAL cap is a backstop only:
+  // forcing flushes by it costs many small files and compactions.
+  db_options.atomic_flush = true;
+  db_options.max_total_wal_size = 256u << 20;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
