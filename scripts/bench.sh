@@ -51,13 +51,17 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty')"
 
 if [ "$BIG_ONLY" = 0 ]; then
-start_server "$WORK/data"
-load --mode submit --clients 64 --duration "$DURATION"
-load --mode submit --clients 64 --duration "$DURATION" --rate 4000
-load --mode complete --clients 64 --duration "$DURATION"
-load --mode read --clients 64 --duration "$DURATION"
-echo "rss_after_load_mib=$(rss_mib)"
-stop_server
+# Each run starts on a fresh store, so one run's compaction debt does not
+# land on the next.
+run=0
+for args in "--mode submit" "--mode submit --rate 4000" "--mode complete" "--mode read"; do
+  run=$((run + 1))
+  start_server "$WORK/data$run"
+  # shellcheck disable=SC2086
+  load $args --clients 64 --duration "$DURATION"
+  echo "rss_after_run_mib=$(rss_mib)"
+  stop_server
+done
 fi
 
 echo "filling $FILL dossiers..."
