@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "workflow/work_calendar.h"
 
 namespace motcua::cli {
 namespace {
@@ -209,9 +210,8 @@ std::string Fields::Render() const {
 
 std::string FormatTime(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "";
-  static const absl::TimeZone kVietnam = absl::FixedTimeZone(7 * 60 * 60);
   const absl::Time t = absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
-  return absl::FormatTime("%d/%m/%Y %H:%M:%S +07:00", t, kVietnam);
+  return absl::FormatTime("%d/%m/%Y %H:%M:%S +07:00", t, workflow::WorkCalendar::VietnamTime());
 }
 
 std::string NationalStatusLabel(int32_t status) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "workflow/work_calendar.h"
 
 namespace motcua::itest {
 namespace {
@@ -25,11 +26,6 @@ uint64_t ProcessNonce() {
     return (static_cast<uint64_t>(device()) << 32) ^ device() ^ static_cast<uint64_t>(getpid());
   }();
   return nonce;
-}
-
-const absl::TimeZone& VietnamTime() {
-  static const absl::TimeZone zone = absl::FixedTimeZone(7 * 3600);
-  return zone;
 }
 
 absl::Time ToAbsl(const google::protobuf::Timestamp& timestamp) {
@@ -131,14 +127,18 @@ v1::ClaimTaskRequest Claim(const v1::Dossier& dossier) {
 }
 
 std::string VnDate(const google::protobuf::Timestamp& timestamp) {
-  return absl::FormatTime("%Y-%m-%d", ToAbsl(timestamp), VietnamTime());
+  return absl::FormatTime("%Y-%m-%d", ToAbsl(timestamp),
+                          motcua::workflow::WorkCalendar::VietnamTime());
 }
 
 std::string VnDateShifted(const google::protobuf::Timestamp& timestamp, int days) {
-  return absl::FormatTime("%Y-%m-%d", ToAbsl(timestamp) + absl::Hours(24 * days), VietnamTime());
+  return absl::FormatTime("%Y-%m-%d", ToAbsl(timestamp) + absl::Hours(24 * days),
+                          motcua::workflow::WorkCalendar::VietnamTime());
 }
 
-std::string VnTodayYymmdd() { return absl::FormatTime("%y%m%d", absl::Now(), VietnamTime()); }
+std::string VnTodayYymmdd() {
+  return absl::FormatTime("%y%m%d", absl::Now(), motcua::workflow::WorkCalendar::VietnamTime());
+}
 
 std::string Sha256Hex(const std::string& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
