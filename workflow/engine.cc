@@ -150,6 +150,17 @@ v1::Decision DecisionOf(v1::Trigger t) {
   }
 }
 
+// A history event caused by `caller` through the call with `request_id`.
+v1::HistoryEvent EventBy(const Principal& caller, std::string action,
+                         const std::string& request_id) {
+  v1::HistoryEvent event;
+  event.set_actor(caller.subject);
+  event.set_actor_role(caller.role);
+  event.set_action(std::move(action));
+  event.set_request_id(request_id);
+  return event;
+}
+
 bool AllNonBlank(const google::protobuf::RepeatedPtrField<std::string>& items) {
   if (items.empty()) return false;
   for (const auto& s : items) {
@@ -713,11 +724,7 @@ absl::StatusOr<v1::Dossier> EngineImpl::SubmitDossier(const Principal& caller,
         *d.mutable_submitted_at() = ToProto(now);
         d.set_submitted_by(caller.subject);
 
-        v1::HistoryEvent event;
-        event.set_actor(caller.subject);
-        event.set_actor_role(caller.role);
-        event.set_action("submitted");
-        event.set_request_id(request.request_id());
+        v1::HistoryEvent event = EventBy(caller, "submitted", request.request_id());
         if (absl::Status s = AddAttachments(m, d, request.attachments(), event, now); !s.ok()) return s;
 
         // Enter the initial state as if by a transition, so its task is created.
@@ -880,12 +887,8 @@ absl::StatusOr<v1::Dossier> EngineImpl::WithdrawDossier(const Principal& caller,
               "Hồ sơ ", d->code(), " đang ở trạng thái \"", (*proc)->State(d->state())->title(),
               "\", không thể rút"));
         }
-        v1::HistoryEvent event;
-        event.set_actor(caller.subject);
-        event.set_actor_role(caller.role);
-        event.set_action(t->id());
+        v1::HistoryEvent event = EventBy(caller, t->id(), request.request_id());
         event.set_comment(request.reason());
-        event.set_request_id(request.request_id());
         Record(m, **proc, *d, t, std::move(event), clock_->Now());
         return *d;
       });
@@ -914,12 +917,8 @@ absl::StatusOr<v1::Dossier> EngineImpl::AddSupplement(const Principal& caller,
         }
         if (absl::Status s = ValidateForm((*proc)->definition(), request.form(), false); !s.ok()) return s;
         const absl::Time now = clock_->Now();
-        v1::HistoryEvent event;
-        event.set_actor(caller.subject);
-        event.set_actor_role(caller.role);
-        event.set_action(t->id());
+        v1::HistoryEvent event = EventBy(caller, t->id(), request.request_id());
         event.set_comment(request.note());
-        event.set_request_id(request.request_id());
         if (absl::Status s = AddAttachments(m, *d, request.attachments(), event, now); !s.ok()) return s;
         for (const auto& [k, v] : request.form()) (*d->mutable_form())[k] = v;
         Record(m, **proc, *d, t, std::move(event), now);
@@ -1072,11 +1071,7 @@ absl::StatusOr<v1::Task> EngineImpl::ClaimTask(const Principal& caller,
         }
         auto proc = FindProcedure(d->procedure_code(), d->procedure_version());
         if (!proc.ok()) return proc.status();
-        v1::HistoryEvent event;
-        event.set_actor(caller.subject);
-        event.set_actor_role(caller.role);
-        event.set_action("claim_task");
-        event.set_request_id(request.request_id());
+        v1::HistoryEvent event = EventBy(caller, "claim_task", request.request_id());
         d->mutable_task()->set_claimed_by(caller.subject);
         Record(m, **proc, *d, nullptr, std::move(event), clock_->Now());
         return d->task();
@@ -1146,15 +1141,11 @@ absl::StatusOr<v1::Dossier> EngineImpl::CompleteTask(const Principal& caller,
               d->state(), "\""));
         }
         if (absl::Status s = CheckSeparationOfDuty(caller, *d, *t); !s.ok()) return s;
-        v1::HistoryEvent event;
-        event.set_actor(caller.subject);
-        event.set_actor_role(caller.role);
-        event.set_action(t->id());
+        v1::HistoryEvent event = EventBy(caller, t->id(), request.request_id());
         event.set_decision(request.decision());
         event.set_comment(request.comment());
         *event.mutable_reasons() = request.reasons();
         *event.mutable_missing_items() = request.missing_items();
-        event.set_request_id(request.request_id());
         Record(m, **proc, *d, t, std::move(event), clock_->Now());
         return *d;
       });
