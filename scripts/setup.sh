@@ -8,6 +8,11 @@ PACKAGES=(
   cmake g++ make pkg-config openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev librocksdb-dev libgtest-dev libgmock-dev
+  # documents and signatures: PDF, fonts with Vietnamese, QR codes, tokens
+  libpodofo-dev fonts-dejavu-core libqrencode-dev softhsm2 libp11-dev
+  libengine-pkcs11-openssl
+  # independent judges and peers in the tests: poppler, qpdf, NSS
+  poppler-utils qpdf libnss3-tools
 )
 
 missing=()
