@@ -3,11 +3,13 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "storage/rocks_internal.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_buffer_manager.h"
 
 namespace motcua::storage {
@@ -15,7 +17,7 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Family::kCount)> kFamilyNames = {
     "definitions", "dossiers", "history", "worklist",
-    "indexes",     "idempotency", "sequences", "documents"};
+    "indexes",     "idempotency", "sequences", "documents", "backups"};
 
 // Large values (attachments, signed PDFs) go to blob files so the LSM tree
 // stays small and compaction cheap.
@@ -37,6 +39,8 @@ class MaxCounterOperator : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "motcua.MaxCounter"; }
 };
 
+}  // namespace
+
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(what, ": ", s.ToString());
@@ -48,6 +52,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.IsBusy() || s.IsTryAgain()) return absl::UnavailableError(message);
   return absl::InternalError(message);
 }
+
+namespace {
 
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string succ(prefix);
@@ -83,6 +89,18 @@ class RocksStore : public Store {
   absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start, bool reverse,
                     const ScanVisitor& visit) const override;
   uint64_t LatestSequenceNumber() const override { return db_->GetLatestSequenceNumber(); }
+  absl::Status Checkpoint(const std::string& dir) override {
+    rocksdb::Checkpoint* raw = nullptr;
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+    if (!s.ok()) return FromRocks(s, "preparing a checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    // Flush first (log_size_for_flush 0): the copy then needs no log replay
+    // and its sequence number is exactly that of its files.
+    return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                     absl::StrCat("writing a checkpoint to ", dir));
+  }
+  rocksdb::DB* db() const { return db_.get(); }
+
   std::string Property(absl::string_view name) const override {
     uint64_t value = 0;
     if (db_->GetAggregatedIntProperty(AsSlice(name), &value)) {
@@ -159,6 +177,8 @@ absl::Status RocksStore::Scan(Family family, absl::string_view prefix, absl::str
 }
 
 }  // namespace
+
+rocksdb::DB* RocksDbOf(Store& store) { return static_cast<RocksStore&>(store).db(); }
 
 void WriteSet::Put(Family family, absl::string_view key, absl::string_view value) {
   ops_.push_back({Kind::kPut, family, std::string(key), std::string(value)});

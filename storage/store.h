@@ -27,6 +27,7 @@ enum class Family : int {
   kIdempotency,      // first answers of mutating calls, by request id
   kSequences,        // monotonic counters (dossier codes)
   kDocuments,        // attachment and document bytes (blob files)
+  kBackups,          // catalog of backups, offline copies and restore drills
   kCount,
 };
 
@@ -93,6 +94,12 @@ class Store {
 
   // A RocksDB property of the whole database, e.g. "rocksdb.estimate-num-keys".
   virtual std::string Property(absl::string_view name) const = 0;
+
+  // Writes a consistent copy of the whole database, exactly as of one
+  // sequence number, into `dir` (which must not exist yet), hard-linking
+  // files where the file system allows. Writers are not blocked. The copy
+  // opens with Store::Open.
+  virtual absl::Status Checkpoint(const std::string& dir) = 0;
 };
 
 // Counter values are stored as 8-byte big-endian integers.

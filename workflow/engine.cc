@@ -22,6 +22,7 @@
 #include "workflow/builtin_data.h"
 #include "workflow/event_bus.h"
 #include "workflow/history.h"
+#include "workflow/keys.h"
 #include "workflow/procedure.h"
 
 namespace motcua::workflow {
@@ -67,11 +68,6 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
 std::string DefinitionKey(absl::string_view code, int version) {
   return JoinKey({code, OrderedUint64(static_cast<uint64_t>(version))});
 }
-std::string HistoryPrefix(absl::string_view code) { return JoinKey({code, ""}); }
-std::string HistoryKey(absl::string_view code, int64_t sequence) {
-  return JoinKey({code, OrderedUint64(static_cast<uint64_t>(sequence))});
-}
-std::string DocumentKey(absl::string_view code, absl::string_view id) { return JoinKey({code, id}); }
 std::string WorklistPrefix(absl::string_view unit, v1::Role role, absl::string_view position) {
   return JoinKey({unit, std::to_string(role), position, ""});
 }

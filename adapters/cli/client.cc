@@ -24,6 +24,18 @@ absl::StatusOr<Response> Unary(std::unique_ptr<grpc::ClientContext> context, Cal
   return response;
 }
 
+// Reads a server stream to its end, handing each message on.
+template <typename Message, typename Start>
+absl::Status ReadStream(const std::vector<std::pair<std::string, std::string>>& metadata,
+                        Start start, const std::function<void(const Message&)>& on_message) {
+  grpc::ClientContext context;  // no deadline: backups of a large store take minutes
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+  std::unique_ptr<grpc::ClientReader<Message>> reader = start(&context);
+  Message message;
+  while (reader->Read(&message)) on_message(message);
+  return FromGrpc(reader->Finish());
+}
+
 // Without TLS the server sees no certificate, so the caller states who it
 // is in metadata; the words are read from the certificate it would present.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> InsecureIdentity(
@@ -100,7 +112,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout, M
       dossiers_(v1::DossierService::NewStub(channel_)),
       tasks_(v1::TaskService::NewStub(channel_)),
       audit_(v1::AuditService::NewStub(channel_)),
-      procedures_(v1::ProcedureService::NewStub(channel_)) {}
+      procedures_(v1::ProcedureService::NewStub(channel_)),
+      backups_(v1::BackupService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -224,6 +237,52 @@ absl::Status Client::WatchEvents(const v1::WatchEventsRequest& request,
     }
   }
   return FromGrpc(reader->Finish());
+}
+
+absl::StatusOr<v1::BackupStatus> Client::GetBackupStatus() {
+  return Unary<v1::BackupStatus>(NewContext(), [&](grpc::ClientContext* c, v1::BackupStatus* r) {
+    return backups_->GetBackupStatus(c, v1::GetBackupStatusRequest(), r);
+  });
+}
+
+absl::StatusOr<v1::ListBackupsResponse> Client::ListBackups() {
+  return Unary<v1::ListBackupsResponse>(NewContext(),
+                                        [&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
+                                          return backups_->ListBackups(c, v1::ListBackupsRequest(), r);
+                                        });
+}
+
+absl::StatusOr<v1::BackupRecord> Client::ConfirmDetached(const v1::ConfirmDetachedRequest& request) {
+  return Unary<v1::BackupRecord>(NewContext(), [&](grpc::ClientContext* c, v1::BackupRecord* r) {
+    return backups_->ConfirmDetached(c, request, r);
+  });
+}
+
+absl::Status Client::RunBackup(const OnProgress& on_progress) {
+  return ReadStream<v1::BackupProgress>(
+      metadata_, [&](grpc::ClientContext* c) { return backups_->RunBackup(c, v1::RunBackupRequest()); },
+      on_progress);
+}
+
+absl::Status Client::VerifyBackups(const v1::VerifyBackupsRequest& request,
+                                   const OnProgress& on_progress) {
+  return ReadStream<v1::BackupProgress>(
+      metadata_, [&](grpc::ClientContext* c) { return backups_->VerifyBackups(c, request); },
+      on_progress);
+}
+
+absl::Status Client::ExportOffline(const v1::ExportOfflineRequest& request,
+                                   const OnProgress& on_progress) {
+  return ReadStream<v1::BackupProgress>(
+      metadata_, [&](grpc::ClientContext* c) { return backups_->ExportOffline(c, request); },
+      on_progress);
+}
+
+absl::Status Client::RunRestoreDrill(const v1::RunRestoreDrillRequest& request,
+                                     const OnProgress& on_progress) {
+  return ReadStream<v1::BackupProgress>(
+      metadata_, [&](grpc::ClientContext* c) { return backups_->RunRestoreDrill(c, request); },
+      on_progress);
 }
 
 }  // namespace motcua::cli

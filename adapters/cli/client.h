@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "motcua/v1/backup.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 
 namespace motcua::cli {
@@ -76,6 +77,18 @@ class Client {
   absl::Status WatchEvents(const v1::WatchEventsRequest& request,
                            const std::function<bool(const v1::HistoryEvent&)>& on_event);
 
+  // Backups.
+  absl::StatusOr<v1::BackupStatus> GetBackupStatus();
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups();
+  absl::StatusOr<v1::BackupRecord> ConfirmDetached(const v1::ConfirmDetachedRequest& request);
+  // The long operations stream progress to `on_progress` (no deadline).
+  using OnProgress = std::function<void(const v1::BackupProgress&)>;
+  absl::Status RunBackup(const OnProgress& on_progress);
+  absl::Status VerifyBackups(const v1::VerifyBackupsRequest& request, const OnProgress& on_progress);
+  absl::Status ExportOffline(const v1::ExportOfflineRequest& request, const OnProgress& on_progress);
+  absl::Status RunRestoreDrill(const v1::RunRestoreDrillRequest& request,
+                               const OnProgress& on_progress);
+
  private:
   using Metadata = std::vector<std::pair<std::string, std::string>>;
 
@@ -92,6 +105,7 @@ class Client {
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
   std::unique_ptr<v1::ProcedureService::Stub> procedures_;
+  std::unique_ptr<v1::BackupService::Stub> backups_;
 };
 
 }  // namespace motcua::cli

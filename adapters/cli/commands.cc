@@ -465,6 +465,7 @@ constexpr CommandEntry kCommands[] = {
     {"supplement", Supplement},
     {"procedures", Procedures},
     {"watch", Watch},
+    {"backup", Backup},
 };
 
 }  // namespace
@@ -526,11 +527,27 @@ Procedures (thủ tục):
   procedures get CODE [--version N]
   procedures deploy FILE.textproto
 
+Backups (3-2-1 policy; admin, status also auditor):
+  backup status                              COMPLIANT or not, and why; exit 1 if not
+  backup list                                every copy and drill on record
+  backup run                                 take and verify a backup (copy 2) now
+  backup verify [--offline DIR]              re-verify backups (and a mounted offline copy)
+  backup export-offline DIR                  encrypted, signed copy to the medium at DIR
+  backup confirm-detached COPY_ID --by NAME --kept-at PLACE
+                                             record custody; only then it counts as offline
+  backup drill [--offline DIR]               timed restore into scratch, recorded as evidence
+  backup restore --from COPY_DIR --to NEW_DATA_DIR [--backup-id N]
+                 [--key-file FILE] [--trust CA.pem]
+                                             local, no server: copy 2 or an offline copy
+                                             (offline needs the key; manifest checked
+                                             against --trust, default var/pki/ca.crt)
+
 Commands that change a dossier or task take --version N (expected version;
 default: the dossier's current version, read first) and --request-id ID
 (default: a new random id; pass the same id to retry safely).
 
-Exit status: 0 ok, 1 verify-history found a broken chain, 2 error
+Exit status: 0 ok, 1 a check failed (broken chain, policy not met, failed
+verification or drill), 2 error
 (printed as "error: CODE: message"), 64 usage error.
 )";
 }

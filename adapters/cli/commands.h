@@ -40,6 +40,9 @@ class Context {
 // args.positional()). Usage error for an unknown command.
 absl::StatusOr<int> RunCommand(const std::string& name, Context& context, Args& args);
 
+// `backup SUBCOMMAND ...` (backup_commands.cc).
+absl::StatusOr<int> Backup(Context& context, Args& args);
+
 // The usage text printed by --help and after a usage error.
 const char* UsageText();
 

@@ -1,9 +1,11 @@
 // motcuad: the motcua server. With no flags it runs the embedded default:
 // a local RocksDB under ./var/data, the built-in procedures, and a
-// development PKI under ./var/pki that it creates itself.
+// development PKI under ./var/pki that it creates itself, and the default
+// 3-2-1 backup policy (copy 2 under ./var/backup, hourly).
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -14,12 +16,18 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/backup_service.h"
 #include "adapters/identity.h"
 #include "adapters/services.h"
 #include "adapters/tls.h"
 #include "signing/dev_pki.h"
+#include "signing/manifest_seal.h"
+#include "storage/backup_manager.h"
+#include "storage/backup_policy.h"
+#include "storage/files.h"
 #include "storage/store.h"
 #include "workflow/engine.h"
+#include "workflow/integrity.h"
 #include "workflow/work_calendar.h"
 
 namespace {
@@ -35,17 +43,20 @@ struct Flags {
   std::string pki_dir = "var/pki";
   std::string listen = "127.0.0.1:50051";
   std::string port_file;
+  std::string backup_policy;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
-    "               [--port-file FILE] [--insecure]\n"
+    "               [--port-file FILE] [--backup-policy FILE] [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
     "  --listen     address to serve on (default 127.0.0.1:50051; port 0 picks one)\n"
     "  --port-file  write the bound port to FILE once serving\n"
+    "  --backup-policy  text-format motcua.v1.BackupPolicy (default: the\n"
+    "               development policy, everything beside the data dir)\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -61,6 +72,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--pki-dir") ok = value(&flags->pki_dir);
     else if (arg == "--listen") ok = value(&flags->listen);
     else if (arg == "--port-file") ok = value(&flags->port_file);
+    else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -69,6 +81,50 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     }
   }
   return true;
+}
+
+struct Backups {
+  motcua::workflow::DossierIntegrity integrity;
+  std::unique_ptr<motcua::storage::BackupManager> manager;
+};
+
+// The backup policy and the manager that keeps it. The manifest of every
+// offline copy is sealed with the server's key and checked against its CA.
+absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const Flags& flags,
+                                                           motcua::storage::Store* store) {
+  const std::string var_dir = std::filesystem::path(flags.data_dir).parent_path().string();
+  motcua::storage::BackupManagerOptions options;
+  if (flags.backup_policy.empty()) {
+    options.policy = motcua::storage::DefaultBackupPolicy(var_dir.empty() ? "." : var_dir);
+    // Development only: a key of its own, outside the data dir.
+    if (absl::Status s = motcua::storage::EnsureOfflineKey(options.policy.offline().key_file());
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    auto policy = motcua::storage::LoadBackupPolicy(flags.backup_policy);
+    if (!policy.ok()) return policy.status();
+    options.policy = *policy;
+  }
+  options.live_dir = flags.data_dir;
+  options.software_version = "motcua " MOTCUA_VERSION;
+  const std::string key_file = flags.pki_dir + "/server.key";
+  auto certificate = motcua::storage::ReadWholeFile(flags.pki_dir + "/server.crt");
+  if (!certificate.ok()) return certificate.status();
+  auto ca = motcua::storage::ReadWholeFile(flags.pki_dir + "/ca.crt");
+  if (!ca.ok()) return ca.status();
+  options.seal.certificate_pem = *certificate;
+  options.seal.sign = [key_file](absl::string_view manifest) {
+    return motcua::signing::SignBytes(key_file, manifest);
+  };
+  options.check = [ca = *ca](absl::string_view manifest, absl::string_view signature,
+                             absl::string_view certificate_pem) {
+    return motcua::signing::VerifySignedBytes(certificate_pem, ca, manifest, signature);
+  };
+  auto backups = std::make_unique<Backups>();
+  backups->manager = std::make_unique<motcua::storage::BackupManager>(store, &backups->integrity,
+                                                                      std::move(options));
+  return backups;
 }
 
 int Fail(std::string_view what, const absl::Status& status) {
@@ -89,15 +145,17 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The server's key also seals backup manifests, so the PKI is needed
+  // even without TLS.
+  if (absl::Status s = motcua::signing::EnsureDevPki(flags.pki_dir); !s.ok()) {
+    return Fail("pki", s);
+  }
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (flags.insecure) {
     std::cerr << "WARNING: --insecure: no TLS, callers are trusted to name themselves. "
                  "Never use this outside development.\n";
     credentials = grpc::InsecureServerCredentials();
   } else {
-    if (absl::Status s = motcua::signing::EnsureDevPki(flags.pki_dir); !s.ok()) {
-      return Fail("pki", s);
-    }
     auto creds = motcua::adapters::ServerCredentials(flags.pki_dir);
     if (!creds.ok()) return Fail("tls", creds.status());
     credentials = *creds;
@@ -110,9 +168,13 @@ int main(int argc, char** argv) {
                                                &motcua::workflow::WorkCalendar::Builtin());
   if (!engine.ok()) return Fail("engine", engine.status());
 
+  auto backups = OpenBackupManager(flags, store->get());
+  if (!backups.ok()) return Fail("backup_policy", backups.status());
+
   motcua::adapters::PrincipalResolver identity(flags.insecure);
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
   auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool);
+  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -144,6 +206,20 @@ int main(int argc, char** argv) {
             << " tls=" << (flags.insecure ? "off" : "mutual") << " pki_dir=" << flags.pki_dir
             << " db_sequence=" << (*store)->LatestSequenceNumber() << "\n";
 
+  // The policy's state is logged and shown by the health service as
+  // "motcua.v1.BackupService": NOT_SERVING while the policy is not met.
+  bool last_compliant = false;
+  bool logged = false;
+  (*backups)->manager->StartSchedule([&](const motcua::v1::BackupStatus& status) {
+    server->GetHealthCheckService()->SetServingStatus("motcua.v1.BackupService", status.compliant());
+    if (logged && status.compliant() == last_compliant) return;
+    logged = true;
+    last_compliant = status.compliant();
+    std::cerr << "event=backup_policy status=" << (status.compliant() ? "COMPLIANT" : "NOT_COMPLIANT");
+    for (const auto& reason : status.reasons()) std::cerr << " reason=\"" << reason << "\"";
+    std::cerr << "\n";
+  });
+
   std::thread stopper([&] {
     int signal = 0;
     sigwait(&stop_signals, &signal);
@@ -152,6 +228,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   stopper.join();
+  (*backups)->manager.reset();
   std::cerr << "event=stopped\n";
   return 0;
 }

@@ -90,8 +90,10 @@ grpc::ChannelArguments TestChannelArguments() {
   return args;
 }
 
-absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start() {
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    std::vector<std::string> extra_args) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->extra_args_ = std::move(extra_args);
   server->root_dir_ = MakeTempDir("motcua-it");
   server->data_dir_ = server->root_dir_ + "/data";
   server->port_file_ = server->root_dir_ + "/port";
@@ -130,6 +132,7 @@ absl::Status ServerProcess::Spawn() {
   std::vector<std::string> args = {MOTCUAD_PATH,  "--data-dir",  data_dir_,
                                    "--pki-dir",   pki_dir_,      "--listen",
                                    "127.0.0.1:0", "--port-file", port_file_};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

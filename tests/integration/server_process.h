@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,8 +34,10 @@ class ServerProcess {
  public:
   // Starts a fresh server (empty data dir) and waits until it serves, at most
   // 30 s. Fails with the server's log tail when it exits or never writes its
-  // port file.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start();
+  // port file. `extra_args` go after the harness's own flags (a repeated
+  // flag wins, e.g. "--data-dir" of a restored copy).
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      std::vector<std::string> extra_args = {});
 
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -90,6 +93,7 @@ class ServerProcess {
   std::string pki_dir_;
   std::string port_file_;
   std::string log_file_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   int port_ = 0;
   std::mutex channels_mutex_;

@@ -1,0 +1,23 @@
+#ifndef MOTCUA_ADAPTERS_BACKUP_SERVICE_H_
+#define MOTCUA_ADAPTERS_BACKUP_SERVICE_H_
+
+// motcua.v1.BackupService over a storage::BackupManager. Administrators
+// drive backups; auditors read the status and catalog. Long operations
+// stream their progress; the last message carries the result.
+
+#include <memory>
+
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "adapters/identity.h"
+#include "storage/backup_manager.h"
+
+namespace motcua::adapters {
+
+// `manager` and `identity` must outlive the service.
+std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
+                                                 PrincipalResolver* identity);
+
+}  // namespace motcua::adapters
+
+#endif  // MOTCUA_ADAPTERS_BACKUP_SERVICE_H_

@@ -1,0 +1,291 @@
+// `motcua backup ...`: the 3-2-1 policy from the operator's chair. Every
+// subcommand talks to the server except `restore`, which works on files
+// alone: at 2 a.m. the server may be the thing that is gone.
+
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/time_util.h"
+#include "adapters/cli/commands.h"
+#include "adapters/cli/format.h"
+#include "signing/manifest_seal.h"
+#include "storage/backup_policy.h"
+#include "storage/files.h"
+#include "storage/restore.h"
+#include "workflow/integrity.h"
+
+namespace motcua::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+std::string MediumName(v1::Medium m) { return v1::Medium_Name(m); }
+
+void ShowProgress(absl::string_view stage, int64_t done, int64_t total) {
+  if (total > 0) {
+    std::cerr << "  " << stage << " " << done << "/" << total << "\n";
+  } else if (done > 0) {
+    std::cerr << "  " << stage << " " << done << "\r" << std::flush;
+  } else {
+    std::cerr << "  " << stage << "\n";
+  }
+}
+
+void ShowProgressMessage(const v1::BackupProgress& p) {
+  if (p.stage() != "finished" && p.stage() != "verified") ShowProgress(p.stage(), p.done(), p.total());
+}
+
+std::string FormatRecord(const v1::BackupRecord& r) {
+  Fields f;
+  f.Add("copy", absl::StrCat(r.kind() == v1::BackupRecord::OFFLINE ? "offline " : "backup ", r.id()));
+  f.Add("location", r.location());
+  f.Add("created", FormatTime(r.created_at()));
+  f.Add("created by", r.created_by());
+  f.Add("sequence", absl::StrCat(r.sequence_number()));
+  f.Add("audit head", r.audit_head());
+  f.Add("dossiers", absl::StrCat(r.dossiers()));
+  if (r.size_bytes() > 0) f.Add("size", absl::StrFormat("%.1f MiB", r.size_bytes() / 1048576.0));
+  f.Add("verified", r.verified_ok() ? absl::StrCat("ok, ", FormatTime(r.verified_at()))
+                                    : absl::StrCat("FAILED: ", r.verification_error()));
+  if (!r.custody().detached_by().empty()) {
+    f.Add("custody", absl::StrCat("detached by ", r.custody().detached_by(), ", kept at ",
+                                  r.custody().kept_at()));
+  }
+  if (r.deleted()) f.Add("deleted", "yes (retention)");
+  return f.Render();
+}
+
+std::string FormatDrill(const v1::DrillRecord& d) {
+  Fields f;
+  f.Add("drill", FormatTime(d.started_at()));
+  f.Add("source", d.source());
+  f.Add("result", d.ok() ? "ok" : absl::StrCat("FAILED: ", d.error()));
+  f.Add("took", absl::StrFormat("%.1f s", absl::ToDoubleSeconds(FromProto(d.took()))));
+  if (d.ok()) {
+    f.Add("restored", absl::StrCat(d.dossiers(), " dossiers, ", d.documents(), " documents, sequence ",
+                                   d.sequence_number()));
+  }
+  f.Add("run by", d.run_by());
+  return f.Render();
+}
+
+std::string FormatStatus(const v1::BackupStatus& s) {
+  std::string out = absl::StrCat("3-2-1 backup policy: ", s.compliant() ? "COMPLIANT" : "NOT COMPLIANT",
+                                 "\n");
+  for (const auto& r : s.reasons()) absl::StrAppend(&out, "  - ", r, "\n");
+  for (const auto& w : s.warnings()) absl::StrAppend(&out, "  warning: ", w, "\n");
+  absl::StrAppend(&out, "\n", absl::StrFormat("%-8s %-12s %-7s %-10s %-10s %-28s %s\n", "COPY",
+                                              "MEDIUM", "COUNTS", "AGE", "MAX AGE", "LATEST",
+                                              "VERIFIED"));
+  for (const auto& c : s.copies()) {
+    const bool has = c.has_latest();
+    std::string verified = c.copy() == "live" ? "-"
+                           : !has             ? "never"
+                           : c.latest().verified_ok()
+                               ? absl::StrCat("ok ", FormatTime(c.latest().verified_at()))
+                               : "FAILED";
+    absl::StrAppend(
+        &out, absl::StrFormat("%-8s %-12s %-7s %-10s %-10s %-28s %s\n", c.copy(), MediumName(c.medium()),
+                              c.counts() ? "yes" : "NO",
+                              c.copy() == "live" ? "-" : has ? storage::HumanDuration(FromProto(c.age())) : "-",
+                              c.has_max_age() ? storage::HumanDuration(FromProto(c.max_age())) : "-",
+                              has ? c.latest().id() : "-", verified));
+    if (!c.reason().empty()) absl::StrAppend(&out, "         ", c.reason(), "\n");
+  }
+  if (s.has_last_drill()) {
+    absl::StrAppend(&out, "\nLast restore drill:\n", FormatDrill(s.last_drill()));
+  }
+  absl::StrAppend(&out, absl::StrFormat(
+                            "\nPolicy: %d copies on %d media, %d offline; RTO %s; copy 2 at %s every %s, "
+                            "keep %d; offline at most %s old%s\n",
+                            s.policy().min_copies(), s.policy().min_media(),
+                            s.policy().min_offline_copies(),
+                            storage::HumanDuration(FromProto(s.policy().recovery_time_objective())),
+                            s.policy().backup().path(),
+                            storage::HumanDuration(FromProto(s.policy().backup().every())),
+                            s.policy().backup().keep_last(),
+                            storage::HumanDuration(FromProto(s.policy().offline().max_age())),
+                            s.policy().legal_hold() ? "; LEGAL HOLD: nothing is deleted" : ""));
+  return out;
+}
+
+void Print(const Context& context, const google::protobuf::Message& m, const std::string& text) {
+  std::cout << (context.json() ? ToJson(m) : text);
+  if (context.json()) std::cout << "\n";
+}
+
+absl::StatusOr<int> Status(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({}); !s.ok()) return s;
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  auto status = (*client)->GetBackupStatus();
+  if (!status.ok()) return status.status();
+  Print(context, *status, FormatStatus(*status));
+  return status->compliant() ? kExitOk : kExitCheckFailed;
+}
+
+absl::StatusOr<int> List(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({}); !s.ok()) return s;
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  auto list = (*client)->ListBackups();
+  if (!list.ok()) return list.status();
+  std::string text;
+  for (const auto& r : list->records()) absl::StrAppend(&text, FormatRecord(r), "\n");
+  for (const auto& d : list->drills()) absl::StrAppend(&text, FormatDrill(d), "\n");
+  Print(context, *list, text.empty() ? "No backups yet.\n" : text);
+  return kExitOk;
+}
+
+// Runs a streamed operation and prints the record it ends with.
+template <typename Call>
+absl::StatusOr<int> Operation(Context& context, Call call) {
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  int exit = kExitOk;
+  bool any = false;
+  absl::Status s = call(*client, [&](const v1::BackupProgress& p) {
+    ShowProgressMessage(p);
+    if (p.has_record()) {
+      any = true;
+      Print(context, p.record(), FormatRecord(p.record()));
+      if (!p.record().verified_ok()) exit = kExitCheckFailed;
+    }
+    if (p.has_drill()) {
+      any = true;
+      Print(context, p.drill(), FormatDrill(p.drill()));
+      if (!p.drill().ok()) exit = kExitCheckFailed;
+    }
+  });
+  if (!s.ok()) return s;
+  if (!any) std::cout << "Nothing to report.\n";
+  return exit;
+}
+
+absl::StatusOr<int> Run(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({}); !s.ok()) return s;
+  return Operation(context, [](Client* c, const Client::OnProgress& p) { return c->RunBackup(p); });
+}
+
+absl::StatusOr<int> Verify(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({"offline"}); !s.ok()) return s;
+  v1::VerifyBackupsRequest request;
+  if (auto dir = args.Get("offline")) request.set_offline_dir(fs::absolute(*dir).string());
+  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
+    return c->VerifyBackups(request, p);
+  });
+}
+
+absl::StatusOr<int> Export(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({}); !s.ok()) return s;
+  if (args.positional().size() != 1) return UsageError("export-offline needs the directory of the mounted medium");
+  v1::ExportOfflineRequest request;
+  request.set_destination_dir(fs::absolute(args.positional()[0]).string());
+  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
+    return c->ExportOffline(request, p);
+  });
+}
+
+absl::StatusOr<int> ConfirmDetached(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({"by", "kept-at"}); !s.ok()) return s;
+  if (args.positional().size() != 1 || !args.Has("by") || !args.Has("kept-at")) {
+    return UsageError("confirm-detached needs COPY_ID --by NAME --kept-at PLACE");
+  }
+  v1::ConfirmDetachedRequest request;
+  request.set_copy_id(args.positional()[0]);
+  request.set_detached_by(*args.Get("by"));
+  request.set_kept_at(*args.Get("kept-at"));
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  auto record = (*client)->ConfirmDetached(request);
+  if (!record.ok()) return record.status();
+  Print(context, *record, FormatRecord(*record));
+  return kExitOk;
+}
+
+absl::StatusOr<int> Drill(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({"offline"}); !s.ok()) return s;
+  v1::RunRestoreDrillRequest request;
+  if (auto dir = args.Get("offline")) request.set_offline_dir(fs::absolute(*dir).string());
+  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
+    return c->RunRestoreDrill(request, p);
+  });
+}
+
+// Local: reads the copy's files, needs no server.
+absl::StatusOr<int> Restore(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({"from", "to", "backup-id", "key-file", "trust"}); !s.ok()) return s;
+  if (!args.Has("from") || !args.Has("to")) {
+    return UsageError("restore needs --from COPY_DIR --to NEW_DATA_DIR");
+  }
+  const std::string from = *args.Get("from");
+  const std::string to = *args.Get("to");
+  workflow::DossierIntegrity integrity;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<storage::RestoreResult> result;
+  if (fs::exists(fs::path(from) / "manifest.json")) {
+    if (!args.Has("key-file")) return UsageError("restoring an offline copy needs --key-file FILE");
+    auto key = storage::LoadOfflineKey(*args.Get("key-file"));
+    if (!key.ok()) return key.status();
+    const std::string trust = args.Get("trust").value_or("var/pki/ca.crt");
+    auto ca = storage::ReadWholeFile(trust);
+    if (!ca.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot read the CA that signs manifests (", ca.status().message(), "); pass --trust CA.pem"));
+    }
+    storage::ManifestCheck check = [ca = *ca](absl::string_view manifest, absl::string_view signature,
+                                              absl::string_view certificate) {
+      return signing::VerifySignedBytes(certificate, ca, manifest, signature);
+    };
+    result = storage::RestoreFromOffline(from, *key, to, check, integrity, ShowProgress);
+  } else {
+    auto id = args.GetInt("backup-id");
+    if (!id.ok()) return id.status();
+    result = storage::RestoreFromBackup(from, static_cast<uint32_t>(id->value_or(0)), to, integrity,
+                                        ShowProgress);
+  }
+  if (!result.ok()) return result.status();
+  v1::BackupRecord restored = result->source;
+  restored.set_location(fs::absolute(to).string());
+  // The restore itself just verified it, end to end.
+  restored.set_verified_ok(true);
+  *restored.mutable_verified_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  std::cout << "Restored and checked in " << absl::StrFormat("%.1f s", absl::ToDoubleSeconds(absl::Now() - start))
+            << ": " << result->found.dossiers << " dossiers, " << result->found.documents
+            << " documents, audit head matches.\n";
+  Print(context, restored, FormatRecord(restored));
+  std::cout << "Start the server on it: motcuad --data-dir " << to << "\n";
+  return kExitOk;
+}
+
+struct Subcommand {
+  const char* name;
+  absl::StatusOr<int> (*run)(Context&, Args&);
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"status", Status},   {"list", List},
+    {"run", Run},         {"verify", Verify},
+    {"export-offline", Export}, {"confirm-detached", ConfirmDetached},
+    {"restore", Restore}, {"drill", Drill},
+};
+
+}  // namespace
+
+absl::StatusOr<int> Backup(Context& context, Args& args) {
+  if (args.positional().empty()) return UsageError("backup needs a subcommand");
+  const std::string name = args.positional()[0];
+  args.Shift();
+  for (const Subcommand& s : kSubcommands) {
+    if (name == s.name) return s.run(context, args);
+  }
+  return UsageError(absl::StrCat("unknown backup subcommand \"", name, "\""));
+}
+
+}  // namespace motcua::cli

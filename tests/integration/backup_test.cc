@@ -1,0 +1,484 @@
+// The 3-2-1 backup policy against the real server: copy 2 taken under load
+// and restored exactly, corruption caught by verification, a stale or
+// undetached offline copy reported, a restore from the offline copy alone,
+// bad offline copies refused cleanly, and a full medium during export.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "motcua/v1/backup.grpc.pb.h"
+#include "storage/offline_copy.h"
+#include "storage/store.h"
+#include "tests/integration/cli_runner.h"
+#include "tests/integration/fixtures.h"
+
+namespace motcua::itest {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct PolicyPaths {
+  std::string backup;
+  std::string key;
+  std::string drill;
+};
+
+// A server whose policy keeps everything under its scratch dir. No schedule:
+// the tests decide when backups happen.
+std::unique_ptr<ServerProcess> StartWithPolicy(const std::string& offline_max_age = "604800s") {
+  // The policy file has to exist before the server reads it, so it lives in
+  // a directory of its own, inside the server's scratch dir once started.
+  static std::atomic<int> counter{0};
+  const std::string dir =
+      absl::StrCat(testing::TempDir(), "/motcua-policy-", getpid(), "-", counter++);
+  fs::create_directories(dir);
+  const std::string policy = absl::StrCat(
+      "backup { path: \"", dir, "/backup\" medium: SECOND_DISK max_age { seconds: 86400 }",
+      " keep_last: 3 }\n",
+      "offline { medium: REMOVABLE key_file: \"", dir, "/keys/offline.key\" max_age { seconds: ",
+      offline_max_age.substr(0, offline_max_age.size() - 1), " } }\n",
+      "drill_path: \"", dir, "/drill\"\n");
+  std::ofstream(dir + "/policy.textproto") << policy;
+  EXPECT_TRUE(storage::EnsureOfflineKey(dir + "/keys/offline.key").ok());
+  auto server = ServerProcess::Start({"--backup-policy", dir + "/policy.textproto"});
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+
+class Backups {
+ public:
+  explicit Backups(ServerProcess& server, const std::string& as = "admin")
+      : stub_(v1::BackupService::NewStub(server.Channel(as))) {}
+
+  // Runs a streamed operation; returns the last message (the result).
+  template <typename Request, typename Start>
+  Reply<v1::BackupProgress> Stream(const Request& request, Start start) {
+    grpc::ClientContext context;
+    auto reader = start(stub_.get(), &context, request);
+    Reply<v1::BackupProgress> reply;
+    v1::BackupProgress p;
+    while (reader->Read(&p)) {
+      if (p.has_record() || p.has_drill()) reply.value = p;
+    }
+    reply.status = reader->Finish();
+    return reply;
+  }
+  Reply<v1::BackupProgress> Run() {
+    return Stream(v1::RunBackupRequest(), [](auto* stub, auto* c, const auto& r) {
+      return stub->RunBackup(c, r);
+    });
+  }
+  Reply<v1::BackupProgress> Verify(const std::string& offline_dir = "") {
+    v1::VerifyBackupsRequest request;
+    request.set_offline_dir(offline_dir);
+    return Stream(request, [](auto* stub, auto* c, const auto& r) { return stub->VerifyBackups(c, r); });
+  }
+  Reply<v1::BackupProgress> Export(const std::string& dir) {
+    v1::ExportOfflineRequest request;
+    request.set_destination_dir(dir);
+    return Stream(request, [](auto* stub, auto* c, const auto& r) { return stub->ExportOffline(c, r); });
+  }
+  Reply<v1::BackupProgress> Drill(const std::string& offline_dir = "") {
+    v1::RunRestoreDrillRequest request;
+    request.set_offline_dir(offline_dir);
+    return Stream(request, [](auto* stub, auto* c, const auto& r) { return stub->RunRestoreDrill(c, r); });
+  }
+  Reply<v1::BackupRecord> Confirm(const std::string& id) {
+    v1::ConfirmDetachedRequest request;
+    request.set_copy_id(id);
+    request.set_detached_by("Nguyễn Văn An");
+    request.set_kept_at("Két sắt phòng 203");
+    Reply<v1::BackupRecord> reply;
+    grpc::ClientContext context;
+    reply.status = stub_->ConfirmDetached(&context, request, &reply.value);
+    return reply;
+  }
+  Reply<v1::BackupStatus> Status() {
+    Reply<v1::BackupStatus> reply;
+    grpc::ClientContext context;
+    reply.status = stub_->GetBackupStatus(&context, v1::GetBackupStatusRequest(), &reply.value);
+    return reply;
+  }
+
+ private:
+  std::unique_ptr<v1::BackupService::Stub> stub_;
+};
+
+std::string Reasons(const v1::BackupStatus& s) {
+  std::string out;
+  for (const auto& r : s.reasons()) absl::StrAppend(&out, r, "\n");
+  return out;
+}
+
+// The policy file directory of a server started by StartWithPolicy.
+std::string PolicyDirOf(const v1::BackupStatus& status) {
+  return fs::path(status.policy().backup().path()).parent_path().string();
+}
+
+// Every dossier of a store on disk, by code.
+std::map<std::string, v1::Dossier> DossiersIn(const std::string& data_dir) {
+  std::map<std::string, v1::Dossier> out;
+  auto store = storage::Store::Open(data_dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return out;
+  EXPECT_TRUE((*store)
+                  ->Scan(storage::Family::kDossiers, "", "", false,
+                         [&](absl::string_view key, absl::string_view value) {
+                           out[std::string(key)].ParseFromArray(value.data(), value.size());
+                           return true;
+                         })
+                  .ok());
+  return out;
+}
+
+CliResult Restore(ServerProcess& server, const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"backup", "restore", "--trust", server.pki_dir() + "/ca.crt"};
+  all.insert(all.end(), args.begin(), args.end());
+  return RunCli(all);
+}
+
+TEST(BackupTest, BackupTakenUnderLoadRestoresExactlyItsRecordedState) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<bool> stop{false};
+  auto submit_loop = [&] {
+    Client portal = server->As("portal");
+    while (!stop) {
+      auto reply = portal.Submit(ValidSubmission());
+      if (!reply.ok()) continue;
+      std::lock_guard<std::mutex> lock(mu);
+      acknowledged.insert(reply.value.code());
+    }
+  };
+  std::vector<std::thread> submitters;
+  for (int i = 0; i < 4; ++i) submitters.emplace_back(submit_loop);
+  while (true) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (acknowledged.size() >= 40) break;
+  }
+  std::set<std::string> before_backup;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    before_backup = acknowledged;
+  }
+  Backups backups(*server);
+  auto backup = backups.Run();
+  // Keep writing a little after the backup too.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  for (auto& t : submitters) t.join();
+  ASSERT_RPC_OK(backup);
+  const v1::BackupRecord& record = backup.value.record();
+  ASSERT_TRUE(record.verified_ok()) << record.verification_error();
+  EXPECT_GT(record.sequence_number(), 0u);
+  EXPECT_EQ(record.audit_head().size(), 64u);
+
+  const std::string target = server->scratch_dir() + "/restored";
+  CliResult restored = Restore(*server, {"--from", record.location(), "--to", target, "--backup-id", record.id()});
+  ASSERT_EQ(restored.exit_code, 0) << restored;
+  EXPECT_THAT(restored.out, HasSubstr("audit head matches"));
+
+  std::map<std::string, v1::Dossier> dossiers;
+  {
+    auto store = storage::Store::Open(target);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->LatestSequenceNumber(), record.sequence_number());
+  }
+  dossiers = DossiersIn(target);
+  EXPECT_EQ(static_cast<int64_t>(dossiers.size()), record.dossiers());
+  // Everything acknowledged before the backup began is in it; nothing in it
+  // was invented; each dossier is exactly the live one.
+  for (const std::string& code : before_backup) EXPECT_TRUE(dossiers.count(code)) << code;
+  Client auditor = server->As("auditor");
+  for (const auto& [code, dossier] : dossiers) {
+    EXPECT_TRUE(acknowledged.count(code)) << code;
+    auto live = auditor.GetDossier(code);
+    ASSERT_RPC_OK(live);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(live.value, dossier)) << code;
+  }
+
+  // The server starts on the restored data and its histories verify.
+  auto again = ServerProcess::Start({"--data-dir", target});
+  ASSERT_TRUE(again.ok()) << again.status();
+  Client restored_auditor = (*again)->As("auditor");
+  for (const auto& [code, dossier] : dossiers) {
+    auto verified = restored_auditor.Verify(code);
+    ASSERT_RPC_OK(verified);
+    EXPECT_TRUE(verified.value.intact()) << code;
+  }
+}
+
+TEST(BackupTest, OneFlippedByteFailsVerificationAndNamesTheCopy) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_RPC_OK(SubmitNew(*server));
+  Backups backups(*server);
+  auto backup = backups.Run();
+  ASSERT_RPC_OK(backup);
+  ASSERT_TRUE(backup.value.record().verified_ok());
+  const std::string id = backup.value.record().id();
+
+  // The largest file of the backup gets one byte flipped in its middle.
+  fs::path victim;
+  uintmax_t size = 0;
+  for (const auto& e : fs::recursive_directory_iterator(backup.value.record().location())) {
+    if (e.is_regular_file() && e.path().string().find("/meta/") == std::string::npos &&
+        e.file_size() > size) {
+      victim = e.path();
+      size = e.file_size();
+    }
+  }
+  ASSERT_GT(size, 0u);
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    f.put(static_cast<char>(c ^ 0x01));
+  }
+
+  auto verify = backups.Verify();
+  ASSERT_RPC_OK(verify);
+  EXPECT_FALSE(verify.value.record().verified_ok());
+  auto status = backups.Status();
+  ASSERT_RPC_OK(status);
+  EXPECT_FALSE(status.value.compliant());
+  EXPECT_THAT(Reasons(status.value), HasSubstr(absl::StrCat("backup ", id, " failed verification")));
+
+  // An auditor sees the same; a portal may not look.
+  auto as_auditor = Backups(*server, "auditor").Status();
+  ASSERT_RPC_OK(as_auditor);
+  EXPECT_FALSE(as_auditor.value.compliant());
+  EXPECT_RPC_CODE(Backups(*server, "portal").Status(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_RPC_CODE(Backups(*server, "auditor").Run(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(BackupTest, OfflineCopyCountsOnlyOnceDetachedAndUntilItIsTooOld) {
+  auto server = StartWithPolicy("3s");
+  ASSERT_NE(server, nullptr);
+  ASSERT_RPC_OK(SubmitNew(*server));
+  Backups backups(*server);
+  ASSERT_RPC_OK(backups.Run());
+  const std::string medium = server->scratch_dir() + "/usb";
+  fs::create_directories(medium);
+  auto exported = backups.Export(medium);
+  ASSERT_RPC_OK(exported);
+  const v1::BackupRecord& copy = exported.value.record();
+  ASSERT_TRUE(copy.verified_ok()) << copy.verification_error();
+  ASSERT_RPC_OK(backups.Drill());
+
+  auto status = backups.Status();
+  ASSERT_RPC_OK(status);
+  EXPECT_FALSE(status.value.compliant());
+  EXPECT_THAT(Reasons(status.value), HasSubstr("not yet recorded as detached"));
+
+  ASSERT_RPC_OK(backups.Confirm(copy.id()));
+  EXPECT_RPC_CODE(backups.Confirm(copy.id()), grpc::StatusCode::ALREADY_EXISTS);
+  status = backups.Status();
+  ASSERT_RPC_OK(status);
+  EXPECT_TRUE(status.value.compliant()) << Reasons(status.value);
+
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  status = backups.Status();
+  ASSERT_RPC_OK(status);
+  EXPECT_FALSE(status.value.compliant());
+  EXPECT_THAT(Reasons(status.value), HasSubstr(absl::StrCat("offline copy ", copy.id(), " is")));
+  EXPECT_THAT(Reasons(status.value), HasSubstr("old; the policy allows 3 s"));
+}
+
+TEST(BackupTest, EverythingComesBackFromTheOfflineCopyAlone) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  std::vector<v1::Dossier> before;
+  for (int i = 0; i < 4; ++i) {
+    auto d = SubmitReceiveApprove(*server);
+    ASSERT_RPC_OK(d);
+    before.push_back(d.value);
+  }
+  Client portal = server->As("portal");
+  for (int i = 0; i < 4; ++i) {
+    v1::SubmitDossierRequest request = ValidSubmission();
+    auto* scan = request.add_attachments();
+    scan->set_name("ban-chup-cccd.pdf");
+    scan->set_media_type("application/pdf");
+    scan->set_content(std::string(20000 + i, static_cast<char>('A' + i)));
+    auto d = portal.Submit(request);
+    ASSERT_RPC_OK(d);
+    before.push_back(d.value);
+  }
+  Backups backups(*server);
+  ASSERT_RPC_OK(backups.Run());
+  const std::string medium = server->scratch_dir() + "/usb";
+  fs::create_directories(medium);
+  auto exported = backups.Export(medium);
+  ASSERT_RPC_OK(exported);
+  auto status = backups.Status();
+  ASSERT_RPC_OK(status);
+  const std::string policy_dir = PolicyDirOf(status.value);
+
+  // Lose the live data and copy 2.
+  ASSERT_TRUE(server->Stop().ok());
+  fs::remove_all(server->data_dir());
+  fs::remove_all(status.value.policy().backup().path());
+
+  const std::string target = server->scratch_dir() + "/restored";
+  CliResult restored = Restore(*server, {"--from", exported.value.record().location(), "--to", target,
+                                         "--key-file", policy_dir + "/keys/offline.key"});
+  ASSERT_EQ(restored.exit_code, 0) << restored;
+
+  auto again = ServerProcess::Start({"--data-dir", target});
+  ASSERT_TRUE(again.ok()) << again.status();
+  Client auditor = (*again)->As("auditor");
+  int documents = 0;
+  for (const v1::Dossier& d : before) {
+    auto back = auditor.GetDossier(d.code());
+    ASSERT_RPC_OK(back);
+    EXPECT_EQ(back.value.version(), d.version()) << d.code();
+    EXPECT_EQ(back.value.state(), d.state()) << d.code();
+    auto verified = auditor.Verify(d.code());
+    ASSERT_RPC_OK(verified);
+    EXPECT_TRUE(verified.value.intact()) << d.code();
+    EXPECT_EQ(back.value.attachments_size(), d.attachments_size());
+    for (const auto& a : back.value.attachments()) {
+      auto content = auditor.GetAttachment(d.code(), a.id());
+      ASSERT_RPC_OK(content);
+      EXPECT_EQ(Sha256Hex(content.value.content()), a.sha256());
+      ++documents;
+    }
+  }
+  EXPECT_EQ(documents, 4);
+}
+
+class BadOfflineCopyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = StartWithPolicy();
+    ASSERT_NE(server_, nullptr);
+    for (int i = 0; i < 3; ++i) ASSERT_RPC_OK(SubmitNew(*server_));
+    const std::string medium = server_->scratch_dir() + "/usb";
+    fs::create_directories(medium);
+    auto exported = Backups(*server_).Export(medium);
+    ASSERT_RPC_OK(exported);
+    copy_ = exported.value.record().location();
+    auto status = Backups(*server_).Status();
+    ASSERT_RPC_OK(status);
+    key_ = PolicyDirOf(status.value) + "/keys/offline.key";
+    target_ = server_->scratch_dir() + "/restored";
+  }
+
+  // Restoring fails with `message` and leaves nothing behind.
+  void ExpectRefused(const std::string& key, const std::string& message) {
+    CliResult r = Restore(*server_, {"--from", copy_, "--to", target_, "--key-file", key});
+    EXPECT_EQ(r.exit_code, 2) << r;
+    EXPECT_THAT(r.err, HasSubstr(message)) << r;
+    EXPECT_FALSE(fs::exists(target_));
+    EXPECT_FALSE(fs::exists(target_ + ".restoring"));
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::string copy_, key_, target_;
+};
+
+TEST_F(BadOfflineCopyTest, WrongKey) {
+  const std::string other = server_->scratch_dir() + "/other.key";
+  ASSERT_TRUE(storage::EnsureOfflineKey(other).ok());
+  ExpectRefused(other, "wrong key");
+}
+
+TEST_F(BadOfflineCopyTest, TamperedManifest) {
+  const std::string path = copy_ + "/manifest.json";
+  std::ifstream in(path);
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const size_t at = json.find("\"dossiers\": \"3\"");
+  ASSERT_NE(at, std::string::npos) << json;
+  json.replace(at, 15, "\"dossiers\": \"4\"");
+  std::ofstream(path, std::ios::trunc) << json;
+  ExpectRefused(key_, "not authentic");
+}
+
+TEST_F(BadOfflineCopyTest, MissingFile) {
+  fs::path victim;
+  for (const auto& e : fs::directory_iterator(copy_ + "/files")) {
+    if (e.path().extension() == ".sst") victim = e.path();
+  }
+  ASSERT_FALSE(victim.empty());
+  fs::remove(victim);
+  ExpectRefused(key_, victim.filename().string());
+}
+
+// Mounts a small tmpfs to stand for a nearly full removable medium. Needs
+// root (CI and the development machines run as root); fails loudly if not.
+class SmallMedium {
+ public:
+  SmallMedium(const std::string& dir, const std::string& size) : dir_(dir) {
+    fs::create_directories(dir);
+    mounted_ = mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    error_ = mounted_ ? "" : std::strerror(errno);
+  }
+  ~SmallMedium() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+TEST(BackupTest, FullMediumDuringExportLeavesThePreviousCopyIntact) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  ASSERT_RPC_OK(SubmitNew(*server));
+  const std::string medium = server->scratch_dir() + "/usb";
+  SmallMedium small(medium, "1m");
+  ASSERT_TRUE(small.mounted()) << "cannot mount a tmpfs (run as root): " << small.error();
+  Backups backups(*server);
+  auto first = backups.Export(medium);
+  ASSERT_RPC_OK(first);
+  ASSERT_TRUE(first.value.record().verified_ok());
+
+  // Grow the data well past what is left on the medium.
+  Client portal = server->As("portal");
+  for (int i = 0; i < 40; ++i) {
+    v1::SubmitDossierRequest request = ValidSubmission();
+    auto* big = request.add_attachments();
+    big->set_name("scan.pdf");
+    big->set_media_type("application/pdf");
+    big->set_content(std::string(64 << 10, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    ASSERT_RPC_OK(portal.Submit(request));
+  }
+  auto second = backups.Export(medium);
+  EXPECT_RPC_CODE(second, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.status.error_message(), HasSubstr("full"));
+
+  // Only the first copy is on the medium, and it still verifies.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(medium)) names.push_back(e.path().filename().string());
+  EXPECT_THAT(names, ::testing::ElementsAre(first.value.record().id()));
+  auto verify = backups.Verify(first.value.record().location());
+  ASSERT_RPC_OK(verify);
+  EXPECT_TRUE(verify.value.record().verified_ok()) << verify.value.record().verification_error();
+}
+
+}  // namespace
+}  // namespace motcua::itest
