@@ -15,6 +15,10 @@ In another terminal, talk to it with the CLI as one of the dev identities
   build/adapters/motcua --as receiver worklist
   build/adapters/motcua --as receiver approve <TASK_ID>
   build/adapters/motcua --as auditor show <DOSSIER_CODE>
+  build/adapters/motcua --as admin backup status
+
+Backups: hourly into var/backup (verified each time); offline copies with
+"backup export-offline DIR", encrypted with var/keys/offline.key.
 
 Any gRPC client works too: CA var/pki/ca.crt, client certificates in
 var/pki/clients/. Health and reflection are served. Ctrl-C stops the server.

@@ -38,7 +38,8 @@ struct PolicyPaths {
 
 // A server whose policy keeps everything under its scratch dir. No schedule:
 // the tests decide when backups happen.
-std::unique_ptr<ServerProcess> StartWithPolicy(const std::string& offline_max_age = "604800s") {
+std::unique_ptr<ServerProcess> StartWithPolicy(const std::string& offline_max_age = "604800s",
+                                               const std::string& more_policy = "") {
   // The policy file has to exist before the server reads it, so it lives in
   // a directory of its own, inside the server's scratch dir once started.
   static std::atomic<int> counter{0};
@@ -50,7 +51,7 @@ std::unique_ptr<ServerProcess> StartWithPolicy(const std::string& offline_max_ag
       " keep_last: 3 }\n",
       "offline { medium: REMOVABLE key_file: \"", dir, "/keys/offline.key\" max_age { seconds: ",
       offline_max_age.substr(0, offline_max_age.size() - 1), " } }\n",
-      "drill_path: \"", dir, "/drill\"\n");
+      "drill_path: \"", dir, "/drill\"\n", more_policy);
   std::ofstream(dir + "/policy.textproto") << policy;
   EXPECT_TRUE(storage::EnsureOfflineKey(dir + "/keys/offline.key").ok());
   auto server = ServerProcess::Start({"--backup-policy", dir + "/policy.textproto"});
@@ -364,6 +365,53 @@ TEST(BackupTest, EverythingComesBackFromTheOfflineCopyAlone) {
     }
   }
   EXPECT_EQ(documents, 4);
+}
+
+// Retention keeps the newest keep_last (3) verified backups and records the
+// others as deleted; a legal hold keeps them all.
+int BackupsLeftAfterFive(const std::string& more_policy, int* marked_deleted) {
+  auto server = StartWithPolicy("604800s", more_policy);
+  if (server == nullptr) return -1;
+  Backups backups(*server);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_RPC_OK(SubmitNew(*server));
+    EXPECT_RPC_OK(backups.Run());
+  }
+  auto status = backups.Status();
+  EXPECT_RPC_OK(status);
+  grpc::ClientContext context;
+  v1::ListBackupsResponse list;
+  EXPECT_TRUE(v1::BackupService::NewStub(server->Channel("auditor"))
+                  ->ListBackups(&context, v1::ListBackupsRequest(), &list)
+                  .ok());
+  *marked_deleted = 0;
+  for (const auto& r : list.records()) *marked_deleted += r.deleted();
+  // What is really left in the repository, by its own metadata files.
+  int left = 0;
+  for (const auto& e : fs::directory_iterator(status.value.policy().backup().path() + "/meta")) {
+    left += e.is_regular_file();
+  }
+  return left;
+}
+
+TEST(BackupTest, RetentionDeletesOldBackupsUnlessALegalHoldIsDeclared) {
+  int deleted = 0;
+  EXPECT_EQ(BackupsLeftAfterFive("", &deleted), 3);
+  EXPECT_EQ(deleted, 2);
+  EXPECT_EQ(BackupsLeftAfterFive("legal_hold: true legal_hold_reason: \"Thanh tra 2026\"\n", &deleted), 5);
+  EXPECT_EQ(deleted, 0);
+}
+
+TEST(BackupTest, RefusesAnOfflineKeyStoredOnTheMediumItProtects) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  auto status = Backups(*server).Status();
+  ASSERT_RPC_OK(status);
+  // The medium is the key's own directory.
+  const std::string medium = fs::path(status.value.policy().offline().key_file()).parent_path();
+  auto exported = Backups(*server).Export(medium);
+  EXPECT_RPC_CODE(exported, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(exported.status.error_message(), HasSubstr("must not be stored beside the data"));
 }
 
 class BadOfflineCopyTest : public ::testing::Test {
