@@ -42,6 +42,19 @@ std::string ToJson(const google::protobuf::Message& m) {
   return json;
 }
 
+// Runs `publish` when the operation's scope ends, after its lock is
+// released (declare it before the lock).
+class PublishWhenDone {
+ public:
+  explicit PublishWhenDone(std::function<void()> publish) : publish_(std::move(publish)) {}
+  ~PublishWhenDone() { publish_(); }
+  PublishWhenDone(const PublishWhenDone&) = delete;
+  PublishWhenDone& operator=(const PublishWhenDone&) = delete;
+
+ private:
+  std::function<void()> publish_;
+};
+
 absl::Status Busy() {
   return absl::UnavailableError(
       "another backup operation is running; try again when it has finished");
@@ -124,6 +137,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::TakeCheckpoint(const std::string
 
 absl::StatusOr<v1::BackupRecord> BackupManager::RunBackup(const std::string& actor,
                                                           const Progress& progress) {
+  PublishWhenDone publish([this] { Publish(); });
   std::unique_lock<std::mutex> lock(operation_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Busy();
   return RunBackupLocked(actor, progress);
@@ -199,6 +213,7 @@ absl::Status BackupManager::ApplyRetention() {
 absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::string& actor,
                                                                     const std::string& offline_dir,
                                                                     const Progress& progress) {
+  PublishWhenDone publish([this] { Publish(); });
   std::unique_lock<std::mutex> lock(operation_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Busy();
   auto records = LoadRecords();
@@ -244,10 +259,12 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
 absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string& actor,
                                                               const std::string& destination,
                                                               const Progress& progress) {
+  PublishWhenDone publish([this] { Publish(); });
   std::unique_lock<std::mutex> lock(operation_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Busy();
   const std::string& key_file = options_.policy.offline().key_file();
-  if (IsUnder(key_file, destination) || IsUnder(key_file, options_.live_dir)) {
+  if (IsUnder(key_file, destination) || IsUnder(key_file, options_.live_dir) ||
+      IsUnder(key_file, options_.policy.backup().path())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the offline-copy key ", key_file,
         " must not be stored beside the data or on the medium it protects"));
@@ -301,6 +318,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ConfirmDetached(const std::strin
   if (detached_by.empty() || kept_at.empty()) {
     return absl::InvalidArgumentError("say who detached the copy (detached_by) and where it is kept (kept_at)");
   }
+  PublishWhenDone publish([this] { Publish(); });
   std::lock_guard<std::mutex> lock(operation_mu_);
   auto records = LoadRecords();
   if (!records.ok()) return records.status();
@@ -324,6 +342,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ConfirmDetached(const std::strin
 absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor,
                                                         const std::string& offline_dir,
                                                         const Progress& progress) {
+  PublishWhenDone publish([this] { Publish(); });
   std::unique_lock<std::mutex> lock(operation_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Busy();
   v1::DrillRecord drill;
@@ -395,10 +414,21 @@ absl::StatusOr<v1::ListBackupsResponse> BackupManager::List() {
 }
 
 void BackupManager::StartSchedule(std::function<void(const v1::BackupStatus&)> on_status) {
-  schedule_thread_ = std::thread([this, on_status = std::move(on_status)] { ScheduleLoop(on_status); });
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    on_status_ = std::move(on_status);
+  }
+  schedule_thread_ = std::thread([this] { ScheduleLoop(); });
 }
 
-void BackupManager::ScheduleLoop(std::function<void(const v1::BackupStatus&)> on_status) {
+void BackupManager::Publish() {
+  auto status = Status();
+  if (!status.ok()) return;
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  if (on_status_) on_status_(*status);
+}
+
+void BackupManager::ScheduleLoop() {
   const absl::Duration every = FromProto(options_.policy.backup().every());
   constexpr absl::Duration kCheck = absl::Minutes(1);
   while (true) {
@@ -423,7 +453,7 @@ void BackupManager::ScheduleLoop(std::function<void(const v1::BackupStatus&)> on
         }
       }
     }
-    if (auto status = Status(); status.ok() && on_status) on_status(*status);
+    Publish();
     std::unique_lock<std::mutex> lock(schedule_mu_);
     if (schedule_cv_.wait_for(lock, absl::ToChronoSeconds(kCheck), [this] { return stopping_; })) {
       return;

@@ -73,7 +73,8 @@ class BackupManager {
   absl::StatusOr<v1::ListBackupsResponse> List();
 
   // Takes a backup whenever the newest is older than policy.backup.every
-  // (if set), and calls `on_status` after each and about every minute.
+  // (if set). Calls `on_status` (one call at a time) about every minute and
+  // after every operation that changes the catalog.
   void StartSchedule(std::function<void(const v1::BackupStatus&)> on_status);
 
  private:
@@ -86,13 +87,18 @@ class BackupManager {
   absl::StatusOr<std::vector<v1::BackupRecord>> LoadRecords();
   absl::StatusOr<std::vector<v1::DrillRecord>> LoadDrills();
   absl::Status ApplyRetention();
-  void ScheduleLoop(std::function<void(const v1::BackupStatus&)> on_status);
+  void ScheduleLoop();
+  // Judges the policy now and hands the result to on_status_.
+  void Publish();
 
   Store* const live_;
   ApplicationCheck* const app_;
   const BackupManagerOptions options_;
 
   std::mutex operation_mu_;  // one long operation at a time
+
+  std::mutex publish_mu_;
+  std::function<void(const v1::BackupStatus&)> on_status_;  // guarded by publish_mu_
 
   std::mutex schedule_mu_;
   std::condition_variable schedule_cv_;

@@ -105,15 +105,20 @@ absl::StatusOr<RestoreResult> RestoreFromBackup(const std::string& backup_dir, u
     for (const auto& e : entries) {
       if (e.id == backup_id) chosen = &e;
     }
+    std::string ids;
+    for (const auto& e : entries) absl::StrAppend(&ids, ids.empty() ? "" : ", ", e.id);
     if (chosen == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no backup ", backup_id, " at ", backup_dir));
+      return absl::NotFoundError(
+          absl::StrCat("no backup ", backup_id, " at ", backup_dir, " (there are: ", ids, ")"));
     }
     if (!google::protobuf::util::JsonStringToMessage(chosen->metadata, source).ok()) {
       return absl::DataLossError(absl::StrCat("backup ", chosen->id, " has no readable metadata"));
     }
     source->set_id(std::to_string(chosen->id));
     if (progress) progress("verifying backup checksums", 0, 1);
-    if (absl::Status s = (*repo)->Verify(chosen->id); !s.ok()) return s;
+    if (absl::Status s = (*repo)->Verify(chosen->id); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(s.message(), "; choose another with --backup-id (there are: ", ids, ")"));
+    }
     if (progress) progress("copying files", 0, 1);
     return (*repo)->Restore(chosen->id, staging);
   });

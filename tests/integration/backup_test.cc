@@ -289,12 +289,20 @@ TEST(BackupTest, OfflineCopyCountsOnlyOnceDetachedAndUntilItIsTooOld) {
   ASSERT_RPC_OK(status);
   EXPECT_FALSE(status.value.compliant());
   EXPECT_THAT(Reasons(status.value), HasSubstr("not yet recorded as detached"));
+  // The health service says the same without being asked about backups.
+  constexpr int kServing = 1, kNotServing = 2;
+  auto health = HealthCheck(server->Channel("auditor"), "motcua.v1.BackupService");
+  ASSERT_RPC_OK(health);
+  EXPECT_EQ(health.value, kNotServing);
 
   ASSERT_RPC_OK(backups.Confirm(copy.id()));
   EXPECT_RPC_CODE(backups.Confirm(copy.id()), grpc::StatusCode::ALREADY_EXISTS);
   status = backups.Status();
   ASSERT_RPC_OK(status);
   EXPECT_TRUE(status.value.compliant()) << Reasons(status.value);
+  health = HealthCheck(server->Channel("auditor"), "motcua.v1.BackupService");
+  ASSERT_RPC_OK(health);
+  EXPECT_EQ(health.value, kServing);
 
   std::this_thread::sleep_for(std::chrono::seconds(4));
   status = backups.Status();
