@@ -16,7 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "podofo/podofo.h"
+#include "signing/font_subset.h"
 #include "signing/pdf_fonts.h"
+#include "signing/pdf_stream.h"
 #include "signing/qr_code.h"
 
 namespace motcua::signing {
@@ -29,46 +31,6 @@ constexpr size_t kMaxCodeBytes = 64;
 constexpr int kReferenceHexDigits = 16;
 
 // ---- Text checks ---------------------------------------------------------
-
-// Decodes strict UTF-8 (no overlong forms, surrogates or values past
-// U+10FFFF). False on malformed input.
-bool DecodeUtf8(absl::string_view text, std::u32string* out) {
-  out->clear();
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    int extra;
-    char32_t cp;
-    if (lead < 0x80) {
-      extra = 0;
-      cp = lead;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-      extra = 1;
-      cp = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      extra = 2;
-      cp = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      extra = 3;
-      cp = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (text.size() - i <= static_cast<size_t>(extra)) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    out->push_back(cp);
-    i += extra + 1;
-  }
-  return true;
-}
 
 void AppendUtf8(char32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -267,8 +229,9 @@ enum class Style { kRegular, kBold };
 
 constexpr double kMinFontSize = 7.0;
 
-// One page being drawn, with the two faces every document uses (created
-// once per document: PoDoFo parses a TrueType file per font).
+// One page being drawn. Graphics go through a PoDoFo painter; text is
+// written as content operators with our own subset fonts (font_subset.h),
+// appended after the painter's content when the page is finished.
 class Sheet {
  public:
   Sheet(const Sheet&) = delete;
@@ -280,13 +243,11 @@ class Sheet {
 
   static absl::StatusOr<std::unique_ptr<Sheet>> Create(absl::string_view title, bool landscape) {
     QuietPodofo();
-    std::unique_ptr<Sheet> sheet(new Sheet);
-    absl::StatusOr<PoDoFo::PdfFont*> regular = VietnameseFont(sheet->document_, FontFace::kSerif);
+    absl::StatusOr<const TrueTypeFace*> regular = TrueTypeFace::Get(FontFace::kSerif);
     if (!regular.ok()) return regular.status();
-    absl::StatusOr<PoDoFo::PdfFont*> bold = VietnameseFont(sheet->document_, FontFace::kSerifBold);
+    absl::StatusOr<const TrueTypeFace*> bold = TrueTypeFace::Get(FontFace::kSerifBold);
     if (!bold.ok()) return bold.status();
-    sheet->regular_ = *regular;
-    sheet->bold_ = *bold;
+    std::unique_ptr<Sheet> sheet(new Sheet(**regular, **bold));
     sheet->document_.SetPdfVersion(PoDoFo::ePdfVersion_1_7);
     sheet->document_.GetInfo()->SetTitle(Utf8(title));
     sheet->document_.GetInfo()->SetCreator(PoDoFo::PdfString("motcua"));
@@ -294,25 +255,29 @@ class Sheet {
         PoDoFo::PdfPage::CreateStandardPageSize(PoDoFo::ePdfPageSize_A4, landscape);
     sheet->width_ = size.GetWidth();
     sheet->height_ = size.GetHeight();
-    sheet->painter_.SetPage(sheet->document_.CreatePage(size));
+    sheet->page_ = sheet->document_.CreatePage(size);
+    sheet->painter_.SetPage(sheet->page_);
     return sheet;
   }
 
   double width() const { return width_; }
   double height() const { return height_; }
   PoDoFo::PdfPainter& painter() { return painter_; }
+  PoDoFo::PdfMemDocument& document() { return document_; }
 
   double Width(absl::string_view text, Style style, double size) {
-    PoDoFo::PdfFont* font = Font(style);
-    font->SetFontSize(static_cast<float>(size));
-    return font->GetFontMetrics()->StringWidth(Utf8(text));
+    return Font(style).face().Width(text, size);
+  }
+
+  // Text drawn from now on is in this colour (RGB, 0..1).
+  void SetTextColor(double r, double g, double b) {
+    text_color_ = absl::StrFormat("%.3f %.3f %.3f rg", r, g, b);
   }
 
   void Draw(double x, double y, absl::string_view text, Style style, double size) {
-    PoDoFo::PdfFont* font = Font(style);
-    font->SetFontSize(static_cast<float>(size));
-    painter_.SetFont(font);
-    painter_.DrawText(x, y, Utf8(text));
+    absl::StrAppendFormat(&text_, "BT %s /%s %.2f Tf %.2f %.2f Td %s Tj ET\n", text_color_,
+                          style == Style::kBold ? "F2" : "F1", size, x, y,
+                          Font(style).Encode(text));
   }
 
   void DrawCentered(double center, double y, absl::string_view text, Style style, double size) {
@@ -362,6 +327,18 @@ class Sheet {
 
   absl::StatusOr<std::string> Finish() {
     painter_.FinishPage();
+    PoDoFo::PdfDictionary& resources = page_->GetResources()->GetDictionary();
+    if (!resources.HasKey("Font")) resources.AddKey("Font", PoDoFo::PdfDictionary());
+    PoDoFo::PdfDictionary& fonts = resources.GetKey("Font")->GetDictionary();
+    if (regular_.used()) fonts.AddKey("F1", regular_.Embed(document_)->Reference());
+    if (bold_.used()) fonts.AddKey("F2", bold_.Embed(document_)->Reference());
+    // Text goes in a second content stream after the painter's.
+    PoDoFo::PdfObject* text = document_.GetObjects().CreateObject();
+    SetDeflatedStream(*text, absl::StrCat("q\n", text_, "Q\n"));
+    PoDoFo::PdfArray contents;
+    contents.push_back(page_->GetContents()->Reference());
+    contents.push_back(text->Reference());
+    page_->GetObject()->GetDictionary().AddKey("Contents", contents);
     PoDoFo::PdfRefCountedBuffer buffer(64 * 1024);
     PoDoFo::PdfOutputDevice device(&buffer);
     document_.Write(&device);
@@ -369,14 +346,17 @@ class Sheet {
   }
 
  private:
-  Sheet() = default;
+  Sheet(const TrueTypeFace& regular, const TrueTypeFace& bold) : regular_(regular), bold_(bold) {}
 
-  PoDoFo::PdfFont* Font(Style style) { return style == Style::kBold ? bold_ : regular_; }
+  SubsetFont& Font(Style style) { return style == Style::kBold ? bold_ : regular_; }
 
   PoDoFo::PdfMemDocument document_;
+  PoDoFo::PdfPage* page_ = nullptr;
   PoDoFo::PdfPainter painter_;
-  PoDoFo::PdfFont* regular_ = nullptr;
-  PoDoFo::PdfFont* bold_ = nullptr;
+  SubsetFont regular_;
+  SubsetFont bold_;
+  std::string text_;  // content operators for all text, in drawing order
+  std::string text_color_ = "0 g";
   double width_ = 0;
   double height_ = 0;
 };
@@ -442,7 +422,7 @@ absl::StatusOr<double> DrawUnits(Sheet& sheet, absl::string_view parent_unit,
                                                   Style::kBold, kSize, center, y, width, 3);
   if (!next.ok()) return next;
   y = *next;
-  sheet.Line(center - width / 6, y + kSize - 1, center + width / 6, y + kSize - 1, 0.6);
+  sheet.Line(center - width / 6, y + kSize - 2, center + width / 6, y + kSize - 2, 0.6);
   return y - 6;
 }
 
@@ -492,7 +472,7 @@ absl::Status DrawReference(Sheet& sheet, const std::string& reference, double x,
                            double side, double text_x, double text_y) {
   absl::StatusOr<QrCode> code = QrCode::Encode(reference);
   if (!code.ok()) return code.status();
-  DrawQrCode(*code, sheet.painter(), x, y, side);
+  DrawQrCode(*code, sheet.document(), sheet.painter(), x, y, side);
   sheet.Draw(text_x, text_y, absl::StrCat("Mã tra cứu: ", reference), Style::kRegular, 8.5);
   return absl::OkStatus();
 }
@@ -702,13 +682,12 @@ absl::StatusOr<RenderedDocument> RenderDiploma(const Diploma& c) {
 
     absl::StatusOr<double> y = DrawMotto(sheet, center, h - 47, 420);
     if (!y.ok()) return y.status();
-    painter.Save();
-    painter.SetColor(0.65, 0.05, 0.05);
+    sheet.SetTextColor(0.65, 0.05, 0.05);
     *y -= 28;
     sheet.DrawCentered(center, *y, "BẰNG TỐT NGHIỆP", Style::kBold, 28);
     *y -= 30;
     sheet.DrawCentered(center, *y, "TRUNG HỌC PHỔ THÔNG", Style::kBold, 22);
-    painter.Restore();
+    sheet.SetTextColor(0, 0, 0);
     *y -= 32;
     const std::string issuer = Upper(absl::StrCat(c.signer_title, " ", c.issuing_unit));
     absl::StatusOr<double> size = sheet.Fit("issuing_unit", issuer, Style::kBold, 13, 640);
@@ -737,7 +716,7 @@ absl::StatusOr<RenderedDocument> RenderDiploma(const Diploma& c) {
     const double text_width = result.slots[1].x - 10 - kTextX;
     absl::StatusOr<QrCode> code = QrCode::Encode(result.reference);
     if (!code.ok()) return code.status();
-    DrawQrCode(*code, painter, kQrX, kQrY, kQrSide);
+    DrawQrCode(*code, sheet.document(), painter, kQrX, kQrY, kQrSide);
     const std::pair<std::string, std::string> numbers[] = {
         {"record.diploma_number", absl::StrCat("Số hiệu: ", c.record.diploma_number)},
         {"record.register_number", absl::StrCat("Số vào sổ cấp bằng: ", c.record.register_number)}};

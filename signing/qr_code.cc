@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "signing/pdf_stream.h"
 
 namespace motcua::signing {
 
@@ -32,18 +33,14 @@ absl::StatusOr<QrCode> QrCode::Encode(absl::string_view text) {
   return QrCode(symbol->version, size, std::move(dark));
 }
 
-void DrawQrCode(const QrCode& code, PoDoFo::PdfPainter& painter, double x, double y, double side) {
+void DrawQrCode(const QrCode& code, PoDoFo::PdfDocument& document, PoDoFo::PdfPainter& painter,
+                double x, double y, double side) {
   const int modules = code.size() + 2 * kQrQuietZoneModules;
-  const double module = side / modules;
-  painter.Save();
-  painter.SetGray(1.0);
-  painter.Rectangle(x, y, side, side);
-  painter.Fill();
-  painter.SetGray(0.0);
-  // One rectangle per horizontal run of dark modules: fewer path operators
-  // than one per module, and no hairline seams between neighbours.
+  // Module units, origin at the bottom-left of the quiet zone: white square,
+  // then one rectangle per horizontal run of dark modules.
+  std::string ops = absl::StrCat("1 g 0 0 ", modules, " ", modules, " re f 0 g\n");
   for (int row = 0; row < code.size(); ++row) {
-    const double top = y + side - (kQrQuietZoneModules + row) * module;
+    const int bottom = modules - kQrQuietZoneModules - row - 1;
     int col = 0;
     while (col < code.size()) {
       if (!code.IsDark(col, row)) {
@@ -52,12 +49,14 @@ void DrawQrCode(const QrCode& code, PoDoFo::PdfPainter& painter, double x, doubl
       }
       const int start = col;
       while (col < code.size() && code.IsDark(col, row)) ++col;
-      painter.Rectangle(x + (kQrQuietZoneModules + start) * module, top - module,
-                        (col - start) * module, module);
+      absl::StrAppend(&ops, kQrQuietZoneModules + start, " ", bottom, " ", col - start, " 1 re\n");
     }
   }
-  painter.Fill();
-  painter.Restore();
+  ops += "f\n";
+  PoDoFo::PdfXObject form(PoDoFo::PdfRect(0, 0, modules, modules), &document);
+  SetDeflatedStream(*form.GetContentsForAppending(), ops);
+  const double scale = side / modules;
+  painter.DrawXObject(x, y, &form, scale, scale);
 }
 
 }  // namespace motcua::signing

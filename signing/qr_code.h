@@ -41,13 +41,16 @@ class QrCode {
   std::vector<bool> dark_;  // row-major
 };
 
-// Paints `code` on the page or XObject `painter` draws on, as black filled
-// rectangles in the square whose bottom-left corner is (`x`, `y`) and whose
-// side is `side` PDF points. The square includes a white quiet zone of
+// Paints `code` as black filled rectangles in the square whose bottom-left
+// corner is (`x`, `y`) and whose side is `side` PDF points, on the page
+// `painter` draws on. The square includes a white quiet zone of
 // kQrQuietZoneModules modules on every side, so one module measures
-// side / (code.size() + 2 * kQrQuietZoneModules). Leaves the painter's
-// graphics state as it found it. PoDoFo errors propagate as PdfError.
-void DrawQrCode(const QrCode& code, PoDoFo::PdfPainter& painter, double x, double y, double side);
+// side / (code.size() + 2 * kQrQuietZoneModules). The rectangles are a form
+// XObject added to `document` in module units, so neighbouring modules meet
+// without seams at any scale, and `painter` places it. PoDoFo errors
+// propagate as PdfError.
+void DrawQrCode(const QrCode& code, PoDoFo::PdfDocument& document, PoDoFo::PdfPainter& painter,
+                double x, double y, double side);
 
 }  // namespace motcua::signing
 

@@ -128,7 +128,7 @@ TEST(QrCodeTest, DrawQrCode_RasterShowsEveryModuleAndQuietZone) {
     painter.SetGray(0.5);
     painter.Rectangle(x - 20, y - 20, side + 40, side + 40);
     painter.Fill();
-    DrawQrCode(*code, painter, x, y, side);
+    DrawQrCode(*code, document, painter, x, y, side);
     painter.FinishPage();
     document.Write(pdf_path.c_str());
   }
