@@ -9,7 +9,8 @@
 // fields are UTF-8 shown as given (single lines, no control characters);
 // an empty required field, invalid UTF-8, or content that does not fit on
 // its page is INVALID_ARGUMENT naming the field. PoDoFo failures are
-// INTERNAL; a missing font is FAILED_PRECONDITION.
+// INTERNAL; a missing font is FAILED_PRECONDITION. The renderers are
+// thread-safe.
 //
 // Reference (mã tra cứu). Every document carries, as text and as a QR code,
 //   motcua:v1/<dossier_code>/<document_id>/<h>

@@ -4,6 +4,7 @@
 
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "podofo/podofo.h"
 #include "tests/signing/pdf_tools.h"
 
 namespace motcua::signing {
@@ -258,6 +260,51 @@ TEST_F(DocumentsTest, Render_SlotsAreBlankOnThePageWithTheTitleAbove) {
       ++found;
     }
     EXPECT_EQ(found, static_cast<int>(title_words.size())) << name;
+  }
+}
+
+TEST_F(DocumentsTest, Render_PodofoCanLoadAndUpdateTheResultIncrementally) {
+  // The signer loads our PDF with PoDoFo and appends an incremental update.
+  for (const auto& [name, document] : RenderAll()) {
+    PoDoFo::PdfMemDocument loaded;
+    loaded.LoadFromBuffer(document.pdf.data(), static_cast<long>(document.pdf.size()),
+                          /*bForUpdate=*/true);
+    ASSERT_EQ(loaded.GetPageCount(), 1) << name;
+    // Like a signature, the update adds an object. (An update that only
+    // changes existing objects gets a wrong /Size from PoDoFo 0.9.8, which
+    // qpdf reports whatever PDF it started from.)
+    PoDoFo::PdfObject* added = loaded.GetObjects().CreateObject("Annot");
+    loaded.GetInfo()->GetObject()->GetDictionary().AddKey("MotcuaTest", added->Reference());
+    const std::string path = dir_ + "/" + name + "-updated.pdf";
+    WriteFile(path, document.pdf);
+    loaded.WriteUpdate(path.c_str());
+    const std::string updated = ReadFile(path);
+    EXPECT_EQ(updated.compare(0, document.pdf.size(), document.pdf), 0) << name;
+    EXPECT_GT(updated.size(), document.pdf.size()) << name;
+    CommandResult check = RunTool("qpdf --check '" + path + "'");
+    EXPECT_EQ(check.exit_code, 0) << name << ":\n" << check.output;
+    EXPECT_THAT(ExtractText(path), HasSubstr("Nguyễn Thị Hồng Nhung")) << name;
+  }
+}
+
+TEST_F(DocumentsTest, Render_ConcurrentCallsGiveTheSameText) {
+  const std::string expected = ExtractText(Save(*RenderDiploma(SampleDiploma()), "single"));
+  std::vector<std::string> pdfs(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < pdfs.size(); ++i) {
+    threads.emplace_back([&pdfs, i] {
+      for (int round = 0; round < 5; ++round) {
+        absl::StatusOr<RenderedDocument> rendered = RenderDiploma(SampleDiploma());
+        if (rendered.ok()) pdfs[i] = rendered->pdf;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t i = 0; i < pdfs.size(); ++i) {
+    ASSERT_FALSE(pdfs[i].empty());
+    const std::string path = absl::StrCat(dir_, "/thread", i, ".pdf");
+    WriteFile(path, pdfs[i]);
+    EXPECT_EQ(ExtractText(path), expected) << "thread " << i;
   }
 }
 
