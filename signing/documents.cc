@@ -30,7 +30,7 @@ constexpr size_t kMaxFieldBytes = 400;
 constexpr size_t kMaxCodeBytes = 64;
 constexpr int kReferenceHexDigits = 16;
 
-// ---- Text checks ---------------------------------------------------------
+// ---- Text ------------------------------------------------------------------
 
 void AppendUtf8(char32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -77,8 +77,9 @@ bool IsBlank(absl::string_view text) {
 
 // A single line of UTF-8 text; `required` ones must not be empty or blank.
 absl::Status CheckText(absl::string_view field, absl::string_view value, bool required = true) {
-  if (required && IsBlank(value))
+  if (required && IsBlank(value)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+  }
   if (value.size() > kMaxFieldBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is longer than ", kMaxFieldBytes, " bytes"));
@@ -87,10 +88,20 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, bool re
   if (!DecodeUtf8(value, &code_points)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
   }
+  // A character the faces lack would print as an empty box while
+  // pdftotext still read it back: refuse it. (If a face cannot be loaded,
+  // rendering reports that.)
+  absl::StatusOr<const TrueTypeFace*> regular = TrueTypeFace::Get(FontFace::kSerif);
+  absl::StatusOr<const TrueTypeFace*> bold = TrueTypeFace::Get(FontFace::kSerifBold);
   for (char32_t c : code_points) {
     if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, " holds a control character or line break"));
+    }
+    if ((regular.ok() && (*regular)->GlyphFor(c) == 0) ||
+        (bold.ok() && (*bold)->GlyphFor(c) == 0)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s holds U+%04X, which the document font cannot show", field, static_cast<uint32_t>(c)));
     }
   }
   return absl::OkStatus();

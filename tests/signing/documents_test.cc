@@ -438,6 +438,12 @@ TEST(DocumentValidationTest, BadText_InvalidArgumentNamingTheField) {
   EXPECT_EQ(RenderDiploma(diploma).status().code(), absl::StatusCode::kInvalidArgument);
 
   diploma = SampleDiploma();
+  diploma.record.holder_name = "Nguyễn 李";
+  status = RenderDiploma(diploma).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("record.holder_name holds U+674E"));
+
+  diploma = SampleDiploma();
   diploma.place = "Hà\nNội";
   status = RenderDiploma(diploma).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
