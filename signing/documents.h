@@ -7,8 +7,9 @@
 //
 // Contents are plain structs: signing/ knows nothing of procedures. Text
 // fields are UTF-8 shown as given (single lines, no control characters);
-// an empty required field, invalid UTF-8, or content that does not fit on
-// its page is INVALID_ARGUMENT naming the field. PoDoFo failures are
+// an empty required field, invalid UTF-8, a character the font cannot show,
+// or content that does not fit on its page is INVALID_ARGUMENT naming the
+// field. PoDoFo failures are
 // INTERNAL; a missing font is FAILED_PRECONDITION. The renderers are
 // thread-safe.
 //
