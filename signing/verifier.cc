@@ -241,6 +241,13 @@ StorePtr MakeStore(const TrustStore& trust, absl::Time at) {
   return store;
 }
 
+// OpenSSL lets a set check time override NO_CHECK_TIME, so clear it too.
+void IgnoreValidityPeriods(X509_STORE* store) {
+  X509_VERIFY_PARAM* param = X509_STORE_get0_param(store);
+  X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_USE_CHECK_TIME);
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+}
+
 struct ChainResult {
   bool found = false;
   std::string problem;
@@ -252,7 +259,7 @@ struct ChainResult {
 ChainResult BuildChain(X509* leaf, const CertPool& pool, const TrustStore& trust, absl::Time at) {
   ChainResult result;
   StorePtr store = MakeStore(trust, at);
-  X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store.get()), X509_V_FLAG_NO_CHECK_TIME);
+  IgnoreValidityPeriods(store.get());
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!X509_STORE_CTX_init(ctx.get(), store.get(), leaf, pool.get())) {
     result.problem = OpensslError();
@@ -372,7 +379,7 @@ CertRevocation CheckOcsp(OCSP_RESPONSE* response, X509* cert, X509* issuer, cons
     return result;
   }
   StorePtr store = MakeStore(trust, now);
-  X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store.get()), X509_V_FLAG_NO_CHECK_TIME);
+  IgnoreValidityPeriods(store.get());
   X509_STORE_add_cert(store.get(), issuer);
   if (OCSP_basic_verify(basic.get(), pool.get(), store.get(), 0) != 1) {
     result.source = "OCSP response (signature not verified)";

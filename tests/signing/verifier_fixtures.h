@@ -60,7 +60,7 @@ inline std::string MakeTempDir(const std::string& stem) {
 }
 
 // Runs a shell command; returns its exit code and puts stdout+stderr in `output`.
-inline int Run(const std::string& command, std::string* output = nullptr) {
+inline int RunCommand(const std::string& command, std::string* output = nullptr) {
   std::string log = MakeTempDir("run") + "/out.txt";
   int rc = std::system((command + " >" + log + " 2>&1").c_str());
   if (output != nullptr) *output = ReadFile(log);
@@ -218,7 +218,7 @@ inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
 inline HandPdf XrefStreamPdf(const std::string& dir) {
   HandPdf plain = MinimalPdf();
   WriteFile(dir + "/plain.pdf", plain.bytes);
-  Run("qpdf --object-streams=generate " + dir + "/plain.pdf " + dir + "/xref_stream.pdf");
+  RunCommand("qpdf --object-streams=generate " + dir + "/plain.pdf " + dir + "/xref_stream.pdf");
   HandPdf pdf;
   pdf.bytes = ReadFile(dir + "/xref_stream.pdf");
   pdf.catalog = 2, pdf.pages = 3, pdf.page = 4, pdf.font = 5, pdf.content = 6;
