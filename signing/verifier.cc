@@ -397,27 +397,37 @@ CertRevocation CheckOcsp(OCSP_RESPONSE* response, X509* cert, X509* issuer, cons
   return result;
 }
 
-CertRevocation CheckRevocation(X509* cert, X509* issuer, const RevocationData& data,
+// Revocation data from every source, borrowed from its owners.
+struct RevocationView {
+  std::vector<X509_CRL*> crls;
+  std::vector<OCSP_RESPONSE*> ocsp;
+  void Add(const RevocationData& data) {
+    for (const CrlPtr& crl : data.crls) crls.push_back(crl.get());
+    for (const OcspRespPtr& response : data.ocsp) ocsp.push_back(response.get());
+  }
+};
+
+CertRevocation CheckRevocation(X509* cert, X509* issuer, const RevocationView& data,
                                const CertPool& pool, const TrustStore& trust, absl::Time now,
                                const VerifyOptions& options) {
   CertRevocation best;
   EVP_PKEY* issuer_key = X509_get0_pubkey(issuer);
-  for (const CrlPtr& crl : data.crls) {
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer)) != 0) continue;
-    if (issuer_key == nullptr || X509_CRL_verify(crl.get(), issuer_key) != 1) {
+  for (X509_CRL* crl : data.crls) {
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) continue;
+    if (issuer_key == nullptr || X509_CRL_verify(crl, issuer_key) != 1) {
       ERR_clear_error();
       continue;
     }
-    std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl.get()));
+    std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl));
     std::string source = absl::StrCat("CRL", this_update ? " of " + TimeText(*this_update) : "");
     X509_REVOKED* entry = nullptr;
-    if (X509_CRL_get0_by_cert(crl.get(), &entry, cert) == 1) {
+    if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
       return {RevocationStatus::kRevoked, AsnTime(X509_REVOKED_get0_revocationDate(entry)), source};
     }
     best = {RevocationStatus::kGood, std::nullopt, source};
   }
-  for (const OcspRespPtr& response : data.ocsp) {
-    CertRevocation result = CheckOcsp(response.get(), cert, issuer, pool, trust, now);
+  for (OCSP_RESPONSE* response : data.ocsp) {
+    CertRevocation result = CheckOcsp(response, cert, issuer, pool, trust, now);
     if (result.status == RevocationStatus::kRevoked) return result;
     if (result.status == RevocationStatus::kGood) best = result;
   }
@@ -798,15 +808,9 @@ class SignatureVerifier {
                                                      "the signature existed before"));
       }
     }
-    RevocationData all;
-    for (const CrlPtr& crl : cms_revocation.crls) {
-      X509_CRL_up_ref(crl.get());
-      all.crls.emplace_back(crl.get());
-    }
-    for (const CrlPtr& crl : dss_revocation_.crls) {
-      X509_CRL_up_ref(crl.get());
-      all.crls.emplace_back(crl.get());
-    }
+    RevocationView all;
+    all.Add(cms_revocation);
+    all.Add(dss_revocation_);
     RevocationStatus overall = RevocationStatus::kGood;
     std::vector<std::string> details;
     // The anchor is trusted as configured; every certificate below it needs

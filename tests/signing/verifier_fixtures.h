@@ -9,6 +9,7 @@
 
 #include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/ts.h>
@@ -22,6 +23,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -170,6 +172,31 @@ inline std::string MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector
   return out;
 }
 
+// A DER OCSP response from `issuer` (signing it itself) on `cert`: good, or
+// revoked at `revoked_at` when set.
+inline std::string MakeOcspResponse(X509* cert, X509* issuer, EVP_PKEY* issuer_key,
+                                    std::optional<absl::Time> revoked_at) {
+  OCSP_BASICRESP* basic = OCSP_BASICRESP_new();
+  OCSP_CERTID* id = OCSP_cert_to_id(nullptr, cert, issuer);
+  ASN1_TIME* now = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() - absl::Minutes(1)));
+  ASN1_TIME* revoked = revoked_at ? ASN1_TIME_set(nullptr, absl::ToTimeT(*revoked_at)) : nullptr;
+  OCSP_basic_add1_status(basic, id,
+                         revoked_at ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD,
+                         revoked_at ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1, revoked, now, nullptr);
+  OCSP_basic_sign(basic, issuer, issuer_key, EVP_sha256(), nullptr, 0);
+  OCSP_RESPONSE* response = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
+  unsigned char* der = nullptr;
+  int len = i2d_OCSP_RESPONSE(response, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(std::max(len, 0)));
+  OPENSSL_free(der);
+  OCSP_RESPONSE_free(response);
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(revoked);
+  OCSP_CERTID_free(id);
+  OCSP_BASICRESP_free(basic);
+  return out;
+}
+
 // ---- A hand-written PDF ---------------------------------------------------------
 
 // A PDF we wrote ourselves, and the object numbers an update needs.
@@ -274,6 +301,10 @@ struct SignSpec {
   std::vector<X509*> extra_certs = {};     // intermediates to embed
   std::string crl_in_cms = "";             // DER CRL to embed in the CMS
   std::string crl_in_dss = "";             // DER CRL for a /DSS in the same update
+  std::string ocsp_in_dss = "";            // DER OCSP response for that /DSS
+  // A document timestamp (/Type /DocTimeStamp, ETSI.RFC3161) instead of a
+  // signature: the token from tsa_cert/tsa_key over the byte range.
+  bool document_timestamp = false;
   // An RFC 3161 TSA to timestamp the signature value with (optional).
   X509* tsa_cert = nullptr;
   EVP_PKEY* tsa_key = nullptr;
@@ -366,7 +397,9 @@ inline void SignHand(HandPdf* pdf, X509* cert, EVP_PKEY* key, const SignSpec& sp
   for (int f : pdf->fields) fields.push_back(absl::StrCat(f, " 0 R"));
   std::map<int, std::string> objects;
   objects[sig] = absl::StrCat(
-      "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /", spec.sub_filter, " /M (",
+      "<< /Type /", spec.document_timestamp ? "DocTimeStamp" : "Sig",
+      " /Filter /Adobe.PPKLite /SubFilter /",
+      spec.document_timestamp ? "ETSI.RFC3161" : spec.sub_filter, " /M (",
       spec.signing_time, ") /Name (motcua test) /Reason (test) /ByteRange [0 0000000000 0000000000 "
       "0000000000] /Contents <", std::string(spec.reserve * 2, '0'), "> >>");
   objects[field] = absl::StrCat("<< /Type /Annot /Subtype /Widget /FT /Sig /T (", spec.field,
@@ -375,11 +408,17 @@ inline void SignHand(HandPdf* pdf, X509* cert, EVP_PKEY* key, const SignSpec& sp
   objects[acroform] = absl::StrCat("<< /Fields [", absl::StrJoin(fields, " "), "] /SigFlags 3 >>");
   objects[pdf->page] = PageDict(*pdf);
   std::string dss;
-  if (!spec.crl_in_dss.empty()) {
-    int crl = pdf->next_object++;
+  if (!spec.crl_in_dss.empty() || !spec.ocsp_in_dss.empty()) {
     int dss_object = pdf->next_object++;
-    objects[crl] = StreamObject(spec.crl_in_dss);
-    objects[dss_object] = absl::StrCat("<< /CRLs [", crl, " 0 R] >>");
+    std::string entries;
+    for (auto [key, der] : {std::pair<const char*, const std::string*>{"CRLs", &spec.crl_in_dss},
+                            {"OCSPs", &spec.ocsp_in_dss}}) {
+      if (der->empty()) continue;
+      int stream = pdf->next_object++;
+      objects[stream] = StreamObject(*der);
+      absl::StrAppend(&entries, " /", key, " [", stream, " 0 R]");
+    }
+    objects[dss_object] = absl::StrCat("<<", entries, " >>");
     dss = absl::StrCat(" /DSS ", dss_object, " 0 R");
   }
   objects[pdf->catalog] = absl::StrCat("<< /Type /Catalog /Pages ", pdf->pages, " 0 R /AcroForm ",
@@ -392,7 +431,9 @@ inline void SignHand(HandPdf* pdf, X509* cert, EVP_PKEY* key, const SignSpec& sp
   std::string numbers = absl::StrFormat("%010d %010d %010d", open, close, out.size() - close);
   out.replace(range + 14, numbers.size(), numbers);
   std::string signed_bytes = out.substr(0, open) + out.substr(close);
-  std::string der = BuildCms(signed_bytes, cert, key, spec);
+  std::string der = spec.document_timestamp
+                        ? TimestampToken(signed_bytes, spec.tsa_cert, spec.tsa_key)
+                        : BuildCms(signed_bytes, cert, key, spec);
   std::string hex;
   for (unsigned char c : der) hex += absl::StrFormat("%02x", c);
   if (hex.size() <= spec.reserve * 2) out.replace(open + 1, hex.size(), hex);

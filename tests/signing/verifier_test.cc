@@ -310,6 +310,60 @@ TEST(VerifierTest, RevokedSignerCrlInDss_Revoked) {
   EXPECT_THAT(ok.signatures[0].revocation_detail, HasSubstr("CRL"));
 }
 
+TEST(VerifierTest, OcspInDss_GoodPasses_RevokedFails) {
+  HandPdf good = MinimalPdf();
+  SignSpec spec;
+  spec.ocsp_in_dss = MakeOcspResponse(Pki().signer.get(), Pki().root.get(), Pki().root_key.get(),
+                                      std::nullopt);
+  SignHand(&good, Pki().signer.get(), Pki().signer_key.get(), spec);
+  VerificationReport report = MustVerify(good.bytes, Pki().RootStore());
+  ASSERT_EQ(report.signatures.size(), 1u);
+  ExpectResult(report.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_THAT(report.signatures[0].revocation_detail, HasSubstr("OCSP"));
+
+  HandPdf bad = MinimalPdf();
+  spec.ocsp_in_dss = MakeOcspResponse(Pki().revoked.get(), Pki().root.get(), Pki().root_key.get(),
+                                      Pki().revoked_at);
+  SignHand(&bad, Pki().revoked.get(), Pki().revoked_key.get(), spec);
+  report = MustVerify(bad.bytes, Pki().RootStore());
+  ASSERT_EQ(report.signatures.size(), 1u);
+  ExpectResult(report.signatures[0], Indication::kTotalFailed, SubIndication::kRevoked);
+
+  // An OCSP response signed by a stranger proves nothing.
+  HandPdf forged = MinimalPdf();
+  spec.ocsp_in_dss = MakeOcspResponse(Pki().signer.get(), Pki().other_root.get(),
+                                      Pki().other_root_key.get(), std::nullopt);
+  SignHand(&forged, Pki().signer.get(), Pki().signer_key.get(), spec);
+  report = MustVerify(forged.bytes, Pki().RootStore());
+  ExpectResult(report.signatures[0], Indication::kIndeterminate, SubIndication::kTryLater);
+}
+
+TEST(VerifierTest, DocumentTimestamp_PassesAndIsAnAllowedChange) {
+  HandPdf pdf = SignedWithCrl();
+  SignSpec spec;
+  spec.field = "Timestamp1";
+  spec.document_timestamp = true;
+  spec.tsa_cert = Pki().tsa.get();
+  spec.tsa_key = Pki().tsa_key.get();
+  SignHand(&pdf, nullptr, nullptr, spec);
+  VerificationReport report = MustVerify(pdf.bytes, Pki().RootStore());
+  ASSERT_EQ(report.signatures.size(), 2u);
+  ExpectResult(report.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_FALSE(report.signatures[0].modified_after_signing);
+  const SignatureReport& ts = report.signatures[1];
+  EXPECT_EQ(ts.type, "DocTimeStamp");
+  ExpectResult(ts, Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_TRUE(ts.timestamp.valid);
+  EXPECT_TRUE(ts.timestamp.gen_time.has_value());
+  EXPECT_EQ(ts.signer_subject, "CN=motcua test TSA,O=motcua test");
+  EXPECT_TRUE(report.AllPassed());
+
+  std::string flipped = FlipSignedByte(pdf.bytes);
+  VerificationReport broken = MustVerify(flipped, Pki().RootStore());
+  ASSERT_EQ(broken.signatures.size(), 2u);
+  ExpectResult(broken.signatures[1], Indication::kTotalFailed, SubIndication::kHashFailure);
+}
+
 TEST(VerifierTest, CrlFromAnotherIssuer_IsIgnored) {
   HandPdf pdf = MinimalPdf();
   SignSpec spec;
