@@ -511,6 +511,13 @@ class ChangeClassifier {
   std::vector<PdfObjectChange> changes_;
 };
 
+std::string Reason(const PoDoFo::PdfError& e) {
+  const char* message = PoDoFo::PdfError::ErrorMessage(e.GetError());
+  if (message != nullptr && *message != '\0') return message;
+  const char* name = PoDoFo::PdfError::ErrorName(e.GetError());
+  return name != nullptr ? name : "unknown PoDoFo error";
+}
+
 absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view prefix) {
   auto doc = std::make_unique<PdfMemDocument>();
   try {
@@ -520,7 +527,7 @@ absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view pre
       return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("not a readable PDF: ", PoDoFo::PdfError::ErrorMessage(e.GetError())));
+        absl::StrCat("not a readable PDF: ", Reason(e)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("not a readable PDF: ", e.what()));
   }
@@ -693,7 +700,7 @@ absl::StatusOr<PdfStructure> ParsePdfRevisions(absl::string_view pdf, const Pars
     return Parse(pdf, limits);
   } catch (const PoDoFo::PdfError& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unreadable PDF structure: ", PoDoFo::PdfError::ErrorMessage(e.GetError())));
+        absl::StrCat("unreadable PDF structure: ", Reason(e)));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("out of memory while reading the PDF");
   } catch (const std::exception& e) {

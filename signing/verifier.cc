@@ -169,7 +169,8 @@ struct SignedData {
 };
 
 std::optional<SignedData> CheckByteRange(absl::string_view pdf, const PdfStructure& structure,
-                                         const PdfSignatureInfo& sig, ByteRangeCoverage* coverage) {
+                                         const PdfSignatureInfo& sig, ByteRangeCoverage* coverage,
+                                         bool* missing) {
   const std::vector<int64_t>& br = sig.byte_range;
   if (br.size() != 4) {
     coverage->problem = absl::StrCat("/ByteRange has ", br.size(), " numbers, not 4");
@@ -180,9 +181,13 @@ std::optional<SignedData> CheckByteRange(absl::string_view pdf, const PdfStructu
     coverage->problem = "/ByteRange does not start at 0";
     return std::nullopt;
   }
-  if (br[1] < 0 || br[2] < 0 || br[3] < 0 || br[1] > size || br[2] > size ||
-      br[3] > size - br[2] || br[2] <= br[1] + 1) {
-    coverage->problem = "/ByteRange lies outside the file or its ranges overlap";
+  if (br[1] < 0 || br[2] < 0 || br[3] < 0 || br[2] <= br[1] + 1) {
+    coverage->problem = "/ByteRange has negative or overlapping ranges";
+    return std::nullopt;
+  }
+  if (br[1] > size || br[2] > size || br[3] > size - br[2]) {
+    coverage->problem = "/ByteRange reaches beyond the end of the file (truncated?)";
+    *missing = true;
     return std::nullopt;
   }
   absl::string_view gap = pdf.substr(br[1], br[2] - br[1]);
@@ -514,9 +519,17 @@ class SignatureVerifier {
   }
 
   void Run(const PdfSignatureInfo& sig, SignatureReport* report) {
-    std::optional<SignedData> data = CheckByteRange(pdf_, structure_, sig, &report->coverage);
+    bool missing = false;
+    std::optional<SignedData> data =
+        CheckByteRange(pdf_, structure_, sig, &report->coverage, &missing);
     if (!data.has_value()) {
-      Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure, report->coverage.problem);
+      if (missing) {
+        Fail(report, Indication::kIndeterminate, SubIndication::kSignedDataNotFound,
+             report->coverage.problem);
+      } else {
+        Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure,
+             report->coverage.problem);
+      }
       return;
     }
     if (report->coverage.revision < 0) {
@@ -916,7 +929,6 @@ const char* SubIndicationName(SubIndication sub) {
     case SubIndication::kRevoked: return "REVOKED";
     case SubIndication::kExpired: return "EXPIRED";
     case SubIndication::kNotYetValid: return "NOT_YET_VALID";
-    case SubIndication::kSigConstraintsFailure: return "SIG_CONSTRAINTS_FAILURE";
     case SubIndication::kNoSigningCertificateFound: return "NO_SIGNING_CERTIFICATE_FOUND";
     case SubIndication::kNoCertificateChainFound: return "NO_CERTIFICATE_CHAIN_FOUND";
     case SubIndication::kCertificateChainGeneralFailure: return "CERTIFICATE_CHAIN_GENERAL_FAILURE";

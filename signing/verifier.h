@@ -46,7 +46,6 @@ enum class SubIndication {
   kRevoked,
   kExpired,
   kNotYetValid,
-  kSigConstraintsFailure,
   kNoSigningCertificateFound,
   kNoCertificateChainFound,
   kCertificateChainGeneralFailure,

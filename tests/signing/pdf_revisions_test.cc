@@ -148,6 +148,24 @@ TEST(PdfRevisionsTest, Garbage_IsInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(ParsePdfRevisions("startxref\n9\n%%EOF\n").status()));
 }
 
+TEST(PdfRevisionsTest, HostileStructures_ErrorOrResultNeverCrash) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_FALSE(ParsePdfRevisions(WritePdf({"<< /Type /Catalog /X " + deep + " >>"})).ok());
+  // A page tree that contains itself, a field that is its own parent, a value
+  // that refers to itself, a signature dictionary with a broken /ByteRange.
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(WritePdf(
+      {"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+       "<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 2 >>",
+       "<< /FT /Sig /Parent 3 0 R /V 4 0 R /T (loop) >>",
+       "<< /Type /Sig /ByteRange [0 -5 99999999999999 (x)] /Contents 5 0 R /M 6 0 R >>",
+       "5 0 R", "6 0 R"}));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->signatures.size(), 1u);
+  EXPECT_EQ(s->signatures[0].field_name, "loop");
+  EXPECT_EQ(s->signatures[0].byte_range.size(), 4u);
+  EXPECT_TRUE(s->signatures[0].contents.empty());
+}
+
 TEST(PdfRevisionsTest, TooLarge_IsRefused) {
   ParseLimits limits;
   limits.max_file_bytes = 100;

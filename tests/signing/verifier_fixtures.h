@@ -215,15 +215,9 @@ inline std::string PageContent(absl::string_view text) {
   return absl::StrCat("BT /F1 24 Tf 72 720 Td (", text, ") Tj ET");
 }
 
-// A one-page PDF with `text` in Helvetica and a classic xref table.
-inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
-  std::vector<std::string> objects = {
-      "<< /Type /Catalog /Pages 2 0 R >>",
-      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-      "/Resources << /Font << /F1 5 0 R >> >> >>",
-      StreamObject(PageContent(text)),
-      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+// A PDF of `objects` (numbered from 1, the first is the catalog) with a
+// classic xref table.
+inline std::string WritePdf(const std::vector<std::string>& objects) {
   std::string out = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
   std::vector<size_t> offsets;
   for (size_t i = 0; i < objects.size(); ++i) {
@@ -235,8 +229,18 @@ inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
   for (size_t offset : offsets) out += absl::StrFormat("%010d 00000 n \n", offset);
   absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1,
                   " /Root 1 0 R >>\nstartxref\n", xref, "\n%%EOF\n");
+  return out;
+}
+
+// A one-page PDF with `text` in Helvetica and a classic xref table.
+inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
   HandPdf pdf;
-  pdf.bytes = out;
+  pdf.bytes = WritePdf({"<< /Type /Catalog /Pages 2 0 R >>",
+                        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                        "/Resources << /Font << /F1 5 0 R >> >> >>",
+                        StreamObject(PageContent(text)),
+                        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"});
   return pdf;
 }
 

@@ -417,6 +417,15 @@ TEST(VerifierTest, Truncated_ErrorOrNoPassingSignature) {
       EXPECT_NE(s.indication, Indication::kTotalPassed) << cut;
     }
   }
+  // Only the final end-of-line missing: the revision loads, its signed range
+  // does not fit.
+  absl::StatusOr<VerificationReport> last_byte =
+      VerifyPdf(absl::string_view(pdf).substr(0, pdf.size() - 1), Pki().RootStore());
+  ASSERT_TRUE(last_byte.ok()) << last_byte.status();
+  ASSERT_EQ(last_byte->signatures.size(), 1u);
+  ExpectResult(last_byte->signatures[0], Indication::kIndeterminate,
+               SubIndication::kSignedDataNotFound);
+
   absl::StatusOr<VerificationReport> cut =
       VerifyPdf(absl::string_view(pdf).substr(0, pdf.size() - 40), Pki().RootStore());
   ASSERT_TRUE(cut.ok()) << cut.status();
