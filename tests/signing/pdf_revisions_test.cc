@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "podofo/podofo.h"
 #include "tests/signing/verifier_fixtures.h"
 
 namespace motcua::signing {
@@ -116,6 +117,41 @@ TEST(PdfRevisionsTest, XrefStreamBase_SignedTwice_NoFlags) {
   EXPECT_THAT(Flagged(*s, 1), ::testing::IsEmpty());
   EXPECT_THAT(Flagged(*s, 2), ::testing::IsEmpty());
   EXPECT_EQ(s->signatures.size(), 2u);
+}
+
+// PoDoFo as a third producer: its first update of an xref-stream file is a
+// full classic xref table without /Prev and re-emits objects that lived in
+// object streams (docs/SIGNING_NOTES.md).
+std::string PodofoUpdate(const std::string& dir, const HandPdf& pdf, bool change_content) {
+  WriteFile(dir + "/podofo_in.pdf", pdf.bytes);
+  PoDoFo::PdfError::EnableDebug(false);
+  PoDoFo::PdfError::EnableLogging(false);
+  PoDoFo::PdfMemDocument doc;
+  doc.Load((dir + "/podofo_in.pdf").c_str(), /*bForUpdate=*/true);
+  doc.GetInfo()->SetTitle(PoDoFo::PdfString("updated"));
+  if (change_content) {
+    const char kEvil[] = "BT /F1 24 Tf 72 720 Td (Evil) Tj ET";
+    doc.GetPage(0)->GetContents()->GetStream()->Set(kEvil, sizeof kEvil - 1);
+  }
+  doc.WriteUpdate((dir + "/podofo_out.pdf").c_str());
+  return ReadFile(dir + "/podofo_out.pdf");
+}
+
+TEST(PdfRevisionsTest, PodofoUpdateOfXrefStreamFile_WithoutPrev_FoundAndClassified) {
+  std::string dir = MakeTempDir("podofo");
+  HandPdf base = XrefStreamPdf(dir);
+  std::string allowed = PodofoUpdate(dir, base, /*change_content=*/false);
+  ASSERT_GT(allowed.size(), base.bytes.size());
+  ASSERT_EQ(allowed.find("/Prev", base.bytes.size()), std::string::npos) << "premise changed";
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(allowed);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->revisions.size(), 2u);
+  EXPECT_THAT(Flagged(*s, 1), ::testing::IsEmpty());
+
+  absl::StatusOr<PdfStructure> changed =
+      ParsePdfRevisions(PodofoUpdate(dir, base, /*change_content=*/true));
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_THAT(Flagged(*changed, 1), ::testing::ElementsAre("content stream of page 1 changed"));
 }
 
 TEST(PdfRevisionsTest, EofInsideContent_IsNotARevision) {
