@@ -20,7 +20,7 @@ using PoDoFo::PdfMemDocument;
 using PoDoFo::PdfObject;
 using Ref = std::pair<int, int>;
 
-constexpr int kMaxDepth = 32;           // reference chains, page trees, /Parent links
+constexpr int kMaxDepth = 32;             // reference chains, page trees, /Parent links
 constexpr size_t kMaxWalkNodes = 100000;  // objects visited by one traversal
 
 bool IsSpace(char c) {
@@ -136,9 +136,8 @@ class Revision {
     return true;
   }
   const PdfObject* Object(Ref ref) const {
-    return doc_->GetObjects().GetObject(
-        PoDoFo::PdfReference(static_cast<PoDoFo::pdf_objnum>(ref.first),
-                             static_cast<PoDoFo::pdf_gennum>(ref.second)));
+    return doc_->GetObjects().GetObject(PoDoFo::PdfReference(
+        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second)));
   }
 
   const PdfObject* catalog() const { return catalog_; }
@@ -292,7 +291,8 @@ std::vector<std::string> ChangedKeys(const PdfObject* before, const PdfObject* a
   }
   std::vector<std::string> changed;
   for (const std::string& key : keys) {
-    if (Serialize(Revision::Raw(before, key.c_str())) != Serialize(Revision::Raw(after, key.c_str()))) {
+    if (Serialize(Revision::Raw(before, key.c_str())) !=
+        Serialize(Revision::Raw(after, key.c_str()))) {
       changed.push_back(key);
     }
   }
@@ -363,7 +363,8 @@ class ChangeClassifier {
     Revision::RawRef(Revision::Raw(before, "Fields"), &old_fields);
     Revision::RawRef(Revision::Raw(after, "Fields"), &new_fields);
     bool acroform_changed = Serialize(before) != Serialize(after) || old_ref != new_ref;
-    bool fields_changed = Serialize(old_.Get(before, "Fields")) != Serialize(new_.Get(after, "Fields"));
+    bool fields_changed =
+        Serialize(old_.Get(before, "Fields")) != Serialize(new_.Get(after, "Fields"));
     for (Ref ref : {old_ref, new_ref, old_fields, new_fields}) {
       if (ref != Ref{0, 0}) handled_.insert(ref);
     }
@@ -405,8 +406,9 @@ class ChangeClassifier {
       }
       const PdfObject* added = new_.Resolve(&item);
       bool ok = widgets_only ? new_.IsSignatureWidget(added) : new_.IsSignatureField(added);
-      if (!ok) return absl::StrCat("entry ", text, " added that is not a signature ",
-                                   widgets_only ? "widget" : "field");
+      if (!ok)
+        return absl::StrCat("entry ", text, " added that is not a signature ",
+                            widgets_only ? "widget" : "field");
     }
     return old_items.empty() ? "" : "entries removed";
   }
@@ -414,8 +416,9 @@ class ChangeClassifier {
   void ClassifyNew(Ref ref) {
     const PdfObject* object = new_.Object(ref);
     if (new_.IsSignatureDict(object)) {
-      Add(ref, false, new_.NameOf(object, "Type") == "DocTimeStamp" ? "new document timestamp"
-                                                                    : "new signature dictionary");
+      Add(ref, false,
+          new_.NameOf(object, "Type") == "DocTimeStamp" ? "new document timestamp"
+                                                        : "new signature dictionary");
     } else if (new_.IsSignatureField(object)) {
       Add(ref, false, "new signature field");
     } else if (new_.dss().count(ref)) {
@@ -526,8 +529,7 @@ absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view pre
     if (e.GetError() == PoDoFo::ePdfError_InvalidPassword) {
       return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a readable PDF: ", Reason(e)));
+    return absl::InvalidArgumentError(absl::StrCat("not a readable PDF: ", Reason(e)));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("not a readable PDF: ", e.what()));
   }
@@ -542,7 +544,8 @@ absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view pre
 std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
   std::map<Ref, std::string> field_names;
   for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
-    if (object == nullptr || !object->IsDictionary() || !revision.IsSignatureField(object)) continue;
+    if (object == nullptr || !object->IsDictionary() || !revision.IsSignatureField(object))
+      continue;
     Ref value_ref;
     if (!Revision::RawRef(Revision::Raw(object, "V"), &value_ref)) continue;
     std::string name = revision.TextOf(object, "T");
@@ -632,7 +635,8 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
   std::unique_ptr<Revision> previous;
   absl::Status last_error;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<PdfMemDocument>> doc = LoadPrefix(pdf.substr(0, candidates[i].end));
+    absl::StatusOr<std::unique_ptr<PdfMemDocument>> doc =
+        LoadPrefix(pdf.substr(0, candidates[i].end));
     if (!doc.ok()) {
       // An earlier %%EOF that does not end a loadable document (a linearized
       // file's first-page trailer, say) is not a revision; the last must be.
@@ -692,15 +696,13 @@ bool PdfRevisionChanges::HasFlagged() const {
 absl::StatusOr<PdfStructure> ParsePdfRevisions(absl::string_view pdf, const ParseLimits& limits) {
   QuietPodofo();
   if (pdf.size() > limits.max_file_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("the file has ", pdf.size(),
-                                                   " bytes; at most ", limits.max_file_bytes,
-                                                   " are accepted"));
+    return absl::InvalidArgumentError(absl::StrCat("the file has ", pdf.size(), " bytes; at most ",
+                                                   limits.max_file_bytes, " are accepted"));
   }
   try {
     return Parse(pdf, limits);
   } catch (const PoDoFo::PdfError& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unreadable PDF structure: ", Reason(e)));
+    return absl::InvalidArgumentError(absl::StrCat("unreadable PDF structure: ", Reason(e)));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError("out of memory while reading the PDF");
   } catch (const std::exception& e) {

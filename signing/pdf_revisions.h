@@ -49,16 +49,16 @@ struct PdfRevisionInfo {
 struct PdfSignatureInfo {
   int object_number = 0;
   int generation = 0;
-  std::string type;          // "Sig" or "DocTimeStamp"
-  std::string field_name;    // /T of the signature field whose /V it is
-  std::string sub_filter;    // e.g. "ETSI.CAdES.detached"
+  std::string type;                 // "Sig" or "DocTimeStamp"
+  std::string field_name;           // /T of the signature field whose /V it is
+  std::string sub_filter;           // e.g. "ETSI.CAdES.detached"
   std::vector<int64_t> byte_range;  // as written; validity is the verifier's call
-  std::string contents;      // /Contents as bytes (DER, usually zero-padded)
-  std::string signing_time;  // /M, as written ("D:20260101120000+07'00'")
-  std::string name;          // /Name
-  std::string reason;        // /Reason
-  std::string location;      // /Location
-  int revision = -1;         // index of the first revision holding this value
+  std::string contents;             // /Contents as bytes (DER, usually zero-padded)
+  std::string signing_time;         // /M, as written ("D:20260101120000+07'00'")
+  std::string name;                 // /Name
+  std::string reason;               // /Reason
+  std::string location;             // /Location
+  int revision = -1;                // index of the first revision holding this value
 };
 
 // One object a revision added, changed or removed relative to the previous one.
@@ -78,8 +78,8 @@ struct PdfRevisionChanges {
 struct PdfStructure {
   std::vector<PdfRevisionInfo> revisions;
   size_t file_size = 0;
-  std::vector<PdfSignatureInfo> signatures;    // in object-number order
-  std::vector<PdfRevisionChanges> changes;     // one per revision after the first
+  std::vector<PdfSignatureInfo> signatures;  // in object-number order
+  std::vector<PdfRevisionChanges> changes;   // one per revision after the first
   // DER blobs from the last revision's /DSS (/Certs, /CRLs, /OCSPs).
   std::vector<std::string> dss_certificates;
   std::vector<std::string> dss_crls;

@@ -20,8 +20,9 @@ constexpr uintmax_t kMaxCertificateFile = 1u << 20;
 
 }  // namespace
 
-absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(absl::string_view data) {
-  std::vector<X509Ptr> certs;
+absl::StatusOr<std::vector<TrustStore::Cert>> TrustStore::ParseCertificates(
+    absl::string_view data) {
+  std::vector<Cert> certs;
   if (data.size() > static_cast<size_t>(INT32_MAX)) {
     return absl::InvalidArgumentError("certificate data too large");
   }
@@ -71,16 +72,16 @@ absl::StatusOr<TrustStore> TrustStore::FromDirectory(const std::string& dir) {
 }
 
 absl::Status TrustStore::AddAnchors(absl::string_view data) {
-  absl::StatusOr<std::vector<X509Ptr>> certs = ParseCertificates(data);
+  absl::StatusOr<std::vector<Cert>> certs = ParseCertificates(data);
   if (!certs.ok()) return certs.status();
-  for (X509Ptr& cert : *certs) anchors_.push_back(std::move(cert));
+  for (Cert& cert : *certs) anchors_.push_back(std::move(cert));
   return absl::OkStatus();
 }
 
 absl::Status TrustStore::AddIntermediates(absl::string_view data) {
-  absl::StatusOr<std::vector<X509Ptr>> certs = ParseCertificates(data);
+  absl::StatusOr<std::vector<Cert>> certs = ParseCertificates(data);
   if (!certs.ok()) return certs.status();
-  for (X509Ptr& cert : *certs) intermediates_.push_back(std::move(cert));
+  for (Cert& cert : *certs) intermediates_.push_back(std::move(cert));
   return absl::OkStatus();
 }
 

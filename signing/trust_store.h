@@ -21,17 +21,17 @@
 
 namespace motcua::signing {
 
-struct X509Deleter {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-
-// Certificates in `data`: one DER certificate, or any number of PEM
-// "CERTIFICATE" blocks. INVALID_ARGUMENT when none can be read.
-absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(absl::string_view data);
-
 class TrustStore {
  public:
+  struct CertFree {
+    void operator()(X509* cert) const { X509_free(cert); }
+  };
+  using Cert = std::unique_ptr<X509, CertFree>;
+
+  // Certificates in `data`: one DER certificate, or any number of PEM
+  // "CERTIFICATE" blocks. INVALID_ARGUMENT when none can be read.
+  static absl::StatusOr<std::vector<Cert>> ParseCertificates(absl::string_view data);
+
   TrustStore() = default;
   TrustStore(TrustStore&&) = default;
   TrustStore& operator=(TrustStore&&) = default;
@@ -47,12 +47,12 @@ class TrustStore {
   absl::Status AddAnchors(absl::string_view data);
   absl::Status AddIntermediates(absl::string_view data);
 
-  const std::vector<X509Ptr>& anchors() const { return anchors_; }
-  const std::vector<X509Ptr>& intermediates() const { return intermediates_; }
+  const std::vector<Cert>& anchors() const { return anchors_; }
+  const std::vector<Cert>& intermediates() const { return intermediates_; }
 
  private:
-  std::vector<X509Ptr> anchors_;
-  std::vector<X509Ptr> intermediates_;
+  std::vector<Cert> anchors_;
+  std::vector<Cert> intermediates_;
 };
 
 }  // namespace motcua::signing

@@ -42,7 +42,8 @@ using CrlPtr = std::unique_ptr<X509_CRL, Free<X509_CRL, X509_CRL_free>>;
 using OcspRespPtr = std::unique_ptr<OCSP_RESPONSE, Free<OCSP_RESPONSE, OCSP_RESPONSE_free>>;
 using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, Free<OCSP_BASICRESP, OCSP_BASICRESP_free>>;
 using OcspIdPtr = std::unique_ptr<OCSP_CERTID, Free<OCSP_CERTID, OCSP_CERTID_free>>;
-using EssV2Ptr = std::unique_ptr<ESS_SIGNING_CERT_V2, Free<ESS_SIGNING_CERT_V2, ESS_SIGNING_CERT_V2_free>>;
+using EssV2Ptr =
+    std::unique_ptr<ESS_SIGNING_CERT_V2, Free<ESS_SIGNING_CERT_V2, ESS_SIGNING_CERT_V2_free>>;
 using EssV1Ptr = std::unique_ptr<ESS_SIGNING_CERT, Free<ESS_SIGNING_CERT, ESS_SIGNING_CERT_free>>;
 
 void FreeCertStack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
@@ -74,8 +75,7 @@ std::string CommonName(const X509* cert) {
   int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
   if (index < 0) return "";
   unsigned char* utf8 = nullptr;
-  int len = ASN1_STRING_to_UTF8(
-      &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
   if (len < 0) return "";
   std::string result(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
   OPENSSL_free(utf8);
@@ -127,7 +127,8 @@ std::optional<absl::Time> ParsePdfDate(absl::string_view text) {
       hh = (text[pos + 1] - '0') * 10 + (text[pos + 2] - '0');
       size_t m = pos + 3;
       if (m < text.size() && text[m] == '\'') ++m;
-      if (m + 2 <= text.size() && absl::ascii_isdigit(text[m]) && absl::ascii_isdigit(text[m + 1])) {
+      if (m + 2 <= text.size() && absl::ascii_isdigit(text[m]) &&
+          absl::ascii_isdigit(text[m + 1])) {
         mm = (text[m] - '0') * 10 + (text[m + 1] - '0');
       }
     }
@@ -145,11 +146,16 @@ std::optional<std::string> DecodeHex(absl::string_view hex) {
   int high = -1;
   for (char c : hex) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+      continue;
+    else
+      return std::nullopt;
     if (high < 0) {
       high = v;
     } else {
@@ -211,8 +217,8 @@ std::optional<SignedData> CheckByteRange(absl::string_view pdf, const PdfStructu
     if (end >= eof_end && end <= revision.end) coverage->revision = static_cast<int>(i);
   }
   size_t rest = end;
-  while (rest < pdf.size() && (pdf[rest] == '\n' || pdf[rest] == '\r' || pdf[rest] == ' ' ||
-                               pdf[rest] == '\0')) {
+  while (rest < pdf.size() &&
+         (pdf[rest] == '\n' || pdf[rest] == '\r' || pdf[rest] == ' ' || pdf[rest] == '\0')) {
     ++rest;
   }
   coverage->covers_whole_document = rest == pdf.size();
@@ -239,7 +245,8 @@ class CertPool {
 
 StorePtr MakeStore(const TrustStore& trust, absl::Time at) {
   StorePtr store(X509_STORE_new());
-  for (const X509Ptr& anchor : trust.anchors()) X509_STORE_add_cert(store.get(), anchor.get());
+  for (const TrustStore::Cert& anchor : trust.anchors())
+    X509_STORE_add_cert(store.get(), anchor.get());
   X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(at));
@@ -281,9 +288,10 @@ ChainResult BuildChain(X509* leaf, const CertPool& pool, const TrustStore& trust
 }
 
 bool IsMissingChainError(const std::string& problem) {
-  for (int code : {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-                   X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
-                   X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE}) {
+  for (int code :
+       {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+        X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE}) {
     if (problem == X509_verify_cert_error_string(code)) return true;
   }
   return false;
@@ -462,7 +470,7 @@ class SignatureVerifier {
                     const VerifyOptions& options, absl::Time now)
       : pdf_(pdf), structure_(structure), trust_(trust), options_(options), now_(now) {
     for (const std::string& der : structure.dss_certificates) AddPoolDer(der);
-    for (const X509Ptr& cert : trust.intermediates()) pool_.Add(cert.get());
+    for (const TrustStore::Cert& cert : trust.intermediates()) pool_.Add(cert.get());
     for (const std::string& der : structure.dss_crls) {
       const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
       X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
@@ -483,7 +491,8 @@ class SignatureVerifier {
     report.sub_filter = sig.sub_filter;
     report.revision = sig.revision;
     report.claimed_signing_time = sig.signing_time;
-    if (!sig.signing_time.empty()) report.claimed_signing_time_parsed = ParsePdfDate(sig.signing_time);
+    if (!sig.signing_time.empty())
+      report.claimed_signing_time_parsed = ParsePdfDate(sig.signing_time);
     Run(sig, &report);
     if (report.coverage.revision >= 0) report.revision = report.coverage.revision;
     for (const PdfRevisionChanges& changes : structure_.changes) {
@@ -507,7 +516,7 @@ class SignatureVerifier {
  private:
   void AddPoolDer(absl::string_view der) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    TrustStore::Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     if (cert != nullptr) pool_.Add(cert.get());
   }
 
@@ -542,9 +551,7 @@ class SignatureVerifier {
     }
   }
 
-  std::string SignedBytes(const SignedData& data) {
-    return absl::StrCat(data.first, data.second);
-  }
+  std::string SignedBytes(const SignedData& data) { return absl::StrCat(data.first, data.second); }
 
   void VerifyDocumentTimestamp(const SignedData& data, SignatureReport* report) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(data.contents.data());
@@ -556,8 +563,8 @@ class SignatureVerifier {
       return;
     }
     SubIndication failure;
-    report->timestamp = VerifyTimestampToken(token.get(), SignedBytes(data), pool_, trust_, now_,
-                                             &failure);
+    report->timestamp =
+        VerifyTimestampToken(token.get(), SignedBytes(data), pool_, trust_, now_, &failure);
     report->signer_subject = report->timestamp.tsa_subject;
     if (!report->timestamp.valid) {
       Indication indication = failure == SubIndication::kNoCertificateChainFound
@@ -599,7 +606,8 @@ class SignatureVerifier {
     }
     RevocationData revocation;
     if (STACK_OF(X509_CRL)* crls = CMS_get1_crls(cms.get())) {
-      for (int i = 0; i < sk_X509_CRL_num(crls); ++i) revocation.crls.emplace_back(sk_X509_CRL_value(crls, i));
+      for (int i = 0; i < sk_X509_CRL_num(crls); ++i)
+        revocation.crls.emplace_back(sk_X509_CRL_value(crls, i));
       sk_X509_CRL_free(crls);
     }
     ERR_clear_error();
@@ -611,7 +619,8 @@ class SignatureVerifier {
       }
     }
     for (size_t i = 0; i < trust_.anchors().size() && signer == nullptr; ++i) {
-      if (CMS_SignerInfo_cert_cmp(si, trust_.anchors()[i].get()) == 0) signer = trust_.anchors()[i].get();
+      if (CMS_SignerInfo_cert_cmp(si, trust_.anchors()[i].get()) == 0)
+        signer = trust_.anchors()[i].get();
     }
     if (signer == nullptr) {
       Fail(report, Indication::kIndeterminate, SubIndication::kNoSigningCertificateFound,
@@ -687,11 +696,13 @@ class SignatureVerifier {
   bool CheckAttributes(const PdfSignatureInfo& sig, CMS_SignerInfo* si, X509* signer,
                        SignatureReport* report) {
     if (CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) >= 0) {
-      report->warnings.push_back("the CMS has a signingTime attribute (PAdES forbids it; /M counts)");
+      report->warnings.push_back(
+          "the CMS has a signingTime attribute (PAdES forbids it; /M counts)");
     }
     bool pades = sig.sub_filter == "ETSI.CAdES.detached";
     if (!pades) {
-      report->warnings.push_back(absl::StrCat("SubFilter ", sig.sub_filter.empty() ? "(none)" : sig.sub_filter,
+      report->warnings.push_back(absl::StrCat("SubFilter ",
+                                              sig.sub_filter.empty() ? "(none)" : sig.sub_filter,
                                               " is not PAdES (ETSI.CAdES.detached)"));
     }
     auto attribute = [&](int nid) -> ASN1_STRING* {
@@ -734,7 +745,8 @@ class SignatureVerifier {
       return false;
     }
     if (pades && v2 == nullptr) {
-      report->warnings.push_back("signing-certificate (v1, SHA-1) instead of signing-certificate-v2");
+      report->warnings.push_back(
+          "signing-certificate (v1, SHA-1) instead of signing-certificate-v2");
     }
     return true;
   }
@@ -762,7 +774,8 @@ class SignatureVerifier {
     absl::string_view signed_value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(signature)),
                                    static_cast<size_t>(ASN1_STRING_length(signature)));
     SubIndication failure;
-    report->timestamp = VerifyTimestampToken(token.get(), signed_value, pool_, trust_, now_, &failure);
+    report->timestamp =
+        VerifyTimestampToken(token.get(), signed_value, pool_, trust_, now_, &failure);
     if (!report->timestamp.valid) {
       // An unverifiable timestamp is no proof of existence; the signature is
       // judged as if it had none.
@@ -787,13 +800,18 @@ class SignatureVerifier {
     for (int i = 0; i < length; ++i) {
       report->chain.push_back(NameText(X509_get_subject_name(sk_X509_value(chain.chain.get(), i))));
     }
+    uint32_t usage = X509_get_key_usage(signer);  // UINT32_MAX: no key usage extension
+    if (usage != UINT32_MAX && (usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
+      report->warnings.push_back("the signer's certificate is not meant for signatures (key usage)");
+    }
     bool has_poe = report->timestamp.valid && report->timestamp.gen_time.has_value();
     absl::Time best_time = has_poe ? *report->timestamp.gen_time : now_;
     for (int i = 0; i < length; ++i) {
       X509* cert = sk_X509_value(chain.chain.get(), i);
       std::optional<absl::Time> not_before = AsnTime(X509_get0_notBefore(cert));
       std::optional<absl::Time> not_after = AsnTime(X509_get0_notAfter(cert));
-      std::string who = i == 0 ? "the signer's certificate" : absl::StrCat("CA certificate ", report->chain[i]);
+      std::string who =
+          i == 0 ? "the signer's certificate" : absl::StrCat("CA certificate ", report->chain[i]);
       if (!not_before || !not_after) {
         Fail(report, Indication::kIndeterminate, SubIndication::kCertificateChainGeneralFailure,
              absl::StrCat(who, " has an unreadable validity period"));
@@ -817,8 +835,9 @@ class SignatureVerifier {
         return;
       }
       if (now_ > *not_after) {
-        report->warnings.push_back(absl::StrCat(who, " has expired since; the timestamp proves "
-                                                     "the signature existed before"));
+        report->warnings.push_back(absl::StrCat(who,
+                                                " has expired since; the timestamp proves "
+                                                "the signature existed before"));
       }
     }
     RevocationView all;
@@ -837,13 +856,15 @@ class SignatureVerifier {
         std::string when = status.revoked_at ? TimeText(*status.revoked_at) : "an unknown time";
         if (!status.revoked_at || *status.revoked_at <= best_time) {
           report->revocation = RevocationStatus::kRevoked;
-          report->revocation_detail = absl::StrCat(who, " revoked at ", when, " (", status.source, ")");
+          report->revocation_detail =
+              absl::StrCat(who, " revoked at ", when, " (", status.source, ")");
           Fail(report, Indication::kTotalFailed, SubIndication::kRevoked,
                absl::StrCat(i == 0 ? "the signer's certificate" : "a CA certificate",
                             " was revoked at ", when, has_poe ? ", before the timestamp" : ""));
           return;
         }
-        details.push_back(absl::StrCat(who, ": revoked at ", when, ", after the timestamped signing time"));
+        details.push_back(
+            absl::StrCat(who, ": revoked at ", when, ", after the timestamped signing time"));
         continue;
       }
       if (status.status == RevocationStatus::kUnknown) {
@@ -879,11 +900,21 @@ std::string JsonString(absl::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buffer[8];
@@ -913,38 +944,58 @@ const char* Bool(bool b) { return b ? "true" : "false"; }
 
 const char* IndicationName(Indication indication) {
   switch (indication) {
-    case Indication::kTotalPassed: return "TOTAL_PASSED";
-    case Indication::kIndeterminate: return "INDETERMINATE";
-    case Indication::kTotalFailed: return "TOTAL_FAILED";
+    case Indication::kTotalPassed:
+      return "TOTAL_PASSED";
+    case Indication::kIndeterminate:
+      return "INDETERMINATE";
+    case Indication::kTotalFailed:
+      return "TOTAL_FAILED";
   }
   return "";
 }
 
 const char* SubIndicationName(SubIndication sub) {
   switch (sub) {
-    case SubIndication::kNone: return "";
-    case SubIndication::kFormatFailure: return "FORMAT_FAILURE";
-    case SubIndication::kHashFailure: return "HASH_FAILURE";
-    case SubIndication::kSigCryptoFailure: return "SIG_CRYPTO_FAILURE";
-    case SubIndication::kRevoked: return "REVOKED";
-    case SubIndication::kExpired: return "EXPIRED";
-    case SubIndication::kNotYetValid: return "NOT_YET_VALID";
-    case SubIndication::kNoSigningCertificateFound: return "NO_SIGNING_CERTIFICATE_FOUND";
-    case SubIndication::kNoCertificateChainFound: return "NO_CERTIFICATE_CHAIN_FOUND";
-    case SubIndication::kCertificateChainGeneralFailure: return "CERTIFICATE_CHAIN_GENERAL_FAILURE";
-    case SubIndication::kOutOfBoundsNoPoe: return "OUT_OF_BOUNDS_NO_POE";
-    case SubIndication::kTryLater: return "TRY_LATER";
-    case SubIndication::kSignedDataNotFound: return "SIGNED_DATA_NOT_FOUND";
+    case SubIndication::kNone:
+      return "";
+    case SubIndication::kFormatFailure:
+      return "FORMAT_FAILURE";
+    case SubIndication::kHashFailure:
+      return "HASH_FAILURE";
+    case SubIndication::kSigCryptoFailure:
+      return "SIG_CRYPTO_FAILURE";
+    case SubIndication::kRevoked:
+      return "REVOKED";
+    case SubIndication::kExpired:
+      return "EXPIRED";
+    case SubIndication::kNotYetValid:
+      return "NOT_YET_VALID";
+    case SubIndication::kNoSigningCertificateFound:
+      return "NO_SIGNING_CERTIFICATE_FOUND";
+    case SubIndication::kNoCertificateChainFound:
+      return "NO_CERTIFICATE_CHAIN_FOUND";
+    case SubIndication::kCertificateChainGeneralFailure:
+      return "CERTIFICATE_CHAIN_GENERAL_FAILURE";
+    case SubIndication::kOutOfBoundsNoPoe:
+      return "OUT_OF_BOUNDS_NO_POE";
+    case SubIndication::kTryLater:
+      return "TRY_LATER";
+    case SubIndication::kSignedDataNotFound:
+      return "SIGNED_DATA_NOT_FOUND";
   }
   return "";
 }
 
 const char* RevocationStatusName(RevocationStatus status) {
   switch (status) {
-    case RevocationStatus::kNotChecked: return "not_checked";
-    case RevocationStatus::kGood: return "good";
-    case RevocationStatus::kRevoked: return "revoked";
-    case RevocationStatus::kUnknown: return "unknown";
+    case RevocationStatus::kNotChecked:
+      return "not_checked";
+    case RevocationStatus::kGood:
+      return "good";
+    case RevocationStatus::kRevoked:
+      return "revoked";
+    case RevocationStatus::kUnknown:
+      return "unknown";
   }
   return "";
 }
@@ -977,10 +1028,9 @@ absl::StatusOr<VerificationReport> VerifyPdf(absl::string_view pdf, const TrustS
   for (const PdfSignatureInfo& sig : structure->signatures) {
     report.signatures.push_back(verifier.Verify(sig));
   }
-  std::stable_sort(report.signatures.begin(), report.signatures.end(),
-                   [](const SignatureReport& a, const SignatureReport& b) {
-                     return a.revision < b.revision;
-                   });
+  std::stable_sort(
+      report.signatures.begin(), report.signatures.end(),
+      [](const SignatureReport& a, const SignatureReport& b) { return a.revision < b.revision; });
   ERR_clear_error();
   return report;
 }
@@ -993,33 +1043,29 @@ std::string ReportToJson(const VerificationReport& report) {
     signatures.push_back(absl::StrCat(
         "{\"field_name\":", JsonString(s.field_name), ",\"type\":", JsonString(s.type),
         ",\"sub_filter\":", JsonString(s.sub_filter), ",\"revision\":", s.revision,
-        ",\"indication\":", JsonString(IndicationName(s.indication)),
-        ",\"sub_indication\":", JsonString(SubIndicationName(s.sub_indication)),
-        ",\"reason\":", JsonString(s.reason), ",\"signer\":{\"subject\":", JsonString(s.signer_subject),
-        ",\"common_name\":", JsonString(s.signer_common_name),
-        ",\"certificate_sha256\":", JsonString(s.signer_sha256), "}",
-        ",\"claimed_signing_time\":", JsonString(s.claimed_signing_time),
+        ",\"indication\":", JsonString(IndicationName(s.indication)), ",\"sub_indication\":",
+        JsonString(SubIndicationName(s.sub_indication)), ",\"reason\":", JsonString(s.reason),
+        ",\"signer\":{\"subject\":", JsonString(s.signer_subject), ",\"common_name\":",
+        JsonString(s.signer_common_name), ",\"certificate_sha256\":", JsonString(s.signer_sha256),
+        "}", ",\"claimed_signing_time\":", JsonString(s.claimed_signing_time),
         ",\"claimed_signing_time_utc\":", JsonTime(s.claimed_signing_time_parsed),
         ",\"timestamp\":{\"present\":", Bool(t.present), ",\"valid\":", Bool(t.valid),
         ",\"gen_time\":", JsonTime(t.gen_time), ",\"tsa_subject\":", JsonString(t.tsa_subject),
-        ",\"problem\":", JsonString(t.problem), "}",
-        ",\"chain\":", JsonStrings(s.chain),
+        ",\"problem\":", JsonString(t.problem), "}", ",\"chain\":", JsonStrings(s.chain),
         ",\"byte_range\":{\"well_formed\":", Bool(c.well_formed), ",\"revision\":", c.revision,
         ",\"covers_whole_document\":", Bool(c.covers_whole_document),
         ",\"signed_bytes\":", c.signed_bytes, ",\"problem\":", JsonString(c.problem), "}",
         ",\"revocation\":{\"status\":", JsonString(RevocationStatusName(s.revocation)),
-        ",\"detail\":", JsonString(s.revocation_detail), "}",
-        ",\"modified_after_signing\":", Bool(s.modified_after_signing),
-        ",\"later_changes\":", JsonStrings(s.later_changes), ",\"warnings\":", JsonStrings(s.warnings),
-        "}"));
+        ",\"detail\":", JsonString(s.revocation_detail), "}", ",\"modified_after_signing\":",
+        Bool(s.modified_after_signing), ",\"later_changes\":", JsonStrings(s.later_changes),
+        ",\"warnings\":", JsonStrings(s.warnings), "}"));
   }
   std::vector<std::string> revisions;
   for (const RevisionReport& r : report.revisions) {
     std::vector<std::string> changes;
     for (const PdfObjectChange& change : r.changes) {
-      changes.push_back(absl::StrCat("{\"object\":", change.object_number,
-                                     ",\"generation\":", change.generation,
-                                     ",\"flagged\":", Bool(change.flagged),
+      changes.push_back(absl::StrCat("{\"object\":", change.object_number, ",\"generation\":",
+                                     change.generation, ",\"flagged\":", Bool(change.flagged),
                                      ",\"description\":", JsonString(change.description), "}"));
     }
     revisions.push_back(absl::StrCat("{\"revision\":", r.revision, ",\"end\":", r.end,
@@ -1034,10 +1080,10 @@ std::string ReportToJson(const VerificationReport& report) {
 }
 
 std::string ReportToText(const VerificationReport& report) {
-  std::string out = absl::StrCat("File: ", report.file_size, " bytes, ", report.revisions.size(),
-                                 " revision(s), ", report.signatures.size(),
-                                 " signature(s); validated at ", TimeText(report.validation_time),
-                                 "\n");
+  std::string out =
+      absl::StrCat("File: ", report.file_size, " bytes, ", report.revisions.size(),
+                   " revision(s), ", report.signatures.size(), " signature(s); validated at ",
+                   TimeText(report.validation_time), "\n");
   int number = 0;
   for (const SignatureReport& s : report.signatures) {
     absl::StrAppend(&out, "\nSignature #", ++number, " (field \"", s.field_name, "\", ",
@@ -1047,7 +1093,8 @@ std::string ReportToText(const VerificationReport& report) {
                     SubIndicationName(s.sub_indication), "\n");
     absl::StrAppend(&out, "  Why:           ", s.reason, "\n");
     if (!s.signer_subject.empty()) {
-      absl::StrAppend(&out, "  Signer:        ", s.signer_common_name, " (", s.signer_subject, ")\n");
+      absl::StrAppend(&out, "  Signer:        ", s.signer_common_name, " (", s.signer_subject,
+                      ")\n");
     }
     if (!s.signer_sha256.empty()) absl::StrAppend(&out, "  Cert SHA-256:  ", s.signer_sha256, "\n");
     if (!s.claimed_signing_time.empty()) {
@@ -1058,11 +1105,11 @@ std::string ReportToText(const VerificationReport& report) {
                       "\n");
     }
     if (s.timestamp.present) {
-      absl::StrAppend(&out, "  Timestamp:     ",
-                      s.timestamp.gen_time ? TimeText(*s.timestamp.gen_time) : "(no time)",
-                      s.timestamp.valid ? " (verified" : " (NOT verified",
-                      s.timestamp.tsa_subject.empty() ? "" : ", TSA " + s.timestamp.tsa_subject,
-                      ")\n");
+      absl::StrAppend(
+          &out,
+          "  Timestamp:     ", s.timestamp.gen_time ? TimeText(*s.timestamp.gen_time) : "(no time)",
+          s.timestamp.valid ? " (verified" : " (NOT verified",
+          s.timestamp.tsa_subject.empty() ? "" : ", TSA " + s.timestamp.tsa_subject, ")\n");
     }
     for (size_t i = 0; i < s.chain.size(); ++i) {
       absl::StrAppend(&out, i == 0 ? "  Chain:         " : "                 ", s.chain[i], "\n");

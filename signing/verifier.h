@@ -82,11 +82,11 @@ enum class RevocationStatus { kNotChecked, kGood, kRevoked, kUnknown };
 const char* RevocationStatusName(RevocationStatus status);
 
 struct ByteRangeCoverage {
-  bool well_formed = false;  // [0, a, b, c]; the gap [a, b) is exactly /Contents
-  int revision = -1;         // the revision it ends at; -1: not at a revision end
+  bool well_formed = false;            // [0, a, b, c]; the gap [a, b) is exactly /Contents
+  int revision = -1;                   // the revision it ends at; -1: not at a revision end
   bool covers_whole_document = false;  // false: later revisions (or bytes) follow
   int64_t signed_bytes = 0;
-  std::string problem;       // why not well formed, if not
+  std::string problem;  // why not well formed, if not
 };
 
 struct TimestampInfo {
@@ -99,16 +99,16 @@ struct TimestampInfo {
 
 struct SignatureReport {
   std::string field_name;
-  std::string type;        // "Sig" or "DocTimeStamp"
+  std::string type;  // "Sig" or "DocTimeStamp"
   std::string sub_filter;
-  int revision = -1;       // the revision that added it
+  int revision = -1;  // the revision that added it
   Indication indication = Indication::kIndeterminate;
   SubIndication sub_indication = SubIndication::kNone;
-  std::string reason;      // one sentence: why this indication
-  std::string signer_subject;      // RFC 2253, UTF-8
+  std::string reason;          // one sentence: why this indication
+  std::string signer_subject;  // RFC 2253, UTF-8
   std::string signer_common_name;
-  std::string signer_sha256;       // lower-case hex of the DER certificate
-  std::string claimed_signing_time;                  // /M as written
+  std::string signer_sha256;         // lower-case hex of the DER certificate
+  std::string claimed_signing_time;  // /M as written
   std::optional<absl::Time> claimed_signing_time_parsed;
   TimestampInfo timestamp;         // the signature timestamp (or, for a
                                    // document timestamp, the token itself)
@@ -116,7 +116,7 @@ struct SignatureReport {
   ByteRangeCoverage coverage;
   RevocationStatus revocation = RevocationStatus::kNotChecked;
   std::string revocation_detail;
-  bool modified_after_signing = false;  // a later revision has flagged changes
+  bool modified_after_signing = false;     // a later revision has flagged changes
   std::vector<std::string> later_changes;  // those flagged changes
   std::vector<std::string> warnings;
 };

@@ -78,8 +78,9 @@ TEST(PdfRevisionsTest, NewTextAnnotationOnPage_IsFlagged) {
   std::string page = PageDict(pdf);
   page.replace(page.find("/Annots ["), 9, absl::StrCat("/Annots [", annot, " 0 R "));
   pdf.bytes = AppendUpdate(pdf.bytes,
-                           {{annot, "<< /Type /Annot /Subtype /Text /Rect [10 10 50 50] "
-                                    "/Contents (note) >>"},
+                           {{annot,
+                             "<< /Type /Annot /Subtype /Text /Rect [10 10 50 50] "
+                             "/Contents (note) >>"},
                             {pdf.page, page}},
                            pdf.catalog, pdf.next_object);
   absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
@@ -189,12 +190,12 @@ TEST(PdfRevisionsTest, HostileStructures_ErrorOrResultNeverCrash) {
   EXPECT_FALSE(ParsePdfRevisions(WritePdf({"<< /Type /Catalog /X " + deep + " >>"})).ok());
   // A page tree that contains itself, a field that is its own parent, a value
   // that refers to itself, a signature dictionary with a broken /ByteRange.
-  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(WritePdf(
-      {"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
-       "<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 2 >>",
-       "<< /FT /Sig /Parent 3 0 R /V 4 0 R /T (loop) >>",
-       "<< /Type /Sig /ByteRange [0 -5 99999999999999 (x)] /Contents 5 0 R /M 6 0 R >>",
-       "5 0 R", "6 0 R"}));
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(
+      WritePdf({"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+                "<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 2 >>",
+                "<< /FT /Sig /Parent 3 0 R /V 4 0 R /T (loop) >>",
+                "<< /Type /Sig /ByteRange [0 -5 99999999999999 (x)] /Contents 5 0 R /M 6 0 R >>",
+                "5 0 R", "6 0 R"}));
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_EQ(s->signatures.size(), 1u);
   EXPECT_EQ(s->signatures[0].field_name, "loop");

@@ -41,6 +41,7 @@ struct PkeyDeleter {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+using X509Ptr = TrustStore::Cert;
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,9 +103,11 @@ inline X509Ptr IssueCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_
   ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(spec.not_after));
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.organization.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(spec.organization.c_str()), -1,
+                             -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
   X509_set_pubkey(cert.get(), key);
   X509* ext_issuer = issuer != nullptr ? issuer : cert.get();
@@ -180,9 +183,9 @@ inline std::string MakeOcspResponse(X509* cert, X509* issuer, EVP_PKEY* issuer_k
   OCSP_CERTID* id = OCSP_cert_to_id(nullptr, cert, issuer);
   ASN1_TIME* now = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() - absl::Minutes(1)));
   ASN1_TIME* revoked = revoked_at ? ASN1_TIME_set(nullptr, absl::ToTimeT(*revoked_at)) : nullptr;
-  OCSP_basic_add1_status(basic, id,
-                         revoked_at ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD,
-                         revoked_at ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1, revoked, now, nullptr);
+  OCSP_basic_add1_status(basic, id, revoked_at ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD,
+                         revoked_at ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1, revoked, now,
+                         nullptr);
   OCSP_basic_sign(basic, issuer, issuer_key, EVP_sha256(), nullptr, 0);
   OCSP_RESPONSE* response = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
   unsigned char* der = nullptr;
@@ -227,20 +230,19 @@ inline std::string WritePdf(const std::vector<std::string>& objects) {
   size_t xref = out.size();
   absl::StrAppend(&out, "xref\n0 ", objects.size() + 1, "\n0000000000 65535 f \n");
   for (size_t offset : offsets) out += absl::StrFormat("%010d 00000 n \n", offset);
-  absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1,
-                  " /Root 1 0 R >>\nstartxref\n", xref, "\n%%EOF\n");
+  absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1, " /Root 1 0 R >>\nstartxref\n",
+                  xref, "\n%%EOF\n");
   return out;
 }
 
 // A one-page PDF with `text` in Helvetica and a classic xref table.
 inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
   HandPdf pdf;
-  pdf.bytes = WritePdf({"<< /Type /Catalog /Pages 2 0 R >>",
-                        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-                        "/Resources << /Font << /F1 5 0 R >> >> >>",
-                        StreamObject(PageContent(text)),
-                        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"});
+  pdf.bytes = WritePdf(
+      {"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+       "/Resources << /Font << /F1 5 0 R >> >> >>",
+       StreamObject(PageContent(text)), "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"});
   return pdf;
 }
 
@@ -286,8 +288,9 @@ inline std::string AppendUpdate(const std::string& pdf, const std::map<int, std:
 inline std::string PageDict(const HandPdf& pdf) {
   std::vector<std::string> annots;
   for (int field : pdf.fields) annots.push_back(absl::StrCat(field, " 0 R"));
-  return absl::StrCat("<< /Type /Page /Parent ", pdf.pages, " 0 R /MediaBox [0 0 595 842] /Contents ",
-                      pdf.content, " 0 R /Resources << /Font << /F1 ", pdf.font, " 0 R >> >>",
+  return absl::StrCat("<< /Type /Page /Parent ", pdf.pages,
+                      " 0 R /MediaBox [0 0 595 842] /Contents ", pdf.content,
+                      " 0 R /Resources << /Font << /F1 ", pdf.font, " 0 R >> >>",
                       annots.empty() ? "" : " /Annots [" + absl::StrJoin(annots, " ") + "]", " >>");
 }
 
@@ -301,18 +304,18 @@ struct SignSpec {
   std::string field = "Sig1";
   std::string sub_filter = "ETSI.CAdES.detached";
   std::string signing_time = "D:20261123090000+07'00'";
-  bool signing_certificate_v2 = true;      // CMS_CADES
-  std::vector<X509*> extra_certs = {};     // intermediates to embed
-  std::string crl_in_cms = "";             // DER CRL to embed in the CMS
-  std::string crl_in_dss = "";             // DER CRL for a /DSS in the same update
-  std::string ocsp_in_dss = "";            // DER OCSP response for that /DSS
+  bool signing_certificate_v2 = true;   // CMS_CADES
+  std::vector<X509*> extra_certs = {};  // intermediates to embed
+  std::string crl_in_cms = "";          // DER CRL to embed in the CMS
+  std::string crl_in_dss = "";          // DER CRL for a /DSS in the same update
+  std::string ocsp_in_dss = "";         // DER OCSP response for that /DSS
   // A document timestamp (/Type /DocTimeStamp, ETSI.RFC3161) instead of a
   // signature: the token from tsa_cert/tsa_key over the byte range.
   bool document_timestamp = false;
   // An RFC 3161 TSA to timestamp the signature value with (optional).
   X509* tsa_cert = nullptr;
   EVP_PKEY* tsa_key = nullptr;
-  size_t reserve = 8192;                   // bytes of DER room in /Contents
+  size_t reserve = 8192;  // bytes of DER room in /Contents
 };
 
 // A timestamp token (DER ContentInfo) over `data` from a TSA we run in-process.
@@ -356,7 +359,8 @@ inline std::string TimestampToken(absl::string_view data, X509* tsa_cert, EVP_PK
 }
 
 // Detached CMS SignedData over `data`.
-inline std::string BuildCms(absl::string_view data, X509* cert, EVP_PKEY* key, const SignSpec& spec) {
+inline std::string BuildCms(absl::string_view data, X509* cert, EVP_PKEY* key,
+                            const SignSpec& spec) {
   STACK_OF(X509)* extra = sk_X509_new_null();
   for (X509* c : spec.extra_certs) sk_X509_push(extra, c);
   std::unique_ptr<BIO, decltype(&BIO_free)> in(
@@ -378,8 +382,8 @@ inline std::string BuildCms(absl::string_view data, X509* cert, EVP_PKEY* key, c
         absl::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                           static_cast<size_t>(ASN1_STRING_length(value))),
         spec.tsa_cert, spec.tsa_key);
-    CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE,
-                                  token.data(), static_cast<int>(token.size()));
+    CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE, token.data(),
+                                  static_cast<int>(token.size()));
   }
   unsigned char* der = nullptr;
   int len = i2d_CMS_ContentInfo(cms, &der);
@@ -403,12 +407,13 @@ inline void SignHand(HandPdf* pdf, X509* cert, EVP_PKEY* key, const SignSpec& sp
   objects[sig] = absl::StrCat(
       "<< /Type /", spec.document_timestamp ? "DocTimeStamp" : "Sig",
       " /Filter /Adobe.PPKLite /SubFilter /",
-      spec.document_timestamp ? "ETSI.RFC3161" : spec.sub_filter, " /M (",
-      spec.signing_time, ") /Name (motcua test) /Reason (test) /ByteRange [0 0000000000 0000000000 "
-      "0000000000] /Contents <", std::string(spec.reserve * 2, '0'), "> >>");
-  objects[field] = absl::StrCat("<< /Type /Annot /Subtype /Widget /FT /Sig /T (", spec.field,
-                                ") /V ", sig, " 0 R /P ", pdf->page,
-                                " 0 R /Rect [0 0 0 0] /F 132 >>");
+      spec.document_timestamp ? "ETSI.RFC3161" : spec.sub_filter, " /M (", spec.signing_time,
+      ") /Name (motcua test) /Reason (test) /ByteRange [0 0000000000 0000000000 "
+      "0000000000] /Contents <",
+      std::string(spec.reserve * 2, '0'), "> >>");
+  objects[field] =
+      absl::StrCat("<< /Type /Annot /Subtype /Widget /FT /Sig /T (", spec.field, ") /V ", sig,
+                   " 0 R /P ", pdf->page, " 0 R /Rect [0 0 0 0] /F 132 >>");
   objects[acroform] = absl::StrCat("<< /Fields [", absl::StrJoin(fields, " "), "] /SigFlags 3 >>");
   objects[pdf->page] = PageDict(*pdf);
   std::string dss;

@@ -30,7 +30,8 @@ class NssDb {
     OPENSSL_free(der);
     PKCS12_free(p12);
     ok_ = RunCommand("certutil -N -d sql:" + dir_ + " --empty-password") == 0 &&
-          RunCommand("certutil -A -d sql:" + dir_ + " -n root -t CT,C,C -i " + dir_ + "/root.pem") == 0 &&
+          RunCommand("certutil -A -d sql:" + dir_ + " -n root -t CT,C,C -i " + dir_ +
+                     "/root.pem") == 0 &&
           RunCommand("pk12util -i " + dir_ + "/signer.p12 -d sql:" + dir_ + " -W pw") == 0;
   }
   bool ok() const { return ok_; }
@@ -57,7 +58,8 @@ const NssDb& Nss() {
 
 int Count(const std::string& text, const std::string& needle) {
   int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1))
+    ++n;
   return n;
 }
 
@@ -97,7 +99,8 @@ TEST(VerifierTest, SingleSignature_TotalPassedWithSignerAndCoverage) {
   EXPECT_EQ(s.signer_common_name, "Nguyễn Văn An");
   EXPECT_EQ(s.signer_subject, "CN=Nguyễn Văn An,O=motcua test");
   EXPECT_EQ(s.signer_sha256.size(), 64u);
-  EXPECT_THAT(s.chain, ElementsAre("CN=Nguyễn Văn An,O=motcua test", "CN=motcua test root,O=motcua test"));
+  EXPECT_THAT(s.chain,
+              ElementsAre("CN=Nguyễn Văn An,O=motcua test", "CN=motcua test root,O=motcua test"));
   EXPECT_TRUE(s.coverage.well_formed);
   EXPECT_TRUE(s.coverage.covers_whole_document);
   EXPECT_EQ(s.coverage.revision, 1);
@@ -157,8 +160,12 @@ TEST(VerifierTest, PdfsigSignedTwice_BothPassWithoutRevocationData) {
   std::string dir = MakeTempDir("pdfsig");
   WriteFile(dir + "/in.pdf", MinimalPdf().bytes);
   std::string base = "pdfsig -add-signature -nssdir sql:" + Nss().dir() + " -nick rsasigner ";
-  ASSERT_EQ(RunCommand(base + "-new-signature-field-name First " + dir + "/in.pdf " + dir + "/one.pdf"), 0);
-  ASSERT_EQ(RunCommand(base + "-new-signature-field-name Second " + dir + "/one.pdf " + dir + "/two.pdf"), 0);
+  ASSERT_EQ(
+      RunCommand(base + "-new-signature-field-name First " + dir + "/in.pdf " + dir + "/one.pdf"),
+      0);
+  ASSERT_EQ(
+      RunCommand(base + "-new-signature-field-name Second " + dir + "/one.pdf " + dir + "/two.pdf"),
+      0);
   std::string pdf = ReadFile(dir + "/two.pdf");
   EXPECT_EQ(Count(Nss().Check(pdf), "Signature is Valid"), 2);
 
@@ -313,8 +320,8 @@ TEST(VerifierTest, RevokedSignerCrlInDss_Revoked) {
 TEST(VerifierTest, OcspInDss_GoodPasses_RevokedFails) {
   HandPdf good = MinimalPdf();
   SignSpec spec;
-  spec.ocsp_in_dss = MakeOcspResponse(Pki().signer.get(), Pki().root.get(), Pki().root_key.get(),
-                                      std::nullopt);
+  spec.ocsp_in_dss =
+      MakeOcspResponse(Pki().signer.get(), Pki().root.get(), Pki().root_key.get(), std::nullopt);
   SignHand(&good, Pki().signer.get(), Pki().signer_key.get(), spec);
   VerificationReport report = MustVerify(good.bytes, Pki().RootStore());
   ASSERT_EQ(report.signatures.size(), 1u);
@@ -438,7 +445,8 @@ TEST(VerifierTest, JsonAndText_HaveStableFieldsAndEscapes) {
   std::string json = ReportToJson(report);
   for (const char* field :
        {"\"file_size\":", "\"validation_time\":", "\"all_passed\":true", "\"signatures\":[",
-        "\"indication\":\"TOTAL_PASSED\"", "\"sub_indication\":\"\"", "\"common_name\":\"Nguyễn Văn An\"",
+        "\"indication\":\"TOTAL_PASSED\"", "\"sub_indication\":\"\"",
+        "\"common_name\":\"Nguyễn Văn An\"",
         "\"certificate_sha256\":", "\"claimed_signing_time\":\"D:20261123090000+07'00'\"",
         "\"chain\":[", "\"covers_whole_document\":true", "\"revocation\":{\"status\":\"good\"",
         "\"modified_after_signing\":false", "\"revisions\":[", "\"flagged\":false"}) {
