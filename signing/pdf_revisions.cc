@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <utility>
@@ -22,6 +23,7 @@ using Ref = std::pair<int, int>;
 
 constexpr int kMaxDepth = 32;             // reference chains, page trees, /Parent links
 constexpr size_t kMaxWalkNodes = 100000;  // objects visited by one traversal
+constexpr long kMaxObjects = 1 << 20;       // objects PoDoFo accepts in one file
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
@@ -619,7 +621,32 @@ void ReadDss(Revision& revision, const ParseLimits& limits, PdfStructure* out) {
   }
 }
 
+// PoDoFo sizes its tables by the declared object count before reading any
+// object, so a few bytes declaring millions of objects cost seconds and
+// hundreds of megabytes. Every real object takes more than a byte, so a
+// /Size beyond the file size is a lie.
+absl::Status CheckDeclaredSizes(absl::string_view pdf) {
+  constexpr absl::string_view kSize = "/Size";
+  for (size_t pos = pdf.find(kSize); pos != absl::string_view::npos;
+       pos = pdf.find(kSize, pos + 1)) {
+    size_t i = pos + kSize.size();
+    while (i < pdf.size() && IsSpace(pdf[i])) ++i;
+    uint64_t value = 0;
+    size_t digits = 0;
+    while (i < pdf.size() && pdf[i] >= '0' && pdf[i] <= '9' && digits < 19) {
+      value = value * 10 + static_cast<uint64_t>(pdf[i++] - '0');
+      ++digits;
+    }
+    if (digits > 0 && value > pdf.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "not a plausible PDF: it declares ", value, " objects in ", pdf.size(), " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& limits) {
+  if (absl::Status sizes = CheckDeclaredSizes(pdf); !sizes.ok()) return sizes;
   PdfStructure result;
   result.file_size = pdf.size();
   std::vector<PdfRevisionInfo> candidates = FindRevisionEnds(pdf);
@@ -695,6 +722,10 @@ bool PdfRevisionChanges::HasFlagged() const {
 
 absl::StatusOr<PdfStructure> ParsePdfRevisions(absl::string_view pdf, const ParseLimits& limits) {
   QuietPodofo();
+  // Process-wide in PoDoFo (the default is 8 million): bounds the tables a
+  // hostile cross-reference section can make it allocate.
+  static std::once_flag once;
+  std::call_once(once, [] { PoDoFo::PdfParser::SetMaxObjectCount(kMaxObjects); });
   if (pdf.size() > limits.max_file_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("the file has ", pdf.size(), " bytes; at most ",
                                                    limits.max_file_bytes, " are accepted"));

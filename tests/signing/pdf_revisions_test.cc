@@ -203,6 +203,21 @@ TEST(PdfRevisionsTest, HostileStructures_ErrorOrResultNeverCrash) {
   EXPECT_TRUE(s->signatures[0].contents.empty());
 }
 
+// A few bytes declaring millions of objects must not make PoDoFo allocate
+// tables for them.
+TEST(PdfRevisionsTest, HugeDeclaredObjectCounts_Refused) {
+  std::string catalog = "%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+  auto with_xref = [&](int entries, int size) {
+    return absl::StrCat(catalog, "xref\n0 ", entries,
+                        "\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size ", size,
+                        " /Root 1 0 R >>\nstartxref\n", catalog.size(), "\n%%EOF\n");
+  };
+  absl::StatusOr<PdfStructure> size = ParsePdfRevisions(with_xref(2, 8000000));
+  EXPECT_TRUE(absl::IsInvalidArgument(size.status()));
+  EXPECT_THAT(std::string(size.status().message()), HasSubstr("declares 8000000 objects"));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParsePdfRevisions(with_xref(8000000, 2)).status()));
+}
+
 TEST(PdfRevisionsTest, TooLarge_IsRefused) {
   ParseLimits limits;
   limits.max_file_bytes = 100;
