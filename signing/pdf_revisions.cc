@@ -695,6 +695,11 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
     return last_error.ok() ? absl::InvalidArgumentError("not a readable PDF") : last_error;
   }
   for (PdfSignatureInfo& sig : Signatures(*previous)) {
+    if (static_cast<int>(result.signatures.size()) >= limits.max_signatures) {
+      result.notes.push_back(
+          absl::StrCat("only the first ", limits.max_signatures, " signatures were examined"));
+      break;
+    }
     Ref ref{sig.object_number, sig.generation};
     auto digest = previous->digests().find(ref);
     if (digest != previous->digests().end()) {

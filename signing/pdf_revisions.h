@@ -35,6 +35,8 @@ struct ParseLimits {
   size_t max_dss_stream_bytes = 4u << 20;
   // Cap on /DSS entries per kind.
   int max_dss_entries = 256;
+  // Signatures reported; each costs a hash over (up to) the whole file.
+  int max_signatures = 100;
 };
 
 // One revision: the original file or one incremental update. Revision i is
@@ -62,6 +64,15 @@ struct PdfSignatureInfo {
 };
 
 // One object a revision added, changed or removed relative to the previous one.
+// Allowed (not flagged): new signature dictionaries, document timestamps,
+// signature fields and widgets; a page gaining signature widgets in /Annots;
+// the AcroForm gaining signature fields (/Fields, /SigFlags, /DR, /DA); the
+// catalog changing only /AcroForm, /DSS, /Metadata, /Extensions; /Info; XMP
+// metadata; /DSS content; an empty signature field getting its value; any new
+// object that is not an annotation or page (appearance streams, fonts, ...).
+// Flagged: everything else, notably changed content streams, pages, fonts or
+// other resources, new non-signature annotations, changed signature
+// dictionaries and removed objects.
 struct PdfObjectChange {
   int object_number = 0;
   int generation = 0;
