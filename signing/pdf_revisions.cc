@@ -436,14 +436,13 @@ class ChangeClassifier {
     }
   }
 
+  // Structural roles (content, page, annotations, signatures) are checked
+  // before the permissive ones, and those need the object to look the part:
+  // a later revision can point /Info or /DSS at any object it likes.
   void ClassifyChanged(Ref ref) {
     const PdfObject* before = old_.Object(ref);
     const PdfObject* after = new_.Object(ref);
-    if (ref == new_.info()) {
-      Add(ref, false, "document information updated");
-    } else if (ref == new_.metadata() && ref == old_.metadata()) {
-      Add(ref, false, "XMP metadata updated");
-    } else if (old_.contents().count(ref)) {
+    if (old_.contents().count(ref)) {
       Add(ref, true, absl::StrCat("content stream of page ", old_.contents().at(ref), " changed"));
     } else if (old_.pages().count(ref)) {
       ClassifyPage(ref, before, after);
@@ -459,12 +458,30 @@ class ChangeClassifier {
       Add(ref, true, "existing signature dictionary changed");
     } else if (old_.IsSignatureField(before)) {
       ClassifySignatureField(ref, before, after);
-    } else if (old_.dss().count(ref) || new_.dss().count(ref)) {
+    } else if (ref == new_.info() && IsInfoLike(before) && IsInfoLike(after)) {
+      Add(ref, false, "document information updated");
+    } else if (ref == new_.metadata() && old_.NameOf(before, "Type") == "Metadata" &&
+               new_.NameOf(after, "Type") == "Metadata") {
+      Add(ref, false, "XMP metadata updated");
+    } else if (old_.dss().count(ref) && new_.dss().count(ref)) {
       Add(ref, false, "validation data (DSS) updated");
     } else {
       std::string type = old_.NameOf(before, "Type");
       Add(ref, true, type.empty() ? "object changed" : absl::StrCat("object /", type, " changed"));
     }
+  }
+
+  // A document information dictionary holds text (and the name /Trapped),
+  // never a /Type, a stream or nested structures.
+  static bool IsInfoLike(const PdfObject* object) {
+    if (object == nullptr || !object->IsDictionary() || object->HasStream()) return false;
+    for (const auto& [key, value] : object->GetDictionary().GetKeys()) {
+      if (value == nullptr || key.GetName() == "Type") return false;
+      bool text = value->IsString() || value->IsHexString() ||
+                  (key.GetName() == "Trapped" && value->IsName());
+      if (!text) return false;
+    }
+    return true;
   }
 
   void ClassifyPage(Ref ref, const PdfObject* before, const PdfObject* after) {
