@@ -310,7 +310,7 @@ class ChangeClassifier {
     CompareCatalogs();
     CompareAcroForms(old_.acroform(), new_.acroform());
     for (const auto& [ref, digest] : new_.digests()) {
-      if (handled_.count(ref) || new_.special().count(ref)) continue;
+      if ((handled_.count(ref) && !IsStructural(ref)) || new_.special().count(ref)) continue;
       auto it = old_.digests().find(ref);
       // A null object is as good as none: writers reserve numbers that way.
       if (it == old_.digests().end() || IsNull(old_.Object(ref))) {
@@ -327,6 +327,12 @@ class ChangeClassifier {
   }
 
  private:
+  // Part of what a page shows; such an object is judged by that role even
+  // when a later catalog or form claims it.
+  bool IsStructural(Ref ref) const {
+    return old_.contents().count(ref) || old_.pages().count(ref) || old_.annots_arrays().count(ref);
+  }
+
   void Add(Ref ref, bool flagged, std::string description) {
     changes_.push_back({ref.first, ref.second, flagged, std::move(description)});
   }
