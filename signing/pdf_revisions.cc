@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -23,7 +23,7 @@ using Ref = std::pair<int, int>;
 
 constexpr int kMaxDepth = 32;             // reference chains, page trees, /Parent links
 constexpr size_t kMaxWalkNodes = 100000;  // objects visited by one traversal
-constexpr long kMaxObjects = 1 << 20;       // objects PoDoFo accepts in one file
+constexpr long kMaxObjects = 1 << 20;     // objects PoDoFo accepts in one file
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
@@ -661,8 +661,8 @@ absl::Status CheckDeclaredSizes(absl::string_view pdf) {
       ++digits;
     }
     if (digits > 0 && value > pdf.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "not a plausible PDF: it declares ", value, " objects in ", pdf.size(), " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat("not a plausible PDF: it declares ", value,
+                                                     " objects in ", pdf.size(), " bytes"));
     }
   }
   return absl::OkStatus();
@@ -735,6 +735,7 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
   if (pdf.size() > result.revisions.back().end) {
     absl::string_view tail = pdf.substr(result.revisions.back().end);
     if (!std::all_of(tail.begin(), tail.end(), IsSpace)) {
+      result.trailing_bytes = tail.size();
       result.notes.push_back(absl::StrCat(tail.size(), " bytes follow the last %%EOF"));
     }
   }

@@ -95,6 +95,7 @@ struct PdfStructure {
   std::vector<std::string> dss_certificates;
   std::vector<std::string> dss_crls;
   std::vector<std::string> dss_ocsp_responses;
+  size_t trailing_bytes = 0;       // non-blank bytes after the last revision (unsigned, unread)
   std::vector<std::string> notes;  // things a reader of the report should know
 };
 

@@ -504,6 +504,10 @@ class SignatureVerifier {
                                                     change.object_number, ")"));
       }
     }
+    if (structure_.trailing_bytes > 0 && !report.coverage.covers_whole_document) {
+      report.later_changes.push_back(
+          absl::StrCat(structure_.trailing_bytes, " unsigned bytes after the last %%EOF"));
+    }
     if (!report.later_changes.empty()) {
       report.modified_after_signing = true;
       report.warnings.push_back(
@@ -542,7 +546,14 @@ class SignatureVerifier {
       return;
     }
     if (report->coverage.revision < 0) {
-      report->warnings.push_back("the signed range does not end at the end of a revision");
+      // Then the bytes after it belong to no revision we can classify.
+      if (!report->coverage.covers_whole_document) {
+        report->coverage.problem = "the signed range ends inside a revision";
+        Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure,
+             report->coverage.problem);
+        return;
+      }
+      report->warnings.push_back("the signed range does not end at a %%EOF");
     }
     if (sig.type == "DocTimeStamp" || sig.sub_filter == "ETSI.RFC3161") {
       VerifyDocumentTimestamp(*data, report);
@@ -802,7 +813,8 @@ class SignatureVerifier {
     }
     uint32_t usage = X509_get_key_usage(signer);  // UINT32_MAX: no key usage extension
     if (usage != UINT32_MAX && (usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
-      report->warnings.push_back("the signer's certificate is not meant for signatures (key usage)");
+      report->warnings.push_back(
+          "the signer's certificate is not meant for signatures (key usage)");
     }
     bool has_poe = report->timestamp.valid && report->timestamp.gen_time.has_value();
     absl::Time best_time = has_poe ? *report->timestamp.gen_time : now_;

@@ -109,9 +109,9 @@ TEST(PdfRevisionsTest, InfoAndSecondSignature_AreAllowed) {
 // A later revision cannot launder a font change by calling the font /Info.
 TEST(PdfRevisionsTest, FontPassedOffAsInfo_IsFlagged) {
   HandPdf pdf = SignedOnce();
-  pdf.bytes = AppendUpdate(pdf.bytes,
-                           {{pdf.font, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>"}},
-                           pdf.catalog, pdf.next_object, absl::StrCat(" /Info ", pdf.font, " 0 R"));
+  pdf.bytes =
+      AppendUpdate(pdf.bytes, {{pdf.font, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>"}},
+                   pdf.catalog, pdf.next_object, absl::StrCat(" /Info ", pdf.font, " 0 R"));
   absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_THAT(Flagged(*s, 2), ::testing::ElementsAre("object /Font changed"));

@@ -399,6 +399,34 @@ TEST(VerifierTest, ByteRangeNotMatchingContents_FormatFailure) {
   ASSERT_EQ(report.signatures.size(), 1u);
   ExpectResult(report.signatures[0], Indication::kTotalFailed, SubIndication::kFormatFailure);
   EXPECT_FALSE(report.signatures[0].coverage.well_formed);
+
+  // A range that stops short of its revision's end leaves bytes no revision
+  // accounts for.
+  std::string short_range = SignedWithCrl().bytes;
+  size_t last = short_range.rfind("/ByteRange [0 ") + 14 + 22;
+  long length = std::strtol(short_range.c_str() + last, nullptr, 10);
+  short_range.replace(last, 10, absl::StrFormat("%010d", length - 50));
+  report = MustVerify(short_range, Pki().RootStore());
+  ASSERT_EQ(report.signatures.size(), 1u);
+  ExpectResult(report.signatures[0], Indication::kTotalFailed, SubIndication::kFormatFailure);
+  EXPECT_THAT(report.signatures[0].reason, HasSubstr("ends inside a revision"));
+}
+
+// Bytes appended without forming a revision are unsigned and unclassified.
+TEST(VerifierTest, BytesAppendedOutsideAnyRevision_ModificationWarning) {
+  HandPdf pdf = SignedWithCrl();
+  HandPdf appended = pdf;
+  appended.bytes += "1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+  VerificationReport report = MustVerify(appended.bytes, Pki().RootStore());
+  ASSERT_EQ(report.signatures.size(), 1u);
+  // The signed range still ends at its %%EOF: the signature itself is fine,
+  // and the trailing bytes are noted.
+  ExpectResult(report.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_FALSE(report.signatures[0].coverage.covers_whole_document);
+  EXPECT_THAT(report.notes, Contains(HasSubstr("follow the last %%EOF")));
+  EXPECT_TRUE(report.signatures[0].modified_after_signing);
+  EXPECT_THAT(report.signatures[0].later_changes, ElementsAre(HasSubstr("unsigned bytes")));
+  EXPECT_FALSE(report.AllPassed());
 }
 
 TEST(VerifierTest, Garbage_ClearError) {
