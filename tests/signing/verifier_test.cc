@@ -290,6 +290,63 @@ TEST(VerifierTest, SignatureTimestamp_VerifiedAndReported) {
   EXPECT_FALSE(untrusted.signatures[0].timestamp.valid);
 }
 
+// Validated after the signer's certificate expired: a timestamp from within
+// its validity is the proof of existence that keeps the signature valid.
+TEST(VerifierTest, ExpiredSinceButTimestampedBefore_Passes) {
+  PkeyPtr short_key = NewEcKey();
+  CertSpec short_lived{.common_name = "short-lived signer",
+                       .not_after = absl::Now() + absl::Hours(24),
+                       .serial = 40};
+  X509Ptr short_cert =
+      IssueCert(short_lived, short_key.get(), Pki().root.get(), Pki().root_key.get());
+  PkeyPtr tsa_key = NewEcKey();
+  CertSpec tsa{.common_name = "long-lived TSA",
+               .not_after = absl::Now() + absl::Hours(24 * 365),
+               .serial = 41,
+               .timestamping = true};
+  X509Ptr tsa_cert = IssueCert(tsa, tsa_key.get(), Pki().root.get(), Pki().root_key.get());
+  HandPdf pdf = MinimalPdf();
+  SignSpec spec;
+  spec.tsa_cert = tsa_cert.get();
+  spec.tsa_key = tsa_key.get();
+  SignHand(&pdf, short_cert.get(), short_key.get(), spec);
+
+  VerifyOptions later = NoRevocation();
+  later.validation_time = absl::Now() + absl::Hours(24 * 10);
+  VerificationReport report = MustVerify(pdf.bytes, Pki().RootStore(), later);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  ExpectResult(report.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_THAT(report.signatures[0].warnings, Contains(HasSubstr("expired since")));
+
+  // Without the timestamp the same moment is OUT_OF_BOUNDS_NO_POE.
+  HandPdf plain = MinimalPdf();
+  SignHand(&plain, short_cert.get(), short_key.get(), {});
+  report = MustVerify(plain.bytes, Pki().RootStore(), later);
+  ExpectResult(report.signatures[0], Indication::kIndeterminate, SubIndication::kOutOfBoundsNoPoe);
+}
+
+// The seam for online revocation: a fetcher is asked when the document has
+// no revocation data.
+TEST(VerifierTest, RevocationFetcher_AskedWhenDocumentHasNone) {
+  class FakeOcsp : public RevocationFetcher {
+   public:
+    absl::StatusOr<std::string> FetchOcsp(X509* cert, X509* issuer) override {
+      ++calls;
+      return MakeOcspResponse(cert, issuer, Pki().root_key.get(), std::nullopt);
+    }
+    int calls = 0;
+  } fetcher;
+  HandPdf pdf = MinimalPdf();
+  SignHand(&pdf, Pki().signer.get(), Pki().signer_key.get(), {});
+  VerifyOptions options;
+  options.revocation_fetcher = &fetcher;
+  VerificationReport report = MustVerify(pdf.bytes, Pki().RootStore(), options);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  ExpectResult(report.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_EQ(fetcher.calls, 1);
+  EXPECT_THAT(report.signatures[0].revocation_detail, HasSubstr("fetched OCSP"));
+}
+
 TEST(VerifierTest, RevokedSignerCrlInCms_Revoked) {
   HandPdf pdf = MinimalPdf();
   SignSpec spec;
