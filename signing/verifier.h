@@ -101,7 +101,7 @@ struct SignatureReport {
   std::string field_name;
   std::string type;  // "Sig" or "DocTimeStamp"
   std::string sub_filter;
-  int revision = -1;  // the revision that added it
+  int revision = -1;  // the revision it signs (where its byte range ends)
   Indication indication = Indication::kIndeterminate;
   SubIndication sub_indication = SubIndication::kNone;
   std::string reason;          // one sentence: why this indication
