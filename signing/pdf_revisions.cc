@@ -1,0 +1,773 @@
+#include "signing/pdf_revisions.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "podofo/podofo.h"
+#include "signing/pdf_fonts.h"
+
+namespace motcua::signing {
+namespace {
+
+using PoDoFo::PdfMemDocument;
+using PoDoFo::PdfObject;
+using Ref = std::pair<int, int>;
+
+constexpr int kMaxDepth = 32;             // reference chains, page trees, /Parent links
+constexpr size_t kMaxWalkNodes = 100000;  // objects visited by one traversal
+constexpr long kMaxObjects = 1 << 20;     // objects PoDoFo accepts in one file
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+}
+
+// Offsets just past each "startxref <digits> %%EOF<eol>" in `pdf`, with the
+// startxref value. A "%%EOF" not preceded by startxref (say, inside a stream)
+// is not a revision end.
+std::vector<PdfRevisionInfo> FindRevisionEnds(absl::string_view pdf) {
+  std::vector<PdfRevisionInfo> ends;
+  constexpr absl::string_view kEof = "%%EOF";
+  constexpr absl::string_view kStartXref = "startxref";
+  size_t pos = 0;
+  while ((pos = pdf.find(kEof, pos)) != absl::string_view::npos) {
+    size_t i = pos;
+    size_t spaces = 0;
+    while (i > 0 && IsSpace(pdf[i - 1]) && spaces < 64) --i, ++spaces;
+    size_t digits_end = i;
+    while (i > 0 && pdf[i - 1] >= '0' && pdf[i - 1] <= '9' && digits_end - i < 20) --i;
+    size_t digits_begin = i;
+    spaces = 0;
+    while (i > 0 && IsSpace(pdf[i - 1]) && spaces < 64) --i, ++spaces;
+    bool ok = digits_begin < digits_end && spaces > 0 && i >= kStartXref.size() &&
+              pdf.substr(i - kStartXref.size(), kStartXref.size()) == kStartXref;
+    size_t end = pos + kEof.size();
+    if (ok) {
+      if (end < pdf.size() && pdf[end] == '\r') ++end;
+      if (end < pdf.size() && pdf[end] == '\n') ++end;
+      size_t value = 0;
+      for (size_t d = digits_begin; d < digits_end; ++d) value = value * 10 + (pdf[d] - '0');
+      ends.push_back({end, value});
+    }
+    pos += kEof.size();
+  }
+  return ends;
+}
+
+std::string Sha256(absl::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+Ref RefOf(const PdfObject& object) {
+  const PoDoFo::PdfReference& r = object.Reference();
+  return {static_cast<int>(r.ObjectNumber()), static_cast<int>(r.GenerationNumber())};
+}
+
+std::string RefText(Ref ref) { return absl::StrCat(ref.first, " ", ref.second, " R"); }
+
+// Collects a stream's decoded bytes, refusing to grow past a cap (a Flate
+// bomb must not exhaust memory).
+class CappedOutput : public PoDoFo::PdfOutputStream {
+ public:
+  explicit CappedOutput(size_t cap) : cap_(cap) {}
+  PoDoFo::pdf_long Write(const char* data, PoDoFo::pdf_long len) override {
+    if (len < 0 || data_.size() + static_cast<size_t>(len) > cap_) {
+      PODOFO_RAISE_ERROR_INFO(PoDoFo::ePdfError_OutOfMemory, "stream over the size cap");
+    }
+    data_.append(data, static_cast<size_t>(len));
+    return len;
+  }
+  void Close() override {}
+  std::string& data() { return data_; }
+
+ private:
+  size_t cap_;
+  std::string data_;
+};
+
+// A loaded revision and the facts about it the change classifier needs.
+class Revision {
+ public:
+  // `info_in_file`: whether the bytes mention /Info at all. PoDoFo invents an
+  // /Info object (with the next free number) when a file has none; that
+  // object must not count as part of the revision.
+  Revision(std::unique_ptr<PdfMemDocument> doc, bool info_in_file) : doc_(std::move(doc)) {
+    Index(info_in_file);
+  }
+
+  PdfMemDocument& doc() { return *doc_; }
+
+  // Follows references (bounded); nullptr when missing.
+  const PdfObject* Resolve(const PdfObject* value) const {
+    for (int i = 0; value != nullptr && value->IsReference() && i < kMaxDepth; ++i) {
+      value = doc_->GetObjects().GetObject(value->GetReference());
+    }
+    return value != nullptr && value->IsReference() ? nullptr : value;
+  }
+  // The raw value of `key` in dictionary `dict` (possibly a reference).
+  static const PdfObject* Raw(const PdfObject* dict, const char* key) {
+    if (dict == nullptr || !dict->IsDictionary()) return nullptr;
+    return dict->GetDictionary().GetKey(PoDoFo::PdfName(key));
+  }
+  const PdfObject* Get(const PdfObject* dict, const char* key) const {
+    return Resolve(Raw(dict, key));
+  }
+  std::string NameOf(const PdfObject* dict, const char* key) const {
+    const PdfObject* value = Get(dict, key);
+    return value != nullptr && value->IsName() ? value->GetName().GetName() : std::string();
+  }
+  std::string TextOf(const PdfObject* dict, const char* key) const {
+    const PdfObject* value = Get(dict, key);
+    if (value == nullptr || !(value->IsString() || value->IsHexString())) return "";
+    return value->GetString().GetStringUtf8();
+  }
+  static bool RawRef(const PdfObject* value, Ref* out) {
+    if (value == nullptr || !value->IsReference()) return false;
+    *out = {static_cast<int>(value->GetReference().ObjectNumber()),
+            static_cast<int>(value->GetReference().GenerationNumber())};
+    return true;
+  }
+  const PdfObject* Object(Ref ref) const {
+    return doc_->GetObjects().GetObject(PoDoFo::PdfReference(
+        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second)));
+  }
+
+  const PdfObject* catalog() const { return catalog_; }
+  const PdfObject* acroform() const { return Get(catalog_, "AcroForm"); }
+  const std::map<Ref, std::string>& digests() const { return digests_; }
+  const std::map<Ref, int>& pages() const { return pages_; }
+  const std::map<Ref, int>& contents() const { return contents_; }
+  const std::map<Ref, int>& annots_arrays() const { return annots_arrays_; }
+  const std::set<Ref>& dss() const { return dss_; }
+  const std::set<Ref>& special() const { return special_; }
+  Ref info() const { return info_; }
+  Ref metadata() const { return metadata_; }
+
+  // True for a signature field or its widget (/FT /Sig, possibly inherited).
+  bool IsSignatureField(const PdfObject* dict) const {
+    for (int i = 0; dict != nullptr && dict->IsDictionary() && i < kMaxDepth; ++i) {
+      std::string ft = NameOf(dict, "FT");
+      if (!ft.empty()) return ft == "Sig";
+      dict = Get(dict, "Parent");
+    }
+    return false;
+  }
+  bool IsSignatureWidget(const PdfObject* dict) const {
+    return IsSignatureField(dict) && NameOf(dict, "Subtype") == "Widget";
+  }
+  bool IsSignatureDict(const PdfObject* dict) const {
+    std::string type = NameOf(dict, "Type");
+    return type == "Sig" || type == "DocTimeStamp";
+  }
+
+ private:
+  void Index(bool info_in_file) {
+    const PdfObject* trailer = doc_->GetTrailer();
+    catalog_ = Get(trailer, "Root");
+    RawRef(Raw(trailer, "Root"), &catalog_ref_);
+    RawRef(Raw(trailer, "Info"), &info_);
+    Ref invented_info{-1, -1};
+    if (!info_in_file) std::swap(invented_info, info_);
+    RawRef(Raw(catalog_, "Metadata"), &metadata_);
+    for (PdfObject* object : doc_->GetObjects()) {
+      if (object == nullptr || RefOf(*object) == invented_info) continue;
+      std::string text;
+      try {
+        object->ToString(text, PoDoFo::ePdfWriteMode_Compact);
+        if (object->HasStream()) {
+          char* buffer = nullptr;
+          PoDoFo::pdf_long len = 0;
+          object->GetStream()->GetCopy(&buffer, &len);
+          if (buffer != nullptr) text.append(buffer, static_cast<size_t>(std::max<long>(len, 0)));
+          PoDoFo::podofo_free(buffer);
+        }
+      } catch (const PoDoFo::PdfError&) {
+        text = "\x01unreadable";
+      }
+      digests_[RefOf(*object)] = Sha256(text);
+      if (object->IsDictionary()) {
+        std::string type = NameOf(object, "Type");
+        if (type == "XRef" || type == "ObjStm") special_.insert(RefOf(*object));
+      }
+    }
+    IndexPages();
+    Ref dss_ref;
+    if (RawRef(Raw(catalog_, "DSS"), &dss_ref)) dss_.insert(dss_ref);
+    CollectReachable(Get(catalog_, "DSS"), 0, &dss_);
+  }
+
+  void IndexPages() {
+    std::set<Ref> visited;
+    int next_index = 1;
+    std::vector<std::pair<const PdfObject*, int>> stack;
+    const PdfObject* root = Raw(catalog_, "Pages");
+    if (root != nullptr) stack.push_back({root, 0});
+    while (!stack.empty() && visited.size() < kMaxWalkNodes) {
+      auto [raw, depth] = stack.back();
+      stack.pop_back();
+      Ref ref;
+      if (!RawRef(raw, &ref) || !visited.insert(ref).second) continue;
+      const PdfObject* node = Resolve(raw);
+      if (node == nullptr || !node->IsDictionary()) continue;
+      const PdfObject* kids = Get(node, "Kids");
+      if (kids != nullptr && kids->IsArray()) {
+        if (depth >= kMaxDepth) continue;
+        const PoDoFo::PdfArray& array = kids->GetArray();
+        for (auto it = array.rbegin(); it != array.rend(); ++it) stack.push_back({&*it, depth + 1});
+        continue;
+      }
+      int index = next_index++;
+      pages_[ref] = index;
+      const PdfObject* contents = Raw(node, "Contents");
+      Ref contents_ref;
+      if (RawRef(contents, &contents_ref)) contents_[contents_ref] = index;
+      const PdfObject* resolved = Resolve(contents);
+      if (resolved != nullptr && resolved->IsArray()) {
+        for (const PdfObject& item : resolved->GetArray()) {
+          if (RawRef(&item, &contents_ref)) contents_[contents_ref] = index;
+        }
+      }
+      Ref annots_ref;
+      if (RawRef(Raw(node, "Annots"), &annots_ref)) annots_arrays_[annots_ref] = index;
+    }
+  }
+
+  void CollectReachable(const PdfObject* value, int depth, std::set<Ref>* out) const {
+    if (value == nullptr || depth > 6 || out->size() > kMaxWalkNodes) return;
+    auto visit = [&](const PdfObject& item) {
+      Ref ref;
+      if (RawRef(&item, &ref)) {
+        if (!out->insert(ref).second) return;
+        CollectReachable(Resolve(&item), depth + 1, out);
+      } else {
+        CollectReachable(&item, depth + 1, out);
+      }
+    };
+    if (value->IsArray()) {
+      for (const PdfObject& item : value->GetArray()) visit(item);
+    } else if (value->IsDictionary()) {
+      for (const auto& [key, item] : value->GetDictionary().GetKeys()) {
+        if (item != nullptr) visit(*item);
+      }
+    }
+  }
+
+  std::unique_ptr<PdfMemDocument> doc_;
+  const PdfObject* catalog_ = nullptr;
+  Ref catalog_ref_{0, 0};
+  Ref info_{0, 0};
+  Ref metadata_{0, 0};
+  std::map<Ref, std::string> digests_;
+  std::map<Ref, int> pages_;
+  std::map<Ref, int> contents_;
+  std::map<Ref, int> annots_arrays_;
+  std::set<Ref> dss_;
+  std::set<Ref> special_;
+};
+
+bool IsNull(const PdfObject* object) { return object == nullptr || object->IsNull(); }
+
+std::string Serialize(const PdfObject* value) {
+  if (value == nullptr) return "<absent>";
+  std::string text;
+  value->ToString(text, PoDoFo::ePdfWriteMode_Compact);
+  return text;
+}
+
+// Keys whose raw values differ between two dictionaries.
+std::vector<std::string> ChangedKeys(const PdfObject* before, const PdfObject* after) {
+  std::set<std::string> keys;
+  for (const PdfObject* dict : {before, after}) {
+    if (dict == nullptr || !dict->IsDictionary()) continue;
+    for (const auto& [key, value] : dict->GetDictionary().GetKeys()) keys.insert(key.GetName());
+  }
+  std::vector<std::string> changed;
+  for (const std::string& key : keys) {
+    if (Serialize(Revision::Raw(before, key.c_str())) !=
+        Serialize(Revision::Raw(after, key.c_str()))) {
+      changed.push_back(key);
+    }
+  }
+  return changed;
+}
+
+// Decides what one revision changed relative to the previous one.
+class ChangeClassifier {
+ public:
+  ChangeClassifier(const Revision& before, const Revision& after) : old_(before), new_(after) {}
+
+  std::vector<PdfObjectChange> Run() {
+    CompareCatalogs();
+    CompareAcroForms(old_.acroform(), new_.acroform());
+    for (const auto& [ref, digest] : new_.digests()) {
+      if ((handled_.count(ref) && !IsStructural(ref)) || new_.special().count(ref)) continue;
+      auto it = old_.digests().find(ref);
+      // A null object is as good as none: writers reserve numbers that way.
+      if (it == old_.digests().end() || IsNull(old_.Object(ref))) {
+        ClassifyNew(ref);
+      } else if (it->second != digest) {
+        ClassifyChanged(ref);
+      }
+    }
+    for (const auto& [ref, digest] : old_.digests()) {
+      if (new_.digests().count(ref) || old_.special().count(ref) || handled_.count(ref)) continue;
+      Add(ref, true, "object removed");
+    }
+    return std::move(changes_);
+  }
+
+ private:
+  // Part of what a page shows; such an object is judged by that role even
+  // when a later catalog or form claims it.
+  bool IsStructural(Ref ref) const {
+    return old_.contents().count(ref) || old_.pages().count(ref) || old_.annots_arrays().count(ref);
+  }
+
+  void Add(Ref ref, bool flagged, std::string description) {
+    changes_.push_back({ref.first, ref.second, flagged, std::move(description)});
+  }
+
+  void CompareCatalogs() {
+    Ref old_ref{0, 0}, new_ref{0, 0};
+    const PdfObject* old_trailer = const_cast<Revision&>(old_).doc().GetTrailer();
+    const PdfObject* new_trailer = const_cast<Revision&>(new_).doc().GetTrailer();
+    Revision::RawRef(Revision::Raw(old_trailer, "Root"), &old_ref);
+    Revision::RawRef(Revision::Raw(new_trailer, "Root"), &new_ref);
+    handled_.insert(old_ref);
+    handled_.insert(new_ref);
+    std::vector<std::string> keys = ChangedKeys(old_.catalog(), new_.catalog());
+    if (keys.empty() && old_ref == new_ref) return;
+    static const std::set<std::string> kAllowed = {"AcroForm", "DSS", "Metadata", "Extensions"};
+    std::vector<std::string> bad;
+    for (const std::string& key : keys) {
+      if (!kAllowed.count(key)) bad.push_back("/" + key);
+    }
+    if (old_ref != new_ref) {
+      Add(new_ref, true, absl::StrCat("document catalog replaced (was ", RefText(old_ref), ")"));
+    } else if (!bad.empty()) {
+      Add(new_ref, true, absl::StrCat("document catalog changed: ", absl::StrJoin(bad, ", ")));
+    } else {
+      Add(new_ref, false, "document catalog updated for signatures/validation data");
+    }
+  }
+
+  // An AcroForm may gain signature fields and signature settings; anything
+  // else (a changed field value, NeedAppearances...) changes what is shown.
+  void CompareAcroForms(const PdfObject* before, const PdfObject* after) {
+    Ref old_ref{0, 0}, new_ref{0, 0};
+    Revision::RawRef(Revision::Raw(old_.catalog(), "AcroForm"), &old_ref);
+    Revision::RawRef(Revision::Raw(new_.catalog(), "AcroForm"), &new_ref);
+    Ref old_fields{0, 0}, new_fields{0, 0};
+    Revision::RawRef(Revision::Raw(before, "Fields"), &old_fields);
+    Revision::RawRef(Revision::Raw(after, "Fields"), &new_fields);
+    bool acroform_changed = Serialize(before) != Serialize(after) || old_ref != new_ref;
+    bool fields_changed =
+        Serialize(old_.Get(before, "Fields")) != Serialize(new_.Get(after, "Fields"));
+    for (Ref ref : {old_ref, new_ref, old_fields, new_fields}) {
+      if (ref != Ref{0, 0}) handled_.insert(ref);
+    }
+    if (!acroform_changed && !fields_changed) return;
+    static const std::set<std::string> kAllowed = {"Fields", "SigFlags", "DR", "DA"};
+    std::vector<std::string> bad;
+    for (const std::string& key : ChangedKeys(before, after)) {
+      if (!kAllowed.count(key)) bad.push_back("/" + key);
+    }
+    Ref at = new_ref != Ref{0, 0} ? new_ref : new_fields;
+    std::string fields_problem = CheckAdded(old_.Get(before, "Fields"), new_.Get(after, "Fields"),
+                                            /*widgets_only=*/false);
+    if (!bad.empty()) {
+      Add(at, true, absl::StrCat("form changed: ", absl::StrJoin(bad, ", ")));
+    } else if (!fields_problem.empty()) {
+      Add(at, true, absl::StrCat("form fields changed: ", fields_problem));
+    } else {
+      Add(at, false, "form updated with signature fields");
+    }
+  }
+
+  // Checks that array `after` keeps every entry of `before` and that each
+  // added entry is a signature field (or, with widgets_only, a signature
+  // widget). Returns "" when so, else what is wrong.
+  std::string CheckAdded(const PdfObject* before, const PdfObject* after, bool widgets_only) {
+    std::multiset<std::string> old_items, new_items;
+    if (before != nullptr && before->IsArray()) {
+      for (const PdfObject& item : before->GetArray()) old_items.insert(Serialize(&item));
+    }
+    if (after == nullptr || !after->IsArray()) {
+      return old_items.empty() ? "" : "entries removed";
+    }
+    for (const PdfObject& item : after->GetArray()) {
+      std::string text = Serialize(&item);
+      auto it = old_items.find(text);
+      if (it != old_items.end()) {
+        old_items.erase(it);
+        continue;
+      }
+      const PdfObject* added = new_.Resolve(&item);
+      bool ok = widgets_only ? new_.IsSignatureWidget(added) : new_.IsSignatureField(added);
+      if (!ok)
+        return absl::StrCat("entry ", text, " added that is not a signature ",
+                            widgets_only ? "widget" : "field");
+    }
+    return old_items.empty() ? "" : "entries removed";
+  }
+
+  void ClassifyNew(Ref ref) {
+    const PdfObject* object = new_.Object(ref);
+    if (new_.IsSignatureDict(object)) {
+      Add(ref, false,
+          new_.NameOf(object, "Type") == "DocTimeStamp" ? "new document timestamp"
+                                                        : "new signature dictionary");
+    } else if (new_.IsSignatureField(object)) {
+      Add(ref, false, "new signature field");
+    } else if (new_.dss().count(ref)) {
+      Add(ref, false, "new validation data (DSS)");
+    } else if (new_.NameOf(object, "Type") == "Annot" ||
+               (new_.Get(object, "Subtype") != nullptr && new_.Get(object, "Rect") != nullptr)) {
+      Add(ref, true, absl::StrCat("new annotation /", new_.NameOf(object, "Subtype")));
+    } else if (new_.pages().count(ref)) {
+      Add(ref, true, absl::StrCat("new page ", new_.pages().at(ref)));
+    } else {
+      std::string type = new_.NameOf(object, "Type");
+      Add(ref, false, type.empty() ? "new object" : absl::StrCat("new object /", type));
+    }
+  }
+
+  // Structural roles (content, page, annotations, signatures) are checked
+  // before the permissive ones, and those need the object to look the part:
+  // a later revision can point /Info or /DSS at any object it likes.
+  void ClassifyChanged(Ref ref) {
+    const PdfObject* before = old_.Object(ref);
+    const PdfObject* after = new_.Object(ref);
+    if (old_.contents().count(ref)) {
+      Add(ref, true, absl::StrCat("content stream of page ", old_.contents().at(ref), " changed"));
+    } else if (old_.pages().count(ref)) {
+      ClassifyPage(ref, before, after);
+    } else if (old_.annots_arrays().count(ref)) {
+      std::string problem = CheckAdded(before, after, /*widgets_only=*/true);
+      int page = old_.annots_arrays().at(ref);
+      if (problem.empty()) {
+        Add(ref, false, absl::StrCat("signature widget added to page ", page));
+      } else {
+        Add(ref, true, absl::StrCat("annotations of page ", page, " changed: ", problem));
+      }
+    } else if (old_.IsSignatureDict(before)) {
+      Add(ref, true, "existing signature dictionary changed");
+    } else if (old_.IsSignatureField(before)) {
+      ClassifySignatureField(ref, before, after);
+    } else if (ref == new_.info() && IsInfoLike(before) && IsInfoLike(after)) {
+      Add(ref, false, "document information updated");
+    } else if (ref == new_.metadata() && old_.NameOf(before, "Type") == "Metadata" &&
+               new_.NameOf(after, "Type") == "Metadata") {
+      Add(ref, false, "XMP metadata updated");
+    } else if (old_.dss().count(ref) && new_.dss().count(ref)) {
+      Add(ref, false, "validation data (DSS) updated");
+    } else {
+      std::string type = old_.NameOf(before, "Type");
+      Add(ref, true, type.empty() ? "object changed" : absl::StrCat("object /", type, " changed"));
+    }
+  }
+
+  // A document information dictionary holds text (and the name /Trapped),
+  // never a /Type, a stream or nested structures.
+  static bool IsInfoLike(const PdfObject* object) {
+    if (object == nullptr || !object->IsDictionary() || object->HasStream()) return false;
+    for (const auto& [key, value] : object->GetDictionary().GetKeys()) {
+      if (value == nullptr || key.GetName() == "Type") return false;
+      bool text = value->IsString() || value->IsHexString() ||
+                  (key.GetName() == "Trapped" && value->IsName());
+      if (!text) return false;
+    }
+    return true;
+  }
+
+  void ClassifyPage(Ref ref, const PdfObject* before, const PdfObject* after) {
+    int page = old_.pages().at(ref);
+    std::vector<std::string> bad;
+    bool annots_changed = false;
+    for (const std::string& key : ChangedKeys(before, after)) {
+      if (key == "Annots") {
+        annots_changed = true;
+      } else {
+        bad.push_back("/" + key);
+      }
+    }
+    if (!bad.empty()) {
+      Add(ref, true, absl::StrCat("page ", page, " changed: ", absl::StrJoin(bad, ", ")));
+      return;
+    }
+    if (annots_changed) {
+      std::string problem =
+          CheckAdded(old_.Get(before, "Annots"), new_.Get(after, "Annots"), /*widgets_only=*/true);
+      if (!problem.empty()) {
+        Add(ref, true, absl::StrCat("annotations of page ", page, " changed: ", problem));
+        return;
+      }
+    }
+    Add(ref, false, absl::StrCat("signature widget added to page ", page));
+  }
+
+  // Signing an empty signature field sets its value and appearance; changing
+  // a signed one is not allowed.
+  void ClassifySignatureField(Ref ref, const PdfObject* before, const PdfObject* after) {
+    const PdfObject* old_value = old_.Get(before, "V");
+    bool was_empty = old_value == nullptr || old_value->IsNull();
+    static const std::set<std::string> kFillKeys = {"V", "AP", "AS"};
+    bool only_fill = true;
+    for (const std::string& key : ChangedKeys(before, after)) {
+      if (!kFillKeys.count(key)) only_fill = false;
+    }
+    if (was_empty && only_fill) {
+      Add(ref, false, "empty signature field signed");
+    } else {
+      Add(ref, true, "signature field changed");
+    }
+  }
+
+  const Revision& old_;
+  const Revision& new_;
+  std::set<Ref> handled_;
+  std::vector<PdfObjectChange> changes_;
+};
+
+std::string Reason(const PoDoFo::PdfError& e) {
+  const char* message = PoDoFo::PdfError::ErrorMessage(e.GetError());
+  if (message != nullptr && *message != '\0') return message;
+  const char* name = PoDoFo::PdfError::ErrorName(e.GetError());
+  return name != nullptr ? name : "unknown PoDoFo error";
+}
+
+absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view prefix) {
+  auto doc = std::make_unique<PdfMemDocument>();
+  try {
+    doc->LoadFromBuffer(prefix.data(), static_cast<long>(prefix.size()), false);
+  } catch (const PoDoFo::PdfError& e) {
+    if (e.GetError() == PoDoFo::ePdfError_InvalidPassword) {
+      return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
+    }
+    return absl::InvalidArgumentError(absl::StrCat("not a readable PDF: ", Reason(e)));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not a readable PDF: ", e.what()));
+  }
+  if (doc->GetEncrypted()) {
+    return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
+  }
+  if (doc->GetTrailer() == nullptr) return absl::InvalidArgumentError("the PDF has no trailer");
+  return doc;
+}
+
+// Signature dictionaries of one revision, keyed by object and value digest.
+std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
+  std::map<Ref, std::string> field_names;
+  for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
+    if (object == nullptr || !object->IsDictionary() || !revision.IsSignatureField(object))
+      continue;
+    Ref value_ref;
+    if (!Revision::RawRef(Revision::Raw(object, "V"), &value_ref)) continue;
+    std::string name = revision.TextOf(object, "T");
+    if (name.empty()) name = revision.TextOf(revision.Get(object, "Parent"), "T");
+    field_names[value_ref] = name;
+  }
+  std::vector<PdfSignatureInfo> result;
+  for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
+    if (object == nullptr || !object->IsDictionary()) continue;
+    Ref ref = RefOf(*object);
+    bool is_value = field_names.count(ref) > 0;
+    if (!revision.IsSignatureDict(object) && !(is_value && Revision::Raw(object, "ByteRange"))) {
+      continue;
+    }
+    PdfSignatureInfo sig;
+    sig.object_number = ref.first;
+    sig.generation = ref.second;
+    sig.type = revision.NameOf(object, "Type");
+    if (sig.type.empty()) sig.type = "Sig";
+    if (is_value) sig.field_name = field_names[ref];
+    sig.sub_filter = revision.NameOf(object, "SubFilter");
+    const PdfObject* range = revision.Get(object, "ByteRange");
+    if (range != nullptr && range->IsArray()) {
+      for (const PdfObject& item : range->GetArray()) {
+        sig.byte_range.push_back(item.IsNumber() ? item.GetNumber() : -1);
+        if (sig.byte_range.size() > 16) break;
+      }
+    }
+    const PdfObject* contents = revision.Get(object, "Contents");
+    if (contents != nullptr && (contents->IsString() || contents->IsHexString())) {
+      const PoDoFo::PdfString& s = contents->GetString();
+      if (s.GetString() != nullptr && s.GetLength() > 0) {
+        sig.contents.assign(s.GetString(), static_cast<size_t>(s.GetLength()));
+      }
+    }
+    sig.signing_time = revision.TextOf(object, "M");
+    sig.name = revision.TextOf(object, "Name");
+    sig.reason = revision.TextOf(object, "Reason");
+    sig.location = revision.TextOf(object, "Location");
+    result.push_back(std::move(sig));
+  }
+  return result;
+}
+
+void ReadDss(Revision& revision, const ParseLimits& limits, PdfStructure* out) {
+  const PdfObject* dss = revision.Get(revision.catalog(), "DSS");
+  if (dss == nullptr || !dss->IsDictionary()) return;
+  struct Kind {
+    const char* key;
+    std::vector<std::string>* sink;
+  };
+  for (const Kind& kind : {Kind{"Certs", &out->dss_certificates}, Kind{"CRLs", &out->dss_crls},
+                           Kind{"OCSPs", &out->dss_ocsp_responses}}) {
+    const PdfObject* array = revision.Get(dss, kind.key);
+    if (array == nullptr || !array->IsArray()) continue;
+    for (const PdfObject& item : array->GetArray()) {
+      if (static_cast<int>(kind.sink->size()) >= limits.max_dss_entries) {
+        out->notes.push_back(absl::StrCat("/DSS /", kind.key, " has more entries than examined"));
+        break;
+      }
+      const PdfObject* stream = revision.Resolve(&item);
+      if (stream == nullptr || !stream->HasStream()) continue;
+      try {
+        CappedOutput output(limits.max_dss_stream_bytes);
+        stream->GetStream()->GetFilteredCopy(&output);
+        kind.sink->push_back(std::move(output.data()));
+      } catch (const PoDoFo::PdfError&) {
+        out->notes.push_back(absl::StrCat("an unreadable or oversized /DSS /", kind.key, " entry"));
+      }
+    }
+  }
+}
+
+// PoDoFo sizes its tables by the declared object count before reading any
+// object, so a few bytes declaring millions of objects cost seconds and
+// hundreds of megabytes. Every real object takes more than a byte, so a
+// /Size beyond the file size is a lie.
+absl::Status CheckDeclaredSizes(absl::string_view pdf) {
+  constexpr absl::string_view kSize = "/Size";
+  for (size_t pos = pdf.find(kSize); pos != absl::string_view::npos;
+       pos = pdf.find(kSize, pos + 1)) {
+    size_t i = pos + kSize.size();
+    while (i < pdf.size() && IsSpace(pdf[i])) ++i;
+    uint64_t value = 0;
+    size_t digits = 0;
+    while (i < pdf.size() && pdf[i] >= '0' && pdf[i] <= '9' && digits < 19) {
+      value = value * 10 + static_cast<uint64_t>(pdf[i++] - '0');
+      ++digits;
+    }
+    if (digits > 0 && value > pdf.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("not a plausible PDF: it declares ", value,
+                                                     " objects in ", pdf.size(), " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& limits) {
+  if (absl::Status sizes = CheckDeclaredSizes(pdf); !sizes.ok()) return sizes;
+  PdfStructure result;
+  result.file_size = pdf.size();
+  std::vector<PdfRevisionInfo> candidates = FindRevisionEnds(pdf);
+  if (candidates.empty()) {
+    return absl::InvalidArgumentError("not a PDF: no \"startxref ... %%EOF\" trailer found");
+  }
+  if (static_cast<int>(candidates.size()) > limits.max_revisions) {
+    result.notes.push_back(absl::StrCat("only the last ", limits.max_revisions, " of ",
+                                        candidates.size(), " revisions were examined"));
+    candidates.erase(candidates.begin(), candidates.end() - limits.max_revisions);
+  }
+  std::map<std::pair<Ref, std::string>, int> first_seen;
+  std::unique_ptr<Revision> previous;
+  absl::Status last_error;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<PdfMemDocument>> doc =
+        LoadPrefix(pdf.substr(0, candidates[i].end));
+    if (!doc.ok()) {
+      // An earlier %%EOF that does not end a loadable document (a linearized
+      // file's first-page trailer, say) is not a revision; the last must be.
+      last_error = doc.status();
+      if (absl::IsInvalidArgument(doc.status()) &&
+          doc.status().message().find("encrypted") != absl::string_view::npos) {
+        return doc.status();
+      }
+      continue;
+    }
+    absl::string_view prefix = pdf.substr(0, candidates[i].end);
+    auto revision = std::make_unique<Revision>(*std::move(doc),
+                                               prefix.find("/Info") != absl::string_view::npos);
+    int index = static_cast<int>(result.revisions.size());
+    result.revisions.push_back(candidates[i]);
+    for (PdfSignatureInfo& sig : Signatures(*revision)) {
+      Ref ref{sig.object_number, sig.generation};
+      auto digest = revision->digests().find(ref);
+      if (digest == revision->digests().end()) continue;
+      first_seen.emplace(std::make_pair(ref, digest->second), index);
+    }
+    if (previous != nullptr) {
+      result.changes.push_back({index, ChangeClassifier(*previous, *revision).Run()});
+    }
+    previous = std::move(revision);
+    if (i + 1 == candidates.size()) break;
+  }
+  if (previous == nullptr || result.revisions.back().end != candidates.back().end) {
+    return last_error.ok() ? absl::InvalidArgumentError("not a readable PDF") : last_error;
+  }
+  for (PdfSignatureInfo& sig : Signatures(*previous)) {
+    if (static_cast<int>(result.signatures.size()) >= limits.max_signatures) {
+      result.notes.push_back(
+          absl::StrCat("only the first ", limits.max_signatures, " signatures were examined"));
+      break;
+    }
+    Ref ref{sig.object_number, sig.generation};
+    auto digest = previous->digests().find(ref);
+    if (digest != previous->digests().end()) {
+      auto seen = first_seen.find({ref, digest->second});
+      if (seen != first_seen.end()) sig.revision = seen->second;
+    }
+    result.signatures.push_back(std::move(sig));
+  }
+  ReadDss(*previous, limits, &result);
+  if (pdf.size() > result.revisions.back().end) {
+    absl::string_view tail = pdf.substr(result.revisions.back().end);
+    if (!std::all_of(tail.begin(), tail.end(), IsSpace)) {
+      result.trailing_bytes = tail.size();
+      result.notes.push_back(absl::StrCat(tail.size(), " bytes follow the last %%EOF"));
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+bool PdfRevisionChanges::HasFlagged() const {
+  return std::any_of(changes.begin(), changes.end(),
+                     [](const PdfObjectChange& change) { return change.flagged; });
+}
+
+absl::StatusOr<PdfStructure> ParsePdfRevisions(absl::string_view pdf, const ParseLimits& limits) {
+  QuietPodofo();
+  // Process-wide in PoDoFo (the default is 8 million): bounds the tables a
+  // hostile cross-reference section can make it allocate.
+  static std::once_flag once;
+  std::call_once(once, [] { PoDoFo::PdfParser::SetMaxObjectCount(kMaxObjects); });
+  if (pdf.size() > limits.max_file_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("the file has ", pdf.size(), " bytes; at most ",
+                                                   limits.max_file_bytes, " are accepted"));
+  }
+  try {
+    return Parse(pdf, limits);
+  } catch (const PoDoFo::PdfError& e) {
+    return absl::InvalidArgumentError(absl::StrCat("unreadable PDF structure: ", Reason(e)));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory while reading the PDF");
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("unreadable PDF structure: ", e.what()));
+  }
+}
+
+}  // namespace motcua::signing
