@@ -230,6 +230,24 @@ absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der) {
                      static_cast<size_t>(ASN1_STRING_length(value)));
 }
 
+absl::StatusOr<std::string> SignedMessageDigest(absl::string_view cms_der) {
+  absl::StatusOr<CmsPtr> cms = DecodeCms(cms_der);
+  if (!cms.ok()) return cms.status();
+  absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
+  if (!si.ok()) return si.status();
+  int at = CMS_signed_get_attr_by_NID(*si, NID_pkcs9_messageDigest, -1);
+  const ASN1_OCTET_STRING* digest =
+      at < 0 ? nullptr
+             : static_cast<const ASN1_OCTET_STRING*>(X509_ATTRIBUTE_get0_data(
+                   CMS_signed_get_attr(*si, at), 0, V_ASN1_OCTET_STRING, nullptr));
+  if (digest == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the CMS has no message-digest attribute");
+  }
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(digest)),
+                     static_cast<size_t>(ASN1_STRING_length(digest)));
+}
+
 absl::StatusOr<std::string> BuildTimestampRequest(absl::string_view signature_value) {
   const std::string digest = Sha256(signature_value);
   std::unique_ptr<TS_REQ, OpenSslDeleter<TS_REQ_free>> req(TS_REQ_new());

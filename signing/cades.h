@@ -55,6 +55,10 @@ absl::StatusOr<std::string> SignDetached(const SigningKey& key, absl::string_vie
 // signature-time-stamp is computed over.
 absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der);
 
+// The message-digest signed attribute of the (only) SignerInfo of a DER
+// CMS: the SHA-256 of the signed content. INVALID_ARGUMENT when absent.
+absl::StatusOr<std::string> SignedMessageDigest(absl::string_view cms_der);
+
 // A DER RFC 3161 TimeStampReq over SHA-256 of `signature_value`, asking for
 // the TSA certificate, with a random nonce.
 absl::StatusOr<std::string> BuildTimestampRequest(absl::string_view signature_value);

@@ -15,10 +15,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
-
-#include <cerrno>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -468,11 +467,10 @@ absl::StatusOr<bool> Pkcs12IsCurrent(const std::string& path, const KeyAndCert& 
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* others = nullptr;
-  bool current = p12 != nullptr &&
-                 PKCS12_parse(p12.get(), kDevPkcs12Password, &key, &cert, &others) == 1 &&
-                 key != nullptr && cert != nullptr && X509_cmp(cert, pair.cert.get()) == 0 &&
-                 EVP_PKEY_eq(key, pair.key.get()) == 1 && others != nullptr &&
-                 sk_X509_num(others) == 1;
+  bool current =
+      p12 != nullptr && PKCS12_parse(p12.get(), kDevPkcs12Password, &key, &cert, &others) == 1 &&
+      key != nullptr && cert != nullptr && X509_cmp(cert, pair.cert.get()) == 0 &&
+      EVP_PKEY_eq(key, pair.key.get()) == 1 && others != nullptr && sk_X509_num(others) == 1;
   EVP_PKEY_free(key);
   X509_free(cert);
   sk_X509_pop_free(others, X509_free);
@@ -487,7 +485,7 @@ absl::Status EnsurePkcs12(const std::string& path, const std::string& friendly_n
   if (!current.ok()) return current.status();
   if (*current) return absl::OkStatus();
   std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> cas(
-      sk_X509_new_null(), [](STACK_OF(X509)* s) { sk_X509_free(s); });
+      sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_free(s); });
   if (cas == nullptr || sk_X509_push(cas.get(), ca.cert.get()) <= 0) {
     return OpenSslError("sk_X509_push");
   }
@@ -510,7 +508,9 @@ absl::Status EnsurePkcs12(const std::string& path, const std::string& friendly_n
 class Canvas {
  public:
   Canvas(int width, int height, uint8_t r, uint8_t g, uint8_t b)
-      : width_(width), height_(height), rgb_{r, g, b},
+      : width_(width),
+        height_(height),
+        rgb_{r, g, b},
         alpha_(static_cast<size_t>(width) * height, 0.0) {}
 
   // Paints every pixel by the fraction of its 4x4 sample points `inside`.
@@ -550,10 +550,9 @@ class Canvas {
     for (int y = 0; y < height_; ++y) {
       raw.push_back('\0');  // filter: none
       for (int x = 0; x < width_; ++x) {
-        raw.append({static_cast<char>(rgb_[0]), static_cast<char>(rgb_[1]),
-                    static_cast<char>(rgb_[2]),
-                    static_cast<char>(std::lround(
-                        alpha_[static_cast<size_t>(y) * width_ + x] * 255))});
+        raw.append(
+            {static_cast<char>(rgb_[0]), static_cast<char>(rgb_[1]), static_cast<char>(rgb_[2]),
+             static_cast<char>(std::lround(alpha_[static_cast<size_t>(y) * width_ + x] * 255))});
       }
     }
     uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
@@ -578,17 +577,17 @@ class Canvas {
 
  private:
   static void AppendBigEndian(std::string* out, uint32_t v) {
-    out->append({static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                 static_cast<char>(v >> 8), static_cast<char>(v)});
+    out->append({static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                 static_cast<char>(v)});
   }
 
   static void AppendChunk(std::string* png, const char type[5], const std::string& data) {
     AppendBigEndian(png, static_cast<uint32_t>(data.size()));
     std::string typed = std::string(type, 4) + data;
     png->append(typed);
-    AppendBigEndian(png, static_cast<uint32_t>(
-                             crc32(0, reinterpret_cast<const Bytef*>(typed.data()),
-                                   static_cast<uInt>(typed.size()))));
+    AppendBigEndian(png,
+                    static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(typed.data()),
+                                                static_cast<uInt>(typed.size()))));
   }
 
   int width_;
