@@ -26,6 +26,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/signing/signing_test_util.h"
 
 namespace motcua::signing {
 namespace {
@@ -125,31 +126,16 @@ class DevPkiTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Starts from a copy of a PKI made once for the suite: RSA key generation
-// makes a fresh PKI cost seconds, and these tests are about what a later
-// call does with an existing one.
+// Starts from a copy of the PKI shared by the signing tests: RSA key
+// generation makes a fresh PKI cost seconds, and these tests are about what
+// a later call does with an existing one.
 class ExistingDevPkiTest : public DevPkiTest {
  protected:
-  static void SetUpTestSuite() {
-    std::string tmpl = ::testing::TempDir() + "/dev_pki_template_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    template_dir_ = new fs::path(fs::path(tmpl) / "pki");
-    ASSERT_TRUE(EnsureDevPki(template_dir_->string()).ok());
-  }
-  static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(template_dir_->parent_path(), ec);
-    delete template_dir_;
-    template_dir_ = nullptr;
-  }
   void SetUp() override {
     DevPkiTest::SetUp();
-    fs::copy(*template_dir_, dir_, fs::copy_options::recursive);
+    fs::copy(testing_util::SharedDevPki(), dir_, fs::copy_options::recursive);
   }
-
-  static fs::path* template_dir_;
 };
-fs::path* ExistingDevPkiTest::template_dir_ = nullptr;
 
 TEST(DevClientsTest, NamesAndSubjectsAreUniqueAndComplete) {
   std::set<std::string> names;

@@ -12,10 +12,12 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -78,11 +80,14 @@ inline std::string Quote(const std::string& s) {
   return out + "'";
 }
 
-// One development PKI for the whole test binary: RSA key generation makes a
-// fresh one cost seconds.
+// One development PKI for all signing tests, kept under the temp dir across
+// test processes (ctest runs each test in its own): RSA key generation makes
+// a fresh one cost seconds. EnsureDevPki checks and repairs what it finds
+// and locks the directory, so reuse and concurrent runs are safe.
 inline const fs::path& SharedDevPki() {
   static const fs::path* const dir = [] {
-    auto* path = new fs::path(MakeTempDir("shared_pki") / "pki");
+    auto* path = new fs::path(fs::path(::testing::TempDir()) /
+                              ("motcua_signing_tests_pki_" + std::to_string(getuid())));
     absl::Status status = EnsureDevPki(path->string());
     if (!status.ok()) ADD_FAILURE() << "EnsureDevPki: " << status;
     return path;
@@ -90,18 +95,28 @@ inline const fs::path& SharedDevPki() {
   return *dir;
 }
 
-// An NSS database (for pdfsig) trusting the dev root CA for everything.
+// An NSS database (for pdfsig) trusting the dev root CA for everything. Made
+// once per CA certificate: built aside, then renamed into place, so
+// concurrent test processes never see a half-made one.
 inline const fs::path& SharedNssDb() {
   static const fs::path* const dir = [] {
-    auto* path = new fs::path(MakeTempDir("nssdb"));
+    const std::string ca = ReadFileOrDie(SharedDevPki() / "ca.crt");
+    auto* path =
+        new fs::path(SharedDevPki().parent_path() / ("motcua_signing_tests_nssdb_" +
+                                                     std::to_string(std::hash<std::string>()(ca))));
+    if (fs::exists(*path / "cert9.db")) return path;
+    fs::path building = MakeTempDir("nssdb");
     CommandResult init =
-        RunCommand("certutil -N -d sql:" + Quote(path->string()) + " --empty-password");
-    CommandResult add = RunCommand("certutil -A -d sql:" + Quote(path->string()) +
+        RunCommand("certutil -N -d sql:" + Quote(building.string()) + " --empty-password");
+    CommandResult add = RunCommand("certutil -A -d sql:" + Quote(building.string()) +
                                    " -n motcua-dev-root -t CT,C,C -i " +
                                    Quote((SharedDevPki() / "ca.crt").string()));
     if (init.exit_code != 0 || add.exit_code != 0) {
       ADD_FAILURE() << "certutil: " << init.output << add.output;
     }
+    std::error_code ec;
+    fs::rename(building, *path, ec);
+    if (ec) fs::remove_all(building, ec);  // another process got there first
     return path;
   }();
   return *dir;
