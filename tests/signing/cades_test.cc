@@ -140,28 +140,33 @@ TEST_F(CadesTest, PrepareSignedAttributes_DigestOfWrongSize_IsInvalidArgument) {
   EXPECT_EQ(attrs.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Both token keys: RSA PKCS#1 v1.5 and ECDSA.
 TEST_F(CadesTest, TwoPhase_TokenSignsAttributes_AssembledCmsVerifies) {
   testing_util::SoftHsmToken token;
-  absl::StatusOr<std::unique_ptr<SigningKey>> key = SigningKey::OpenPkcs11Key(
-      {testing_util::kSoftHsmModule, testing_util::SoftHsmToken::kTokenLabel,
-       testing_util::SoftHsmToken::kKeyLabel, testing_util::SoftHsmToken::kPin,
-       token.chain_pem().string()});
-  ASSERT_TRUE(key.ok()) << key.status();
-  const std::string document = "quyết định";
+  for (const char* label :
+       {testing_util::SoftHsmToken::kKeyLabel, testing_util::SoftHsmToken::kEcKeyLabel}) {
+    SCOPED_TRACE(label);
+    absl::StatusOr<std::unique_ptr<SigningKey>> key = SigningKey::OpenPkcs11Key(
+        {testing_util::kSoftHsmModule, testing_util::SoftHsmToken::kTokenLabel, label,
+         testing_util::SoftHsmToken::kPin, token.chain_pem(label).string()});
+    ASSERT_TRUE(key.ok()) << key.status();
+    const std::string document = "quyết định";
 
-  // Phase 1 (server): only the certificate is needed.
-  absl::StatusOr<std::string> attrs =
-      PrepareSignedAttributes((*key)->certificate(), Digest(document));
-  ASSERT_TRUE(attrs.ok()) << attrs.status();
-  // The holder of the key signs the attribute bytes.
-  absl::StatusOr<std::string> value = (*key)->Sign(*attrs);
-  ASSERT_TRUE(value.ok()) << value.status();
-  // Phase 2 (server).
-  EXPECT_TRUE(VerifySignatureValue((*key)->certificate(), *attrs, *value));
-  absl::StatusOr<std::string> cms =
-      AssembleSignedData((*key)->certificate(), (*key)->chain(), *attrs, *value);
-  ASSERT_TRUE(cms.ok()) << cms.status();
-  EXPECT_TRUE(OpensslVerifies(*cms, document)) << last_output_;
+    // Phase 1 (server): only the certificate is needed.
+    absl::StatusOr<std::string> attrs =
+        PrepareSignedAttributes((*key)->certificate(), Digest(document));
+    ASSERT_TRUE(attrs.ok()) << attrs.status();
+    // The holder of the key signs the attribute bytes.
+    absl::StatusOr<std::string> value = (*key)->Sign(*attrs);
+    ASSERT_TRUE(value.ok()) << value.status();
+    // Phase 2 (server).
+    EXPECT_TRUE(VerifySignatureValue((*key)->certificate(), *attrs, *value));
+    absl::StatusOr<std::string> cms =
+        AssembleSignedData((*key)->certificate(), (*key)->chain(), *attrs, *value);
+    ASSERT_TRUE(cms.ok()) << cms.status();
+    EXPECT_TRUE(OpensslVerifies(*cms, document)) << last_output_;
+    EXPECT_FALSE(OpensslVerifies(*cms, "another document"));
+  }
 }
 
 TEST_F(CadesTest, Assemble_ValueFromAnotherKey_IsInvalidArgument) {

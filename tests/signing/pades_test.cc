@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -262,6 +263,27 @@ TEST_F(PadesTest, SignatureDictionary_HasVietnamTimeAndCadesSubFilter) {
   EXPECT_EQ(prepared->document_sha256.size(), 32u);
 }
 
+TEST_F(PadesTest, ConcurrentSignatures_OnSeparateDocuments_AllValid) {
+  const std::string source = MakeDecisionPdf();
+  const std::vector<std::string> signers = {"head", "receiver", "head-hp", "seal-HP-SGDDT"};
+  std::vector<std::unique_ptr<SigningKey>> keys;
+  for (const std::string& name : signers) keys.push_back(Load(name));
+  std::vector<absl::StatusOr<std::string>> results(signers.size(), absl::UnknownError("unset"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < signers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      if (keys[i] != nullptr) results[i] = SignPdf(source, OfficerRequest(), *keys[i]);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < signers.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << signers[i] << ": " << results[i].status();
+    std::vector<EmbeddedSignature> sigs = FindSignatures(*results[i]);
+    ASSERT_EQ(sigs.size(), 1u) << signers[i];
+    EXPECT_THAT(OpensslVerify(sigs[0]), HasSubstr("Verification successful")) << signers[i];
+  }
+}
+
 TEST_F(PadesTest, ChangedByteInSignedRange_PdfsigReportsInvalid) {
   std::unique_ptr<SigningKey> head = Load("head");
   ASSERT_NE(head, nullptr);
@@ -310,7 +332,7 @@ TEST_F(PadesTest, TwoPhase_WithSoftHsmKey_PdfsigValid) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_THAT(reports[0], HasSubstr("Signature is Valid"));
   EXPECT_THAT(reports[0], HasSubstr("Certificate is Trusted"));
-  EXPECT_THAT(reports[0], HasSubstr("HN-SGDDT token seal"));
+  EXPECT_THAT(reports[0], HasSubstr("HN-SGDDT token seal-key"));
   std::vector<EmbeddedSignature> sigs = FindSignatures(*signed_pdf);
   ASSERT_EQ(sigs.size(), 1u);
   EXPECT_THAT(OpensslVerify(sigs[0]), HasSubstr("Verification successful"));

@@ -104,10 +104,23 @@ TEST_F(Pkcs11KeyTest, TokenKey_IsNeverExtractable) {
 TEST_F(Pkcs11KeyTest, TokenKey_SignsWithCertificateFromToken) {
   absl::StatusOr<std::unique_ptr<SigningKey>> key = SigningKey::OpenPkcs11Key(Ref());
   ASSERT_TRUE(key.ok()) << key.status();
-  EXPECT_EQ(CommonName((*key)->certificate()), "HN-SGDDT token seal");
+  EXPECT_EQ(CommonName((*key)->certificate()), "HN-SGDDT token seal-key");
   EXPECT_TRUE((*key)->chain().empty());
   absl::StatusOr<std::string> signature = (*key)->Sign("con dấu");
   ASSERT_TRUE(signature.ok()) << signature.status();
+  EXPECT_TRUE(OpensslVerifies((*key)->certificate(), "con dấu", *signature));
+  EXPECT_FALSE(OpensslVerifies((*key)->certificate(), "con dau", *signature));
+}
+
+TEST_F(Pkcs11KeyTest, EcTokenKey_SignsEcdsaVerifiableByOpenssl) {
+  Pkcs11KeyRef ref = Ref();
+  ref.key_label = SoftHsmToken::kEcKeyLabel;
+  absl::StatusOr<std::unique_ptr<SigningKey>> key = SigningKey::OpenPkcs11Key(ref);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_TRUE(EVP_PKEY_is_a(X509_get0_pubkey((*key)->certificate()), "EC"));
+  absl::StatusOr<std::string> signature = (*key)->Sign("con dấu");
+  ASSERT_TRUE(signature.ok()) << signature.status();
+  EXPECT_EQ((*signature)[0], '\x30') << "a DER ECDSA-Sig-Value";
   EXPECT_TRUE(OpensslVerifies((*key)->certificate(), "con dấu", *signature));
   EXPECT_FALSE(OpensslVerifies((*key)->certificate(), "con dau", *signature));
 }

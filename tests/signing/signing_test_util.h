@@ -129,15 +129,16 @@ inline CommandResult Pdfsig(const fs::path& pdf) {
 
 constexpr char kSoftHsmModule[] = "/usr/lib/softhsm/libsofthsm2.so";
 
-// A SoftHSM2 token in its own directory with an RSA-2048 key generated on
-// the token (sensitive, never extractable) and a certificate for it issued
-// by the dev root CA, stored on the token with the key's CKA_ID and written
-// as a PEM chain (certificate, CA). Points SOFTHSM2_CONF at its config for
-// the whole process: tests using it must not run in parallel threads.
+// A SoftHSM2 token in its own directory with two keys generated on the
+// token (sensitive, never extractable): RSA-2048 "seal-key" and ECDSA P-256
+// "ec-key", each with a certificate issued by the dev root CA, stored on the
+// token with the key's CKA_ID and written as a PEM chain (certificate, CA). Points SOFTHSM2_CONF at
+// its config for the whole process: tests using it must not run in parallel threads.
 class SoftHsmToken {
  public:
   static constexpr char kTokenLabel[] = "motcua-test";
   static constexpr char kKeyLabel[] = "seal-key";
+  static constexpr char kEcKeyLabel[] = "ec-key";
   static constexpr char kPin[] = "123456";
 
   SoftHsmToken() : dir_(MakeTempDir("softhsm")) {
@@ -147,30 +148,41 @@ class SoftHsmToken {
     setenv("SOFTHSM2_CONF", (dir_ / "softhsm2.conf").c_str(), 1);
     Check(RunCommand(std::string("softhsm2-util --init-token --free --label ") + kTokenLabel +
                      " --pin " + kPin + " --so-pin 87654321"));
-    Check(RunCommand(Tool() + " --keypairgen --key-type rsa:2048 --id 01 --label " + kKeyLabel +
-                     " --usage-sign --sensitive"));
-    Check(RunCommand(Tool() + " --read-object --type pubkey --id 01 -o " +
-                     Quote((dir_ / "pub.der").string())));
-    IssueCertificate();
-    Check(RunCommand(Tool() + " --write-object " + Quote((dir_ / "cert.der").string()) +
-                     " --type cert --id 01 --label " + kKeyLabel));
+    AddKey("rsa:2048", "01", kKeyLabel);
+    AddKey("EC:prime256v1", "02", kEcKeyLabel);
   }
 
   std::string Tool() const {
     return std::string("pkcs11-tool --module ") + kSoftHsmModule + " --token-label " + kTokenLabel +
            " --login --pin " + kPin;
   }
-  fs::path chain_pem() const { return dir_ / "chain.pem"; }
-  fs::path cert_der() const { return dir_ / "cert.der"; }
+  // Certificate and CA certificate for the key labelled `label`.
+  fs::path chain_pem(const std::string& label = kKeyLabel) const {
+    return dir_ / (label + "-chain.pem");
+  }
 
  private:
   static void Check(const CommandResult& r) {
     if (r.exit_code != 0) ADD_FAILURE() << r.output;
   }
 
-  // CN=<token key>, O=HN-SGDDT, issued by the dev CA like a seal certificate.
-  void IssueCertificate() {
-    std::string pub = ReadFileOrDie(dir_ / "pub.der");
+  void AddKey(const std::string& type, const std::string& id, const std::string& label) {
+    Check(RunCommand(Tool() + " --keypairgen --key-type " + type + " --id " + id + " --label " +
+                     label + " --usage-sign --sensitive"));
+    const fs::path pub = dir_ / (label + "-pub.der");
+    const fs::path cert = dir_ / (label + ".der");
+    Check(RunCommand(Tool() + " --read-object --type pubkey --id " + id + " -o " +
+                     Quote(pub.string())));
+    IssueCertificate(pub, "HN-SGDDT token " + label, cert, chain_pem(label));
+    Check(RunCommand(Tool() + " --write-object " + Quote(cert.string()) + " --type cert --id " +
+                     id + " --label " + label));
+  }
+
+  // CN=`common_name`, O=HN-SGDDT, issued by the dev CA like a seal
+  // certificate, for the public key in `pub_der`.
+  void IssueCertificate(const fs::path& pub_der, const std::string& common_name,
+                        const fs::path& cert_der, const fs::path& chain_pem) {
+    std::string pub = ReadFileOrDie(pub_der);
     const auto* p = reinterpret_cast<const unsigned char*>(pub.data());
     EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(pub.size()));
     std::string ca_pem = ReadFileOrDie(SharedDevPki() / "ca.crt");
@@ -185,15 +197,19 @@ class SoftHsmToken {
 
     X509* cert = X509_new();
     X509_set_version(cert, X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242);
+    // Random: a new token key each run must not reuse an issuer and serial.
+    BIGNUM* serial = BN_new();
+    BN_rand(serial, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
+    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert));
+    BN_free(serial);
     X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
     X509_gmtime_adj(X509_getm_notAfter(cert), 86400L * 30);
     X509_NAME* name = X509_NAME_new();
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                                reinterpret_cast<const unsigned char*>("HN-SGDDT"), -1, -1, 0);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>("HN-SGDDT token seal"), -1,
-                               -1, 0);
+                               reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                               0);
     X509_set_subject_name(cert, name);
     X509_NAME_free(name);
     X509_set_issuer_name(cert, X509_get_subject_name(ca));
@@ -212,14 +228,14 @@ class SoftHsmToken {
 
     unsigned char* der = nullptr;
     int len = i2d_X509(cert, &der);
-    WriteFileOrDie(dir_ / "cert.der", std::string(reinterpret_cast<char*>(der), len));
+    WriteFileOrDie(cert_der, std::string(reinterpret_cast<char*>(der), len));
     OPENSSL_free(der);
     BIO* out = BIO_new(BIO_s_mem());
     PEM_write_bio_X509(out, cert);
     PEM_write_bio_X509(out, ca);
     char* data = nullptr;
     long n = BIO_get_mem_data(out, &data);
-    WriteFileOrDie(dir_ / "chain.pem", std::string(data, static_cast<size_t>(n)));
+    WriteFileOrDie(chain_pem, std::string(data, static_cast<size_t>(n)));
     BIO_free(out);
     X509_free(cert);
     X509_free(ca);
