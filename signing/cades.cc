@@ -154,7 +154,17 @@ absl::StatusOr<std::string> PrepareSignedAttributes(X509* signer,
 
 bool VerifySignatureValue(X509* signer, absl::string_view der_signed_attributes,
                           absl::string_view signature_value) {
-  return VerifySignature(signer, der_signed_attributes, signature_value);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  bool ok =
+      ctx != nullptr &&
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, X509_get0_pubkey(signer)) ==
+          1 &&
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature_value.data()),
+                       signature_value.size(),
+                       reinterpret_cast<const unsigned char*>(der_signed_attributes.data()),
+                       der_signed_attributes.size()) == 1;
+  ERR_clear_error();
+  return ok;
 }
 
 absl::StatusOr<std::string> AssembleSignedData(X509* signer, const std::vector<X509*>& chain,

@@ -43,8 +43,9 @@ absl::StatusOr<std::string> AssembleSignedData(X509* signer, const std::vector<X
                                                absl::string_view signature_value,
                                                absl::string_view timestamp_token = {});
 
-// True when `signature_value` is the signer's signature of
-// `der_signed_attributes`: the check AssembleSignedData makes first.
+// True when `signature_value` is the signer's signature (SHA-256, RSA PKCS#1
+// v1.5 or ECDSA) of `der_signed_attributes`: the check AssembleSignedData
+// makes first. Clears the OpenSSL error queue.
 bool VerifySignatureValue(X509* signer, absl::string_view der_signed_attributes,
                           absl::string_view signature_value);
 

@@ -12,6 +12,11 @@
 namespace motcua::signing {
 namespace {
 
+// Below this not even a bare signature fits; above it the /Contents string
+// (twice the size, in hex) makes every later parse of the file slow.
+constexpr size_t kMinReservedSize = 256;
+constexpr size_t kMaxReservedSize = 1 << 20;
+
 std::string PodofoReason(const PoDoFo::PdfError& e) {
   const char* message = PoDoFo::PdfError::ErrorMessage(e.GetError());
   std::string reason = message != nullptr ? message : "unknown error";
@@ -128,6 +133,11 @@ absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
   QuietPodofo();
   if (request.field_name.empty()) {
     return absl::InvalidArgumentError("the signature field needs a name");
+  }
+  if (request.reserved_size < kMinReservedSize || request.reserved_size > kMaxReservedSize) {
+    return absl::InvalidArgumentError(absl::StrCat("reserved_size must be between ",
+                                                   kMinReservedSize, " and ", kMaxReservedSize,
+                                                   " bytes, not ", request.reserved_size));
   }
   try {
     return Prepare(pdf, request);

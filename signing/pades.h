@@ -33,8 +33,8 @@ struct SignatureRequest {
   absl::Time signing_time;
   std::string reason;    // /Reason, UTF-8; empty: none
   std::string location;  // /Location, UTF-8; empty: none
-  // Bytes reserved for the DER CMS. 16 KiB holds a B-B signature with a
-  // short chain and a time-stamp; raise it for B-LT material.
+  // Bytes reserved for the DER CMS, 256 B to 1 MiB. 16 KiB holds a B-B
+  // signature with a short chain and a time-stamp; raise it for B-LT material.
   size_t reserved_size = 16 * 1024;
   // Nothing: an invisible signature.
   std::optional<Appearance> appearance;
@@ -52,8 +52,8 @@ struct PreparedSignature {
 
 // Adds a signature field with a reserved /Contents to `pdf` as an
 // incremental update. INVALID_ARGUMENT when `pdf` does not parse, the field
-// name is taken, or the appearance does not fit the document; INTERNAL for
-// other PoDoFo failures.
+// name is empty or taken, reserved_size is out of range, or the appearance
+// does not fit the document; INTERNAL for other PoDoFo failures.
 absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
                                                    const SignatureRequest& request);
 

@@ -229,16 +229,4 @@ absl::StatusOr<std::string> SigningKey::Sign(absl::string_view data) const {
   return signature;
 }
 
-bool VerifySignature(X509* certificate, absl::string_view data, absl::string_view signature) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
-                                 X509_get0_pubkey(certificate)) == 1 &&
-            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
-  ERR_clear_error();
-  return ok;
-}
-
 }  // namespace motcua::signing

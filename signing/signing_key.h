@@ -70,10 +70,6 @@ class SigningKey {
   std::unique_ptr<Token> token_;
 };
 
-// True when `signature` is a valid signature of SHA-256(`data`) by the
-// public key of `certificate`; false otherwise (the error queue is cleared).
-bool VerifySignature(X509* certificate, absl::string_view data, absl::string_view signature);
-
 }  // namespace motcua::signing
 
 #endif  // MOTCUA_SIGNING_SIGNING_KEY_H_

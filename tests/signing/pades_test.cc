@@ -351,7 +351,7 @@ TEST_F(PadesTest, Embed_CmsLargerThanReserved_IsInvalidArgument) {
   std::unique_ptr<SigningKey> head = Load("head");
   ASSERT_NE(head, nullptr);
   SignatureRequest request = OfficerRequest();
-  request.reserved_size = 512;
+  request.reserved_size = 600;
   absl::StatusOr<PreparedSignature> prepared = PrepareSignature(MakeDecisionPdf(), request);
   ASSERT_TRUE(prepared.ok()) << prepared.status();
   absl::StatusOr<std::string> cms = SignDetached(*head, prepared->document_sha256);
@@ -382,6 +382,13 @@ TEST_F(PadesTest, FieldNameInUse_IsInvalidArgument) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(again.status().message()), HasSubstr("Officer"));
+}
+
+TEST_F(PadesTest, ReservedSizeOutOfRange_IsInvalidArgument) {
+  SignatureRequest request = OfficerRequest();
+  request.reserved_size = 0;
+  EXPECT_EQ(PrepareSignature(MakeDecisionPdf(), request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(PadesTest, NotAPdf_IsInvalidArgument) {
