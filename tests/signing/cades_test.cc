@@ -197,43 +197,15 @@ TEST_F(CadesTest, Assemble_ValueOverOtherAttributes_IsInvalidArgument) {
   EXPECT_FALSE(AssembleSignedData(head->certificate(), head->chain(), *attrs, *value).ok());
 }
 
-// A throwaway TSA issued by the dev CA, served by `openssl ts -reply`.
 class TimestampTest : public CadesTest {
  protected:
   void SetUp() override {
     CadesTest::SetUp();
-    const path ca = SharedDevPki();
-    WriteFileOrDie(dir_ / "ext.cnf", "extendedKeyUsage=critical,timeStamping\n");
-    WriteFileOrDie(dir_ / "serial", "01\n");
-    WriteFileOrDie(dir_ / "tsa.cnf",
-                   "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = " + (dir_ / "serial").string() +
-                       "\nsigner_cert = " + (dir_ / "tsa.crt").string() +
-                       "\nsigner_key = " + (dir_ / "tsa.key").string() +
-                       "\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n"
-                       "digests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n"
-                       "ess_cert_id_chain = no\n");
-    CommandResult req = RunCommand(
-        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=test TSA'"
-        " -keyout " +
-        Quote((dir_ / "tsa.key").string()) + " -out " + Quote((dir_ / "tsa.csr").string()));
-    ASSERT_EQ(req.exit_code, 0) << req.output;
-    CommandResult sign = RunCommand(
-        "openssl x509 -req -days 30 -set_serial 77 -in " + Quote((dir_ / "tsa.csr").string()) +
-        " -CA " + Quote((ca / "ca.crt").string()) + " -CAkey " + Quote((ca / "ca.key").string()) +
-        " -extfile " + Quote((dir_ / "ext.cnf").string()) + " -out " +
-        Quote((dir_ / "tsa.crt").string()));
-    ASSERT_EQ(sign.exit_code, 0) << sign.output;
+    tsa_ = std::make_unique<testing_util::TestTsa>(dir_ / "tsa");
   }
+  std::string Stamp(const std::string& request) { return tsa_->Stamp(request); }
 
-  // The TSA's token (DER ContentInfo) for a DER TimeStampReq.
-  std::string Stamp(const std::string& request) {
-    WriteFileOrDie(dir_ / "req.tsq", request);
-    CommandResult r = RunCommand("openssl ts -reply -config " + Quote((dir_ / "tsa.cnf").string()) +
-                                 " -queryfile " + Quote((dir_ / "req.tsq").string()) +
-                                 " -token_out -out " + Quote((dir_ / "token.der").string()));
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return ReadFileOrDie(dir_ / "token.der");
-  }
+  std::unique_ptr<testing_util::TestTsa> tsa_;
 };
 
 TEST_F(TimestampTest, AddSignatureTimestamp_TokenOverSignatureValue_IsUnsignedAttribute) {
@@ -268,7 +240,7 @@ TEST_F(TimestampTest, AddSignatureTimestamp_TokenOverSignatureValue_IsUnsignedAt
       RunCommand("openssl ts -verify -token_in -in " + Quote((dir_ / "embedded.der").string()) +
                  " -data " + Quote((dir_ / "value.bin").string()) + " -CAfile " +
                  Quote((SharedDevPki() / "ca.crt").string()) + " -untrusted " +
-                 Quote((dir_ / "tsa.crt").string()));
+                 Quote(tsa_->certificate().string()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Verification: OK"));
 }

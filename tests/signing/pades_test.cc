@@ -347,6 +347,31 @@ TEST_F(PadesTest, TwoPhase_WithSoftHsmKey_PdfsigValid) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(PadesTest, BaselineT_TimestampedCmsInPdf_IsValid) {
+  testing_util::TestTsa tsa(dir_ / "tsa");
+  std::unique_ptr<SigningKey> seal = Load("seal-HN-SGDDT");
+  ASSERT_NE(seal, nullptr);
+  absl::StatusOr<PreparedSignature> prepared = PrepareSignature(MakeDecisionPdf(), SealRequest());
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  absl::StatusOr<std::string> cms = SignDetached(*seal, prepared->document_sha256);
+  ASSERT_TRUE(cms.ok()) << cms.status();
+  absl::StatusOr<std::string> value = SignatureValue(*cms);
+  ASSERT_TRUE(value.ok());
+  absl::StatusOr<std::string> request = BuildTimestampRequest(*value);
+  ASSERT_TRUE(request.ok());
+  absl::StatusOr<std::string> stamped = AddSignatureTimestamp(*cms, tsa.Stamp(*request));
+  ASSERT_TRUE(stamped.ok()) << stamped.status();
+  absl::StatusOr<std::string> signed_pdf = EmbedSignature(*prepared, *stamped);
+  ASSERT_TRUE(signed_pdf.ok()) << signed_pdf.status();
+
+  EXPECT_THAT(PdfsigReports(Write("b-t.pdf", *signed_pdf)),
+              ::testing::ElementsAre(HasSubstr("Signature is Valid")));
+  std::vector<EmbeddedSignature> sigs = FindSignatures(*signed_pdf);
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].cms, *stamped);
+  EXPECT_THAT(OpensslVerify(sigs[0]), HasSubstr("Verification successful"));
+}
+
 TEST_F(PadesTest, Embed_CmsLargerThanReserved_IsInvalidArgument) {
   std::unique_ptr<SigningKey> head = Load("head");
   ASSERT_NE(head, nullptr);
@@ -423,6 +448,46 @@ TEST_F(PadesTest, AttachmentAppearance_OrganisationAndTimeAtTopRightOfPageOne) {
       2);
   EXPECT_GT(x_min, 595.0 / 2) << "right half of an A4 page";
   EXPECT_LT(y_min, 842.0 / 6) << "top of the page";
+}
+
+TEST_F(PadesTest, AppearanceOnMissingPage_IsInvalidArgumentNamingThePage) {
+  SignatureRequest request = OfficerRequest();
+  std::get<OfficerAppearance>(*request.appearance).page = 4;
+  absl::StatusOr<PreparedSignature> prepared = PrepareSignature(MakeDecisionPdf(), request);
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_EQ(prepared.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(prepared.status().message()), HasSubstr("page 5"));
+}
+
+TEST_F(PadesTest, SignatureImageNotPng_IsInvalidArgument) {
+  SignatureRequest request = OfficerRequest();
+  std::get<OfficerAppearance>(*request.appearance).signature_png = "GIF89a...";
+  EXPECT_EQ(PrepareSignature(MakeDecisionPdf(), request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PadesTest, OfficerAppearance_NameIsDrawnUnderTheImageInsideTheBox) {
+  std::unique_ptr<SigningKey> head = Load("head");
+  ASSERT_NE(head, nullptr);
+  absl::StatusOr<std::string> signed_pdf = SignPdf(MakeDecisionPdf(), OfficerRequest(), *head);
+  ASSERT_TRUE(signed_pdf.ok()) << signed_pdf.status();
+  CommandResult boxes =
+      RunCommand("pdftotext -bbox " + Quote(Write("officer.pdf", *signed_pdf).string()) + " -");
+  size_t word = boxes.output.find(">Nguyễn<");
+  ASSERT_NE(word, std::string::npos) << boxes.output;
+  double x_min = 0, y_min = 0, x_max = 0, y_max = 0;
+  ASSERT_EQ(sscanf(boxes.output.c_str() + boxes.output.rfind("<word", word),
+                   "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\"", &x_min, &y_min,
+                   &x_max, &y_max),
+            4);
+  // pdftotext's y grows downwards from the top of the 842-point page; the
+  // name lies in the box's bottom 16-point band, under the image.
+  const double band_top = 842 - (kOfficerBox.y + 16);
+  const double box_bottom = 842 - kOfficerBox.y;
+  EXPECT_GE(x_min, kOfficerBox.x);
+  EXPECT_LE(x_max, kOfficerBox.x + kOfficerBox.width);
+  EXPECT_GE(y_min, band_top - 2);
+  EXPECT_LE(y_max, box_bottom + 2);
 }
 
 TEST(AppearanceTest, SealBox_CoversTheLeftThirdOfTheSignatureImage) {

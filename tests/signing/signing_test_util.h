@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -243,6 +244,52 @@ class SoftHsmToken {
     EVP_PKEY_free(key);
   }
 
+  fs::path dir_;
+};
+
+// A throwaway RFC 3161 time-stamping authority issued by the dev CA and
+// served by `openssl ts -reply`.
+class TestTsa {
+ public:
+  explicit TestTsa(const fs::path& dir) : dir_(dir) {
+    fs::create_directories(dir_);
+    const fs::path& ca = SharedDevPki();
+    WriteFileOrDie(dir_ / "ext.cnf", "extendedKeyUsage=critical,timeStamping\n");
+    WriteFileOrDie(dir_ / "serial", "01\n");
+    WriteFileOrDie(dir_ / "tsa.cnf",
+                   "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = " + (dir_ / "serial").string() +
+                       "\nsigner_cert = " + certificate().string() +
+                       "\nsigner_key = " + (dir_ / "tsa.key").string() +
+                       "\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n"
+                       "digests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n"
+                       "ess_cert_id_chain = no\n");
+    CommandResult req = RunCommand(
+        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=test TSA'"
+        " -keyout " +
+        Quote((dir_ / "tsa.key").string()) + " -out " + Quote((dir_ / "tsa.csr").string()));
+    if (req.exit_code != 0) ADD_FAILURE() << req.output;
+    // A random serial: every run makes a new TSA under the same CA.
+    CommandResult sign = RunCommand(
+        "openssl x509 -req -days 30 -set_serial " + std::to_string(std::random_device()()) +
+        " -in " + Quote((dir_ / "tsa.csr").string()) + " -CA " + Quote((ca / "ca.crt").string()) +
+        " -CAkey " + Quote((ca / "ca.key").string()) + " -extfile " +
+        Quote((dir_ / "ext.cnf").string()) + " -out " + Quote(certificate().string()));
+    if (sign.exit_code != 0) ADD_FAILURE() << sign.output;
+  }
+
+  fs::path certificate() const { return dir_ / "tsa.crt"; }
+
+  // The TSA's token (DER ContentInfo) for a DER TimeStampReq.
+  std::string Stamp(const std::string& request) {
+    WriteFileOrDie(dir_ / "req.tsq", request);
+    CommandResult r = RunCommand("openssl ts -reply -config " + Quote((dir_ / "tsa.cnf").string()) +
+                                 " -queryfile " + Quote((dir_ / "req.tsq").string()) +
+                                 " -token_out -out " + Quote((dir_ / "token.der").string()));
+    if (r.exit_code != 0) ADD_FAILURE() << r.output;
+    return ReadFileOrDie(dir_ / "token.der");
+  }
+
+ private:
   fs::path dir_;
 };
 
