@@ -559,7 +559,7 @@ class Canvas {
     std::string packed(packed_size, '\0');
     if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
                   reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
-                  Z_BEST_COMPRESSION) != Z_OK) {
+                  Z_DEFAULT_COMPRESSION) != Z_OK) {
       return absl::InternalError("dev PKI: zlib compress2 failed");
     }
     packed.resize(packed_size);
