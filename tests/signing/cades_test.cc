@@ -49,7 +49,7 @@ CmsPtr Decode(const std::string& der) {
 
 class CadesTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = testing_util::MakeTempDir("cades"); }
+  void SetUp() override { dir_ = scratch_.path(); }
 
   // `openssl cms -verify` of a detached CMS over `content` against the dev
   // root; true when it says so.
@@ -64,6 +64,7 @@ class CadesTest : public ::testing::Test {
     return r.exit_code == 0 && r.output.find("Verification successful") != std::string::npos;
   }
 
+  testing_util::ScopedTempDir scratch_{"cades"};
   path dir_;
   std::string last_output_;
 };

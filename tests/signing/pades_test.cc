@@ -108,7 +108,7 @@ std::vector<EmbeddedSignature> FindSignatures(const std::string& pdf) {
 
 class PadesTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = testing_util::MakeTempDir("pades"); }
+  void SetUp() override { dir_ = scratch_.path(); }
 
   std::unique_ptr<SigningKey> Load(const std::string& name) {
     absl::StatusOr<std::unique_ptr<SigningKey>> key = SigningKey::LoadPkcs12(
@@ -216,6 +216,7 @@ class PadesTest : public ::testing::Test {
     }
   }
 
+  testing_util::ScopedTempDir scratch_{"pades"};
   path dir_;
 };
 

@@ -23,7 +23,8 @@ using testing_util::fs::path;
 // Verifies `signature` over `data` with `openssl dgst` and the certificate's
 // public key: an outside judge of Sign().
 bool OpensslVerifies(X509* cert, const std::string& data, const std::string& signature) {
-  path dir = testing_util::MakeTempDir("dgst");
+  testing_util::ScopedTempDir scratch("dgst");
+  const path& dir = scratch.path();
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PUBKEY(bio, X509_get0_pubkey(cert));
   char* pem = nullptr;

@@ -51,6 +51,24 @@ inline fs::path MakeTempDir(const std::string& stem) {
   return tmpl;
 }
 
+// A fresh directory under the test temp dir, removed with its contents when
+// this goes out of scope.
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(const std::string& stem) : path_(MakeTempDir(stem)) {}
+  ~ScopedTempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
@@ -152,6 +170,13 @@ class SoftHsmToken {
     AddKey("rsa:2048", "01", kKeyLabel);
     AddKey("EC:prime256v1", "02", kEcKeyLabel);
   }
+
+  ~SoftHsmToken() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  SoftHsmToken(const SoftHsmToken&) = delete;
+  SoftHsmToken& operator=(const SoftHsmToken&) = delete;
 
   std::string Tool() const {
     return std::string("pkcs11-tool --module ") + kSoftHsmModule + " --token-label " + kTokenLabel +
