@@ -1,6 +1,7 @@
 #include "signing/cades.h"
 
 #include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -77,6 +78,27 @@ TEST_F(CadesTest, SignDetached_VerifiesWithOpensslCmsOverTheDocument) {
   ASSERT_TRUE(cms.ok()) << cms.status();
   EXPECT_TRUE(OpensslVerifies(*cms, document)) << last_output_;
   EXPECT_FALSE(OpensslVerifies(*cms, document + " ")) << "another document must fail";
+}
+
+TEST_F(CadesTest, SignDetached_VerifiesWithCmsVerifyAfterDecoding) {
+  std::unique_ptr<SigningKey> key = LoadSigner("head-hp");
+  ASSERT_NE(key, nullptr);
+  const std::string document = "giấy chứng nhận";
+  absl::StatusOr<std::string> der = SignDetached(*key, Digest(document));
+  ASSERT_TRUE(der.ok()) << der.status();
+  CmsPtr cms = Decode(*der);
+  ASSERT_NE(cms, nullptr);
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+  ASSERT_EQ(X509_STORE_add_cert(store.get(), key->chain()[0]), 1);
+  X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
+  auto verify = [&](const std::string& content) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> in(
+        BIO_new_mem_buf(content.data(), static_cast<int>(content.size())), &BIO_free);
+    return CMS_verify(cms.get(), nullptr, store.get(), in.get(), nullptr, CMS_BINARY);
+  };
+  EXPECT_EQ(verify(document), 1);
+  EXPECT_NE(verify(document + "."), 1);
+  ERR_clear_error();
 }
 
 TEST_F(CadesTest, SignDetached_IsPadesBaselineB) {
