@@ -6,13 +6,18 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -51,7 +56,12 @@ constexpr long kLeafValidityDays = 730;
 // not one day fail every handshake at once.
 constexpr int kRenewWithinDays = 30;
 
-enum class Profile { kRootCa, kServer, kClient };
+// kSigner: document signing (officers' signatures, organisation seals).
+enum class Profile { kRootCa, kServer, kClient, kSigner };
+
+// Signing keys are RSA-2048, the common case for Vietnamese signing
+// certificates; TLS keys are P-256.
+bool WantsRsa(Profile profile) { return profile == Profile::kSigner; }
 
 struct KeyAndCert {
   PkeyPtr key;
@@ -323,6 +333,14 @@ absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
               {NID_subject_key_identifier, "hash"},
               {NID_authority_key_identifier, "keyid:always"}};
       break;
+    case Profile::kSigner:
+      // No extended key usage: NSS (pdfsig) checks signing certificates for
+      // email-signer usage, which a clientAuth-only EKU would fail.
+      exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+              {NID_key_usage, "critical,digitalSignature,nonRepudiation"},
+              {NID_subject_key_identifier, "hash"},
+              {NID_authority_key_identifier, "keyid:always"}};
+      break;
   }
   for (const Ext& ext : exts) {
     if (absl::Status s = AddExtension(cert, &ctx, ext.nid, ext.value); !s.ok()) return s;
@@ -330,13 +348,18 @@ absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
   return absl::OkStatus();
 }
 
-// Issues a certificate for `subject` and `key` (a new P-256 key when null),
+// Issues a certificate for `subject` and `key` (a new key of the profile's
+// kind when null),
 // signed by `issuer`, or self-signed when `issuer` is null.
 absl::StatusOr<KeyAndCert> Issue(const X509_NAME* subject, PkeyPtr key, const KeyAndCert* issuer,
                                  Profile profile) {
   KeyAndCert out;
-  out.key = key != nullptr ? std::move(key) : PkeyPtr(EVP_EC_gen("P-256"));
-  if (out.key == nullptr) return OpenSslError("EVP_EC_gen P-256");
+  if (key != nullptr) {
+    out.key = std::move(key);
+  } else {
+    out.key.reset(WantsRsa(profile) ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
+    if (out.key == nullptr) return OpenSslError("generating a key");
+  }
   out.cert.reset(X509_new());
   X509* cert = out.cert.get();
   if (cert == nullptr) return OpenSslError("X509_new");
@@ -369,6 +392,10 @@ absl::StatusOr<KeyAndCert> Issue(const X509_NAME* subject, PkeyPtr key, const Ke
 
 // --- Reuse checks ----------------------------------------------------------
 
+bool IsRsa2048(const EVP_PKEY* key) {
+  return EVP_PKEY_is_a(key, "RSA") && EVP_PKEY_get_bits(key) == 2048;
+}
+
 bool IsP256(const EVP_PKEY* key) {
   char group[64];
   size_t len = 0;
@@ -400,7 +427,7 @@ bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME*
 }
 
 // Reuses the pair at the given paths if Reusable, else issues and stores a
-// new certificate. The key on disk is kept when it is a P-256 key, so
+// new certificate. The key on disk is kept when it is of the profile's kind, so
 // re-issuing after a lost certificate or a new CA rewrites only the .crt.
 // `issuer` null: the root CA.
 absl::StatusOr<KeyAndCert> EnsurePair(const std::string& cert_path, const std::string& key_path,
@@ -414,12 +441,272 @@ absl::StatusOr<KeyAndCert> EnsurePair(const std::string& cert_path, const std::s
     stored->key = std::move(pair.key);
   }
   PkeyPtr key;
-  if (stored->key != nullptr && IsP256(stored->key.get())) key = std::move(stored->key);
+  if (stored->key != nullptr &&
+      (WantsRsa(profile) ? IsRsa2048(stored->key.get()) : IsP256(stored->key.get()))) {
+    key = std::move(stored->key);
+  }
   const bool key_is_new = key == nullptr;
   absl::StatusOr<KeyAndCert> fresh = Issue(subject, std::move(key), issuer, profile);
   if (!fresh.ok()) return fresh.status();
   if (absl::Status s = StorePair(*fresh, key_is_new, cert_path, key_path); !s.ok()) return s;
   return fresh;
+}
+
+// --- PKCS#12 ---------------------------------------------------------------
+
+// True when the PKCS#12 file at `path` opens with the dev password and holds
+// exactly `pair`. PKCS#12 files have a random salt, so they are rewritten
+// only when stale.
+absl::StatusOr<bool> Pkcs12IsCurrent(const std::string& path, const KeyAndCert& pair) {
+  absl::StatusOr<std::optional<std::string>> der = ReadFileIfExists(path);
+  if (!der.ok()) return der.status();
+  if (!der->has_value()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>((*der)->data());
+  std::unique_ptr<PKCS12, OpenSslDeleter<PKCS12_free>> p12(
+      d2i_PKCS12(nullptr, &p, static_cast<long>((*der)->size())));
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* others = nullptr;
+  bool current =
+      p12 != nullptr && PKCS12_parse(p12.get(), kDevPkcs12Password, &key, &cert, &others) == 1 &&
+      key != nullptr && cert != nullptr && X509_cmp(cert, pair.cert.get()) == 0 &&
+      EVP_PKEY_eq(key, pair.key.get()) == 1 && others != nullptr && sk_X509_num(others) == 1;
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  sk_X509_pop_free(others, X509_free);
+  ERR_clear_error();
+  return current;
+}
+
+// <stem>.p12: the signer's key and certificate with the CA certificate.
+absl::Status EnsurePkcs12(const std::string& path, const std::string& friendly_name,
+                          const KeyAndCert& pair, const KeyAndCert& ca) {
+  absl::StatusOr<bool> current = Pkcs12IsCurrent(path, pair);
+  if (!current.ok()) return current.status();
+  if (*current) return absl::OkStatus();
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> cas(
+      sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_free(s); });
+  if (cas == nullptr || sk_X509_push(cas.get(), ca.cert.get()) <= 0) {
+    return OpenSslError("sk_X509_push");
+  }
+  std::unique_ptr<PKCS12, OpenSslDeleter<PKCS12_free>> p12(
+      PKCS12_create(kDevPkcs12Password, friendly_name.c_str(), pair.key.get(), pair.cert.get(),
+                    cas.get(), 0, 0, 0, 0, 0));
+  if (p12 == nullptr) return OpenSslError("PKCS12_create");
+  unsigned char* der = nullptr;
+  int len = i2d_PKCS12(p12.get(), &der);
+  if (len <= 0) return OpenSslError("i2d_PKCS12");
+  std::string contents(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return WriteFileAtomically(path, contents, 0600);
+}
+
+// --- Sample images ---------------------------------------------------------
+
+// An RGBA canvas of one colour whose alpha is the coverage of the shapes
+// drawn, encoded as PNG (8-bit RGBA, no interlace).
+class Canvas {
+ public:
+  Canvas(int width, int height, uint8_t r, uint8_t g, uint8_t b)
+      : width_(width),
+        height_(height),
+        rgb_{r, g, b},
+        alpha_(static_cast<size_t>(width) * height, 0.0) {}
+
+  // Paints every pixel by the fraction of its 4x4 sample points `inside`.
+  template <typename Inside>
+  void Fill(Inside inside) {
+    for (int y = 0; y < height_; ++y) {
+      for (int x = 0; x < width_; ++x) {
+        int hits = 0;
+        for (int sy = 0; sy < 4; ++sy) {
+          for (int sx = 0; sx < 4; ++sx) {
+            hits += inside(x + (sx + 0.5) / 4, y + (sy + 0.5) / 4) ? 1 : 0;
+          }
+        }
+        double& a = alpha_[static_cast<size_t>(y) * width_ + x];
+        a = std::max(a, hits / 16.0);
+      }
+    }
+  }
+
+  // A round pen of `radius` at (cx, cy), with a soft one-pixel edge.
+  void Dot(double cx, double cy, double radius) {
+    for (int y = std::max(0, static_cast<int>(cy - radius - 1));
+         y <= std::min(height_ - 1, static_cast<int>(cy + radius + 1)); ++y) {
+      for (int x = std::max(0, static_cast<int>(cx - radius - 1));
+           x <= std::min(width_ - 1, static_cast<int>(cx + radius + 1)); ++x) {
+        double d = std::hypot(x + 0.5 - cx, y + 0.5 - cy);
+        double cover = std::clamp(radius + 0.5 - d, 0.0, 1.0);
+        double& a = alpha_[static_cast<size_t>(y) * width_ + x];
+        a = std::max(a, cover);
+      }
+    }
+  }
+
+  absl::StatusOr<std::string> EncodePng() const {
+    std::string raw;
+    raw.reserve(static_cast<size_t>(height_) * (1 + 4 * width_));
+    for (int y = 0; y < height_; ++y) {
+      raw.push_back('\0');  // filter: none
+      for (int x = 0; x < width_; ++x) {
+        raw.append(
+            {static_cast<char>(rgb_[0]), static_cast<char>(rgb_[1]), static_cast<char>(rgb_[2]),
+             static_cast<char>(std::lround(alpha_[static_cast<size_t>(y) * width_ + x] * 255))});
+      }
+    }
+    uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+    std::string packed(packed_size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
+                  reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                  Z_DEFAULT_COMPRESSION) != Z_OK) {
+      return absl::InternalError("dev PKI: zlib compress2 failed");
+    }
+    packed.resize(packed_size);
+
+    std::string header;
+    AppendBigEndian(&header, static_cast<uint32_t>(width_));
+    AppendBigEndian(&header, static_cast<uint32_t>(height_));
+    header.append({8, 6, 0, 0, 0});  // 8 bits, RGBA, deflate, filter 0, no interlace
+    std::string png("\x89PNG\r\n\x1a\n", 8);
+    AppendChunk(&png, "IHDR", header);
+    AppendChunk(&png, "IDAT", packed);
+    AppendChunk(&png, "IEND", "");
+    return png;
+  }
+
+ private:
+  static void AppendBigEndian(std::string* out, uint32_t v) {
+    out->append({static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                 static_cast<char>(v)});
+  }
+
+  static void AppendChunk(std::string* png, const char type[5], const std::string& data) {
+    AppendBigEndian(png, static_cast<uint32_t>(data.size()));
+    std::string typed = std::string(type, 4) + data;
+    png->append(typed);
+    AppendBigEndian(png,
+                    static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(typed.data()),
+                                                static_cast<uInt>(typed.size()))));
+  }
+
+  int width_;
+  int height_;
+  uint8_t rgb_[3];
+  std::vector<double> alpha_;
+};
+
+// A blue handwritten-looking scribble; `name` seeds its shape so signers'
+// images differ, always the same for the same name.
+absl::StatusOr<std::string> SignaturePng(const std::string& name) {
+  uint32_t seed = 2166136261u;  // FNV-1a
+  for (unsigned char c : name) seed = (seed ^ c) * 16777619u;
+  auto param = [&](int i) { return ((seed >> (3 * i)) & 7) / 7.0; };
+  constexpr double kPi = 3.14159265358979323846;
+  Canvas canvas(360, 140, 0x1f, 0x3a, 0xb8);
+  for (int i = 0; i <= 4000; ++i) {
+    double t = i / 4000.0;
+    double x = 30 + 290 * t + 22 * std::sin(2 * kPi * (5 + 2 * param(0)) * t);
+    double y = 72 + (28 + 8 * param(1)) * std::sin(2 * kPi * (1.5 + param(2)) * t + param(3)) +
+               20 * std::cos(2 * kPi * (5 + 2 * param(0)) * t);
+    canvas.Dot(x, y, 2.2);
+  }
+  for (int i = 0; i <= 600; ++i) {  // the underline flourish
+    double t = i / 600.0;
+    canvas.Dot(60 + 260 * t, 118 - 10 * std::sin(kPi * t), 1.6);
+  }
+  return canvas.EncodePng();
+}
+
+// A red round seal: a double ring around a five-pointed star.
+absl::StatusOr<std::string> SealPng() {
+  constexpr double kPi = 3.14159265358979323846;
+  constexpr double kC = 120;
+  Canvas canvas(240, 240, 0xd0, 0x10, 0x1c);
+  canvas.Fill([&](double x, double y) {
+    double r = std::hypot(x - kC, y - kC);
+    return (r >= 108 && r <= 117) || (r >= 92 && r <= 95);
+  });
+  std::vector<std::pair<double, double>> star;
+  for (int i = 0; i < 10; ++i) {
+    double radius = i % 2 == 0 ? 60 : 24;
+    double angle = -kPi / 2 + i * kPi / 5;
+    star.emplace_back(kC + radius * std::cos(angle), kC + radius * std::sin(angle));
+  }
+  canvas.Fill([&](double x, double y) {
+    bool inside = false;  // even-odd rule
+    for (size_t i = 0, j = star.size() - 1; i < star.size(); j = i++) {
+      auto [xi, yi] = star[i];
+      auto [xj, yj] = star[j];
+      if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  });
+  return canvas.EncodePng();
+}
+
+// Writes `contents` to `path` unless the file already holds exactly that.
+absl::Status EnsureFileContents(const std::string& path, const std::string& contents) {
+  absl::StatusOr<std::optional<std::string>> existing = ReadFileIfExists(path);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value() && **existing == contents) return absl::OkStatus();
+  return WriteFileAtomically(path, contents, 0644);
+}
+
+// Signers: one per officer, same stem and subject as the officer's client
+// certificate; one seal per unit, O=CN=<unit>.
+absl::StatusOr<X509NamePtr> SignerName(const DevSigner& signer) {
+  if (signer.seal) {
+    X509NamePtr name(X509_NAME_new());
+    if (name == nullptr) return OpenSslError("X509_NAME_new");
+    if (absl::Status s = AddNameEntry(name.get(), NID_organizationName, signer.unit); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = AddNameEntry(name.get(), NID_commonName, signer.unit); !s.ok()) return s;
+    return name;
+  }
+  for (const DevClient& client : DevClients()) {
+    if (client.name == signer.name) return ClientName(client);
+  }
+  return absl::InternalError(absl::StrCat("dev PKI: no client for signer ", signer.name));
+}
+
+absl::Status EnsureSigners(const std::string& dir, const KeyAndCert& ca) {
+  const std::string signers_dir = dir + "/signers";
+  const std::string images_dir = dir + "/images";
+  for (const std::string& d : {signers_dir, images_dir}) {
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);
+    if (ec) return ErrnoError(ec.value(), "cannot create directory", d);
+  }
+  for (const DevSigner& signer : DevSigners()) {
+    absl::StatusOr<X509NamePtr> name = SignerName(signer);
+    if (!name.ok()) return name.status();
+    const std::string stem = signers_dir + "/" + signer.name;
+    absl::StatusOr<KeyAndCert> pair =
+        EnsurePair(stem + ".crt", stem + ".key", name->get(), &ca, Profile::kSigner);
+    if (!pair.ok()) return pair.status();
+    if (absl::Status s = EnsurePkcs12(stem + ".p12", signer.name, *pair, ca); !s.ok()) return s;
+    if (!signer.seal) {
+      absl::StatusOr<std::string> png = SignaturePng(signer.name);
+      if (!png.ok()) return png.status();
+      if (absl::Status s =
+              EnsureFileContents(images_dir + "/" + signer.name + "-signature.png", *png);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  absl::StatusOr<std::string> seal = SealPng();
+  if (!seal.ok()) return seal.status();
+  for (const DevSigner& signer : DevSigners()) {
+    if (!signer.seal) continue;
+    if (absl::Status s = EnsureFileContents(images_dir + "/" + signer.unit + "-seal.png", *seal);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -438,6 +725,23 @@ const std::vector<DevClient>& DevClients() {
       {"admin", "admin.it", "admin", "", ""},
   };
   return *kClients;
+}
+
+const std::vector<DevSigner>& DevSigners() {
+  static const std::vector<DevSigner>* const kSigners = [] {
+    auto* signers = new std::vector<DevSigner>;
+    std::vector<std::string> units;
+    for (const DevClient& client : DevClients()) {
+      if (client.role != "officer") continue;
+      signers->push_back({client.name, client.unit, false});
+      if (std::find(units.begin(), units.end(), client.unit) == units.end()) {
+        units.push_back(client.unit);
+      }
+    }
+    for (const std::string& unit : units) signers->push_back({"seal-" + unit, unit, true});
+    return signers;
+  }();
+  return *kSigners;
 }
 
 absl::Status EnsureDevPki(const std::string& dir) {
@@ -468,7 +772,7 @@ absl::Status EnsureDevPki(const std::string& dir) {
         EnsurePair(stem + ".crt", stem + ".key", name->get(), &*ca, Profile::kClient);
     if (!pair.ok()) return pair.status();
   }
-  return absl::OkStatus();
+  return EnsureSigners(dir, *ca);
 }
 
 }  // namespace motcua::signing

@@ -10,7 +10,15 @@
 //   server.crt, server.key          CN=localhost, SAN DNS:localhost,
 //                                   IP:127.0.0.1, IP:::1; serverAuth
 //   clients/<name>.crt, .key        one per DevClients() entry; clientAuth
-// Keys are ECDSA P-256, PKCS#8 PEM, unencrypted, mode 0600.
+//   signers/<name>.crt, .key, .p12  one per DevSigners() entry: document
+//                                   signing (digitalSignature,
+//                                   nonRepudiation, no extended key usage);
+//                                   the .p12 holds key, certificate and CA
+//                                   certificate, password kDevPkcs12Password
+//   images/<officer>-signature.png  a blue scribble on transparent, per officer
+//   images/<unit>-seal.png          a red round seal (double ring, star)
+// TLS keys are ECDSA P-256, signing keys RSA-2048; PKCS#8 PEM, unencrypted,
+// mode 0600.
 
 #include <string>
 #include <vector>
@@ -33,11 +41,27 @@ struct DevClient {
 // a clerk, an auditor, an administrator), in a stable order.
 const std::vector<DevClient>& DevClients();
 
+// A development signing identity: an officer (file stem = the DevClient's
+// name, same subject) or an organisation seal ("seal-<unit>", O=CN=<unit>).
+struct DevSigner {
+  std::string name;  // file stem under signers/
+  std::string unit;  // e.g. "HN-SGDDT"
+  bool seal;         // true: the organisation's seal, false: an officer
+};
+
+// The officers of DevClients(), then one seal per unit, in a stable order.
+const std::vector<DevSigner>& DevSigners();
+
+// Password of the development PKCS#12 files.
+inline constexpr char kDevPkcs12Password[] = "motcua-dev";
+
 // Creates, under `dir`, a development PKI if it is not there yet; reuses
 // what exists (idempotent: a second call changes nothing; missing client
 // certificates are added). A certificate that is missing, does not match its
 // key, was not issued by the current CA, has a stale subject or expires
 // within 30 days is re-issued; if the CA itself is missing, everything is.
+// A .p12 is rewritten only when it no longer holds the current pair, an
+// image only when its bytes differ from what would be drawn.
 // Safe to call from concurrent processes on the same `dir` (file lock).
 // Fails with the errno-derived code on I/O errors, INTERNAL on OpenSSL errors.
 absl::Status EnsureDevPki(const std::string& dir);

@@ -3,11 +3,16 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +26,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/signing/signing_test_util.h"
 
 namespace motcua::signing {
 namespace {
@@ -104,8 +110,31 @@ class DevPkiTest : public ::testing::Test {
     return files;
   }
 
+  std::vector<std::string> ExpectedSignerFiles() const {
+    std::vector<std::string> files;
+    for (const DevSigner& signer : DevSigners()) {
+      for (const char* ext : {".crt", ".key", ".p12"}) {
+        files.push_back("signers/" + signer.name + ext);
+      }
+      files.push_back(signer.seal ? "images/" + signer.unit + "-seal.png"
+                                  : "images/" + signer.name + "-signature.png");
+    }
+    return files;
+  }
+
   fs::path root_;
   fs::path dir_;
+};
+
+// Starts from a copy of the PKI shared by the signing tests: RSA key
+// generation makes a fresh PKI cost seconds, and these tests are about what
+// a later call does with an existing one.
+class ExistingDevPkiTest : public DevPkiTest {
+ protected:
+  void SetUp() override {
+    DevPkiTest::SetUp();
+    fs::copy(testing_util::SharedDevPki(), dir_, fs::copy_options::recursive);
+  }
 };
 
 TEST(DevClientsTest, NamesAndSubjectsAreUniqueAndComplete) {
@@ -122,14 +151,20 @@ TEST(DevClientsTest, NamesAndSubjectsAreUniqueAndComplete) {
 TEST_F(DevPkiTest, FirstCall_CreatesEveryFile) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> files = Snapshot();
-  for (const std::string& name : ExpectedFiles()) {
+  std::vector<std::string> expected = ExpectedFiles();
+  for (const std::string& name : ExpectedSignerFiles()) {
+    if (std::find(expected.begin(), expected.end(), name) == expected.end()) {
+      expected.push_back(name);  // units share one seal image
+    }
+  }
+  for (const std::string& name : expected) {
     ASSERT_TRUE(files.count(name)) << name;
     EXPECT_FALSE(files[name].empty()) << name;
   }
-  EXPECT_EQ(files.size(), ExpectedFiles().size()) << "no stray temporaries";
+  EXPECT_EQ(files.size(), expected.size()) << "no stray temporaries";
 }
 
-TEST_F(DevPkiTest, SecondCall_LeavesFilesByteIdentical) {
+TEST_F(ExistingDevPkiTest, SecondCall_LeavesFilesByteIdentical) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> before = Snapshot();
   std::map<std::string, struct stat> stats_before;
@@ -147,7 +182,7 @@ TEST_F(DevPkiTest, SecondCall_LeavesFilesByteIdentical) {
   }
 }
 
-TEST_F(DevPkiTest, DeletedClientCert_ReissuesOnlyIt) {
+TEST_F(ExistingDevPkiTest, DeletedClientCert_ReissuesOnlyIt) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> before = Snapshot();
   fs::remove(dir_ / "clients/head.crt");
@@ -168,7 +203,7 @@ TEST_F(DevPkiTest, DeletedClientCert_ReissuesOnlyIt) {
   EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1) << "kept key must match";
 }
 
-TEST_F(DevPkiTest, DeletedClientKey_ReissuesThatPair) {
+TEST_F(ExistingDevPkiTest, DeletedClientKey_ReissuesThatPair) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> before = Snapshot();
   fs::remove(dir_ / "clients/clerk.key");
@@ -185,7 +220,7 @@ TEST_F(DevPkiTest, DeletedClientKey_ReissuesThatPair) {
   EXPECT_EQ(X509_check_private_key(cert.get(), key.get()), 1);
 }
 
-TEST_F(DevPkiTest, ServerCert_VerifiesAgainstCaForLocalhost) {
+TEST_F(ExistingDevPkiTest, ServerCert_VerifiesAgainstCaForLocalhost) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   const fs::path ca = dir_ / "ca.crt";
   const fs::path server = dir_ / "server.crt";
@@ -197,7 +232,7 @@ TEST_F(DevPkiTest, ServerCert_VerifiesAgainstCaForLocalhost) {
   EXPECT_NE(Verify(ca, server, X509_PURPOSE_SSL_CLIENT), "ok") << "serverAuth only";
 }
 
-TEST_F(DevPkiTest, ClientCerts_VerifyAgainstCaForClientAuthOnly) {
+TEST_F(ExistingDevPkiTest, ClientCerts_VerifyAgainstCaForClientAuthOnly) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   for (const DevClient& client : DevClients()) {
     const fs::path cert = dir_ / "clients" / (client.name + ".crt");
@@ -206,7 +241,7 @@ TEST_F(DevPkiTest, ClientCerts_VerifyAgainstCaForClientAuthOnly) {
   }
 }
 
-TEST_F(DevPkiTest, CaCert_IsSelfSignedRootNamedAndValidTenYears) {
+TEST_F(ExistingDevPkiTest, CaCert_IsSelfSignedRootNamedAndValidTenYears) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   X509Ptr ca = LoadCert(dir_ / "ca.crt");
   ASSERT_NE(ca, nullptr);
@@ -221,17 +256,19 @@ TEST_F(DevPkiTest, CaCert_IsSelfSignedRootNamedAndValidTenYears) {
   EXPECT_GE(days, 3640);
 }
 
-TEST_F(DevPkiTest, KeyFiles_AreOwnerReadWriteOnly) {
+TEST_F(ExistingDevPkiTest, KeyFiles_AreOwnerReadWriteOnly) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
-  for (const std::string& name : ExpectedFiles()) {
-    if (fs::path(name).extension() != ".key") continue;
+  std::vector<std::string> files = ExpectedFiles();
+  for (const std::string& name : ExpectedSignerFiles()) files.push_back(name);
+  for (const std::string& name : files) {
+    if (fs::path(name).extension() != ".key" && fs::path(name).extension() != ".p12") continue;
     struct stat st;
     ASSERT_EQ(stat((dir_ / name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_mode & 07777, 0600u) << name;
   }
 }
 
-TEST_F(DevPkiTest, Keys_AreP256) {
+TEST_F(ExistingDevPkiTest, Keys_AreP256) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   for (const std::string& name : ExpectedFiles()) {
     if (fs::path(name).extension() != ".key") continue;
@@ -244,7 +281,138 @@ TEST_F(DevPkiTest, Keys_AreP256) {
   }
 }
 
-TEST_F(DevPkiTest, LostCaKey_ReissuesCaAndEveryCertificate) {
+TEST(DevSignersTest, OneSignerPerOfficerAndOneSealPerUnit) {
+  std::vector<std::string> names;
+  for (const DevSigner& signer : DevSigners()) names.push_back(signer.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("receiver", "receiver-b", "head", "receiver-hp",
+                                            "head-hp", "seal-HN-SGDDT", "seal-HP-SGDDT"));
+}
+
+TEST_F(ExistingDevPkiTest, SignerCerts_AreRsa2048ForDocumentSigning) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  for (const DevSigner& signer : DevSigners()) {
+    const fs::path path = dir_ / "signers" / (signer.name + ".crt");
+    EXPECT_EQ(Verify(dir_ / "ca.crt", path, X509_PURPOSE_SMIME_SIGN), "ok") << signer.name;
+    X509Ptr cert = LoadCert(path);
+    ASSERT_NE(cert, nullptr) << signer.name;
+    const uint32_t usage = X509_get_key_usage(cert.get());
+    EXPECT_TRUE(usage & KU_DIGITAL_SIGNATURE) << signer.name;
+    EXPECT_TRUE(usage & KU_NON_REPUDIATION) << signer.name;
+    EXPECT_LT(X509_get_ext_by_NID(cert.get(), NID_ext_key_usage, -1), 0) << "no EKU";
+    EVP_PKEY* key = X509_get0_pubkey(cert.get());
+    EXPECT_TRUE(EVP_PKEY_is_a(key, "RSA")) << signer.name;
+    EXPECT_EQ(EVP_PKEY_get_bits(key), 2048) << signer.name;
+    char org[128] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_organizationName, org,
+                              sizeof(org));
+    EXPECT_EQ(std::string(org), signer.unit) << signer.name;
+  }
+}
+
+TEST_F(ExistingDevPkiTest, SignerPkcs12_OpensWithDevPasswordAndHoldsPairAndCa) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  X509Ptr ca = LoadCert(dir_ / "ca.crt");
+  for (const DevSigner& signer : DevSigners()) {
+    std::string der = ReadAll(dir_ / "signers" / (signer.name + ".p12"));
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(
+        d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())), &PKCS12_free);
+    ASSERT_NE(p12, nullptr) << signer.name;
+    EVP_PKEY* key = nullptr;
+    X509* cert = nullptr;
+    STACK_OF(X509)* others = nullptr;
+    ASSERT_EQ(PKCS12_parse(p12.get(), kDevPkcs12Password, &key, &cert, &others), 1);
+    PkeyPtr key_owner(key, &EVP_PKEY_free);
+    X509Ptr cert_owner(cert, &X509_free);
+    X509Ptr file_cert = LoadCert(dir_ / "signers" / (signer.name + ".crt"));
+    EXPECT_EQ(X509_cmp(cert, file_cert.get()), 0) << signer.name;
+    EXPECT_EQ(X509_check_private_key(cert, key), 1) << signer.name;
+    ASSERT_EQ(sk_X509_num(others), 1) << signer.name;
+    EXPECT_EQ(X509_cmp(sk_X509_value(others, 0), ca.get()), 0) << signer.name;
+    sk_X509_pop_free(others, X509_free);
+    std::string wrong = "wrong";
+    EXPECT_NE(PKCS12_parse(p12.get(), wrong.c_str(), &key, &cert, &others), 1);
+  }
+}
+
+// Decodes an 8-bit RGBA PNG without filters (what dev_pki writes) and
+// returns its pixels; empty on anything else.
+std::vector<std::array<uint8_t, 4>> DecodeRgbaPng(const std::string& png, uint32_t* width) {
+  auto be32 = [&](size_t at) {
+    return (uint32_t{static_cast<uint8_t>(png[at])} << 24) |
+           (uint32_t{static_cast<uint8_t>(png[at + 1])} << 16) |
+           (uint32_t{static_cast<uint8_t>(png[at + 2])} << 8) |
+           uint32_t{static_cast<uint8_t>(png[at + 3])};
+  };
+  if (png.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) != 0) return {};
+  uint32_t w = 0, h = 0;
+  std::string idat;
+  for (size_t at = 8; at + 12 <= png.size();) {
+    uint32_t len = be32(at);
+    std::string type = png.substr(at + 4, 4);
+    std::string data = png.substr(at + 8, len);
+    uint32_t crc = static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(png.data() + at + 4), len + 4));
+    if (crc != be32(at + 8 + len)) return {};
+    if (type == "IHDR") {
+      w = be32(at + 8);
+      h = be32(at + 12);
+      if (data[8] != 8 || data[9] != 6) return {};
+    } else if (type == "IDAT") {
+      idat += data;
+    }
+    at += 12 + len;
+  }
+  std::string raw(static_cast<size_t>(h) * (1 + 4 * w), '\0');
+  uLongf raw_len = raw.size();
+  if (uncompress(reinterpret_cast<Bytef*>(raw.data()), &raw_len,
+                 reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK ||
+      raw_len != raw.size()) {
+    return {};
+  }
+  std::vector<std::array<uint8_t, 4>> pixels;
+  for (uint32_t y = 0; y < h; ++y) {
+    if (raw[y * (1 + 4 * w)] != 0) return {};
+    for (uint32_t x = 0; x < w; ++x) {
+      const char* p = raw.data() + y * (1 + 4 * w) + 1 + 4 * x;
+      pixels.push_back({static_cast<uint8_t>(p[0]), static_cast<uint8_t>(p[1]),
+                        static_cast<uint8_t>(p[2]), static_cast<uint8_t>(p[3])});
+    }
+  }
+  *width = w;
+  return pixels;
+}
+
+TEST_F(ExistingDevPkiTest, Images_AreBlueSignaturesAndRedSealsOnTransparent) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  std::set<std::string> signature_images;
+  for (const DevSigner& signer : DevSigners()) {
+    const std::string name = signer.seal ? "images/" + signer.unit + "-seal.png"
+                                         : "images/" + signer.name + "-signature.png";
+    std::string png = ReadAll(dir_ / name);
+    uint32_t width = 0;
+    std::vector<std::array<uint8_t, 4>> pixels = DecodeRgbaPng(png, &width);
+    ASSERT_FALSE(pixels.empty()) << name << " is not a valid RGBA PNG";
+    size_t transparent = 0, inked = 0;
+    for (const auto& px : pixels) {
+      if (px[3] == 0) ++transparent;
+      if (px[3] == 255) {
+        ++inked;
+        if (signer.seal) {
+          EXPECT_GT(px[0], px[2]) << name << " ink is red";
+        } else {
+          EXPECT_GT(px[2], px[0]) << name << " ink is blue";
+        }
+      }
+    }
+    EXPECT_GT(transparent, pixels.size() / 2) << name;
+    EXPECT_GT(inked, pixels.size() / 50) << name;
+    if (!signer.seal) signature_images.insert(png);
+  }
+  EXPECT_EQ(signature_images.size(), 5u) << "each officer's scribble differs";
+}
+
+TEST_F(ExistingDevPkiTest, LostCaKey_ReissuesCaAndEveryCertificate) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> before = Snapshot();
   fs::remove(dir_ / "ca.key");
@@ -261,7 +429,7 @@ TEST_F(DevPkiTest, LostCaKey_ReissuesCaAndEveryCertificate) {
   }
 }
 
-TEST_F(DevPkiTest, CorruptCertificate_IsReissued) {
+TEST_F(ExistingDevPkiTest, CorruptCertificate_IsReissued) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::ofstream(dir_ / "server.crt", std::ios::trunc) << "not a certificate";
 

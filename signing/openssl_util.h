@@ -1,0 +1,42 @@
+#ifndef MOTCUA_SIGNING_OPENSSL_UTIL_H_
+#define MOTCUA_SIGNING_OPENSSL_UTIL_H_
+
+// Owning pointers and error reporting for OpenSSL objects. Internal to
+// signing/.
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace motcua::signing {
+
+template <auto kFree>
+struct OpenSslDeleter {
+  template <typename T>
+  void operator()(T* p) const {
+    kFree(p);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
+using CmsPtr = std::unique_ptr<CMS_ContentInfo, OpenSslDeleter<CMS_ContentInfo_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
+
+// INTERNAL status "<what>: <OpenSSL reasons>", draining the thread's error
+// queue so the next failure does not inherit stale entries.
+absl::Status OpenSslError(absl::string_view what);
+
+// SHA-256 of `data`, 32 raw bytes.
+std::string Sha256(absl::string_view data);
+
+}  // namespace motcua::signing
+
+#endif  // MOTCUA_SIGNING_OPENSSL_UTIL_H_

@@ -1,0 +1,192 @@
+#include "signing/pades.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "podofo/podofo.h"
+#include "signing/cades.h"
+#include "signing/openssl_util.h"
+#include "signing/pdf_fonts.h"
+
+namespace motcua::signing {
+namespace {
+
+// Below this not even a bare signature fits; above it the /Contents string
+// (twice the size, in hex) makes every later parse of the file slow.
+constexpr size_t kMinReservedSize = 256;
+constexpr size_t kMaxReservedSize = 1 << 20;
+
+std::string PodofoReason(const PoDoFo::PdfError& e) {
+  const char* message = PoDoFo::PdfError::ErrorMessage(e.GetError());
+  std::string reason = message != nullptr ? message : "unknown error";
+  const PoDoFo::TDequeErrorInfo& callstack = e.GetCallstack();
+  if (!callstack.empty() && !callstack.front().GetInformation().empty()) {
+    absl::StrAppend(&reason, " (", callstack.front().GetInformation(), ")");
+  }
+  return reason;
+}
+
+// "D:YYYYMMDDHHmmSS+07'00'": PDF date syntax (ISO 32000-1 §7.9.4) in
+// Vietnam time. PdfDate would use the process time zone.
+std::string PdfDateInVietnam(absl::Time time) {
+  return absl::FormatTime("D:%Y%m%d%H%M%S+07'00'", time, absl::FixedTimeZone(7 * 3600));
+}
+
+bool FieldNameTaken(PoDoFo::PdfMemDocument& doc, PoDoFo::PdfAcroForm* form,
+                    const std::string& name) {
+  PoDoFo::PdfObject* fields = form->GetObject()->GetIndirectKey("Fields");
+  if (fields == nullptr || !fields->IsArray()) return false;
+  for (const PoDoFo::PdfObject& entry : fields->GetArray()) {
+    const PoDoFo::PdfObject* field =
+        entry.IsReference() ? doc.GetObjects().GetObject(entry.GetReference()) : &entry;
+    if (field == nullptr || !field->IsDictionary()) continue;
+    const PoDoFo::PdfObject* title = field->GetDictionary().GetKey("T");
+    if (title != nullptr && title->IsString() && title->GetString().GetStringUtf8() == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The SHA-256 of the two ranges `byte_range` covers in `pdf`.
+std::string RangeDigest(const std::string& pdf, const int64_t byte_range[4]) {
+  std::string covered =
+      pdf.substr(static_cast<size_t>(byte_range[0]), static_cast<size_t>(byte_range[1]));
+  covered.append(pdf, static_cast<size_t>(byte_range[2]), static_cast<size_t>(byte_range[3]));
+  return Sha256(covered);
+}
+
+absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const SignatureRequest& request) {
+  PoDoFo::PdfMemDocument doc;
+  try {
+    doc.LoadFromBuffer(pdf.data(), static_cast<long>(pdf.size()), /*bForUpdate=*/true);
+  } catch (const PoDoFo::PdfError& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the document is not a readable PDF: ", PodofoReason(e)));
+  }
+  // No default appearance: the default embeds a whole Arial font.
+  PoDoFo::PdfAcroForm* form = doc.GetAcroForm(true, PoDoFo::ePdfAcroFormDefaultAppearance_None);
+  if (FieldNameTaken(doc, form, request.field_name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the document already has a field named '", request.field_name, "'"));
+  }
+  // SignaturesExist | AppendOnly (ISO 32000-1 Table 219).
+  form->GetObject()->GetDictionary().AddKey("SigFlags", PoDoFo::PdfObject(PoDoFo::pdf_int64{3}));
+
+  PlacedAppearance placed;
+  if (request.appearance.has_value()) {
+    absl::StatusOr<PlacedAppearance> drawn =
+        DrawAppearance(doc, *request.appearance, request.signing_time);
+    if (!drawn.ok()) return drawn.status();
+    placed = std::move(*drawn);
+  }
+  if (doc.GetPageCount() <= placed.page) {
+    return absl::InvalidArgumentError("the document has no page to hold the signature");
+  }
+  const PdfBox& box = placed.rect;  // all zero for an invisible signature
+  PoDoFo::PdfAnnotation* widget =
+      doc.GetPage(placed.page)
+          ->CreateAnnotation(PoDoFo::ePdfAnnotation_Widget,
+                             PoDoFo::PdfRect(box.x, box.y, box.width, box.height));
+  widget->SetFlags(PoDoFo::ePdfAnnotationFlags_Print | PoDoFo::ePdfAnnotationFlags_Locked);
+  PoDoFo::PdfSignatureField field(widget, form, &doc);
+  field.SetFieldName(Utf8(request.field_name));
+  if (placed.xobject != nullptr) field.SetAppearanceStream(placed.xobject.get());
+  if (!request.reason.empty()) field.SetSignatureReason(Utf8(request.reason));
+  if (!request.location.empty()) field.SetSignatureLocation(Utf8(request.location));
+
+  PoDoFo::PdfRefCountedBuffer buffer;
+  PoDoFo::PdfOutputDevice device(&buffer);
+  PoDoFo::PdfSignOutputDevice signer(&device);
+  signer.SetSignatureSize(request.reserved_size);
+  // Before SetSignature: PoDoFo's byte-range fix-up expects /ByteRange
+  // right before /Contents, so only keys sorting outside that gap
+  // (SubFilter, M, Reason, Location...) may be added.
+  PoDoFo::PdfDictionary& sig = field.GetSignatureObject()->GetDictionary();
+  sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.CAdES.detached"));
+  sig.AddKey("M", PoDoFo::PdfString(PdfDateInVietnam(request.signing_time)));
+  field.SetSignature(*signer.GetSignatureBeacon());
+  doc.WriteUpdate(&signer, /*bTruncate=*/true);
+  if (!signer.HasSignaturePosition()) {
+    return absl::InternalError("PoDoFo did not write the signature placeholder");
+  }
+  PoDoFo::PdfArray range = signer.AdjustByteRange();
+  signer.Flush();
+
+  PreparedSignature prepared;
+  prepared.pdf.assign(buffer.GetBuffer(), device.GetLength());
+  for (size_t i = 0; i < 4; ++i) prepared.byte_range[i] = range[i].GetNumber();
+  // The placeholder still holds PoDoFo's beacon text; a reserved /Contents
+  // is conventionally zeros.
+  const size_t hex_begin = static_cast<size_t>(prepared.byte_range[1]) + 1;
+  const size_t hex_end = static_cast<size_t>(prepared.byte_range[2]) - 1;
+  prepared.pdf.replace(hex_begin, hex_end - hex_begin, hex_end - hex_begin, '0');
+  prepared.document_sha256 = RangeDigest(prepared.pdf, prepared.byte_range);
+  return prepared;
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
+                                                   const SignatureRequest& request) {
+  QuietPodofo();
+  if (request.field_name.empty()) {
+    return absl::InvalidArgumentError("the signature field needs a name");
+  }
+  if (request.reserved_size < kMinReservedSize || request.reserved_size > kMaxReservedSize) {
+    return absl::InvalidArgumentError(absl::StrCat("reserved_size must be between ",
+                                                   kMinReservedSize, " and ", kMaxReservedSize,
+                                                   " bytes, not ", request.reserved_size));
+  }
+  try {
+    return Prepare(pdf, request);
+  } catch (const PoDoFo::PdfError& e) {
+    return absl::InternalError(
+        absl::StrCat("PoDoFo could not prepare the signature: ", PodofoReason(e)));
+  }
+}
+
+absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
+                                           absl::string_view cms_der) {
+  const int64_t* br = prepared.byte_range;
+  const int64_t size = static_cast<int64_t>(prepared.pdf.size());
+  if (br[0] != 0 || br[1] <= 0 || br[2] <= br[1] + 1 || br[3] < 0 || br[2] + br[3] != size ||
+      prepared.pdf[static_cast<size_t>(br[1])] != '<' ||
+      prepared.pdf[static_cast<size_t>(br[2] - 1)] != '>') {
+    return absl::InvalidArgumentError("the prepared document does not match its byte range");
+  }
+  if (RangeDigest(prepared.pdf, br) != prepared.document_sha256) {
+    return absl::InvalidArgumentError("the prepared document changed after it was prepared");
+  }
+  absl::StatusOr<std::string> digest = SignedMessageDigest(cms_der);
+  if (!digest.ok()) return digest.status();
+  if (*digest != prepared.document_sha256) {
+    return absl::InvalidArgumentError("the CMS signs another document (message-digest differs)");
+  }
+  const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
+  if (cms_der.size() * 2 > capacity) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CMS has ", cms_der.size(), " bytes but only ", capacity / 2,
+                     " were reserved: prepare again with a larger reserved_size"));
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string signed_pdf = prepared.pdf;
+  size_t at = static_cast<size_t>(br[1]) + 1;
+  for (unsigned char c : cms_der) {
+    signed_pdf[at++] = kHex[c >> 4];
+    signed_pdf[at++] = kHex[c & 0xf];
+  }
+  return signed_pdf;
+}
+
+absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureRequest& request,
+                                    const SigningKey& key) {
+  absl::StatusOr<PreparedSignature> prepared = PrepareSignature(pdf, request);
+  if (!prepared.ok()) return prepared.status();
+  absl::StatusOr<std::string> cms = SignDetached(key, prepared->document_sha256);
+  if (!cms.ok()) return cms.status();
+  return EmbedSignature(*prepared, *cms);
+}
+
+}  // namespace motcua::signing
