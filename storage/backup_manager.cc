@@ -353,7 +353,9 @@ absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor
       (fs::path(options_.policy.drill_path()) /
        absl::StrCat("drill-", absl::FormatTime("%Y%m%dT%H%M%SZ", started, absl::UTCTimeZone())))
           .string();
-  fs::create_directories(options_.policy.drill_path());
+  std::error_code ec;
+  fs::create_directories(options_.policy.drill_path(), ec);
+  if (ec) return ErrnoStatus(ec.value(), "creating the drill directory", options_.policy.drill_path());
 
   absl::StatusOr<RestoreResult> restored = absl::NotFoundError("no verified backup to restore");
   const absl::Time clock_start = absl::Now();
