@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/proto_time.h"
 #include "storage/backup_policy.h"
 #include "storage/backup_repository.h"
 #include "storage/files.h"
@@ -19,15 +20,6 @@ using google::protobuf::util::TimeUtil;
 constexpr char kRecordPrefix[] = "record";
 constexpr char kDrillPrefix[] = "drill";
 
-google::protobuf::Timestamp Stamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-absl::Time FromStamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
 
 std::string RecordKey(const v1::BackupRecord& r) {
   return JoinKey({kRecordPrefix, OrderedUint64(TimeUtil::TimestampToMicroseconds(r.created_at())),
@@ -126,7 +118,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::TakeCheckpoint(const std::string
   auto summary = app_->Summarize(**store);
   if (!summary.ok()) return summary.status();
   v1::BackupRecord record;
-  *record.mutable_created_at() = Stamp(options_.now());
+  *record.mutable_created_at() = ToProto(options_.now());
   record.set_sequence_number((*store)->LatestSequenceNumber());
   record.set_audit_head(summary->audit_head);
   record.set_dossiers(summary->dossiers);
@@ -178,7 +170,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::strin
   if (progress) progress("verifying checksums", 0, 1);
   auto fresh = BackupRepository::Open(options_.policy.backup().path());
   absl::Status verified = fresh.ok() ? (*fresh)->Verify(*id) : fresh.status();
-  *record->mutable_verified_at() = Stamp(options_.now());
+  *record->mutable_verified_at() = ToProto(options_.now());
   record->set_verified_ok(verified.ok());
   record->set_verification_error(std::string(verified.message()));
   if (absl::Status s = Save(*record); !s.ok()) return s;
@@ -226,7 +218,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
   for (auto& r : *records) {
     if (r.kind() != v1::BackupRecord::BACKUP || r.deleted()) continue;
     absl::Status s = (*repo)->Verify(static_cast<uint32_t>(std::stoul(r.id())));
-    *r.mutable_verified_at() = Stamp(options_.now());
+    *r.mutable_verified_at() = ToProto(options_.now());
     r.set_verified_ok(s.ok());
     r.set_verification_error(std::string(s.message()));
     if (absl::Status saved = Save(r); !saved.ok()) return saved;
@@ -246,7 +238,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     }
     absl::Status s = manifest.ok() ? CheckOfflineFiles(offline_dir, *manifest, progress)
                                    : manifest.status();
-    *record->mutable_verified_at() = Stamp(options_.now());
+    *record->mutable_verified_at() = ToProto(options_.now());
     record->set_verified_ok(s.ok());
     record->set_verification_error(std::string(s.message()));
     if (absl::Status saved = Save(*record); !saved.ok()) return saved;
@@ -282,7 +274,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   record->set_kind(v1::BackupRecord::OFFLINE);
   record->set_id(absl::StrCat(
       "motcua-offline-",
-      absl::FormatTime("%Y%m%dT%H%M%SZ", FromStamp(record->created_at()), absl::UTCTimeZone()),
+      absl::FormatTime("%Y%m%dT%H%M%SZ", FromProto(record->created_at()), absl::UTCTimeZone()),
       "-s", record->sequence_number()));
   v1::OfflineManifest manifest;
   manifest.set_id(record->id());
@@ -303,7 +295,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   auto reread = ReadOfflineManifest(copy_dir, options_.check);
   absl::Status verified =
       reread.ok() ? CheckOfflineFiles(copy_dir, *reread, progress) : reread.status();
-  *record->mutable_verified_at() = Stamp(options_.now());
+  *record->mutable_verified_at() = ToProto(options_.now());
   record->set_verified_ok(verified.ok());
   record->set_verification_error(std::string(verified.message()));
   if (absl::Status s = Save(*record); !s.ok()) return s;
@@ -331,7 +323,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ConfirmDetached(const std::strin
     auto* custody = r.mutable_custody();
     custody->set_detached_by(detached_by);
     custody->set_kept_at(kept_at);
-    *custody->mutable_recorded_at() = Stamp(options_.now());
+    *custody->mutable_recorded_at() = ToProto(options_.now());
     custody->set_recorded_by(actor);
     if (absl::Status s = Save(r); !s.ok()) return s;
     return r;
@@ -348,7 +340,7 @@ absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor
   v1::DrillRecord drill;
   drill.set_run_by(actor);
   const absl::Time started = options_.now();
-  *drill.mutable_started_at() = Stamp(started);
+  *drill.mutable_started_at() = ToProto(started);
   const std::string scratch =
       (fs::path(options_.policy.drill_path()) /
        absl::StrCat("drill-", absl::FormatTime("%Y%m%dT%H%M%SZ", started, absl::UTCTimeZone())))
@@ -378,8 +370,7 @@ absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor
     restored = key.ok() ? RestoreFromOffline(offline_dir, *key, scratch, options_.check, *app_, progress)
                         : absl::StatusOr<RestoreResult>(key.status());
   }
-  *drill.mutable_took() =
-      TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(absl::Now() - clock_start));
+  *drill.mutable_took() = ToProto(absl::Now() - clock_start);
   RemoveTree(scratch).IgnoreError();
   drill.set_ok(restored.ok());
   if (restored.ok()) {
@@ -439,7 +430,7 @@ void BackupManager::ScheduleLoop() {
       absl::Time newest = absl::InfinitePast();
       if (records.ok()) {
         for (const auto& r : *records) {
-          if (r.kind() == v1::BackupRecord::BACKUP) newest = std::max(newest, FromStamp(r.created_at()));
+          if (r.kind() == v1::BackupRecord::BACKUP) newest = std::max(newest, FromProto(r.created_at()));
         }
       }
       if (records.ok() && options_.now() - newest >= every) {

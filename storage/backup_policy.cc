@@ -8,22 +8,12 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/proto_time.h"
 #include "storage/files.h"
 
 namespace motcua::storage {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Duration Proto(absl::Duration d) {
-  return TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(d));
-}
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 bool Positive(const google::protobuf::Duration& d) { return d.seconds() > 0 || d.nanos() > 0; }
 
 std::string When(const google::protobuf::Timestamp& t) {
@@ -57,15 +47,15 @@ v1::BackupPolicy DefaultBackupPolicy(const std::string& var_dir) {
   auto* b = p.mutable_backup();
   b->set_path(var_dir + "/backup");
   b->set_medium(v1::SECOND_DISK);
-  *b->mutable_every() = Proto(absl::Hours(1));
-  *b->mutable_max_age() = Proto(absl::Hours(26));
+  *b->mutable_every() = ToProto(absl::Hours(1));
+  *b->mutable_max_age() = ToProto(absl::Hours(26));
   b->set_keep_last(14);
   auto* o = p.mutable_offline();
   o->set_medium(v1::REMOVABLE);
-  *o->mutable_max_age() = Proto(absl::Hours(24 * 7));
+  *o->mutable_max_age() = ToProto(absl::Hours(24 * 7));
   o->set_key_file(var_dir + "/keys/offline.key");
-  *p.mutable_recovery_time_objective() = Proto(absl::Hours(24));
-  *p.mutable_drill_max_age() = Proto(absl::Hours(24 * 30));
+  *p.mutable_recovery_time_objective() = ToProto(absl::Hours(24));
+  *p.mutable_drill_max_age() = ToProto(absl::Hours(24 * 30));
   p.set_drill_path(var_dir + "/drill");
   return p;
 }
@@ -121,7 +111,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
                                       const std::string& live_dir) {
   v1::BackupStatus status;
   *status.mutable_policy() = policy;
-  *status.mutable_evaluated_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  *status.mutable_evaluated_at() = ToProto(now);
   auto reason = [&](std::string text) { status.add_reasons(std::move(text)); };
 
   // Copy 1: the live data.
@@ -160,7 +150,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
     }
     *c->mutable_latest() = *latest;
     absl::Duration age = now - FromProto(latest->created_at());
-    *c->mutable_age() = Proto(age);
+    *c->mutable_age() = ToProto(age);
     if (!latest->verified_ok()) {
       c->set_reason(absl::StrCat(label, " ", latest->id(), " failed verification: ",
                                  latest->verification_error()));

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "openssl/evp.h"
 
@@ -116,19 +117,8 @@ absl::StatusOr<FileDigest> DigestFile(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  digest.sha256 = Hex(absl::string_view(reinterpret_cast<const char*>(md), len));
+  digest.sha256 = absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len));
   return digest;
-}
-
-std::string Hex(absl::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
 }
 
 int64_t TreeSize(const std::string& dir) {

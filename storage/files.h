@@ -33,9 +33,6 @@ struct FileDigest {
 };
 absl::StatusOr<FileDigest> DigestFile(const std::string& path);
 
-// Lowercase hex of bytes.
-std::string Hex(absl::string_view bytes);
-
 // Total size of the regular files under `dir`.
 int64_t TreeSize(const std::string& dir);
 

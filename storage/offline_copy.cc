@@ -44,7 +44,7 @@ std::string FinishHex(EVP_MD_CTX* ctx) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, md, &len);
-  return Hex(absl::string_view(reinterpret_cast<const char*>(md), len));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 // A file descriptor that closes itself; writes report errno as a Status.
@@ -273,7 +273,7 @@ absl::Status EnsureOfflineKey(const std::string& path) {
   fs::create_directories(fs::path(path).parent_path(), ec);
   unsigned char key[32];
   if (RAND_bytes(key, sizeof(key)) != 1) return OpenSslError("drawing a key");
-  std::string hex = Hex(absl::string_view(reinterpret_cast<char*>(key), sizeof(key)));
+  std::string hex = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(key), sizeof(key)));
   return WriteWholeFile(path, hex + "\n");
 }
 

@@ -18,6 +18,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/proto_time.h"
 #include "workflow/access.h"
 #include "workflow/builtin_data.h"
 #include "workflow/event_bus.h"
@@ -42,12 +43,6 @@ constexpr int kMaxScannedPerPage = 20000;
 constexpr size_t kMaxRequestIdLength = 128;
 constexpr int kMaxAttachments = 20;
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 std::string OrderedTime(const google::protobuf::Timestamp& t) {
   return OrderedUint64(static_cast<uint64_t>(TimeUtil::TimestampToMicroseconds(t)));
 }

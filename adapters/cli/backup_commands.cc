@@ -10,6 +10,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "adapters/cli/commands.h"
 #include "adapters/cli/format.h"
+#include "proto/proto_time.h"
 #include "signing/manifest_seal.h"
 #include "storage/backup_policy.h"
 #include "storage/files.h"
@@ -20,10 +21,6 @@ namespace motcua::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
 
 std::string MediumName(v1::Medium m) { return v1::Medium_Name(m); }
 
