@@ -39,8 +39,8 @@ class BackupService final : public v1::BackupService::Service {
 
   grpc::Status VerifyBackups(grpc::ServerContext* context, const v1::VerifyBackupsRequest* request,
                              Writer* writer) override {
-    return Stream(*context, writer, "verify backups", [&](const std::string& who, auto progress) {
-      auto records = manager_->Verify(who, request->offline_dir(), progress);
+    return Stream(*context, writer, "verify backups", [&](const std::string&, auto progress) {
+      auto records = manager_->Verify(request->offline_dir(), progress);
       if (!records.ok()) return records.status();
       for (const auto& r : *records) {
         v1::BackupProgress p;

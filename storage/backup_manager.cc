@@ -106,25 +106,32 @@ absl::StatusOr<std::vector<v1::DrillRecord>> BackupManager::LoadDrills() {
   return drills;
 }
 
-absl::StatusOr<v1::BackupRecord> BackupManager::TakeCheckpoint(const std::string& actor,
-                                                               std::string* dir) {
+absl::StatusOr<std::unique_ptr<BackupManager::Snapshot>> BackupManager::TakeSnapshot(
+    const std::string& actor) {
+  auto snapshot = std::make_unique<Snapshot>();
   std::string base = options_.live_dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
-  *dir = base + ".checkpoint";
-  if (absl::Status s = RemoveTree(*dir); !s.ok()) return s;
-  if (absl::Status s = live_->Checkpoint(*dir); !s.ok()) return s;
-  auto store = Store::Open(*dir, ScratchStoreOptions());
+  snapshot->dir = base + ".checkpoint";
+  if (absl::Status s = RemoveTree(snapshot->dir); !s.ok()) return s;
+  if (absl::Status s = live_->Checkpoint(snapshot->dir); !s.ok()) return s;
+  auto store = Store::Open(snapshot->dir, ScratchStoreOptions());
   if (!store.ok()) return store.status();
-  auto summary = app_->Summarize(**store);
+  snapshot->store = *std::move(store);
+  auto summary = app_->Summarize(*snapshot->store);
   if (!summary.ok()) return summary.status();
-  v1::BackupRecord record;
+  v1::BackupRecord& record = snapshot->record;
   *record.mutable_created_at() = ToProto(options_.now());
-  record.set_sequence_number((*store)->LatestSequenceNumber());
+  record.set_sequence_number(snapshot->store->LatestSequenceNumber());
   record.set_audit_head(summary->audit_head);
   record.set_dossiers(summary->dossiers);
   record.set_software_version(options_.software_version);
   record.set_created_by(actor);
-  return record;
+  return snapshot;
+}
+
+BackupManager::Snapshot::~Snapshot() {
+  store.reset();
+  if (!dir.empty()) RemoveTree(dir).IgnoreError();
 }
 
 absl::StatusOr<v1::BackupRecord> BackupManager::RunBackup(const std::string& actor,
@@ -138,26 +145,17 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackup(const std::string& act
 absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::string& actor,
                                                                 const Progress& progress) {
   if (progress) progress("checkpoint", 0, 1);
-  std::string checkpoint_dir;
-  auto record = TakeCheckpoint(actor, &checkpoint_dir);
-  if (!record.ok()) {
-    RemoveTree(checkpoint_dir).IgnoreError();
-    return record.status();
-  }
+  auto snapshot = TakeSnapshot(actor);
+  if (!snapshot.ok()) return snapshot.status();
+  v1::BackupRecord* record = &(*snapshot)->record;
   record->set_kind(v1::BackupRecord::BACKUP);
   record->set_location(options_.policy.backup().path());
   auto repo = BackupRepository::Open(options_.policy.backup().path());
   if (!repo.ok()) return repo.status();
-  absl::StatusOr<uint32_t> id;
-  {
-    auto snapshot = Store::Open(checkpoint_dir, ScratchStoreOptions());
-    if (!snapshot.ok()) return snapshot.status();
-    int64_t ticks = 0;
-    id = (*repo)->Create(**snapshot, ToJson(*record), [&] {
-      if (progress) progress("copying files", ++ticks, 0);
-    });
-  }
-  RemoveTree(checkpoint_dir).IgnoreError();
+  int64_t ticks = 0;
+  absl::StatusOr<uint32_t> id = (*repo)->Create(*(*snapshot)->store, ToJson(*record), [&] {
+    if (progress) progress("copying files", ++ticks, 0);
+  });
   if (!id.ok()) return id.status();
   record->set_id(std::to_string(*id));
   for (const auto& entry : (*repo)->List()) {
@@ -202,8 +200,7 @@ absl::Status BackupManager::ApplyRetention() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::string& actor,
-                                                                    const std::string& offline_dir,
+absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::string& offline_dir,
                                                                     const Progress& progress) {
   PublishWhenDone publish([this] { Publish(); });
   std::unique_lock<std::mutex> lock(operation_mu_, std::try_to_lock);
@@ -244,7 +241,6 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     if (absl::Status saved = Save(*record); !saved.ok()) return saved;
     checked.push_back(*record);
   }
-  (void)actor;
   return checked;
 }
 
@@ -265,12 +261,11 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   if (!key.ok()) return key.status();
 
   if (progress) progress("checkpoint", 0, 1);
-  std::string checkpoint_dir;
-  auto record = TakeCheckpoint(actor, &checkpoint_dir);
-  if (!record.ok()) {
-    RemoveTree(checkpoint_dir).IgnoreError();
-    return record.status();
-  }
+  auto snapshot = TakeSnapshot(actor);
+  if (!snapshot.ok()) return snapshot.status();
+  // Closed, so the files on disk are complete and stay as they are.
+  (*snapshot)->store.reset();
+  v1::BackupRecord* record = &(*snapshot)->record;
   record->set_kind(v1::BackupRecord::OFFLINE);
   record->set_id(absl::StrCat(
       "motcua-offline-",
@@ -284,8 +279,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   manifest.set_sequence_number(record->sequence_number());
   manifest.set_audit_head(record->audit_head());
   manifest.set_dossiers(record->dossiers());
-  auto written = WriteOfflineCopy(checkpoint_dir, destination, *key, manifest, options_.seal, progress);
-  RemoveTree(checkpoint_dir).IgnoreError();
+  auto written = WriteOfflineCopy((*snapshot)->dir, destination, *key, manifest, options_.seal, progress);
   if (!written.ok()) return written.status();
 
   const std::string copy_dir = (fs::path(destination) / record->id()).string();

@@ -51,8 +51,7 @@ class BackupManager {
   absl::StatusOr<v1::BackupRecord> RunBackup(const std::string& actor, const Progress& progress);
   // Re-verifies every retained backup, and the offline copy mounted at
   // `offline_dir` if given; records the results.
-  absl::StatusOr<std::vector<v1::BackupRecord>> Verify(const std::string& actor,
-                                                       const std::string& offline_dir,
+  absl::StatusOr<std::vector<v1::BackupRecord>> Verify(const std::string& offline_dir,
                                                        const Progress& progress);
   // Copy 3: an encrypted, signed export into `destination`.
   absl::StatusOr<v1::BackupRecord> ExportOffline(const std::string& actor,
@@ -80,8 +79,15 @@ class BackupManager {
  private:
   absl::StatusOr<v1::BackupRecord> RunBackupLocked(const std::string& actor,
                                                    const Progress& progress);
-  // A checkpoint of the live store and what it holds.
-  absl::StatusOr<v1::BackupRecord> TakeCheckpoint(const std::string& actor, std::string* dir);
+  // A checkpoint of the live store, beside it, opened, with the record of
+  // what it holds. Removed from disk when destroyed.
+  struct Snapshot {
+    ~Snapshot();
+    std::string dir;
+    std::unique_ptr<Store> store;
+    v1::BackupRecord record;
+  };
+  absl::StatusOr<std::unique_ptr<Snapshot>> TakeSnapshot(const std::string& actor);
   absl::Status Save(const v1::BackupRecord& record);
   absl::Status SaveDrill(const v1::DrillRecord& drill);
   absl::StatusOr<std::vector<v1::BackupRecord>> LoadRecords();
