@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "motcua/v1/backup.grpc.pb.h"
 #include "storage/offline_copy.h"
@@ -420,6 +421,56 @@ TEST(BackupTest, RefusesAnOfflineKeyStoredOnTheMediumItProtects) {
   auto exported = Backups(*server).Export(medium);
   EXPECT_RPC_CODE(exported, grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(exported.status.error_message(), HasSubstr("must not be stored beside the data"));
+}
+
+// The operator's path through the CLI, from nothing to COMPLIANT.
+TEST(BackupTest, CliTakesAnOperatorFromNotCompliantToCompliant) {
+  auto server = StartWithPolicy();
+  ASSERT_NE(server, nullptr);
+  ASSERT_RPC_OK(SubmitNew(*server));
+  auto cli = [&](const std::string& as, std::vector<std::string> words) {
+    std::vector<std::string> args = {"--server", server->target(), "--pki-dir", server->pki_dir(),
+                                     "--as", as};
+    args.insert(args.end(), words.begin(), words.end());
+    return RunCli(args);
+  };
+  CliResult status = cli("auditor", {"backup", "status"});
+  EXPECT_EQ(status.exit_code, 1) << status;
+  EXPECT_THAT(status.out, HasSubstr("3-2-1 backup policy: NOT COMPLIANT"));
+  EXPECT_THAT(status.out, HasSubstr("offline copy: none has been made"));
+  EXPECT_THAT(status.out, HasSubstr("Policy: 3 copies on 2 media, 1 offline"));
+
+  CliResult run = cli("admin", {"backup", "run"});
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_THAT(run.out, HasSubstr("verified    ok"));
+  EXPECT_THAT(run.err, HasSubstr("verifying checksums"));  // progress
+
+  const std::string medium = server->scratch_dir() + "/usb";
+  fs::create_directories(medium);
+  CliResult exported = cli("admin", {"backup", "export-offline", medium, "--json"});
+  ASSERT_EQ(exported.exit_code, 0) << exported;
+  v1::BackupRecord copy;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.out, &copy).ok()) << exported;
+  EXPECT_EQ(copy.kind(), v1::BackupRecord::OFFLINE);
+
+  CliResult denied = cli("auditor", {"backup", "confirm-detached", copy.id(), "--by", "A", "--kept-at", "B"});
+  EXPECT_EQ(denied.exit_code, 2) << denied;
+  EXPECT_THAT(denied.err, HasSubstr("PERMISSION_DENIED"));
+  CliResult confirmed = cli("admin", {"backup", "confirm-detached", copy.id(), "--by", "Nguyễn Văn An",
+                                      "--kept-at", "Két sắt phòng 203"});
+  ASSERT_EQ(confirmed.exit_code, 0) << confirmed;
+  EXPECT_THAT(confirmed.out, HasSubstr("detached by Nguyễn Văn An, kept at Két sắt phòng 203"));
+
+  CliResult drill = cli("admin", {"backup", "drill"});
+  ASSERT_EQ(drill.exit_code, 0) << drill;
+  EXPECT_THAT(drill.out, HasSubstr("result    ok"));
+
+  status = cli("auditor", {"backup", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status;
+  EXPECT_THAT(status.out, HasSubstr("3-2-1 backup policy: COMPLIANT"));
+  CliResult list = cli("auditor", {"backup", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_THAT(list.out, HasSubstr(copy.id()));
 }
 
 class BadOfflineCopyTest : public ::testing::Test {
