@@ -1,0 +1,21 @@
+#include "signing/document_verifier.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace motcua::signing {
+
+absl::StatusOr<VerificationReport> DocumentVerifier::Verify(absl::string_view pdf,
+                                                            bool check_revocation) const {
+  if (pdf.empty()) return absl::InvalidArgumentError("no document given (the PDF is empty)");
+  if (pdf.size() > kMaxPdfBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("the document is ", pdf.size(),
+                                                   " bytes; at most ", kMaxPdfBytes,
+                                                   " bytes (20 MiB) can be verified"));
+  }
+  VerifyOptions options;
+  options.check_revocation = check_revocation;
+  options.limits.max_file_bytes = kMaxPdfBytes;
+  return VerifyPdf(pdf, trust_, options);
+}
+
+}  // namespace motcua::signing

@@ -1,0 +1,42 @@
+#ifndef MOTCUA_SIGNING_DOCUMENT_VERIFIER_H_
+#define MOTCUA_SIGNING_DOCUMENT_VERIFIER_H_
+
+// VerifyPdf as a service offers it to callers who send a document: fixed
+// trust anchors chosen by whoever runs the service, and a size cap so one
+// request cannot make the verifier hash and parse without bound.
+//
+// Immutable after construction; Verify may be called from many threads.
+
+#include <cstddef>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "signing/trust_store.h"
+#include "signing/verifier.h"
+
+namespace motcua::signing {
+
+class DocumentVerifier {
+ public:
+  // Larger documents are refused: the API caps attachments at 20 MiB too.
+  static constexpr size_t kMaxPdfBytes = 20u << 20;
+
+  explicit DocumentVerifier(TrustStore trust) : trust_(std::move(trust)) {}
+
+  DocumentVerifier(const DocumentVerifier&) = delete;
+  DocumentVerifier& operator=(const DocumentVerifier&) = delete;
+
+  // VerifyPdf against the anchors. `check_revocation` as in VerifyOptions.
+  // INVALID_ARGUMENT, with a reason a person can act on, when `pdf` is empty,
+  // larger than kMaxPdfBytes or not a readable PDF.
+  absl::StatusOr<VerificationReport> Verify(absl::string_view pdf, bool check_revocation) const;
+
+  const TrustStore& trust() const { return trust_; }
+
+ private:
+  const TrustStore trust_;
+};
+
+}  // namespace motcua::signing
+
+#endif  // MOTCUA_SIGNING_DOCUMENT_VERIFIER_H_
