@@ -97,6 +97,7 @@ absl::StatusOr<int> Verify(Context& context, Args& args) {
               << (verdict.empty() ? "PASSED: every signature is TOTAL_PASSED and nothing was "
                                     "changed after signing"
                                   : verdict)
+              << (options.check_revocation ? "" : "; revocation not checked (--no-revocation)")
               << "\n";
   }
   std::cout.flush();
