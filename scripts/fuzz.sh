@@ -35,5 +35,5 @@ cp -n tests/fuzz/corpus/* "$BUILD_DIR/corpus/"
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$BUILD_DIR"
-exec ./tests/verify_pdf_fuzzer corpus -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=2048 \
-  -timeout=25 -print_final_stats=1
+exec ./tests/verify_pdf_fuzzer corpus -dict="$OLDPWD/tests/fuzz/pdf.dict" \
+  -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1

@@ -36,8 +36,9 @@ absl::StatusOr<std::string> ReadPdf(const std::string& path) {
   return content.str();
 }
 
-// Why the verdict is not a pass, in a sentence, or "" when it is one.
+// Why the document does not pass, in a sentence, or "" when it does.
 std::string Verdict(const signing::VerificationReport& report) {
+  if (report.AllPassed()) return "";
   if (report.signatures.empty()) return "FAILED: the document holds no signature";
   int failed = 0;
   bool try_later = false;
@@ -45,7 +46,6 @@ std::string Verdict(const signing::VerificationReport& report) {
     if (s.indication != signing::Indication::kTotalPassed || s.modified_after_signing) ++failed;
     try_later = try_later || s.sub_indication == signing::SubIndication::kTryLater;
   }
-  if (failed == 0) return "";
   std::string verdict = absl::StrCat("FAILED: ", failed, " of ", report.signatures.size(),
                                      " signature(s) did not pass");
   if (try_later) {
@@ -101,7 +101,7 @@ absl::StatusOr<int> Verify(Context& context, Args& args) {
               << "\n";
   }
   std::cout.flush();
-  return verdict.empty() ? kExitOk : kExitCheckFailed;
+  return report->AllPassed() ? kExitOk : kExitCheckFailed;
 }
 
 }  // namespace motcua::cli
