@@ -12,6 +12,15 @@ absl::StatusOr<VerificationReport> DocumentVerifier::Verify(absl::string_view pd
                                                    " bytes; at most ", kMaxPdfBytes,
                                                    " bytes (20 MiB) can be verified"));
   }
+  if (running_.fetch_add(1) >= max_concurrent_) {
+    running_.fetch_sub(1);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "already verifying ", max_concurrent_, " other document(s); retry in a moment"));
+  }
+  struct Release {
+    std::atomic<int>* running;
+    ~Release() { running->fetch_sub(1); }
+  } release{&running_};
   VerifyOptions options;
   options.check_revocation = check_revocation;
   options.limits.max_file_bytes = kMaxPdfBytes;

@@ -38,6 +38,9 @@ constexpr int kMaxServerThreads = 256;
 // fill each fsync; beyond the queue, callers are told to back off.
 constexpr int kCommitThreads = 64;
 constexpr size_t kMaxQueuedChanges = 4096;
+// VerifyDocument calls at once (each may parse and hash 20 MiB, on the pool
+// the changes need too); more are told to retry.
+constexpr int kMaxConcurrentVerifications = 4;
 
 struct Flags {
   std::string data_dir = "var/data";
@@ -143,7 +146,8 @@ absl::StatusOr<std::unique_ptr<motcua::signing::DocumentVerifier>> OpenVerifier(
   if (!flags.trust_dir.empty()) {
     if (absl::Status s = trust.AddAnchorsFrom(flags.trust_dir); !s.ok()) return s;
   }
-  return std::make_unique<motcua::signing::DocumentVerifier>(std::move(trust));
+  return std::make_unique<motcua::signing::DocumentVerifier>(std::move(trust),
+                                                            kMaxConcurrentVerifications);
 }
 
 int Fail(std::string_view what, const absl::Status& status) {

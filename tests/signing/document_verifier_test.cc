@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -81,6 +83,40 @@ TEST(DocumentVerifierTest, EmptyOversizedOrGarbage_InvalidArgumentWithReason) {
 
   absl::StatusOr<VerificationReport> garbage = verifier.Verify(std::string(1000, 'x'), false);
   EXPECT_EQ(garbage.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DocumentVerifierTest, OneAtATime_SlotFreedAfterFailuresAndSuccesses) {
+  DocumentVerifier verifier(Pki().RootStore(), /*max_concurrent=*/1);
+  const HandPdf pdf = Signed();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(verifier.Verify("%PDF-1.7 garbage", false).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    absl::StatusOr<VerificationReport> report = verifier.Verify(pdf.bytes, false);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->AllPassed());
+  }
+}
+
+TEST(DocumentVerifierTest, BurstBeyondTheCap_EachCallPassesOrIsToldToRetry) {
+  DocumentVerifier verifier(Pki().RootStore(), /*max_concurrent=*/1);
+  std::string big = Signed().bytes;
+  big.resize(DocumentVerifier::kMaxPdfBytes, ' ');
+  std::vector<absl::Status> results(6);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = verifier.Verify(big, false).status(); });
+  }
+  for (std::thread& t : threads) t.join();
+  int passed = 0;
+  for (const absl::Status& status : results) {
+    if (status.ok()) {
+      ++passed;
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+      EXPECT_THAT(std::string(status.message()), HasSubstr("retry"));
+    }
+  }
+  EXPECT_GE(passed, 1);
 }
 
 }  // namespace
