@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc_status.h"
+#include "adapters/verify_report.h"
 #include "motcua/v1/service.grpc.pb.h"
 
 namespace motcua::adapters {
@@ -96,6 +97,7 @@ struct Backend {
   Engine* engine_;
   PrincipalResolver* identity_;
   WorkPool* pool_;
+  const signing::DocumentVerifier* verifier_;
 };
 
 using ps = v1::ProcedureService;
@@ -158,15 +160,72 @@ class TaskService final
   MOTCUA_CHANGE(CompleteTask)
 };
 
+// Document verification is the signing library's, not the engine's, so
+// VerifyDocument has no engine method. The one rule it needs is here: the
+// people of the service may check a document; portals, which act for
+// citizens, may not use the server as a verification oracle.
+absl::Status MayVerifyDocuments(const Principal& caller) {
+  switch (caller.role) {
+    case v1::ROLE_OFFICER:
+    case v1::ROLE_CLERK:
+    case v1::ROLE_AUDITOR:
+    case v1::ROLE_ADMIN:
+      return absl::OkStatus();
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("role ", v1::Role_Name(caller.role),
+                       " may not verify documents (allowed: officer, clerk, auditor, admin)"));
+  }
+}
+
 using as = v1::AuditService;
 class AuditService final
     : public as::WithRawCallbackMethod_GetDossierHistory<
-          as::WithRawCallbackMethod_VerifyDossierHistory<as::Service>>,
+          as::WithRawCallbackMethod_VerifyDossierHistory<
+              as::WithRawCallbackMethod_VerifyDocument<as::Service>>>,
       Backend {
  public:
   explicit AuditService(Backend backend) : Backend(backend) {}
   MOTCUA_READ(GetDossierHistory)
   MOTCUA_READ(VerifyDossierHistory)
+
+  // Parsing and hashing up to 20 MiB is slow work: it runs on the pool, not
+  // on gRPC's callback threads.
+  grpc::ServerUnaryReactor* VerifyDocument(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    bool queued = pool_->TrySchedule([this, context, request, response, reactor] {
+      reactor->Finish(ServeVerifyDocument(context, *request, response));
+    });
+    if (!queued) reactor->Finish(Overloaded());
+    return reactor;
+  }
+
+ private:
+  grpc::Status ServeVerifyDocument(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out) {
+    auto caller = identity_->Resolve(*context);
+    if (!caller.ok()) return ToGrpcStatus(caller.status());
+    if (absl::Status s = MayVerifyDocuments(*caller); !s.ok()) return ToGrpcStatus(s);
+    if (context->IsCancelled() || context->deadline() < std::chrono::system_clock::now()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before processing");
+    }
+    v1::VerifyDocumentRequest request;
+    if (grpc::Status s = Parse(in, &request); !s.ok()) return s;
+    absl::StatusOr<signing::VerificationReport> report =
+        verifier_->Verify(request.pdf(), !request.skip_revocation_check());
+    if (!report.ok()) {
+      if (report.status().code() == absl::StatusCode::kInternal) {
+        std::cerr << "event=server_fault code=INTERNAL method=VerifyDocument caller="
+                  << caller->subject << " message=\"" << report.status().message() << "\"\n";
+      }
+      return ToGrpcStatus(report.status());
+    }
+    bool own_buffer = false;
+    return grpc::SerializationTraits<v1::VerifyDocumentResponse>::Serialize(ToProto(*report), out,
+                                                                            &own_buffer);
+  }
 };
 
 #undef MOTCUA_READ
@@ -174,10 +233,10 @@ class AuditService final
 
 }  // namespace
 
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Engine* engine,
-                                                         PrincipalResolver* identity,
-                                                         WorkPool* pool) {
-  const Backend backend{engine, identity, pool};
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(
+    Engine* engine, PrincipalResolver* identity, WorkPool* pool,
+    const signing::DocumentVerifier* verifier) {
+  const Backend backend{engine, identity, pool, verifier};
   std::vector<std::unique_ptr<grpc::Service>> services;
   services.push_back(std::make_unique<ProcedureService>(backend));
   services.push_back(std::make_unique<DossierService>(backend));

@@ -78,6 +78,30 @@ absl::Status TrustStore::AddAnchors(absl::string_view data) {
   return absl::OkStatus();
 }
 
+absl::Status TrustStore::AddAnchorsFrom(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    absl::StatusOr<TrustStore> dir = FromDirectory(path);
+    if (!dir.ok()) return dir.status();
+    for (Cert& cert : dir->anchors_) anchors_.push_back(std::move(cert));
+    return absl::OkStatus();
+  }
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::NotFoundError(absl::StrCat("trust anchor file ", path, " does not exist"));
+  }
+  if (fs::file_size(path, ec) > kMaxCertificateFile) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is too large for a certificate file"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream data;
+  data << in.rdbuf();
+  if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  absl::Status added = AddAnchors(data.str());
+  if (!added.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", added.message()));
+  return absl::OkStatus();
+}
+
 absl::Status TrustStore::AddIntermediates(absl::string_view data) {
   absl::StatusOr<std::vector<Cert>> certs = ParseCertificates(data);
   if (!certs.ok()) return certs.status();

@@ -45,6 +45,10 @@ class TrustStore {
 
   // Adds the certificates in `data` (see ParseCertificates).
   absl::Status AddAnchors(absl::string_view data);
+  // Adds the anchors of `path`: a directory (as FromDirectory) or one file of
+  // certificates. NOT_FOUND when it does not exist; INVALID_ARGUMENT naming
+  // `path` when it holds no certificate.
+  absl::Status AddAnchorsFrom(const std::string& path);
   absl::Status AddIntermediates(absl::string_view data);
 
   const std::vector<Cert>& anchors() const { return anchors_; }

@@ -461,6 +461,7 @@ constexpr CommandEntry kCommands[] = {
     {"list", List},
     {"history", History},
     {"verify-history", VerifyHistory},
+    {"verify", Verify},
     {"withdraw", Withdraw},
     {"supplement", Supplement},
     {"procedures", Procedures},
@@ -521,6 +522,13 @@ Tasks (officers):
 Audit:
   history CODE                               every event with its hash
   verify-history CODE                        recheck the hash chain; exit 1 if broken
+  verify FILE.pdf [--trust PATH] [--no-revocation]
+                                             check a PDF's signatures, offline, no server:
+                                             anchors from PATH (directory or certificate
+                                             file; default <pki-dir>/ca.crt); exit 1 unless
+                                             every signature is TOTAL_PASSED and unmodified.
+                                             Without CRL/OCSP in the PDF a signature is
+                                             INDETERMINATE/TRY_LATER unless --no-revocation
 
 Procedures (thủ tục):
   procedures list

@@ -27,6 +27,7 @@ class Context {
       : connection_(std::move(connection)), json_(json) {}
 
   bool json() const { return json_; }
+  const std::string& pki_dir() const { return connection_.pki_dir; }
   // The connection, made on first use so usage errors need no server.
   absl::StatusOr<Client*> client();
 
@@ -42,6 +43,9 @@ absl::StatusOr<int> RunCommand(const std::string& name, Context& context, Args& 
 
 // `backup SUBCOMMAND ...` (backup_commands.cc).
 absl::StatusOr<int> Backup(Context& context, Args& args);
+
+// `verify FILE.pdf ...`: offline signature verification (verify_command.cc).
+absl::StatusOr<int> Verify(Context& context, Args& args);
 
 // The usage text printed by --help and after a usage error.
 const char* UsageText();

@@ -26,7 +26,7 @@ int UsageFailure(const absl::Status& status) {
 int Run(int argc, char** argv) {
   using motcua::cli::Args;
   const std::vector<std::string> words(argv + 1, argv + argc);
-  absl::StatusOr<Args> parsed = Args::Parse(words, {"json", "insecure", "help"});
+  absl::StatusOr<Args> parsed = Args::Parse(words, {"json", "insecure", "help", "no-revocation"});
   if (!parsed.ok()) return UsageFailure(parsed.status());
   Args& args = *parsed;
 

@@ -21,6 +21,7 @@
 #include "adapters/services.h"
 #include "adapters/tls.h"
 #include "signing/dev_pki.h"
+#include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
 #include "storage/backup_manager.h"
 #include "storage/backup_policy.h"
@@ -37,6 +38,9 @@ constexpr int kMaxServerThreads = 256;
 // fill each fsync; beyond the queue, callers are told to back off.
 constexpr int kCommitThreads = 64;
 constexpr size_t kMaxQueuedChanges = 4096;
+// VerifyDocument calls at once (each may parse and hash 20 MiB, on the pool
+// the changes need too); more are told to retry.
+constexpr int kMaxConcurrentVerifications = 4;
 
 struct Flags {
   std::string data_dir = "var/data";
@@ -44,12 +48,14 @@ struct Flags {
   std::string listen = "127.0.0.1:50051";
   std::string port_file;
   std::string backup_policy;
+  std::string trust_dir;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
-    "               [--port-file FILE] [--backup-policy FILE] [--insecure]\n"
+    "               [--port-file FILE] [--backup-policy FILE] [--trust-dir DIR]\n"
+    "               [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -57,6 +63,8 @@ constexpr char kUsage[] =
     "  --port-file  write the bound port to FILE once serving\n"
     "  --backup-policy  text-format motcua.v1.BackupPolicy (default: the\n"
     "               development policy, everything beside the data dir)\n"
+    "  --trust-dir  more trust anchors for VerifyDocument (every certificate in\n"
+    "               DIR), besides <pki-dir>/ca.crt\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -73,6 +81,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--listen") ok = value(&flags->listen);
     else if (arg == "--port-file") ok = value(&flags->port_file);
     else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
+    else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -127,6 +136,20 @@ absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const Flags& flags,
   return backups;
 }
 
+// What VerifyDocument trusts: the server's own CA (the documents it signs)
+// and whatever the operator adds. Not the PKI directory as a whole: it holds
+// the server's TLS certificate, which signs no documents.
+absl::StatusOr<std::unique_ptr<motcua::signing::DocumentVerifier>> OpenVerifier(
+    const Flags& flags) {
+  motcua::signing::TrustStore trust;
+  if (absl::Status s = trust.AddAnchorsFrom(flags.pki_dir + "/ca.crt"); !s.ok()) return s;
+  if (!flags.trust_dir.empty()) {
+    if (absl::Status s = trust.AddAnchorsFrom(flags.trust_dir); !s.ok()) return s;
+  }
+  return std::make_unique<motcua::signing::DocumentVerifier>(std::move(trust),
+                                                            kMaxConcurrentVerifications);
+}
+
 int Fail(std::string_view what, const absl::Status& status) {
   std::cerr << "event=start_failed step=" << what << " error=\"" << status << "\"\n";
   return 1;
@@ -171,9 +194,13 @@ int main(int argc, char** argv) {
   auto backups = OpenBackupManager(flags, store->get());
   if (!backups.ok()) return Fail("backup_policy", backups.status());
 
+  auto verifier = OpenVerifier(flags);
+  if (!verifier.ok()) return Fail("trust_anchors", verifier.status());
+
   motcua::adapters::PrincipalResolver identity(flags.insecure);
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
-  auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool);
+  auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool,
+                                                 verifier->get());
   services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity));
 
   grpc::EnableDefaultHealthCheckService(true);
