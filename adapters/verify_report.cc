@@ -1,9 +1,9 @@
 #include "adapters/verify_report.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <string>
 #include <vector>
+
+#include "proto/proto_time.h"
 
 namespace motcua::adapters {
 namespace {
@@ -54,10 +54,6 @@ std::string Utf8(const std::string& s) {
   return out;
 }
 
-void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
-  *out = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
 template <typename Repeated>
 void AddAll(const std::vector<std::string>& from, Repeated* to) {
   for (const std::string& s : from) to->Add(Utf8(s));
@@ -76,12 +72,12 @@ void ToProto(const signing::SignatureReport& s, v1::SignatureVerification* out) 
   out->set_signer_certificate_sha256(s.signer_sha256);
   out->set_claimed_signing_time(Utf8(s.claimed_signing_time));
   if (s.claimed_signing_time_parsed) {
-    SetTime(*s.claimed_signing_time_parsed, out->mutable_claimed_signing_time_parsed());
+    *out->mutable_claimed_signing_time_parsed() = ::motcua::ToProto(*s.claimed_signing_time_parsed);
   }
   v1::SignatureTimestamp* timestamp = out->mutable_timestamp();
   timestamp->set_present(s.timestamp.present);
   timestamp->set_valid(s.timestamp.valid);
-  if (s.timestamp.gen_time) SetTime(*s.timestamp.gen_time, timestamp->mutable_gen_time());
+  if (s.timestamp.gen_time) *timestamp->mutable_gen_time() = ::motcua::ToProto(*s.timestamp.gen_time);
   timestamp->set_tsa_subject(Utf8(s.timestamp.tsa_subject));
   timestamp->set_problem(Utf8(s.timestamp.problem));
   AddAll(s.chain, out->mutable_chain());
@@ -104,7 +100,7 @@ v1::VerifyDocumentResponse ToProto(const signing::VerificationReport& report) {
   v1::VerifyDocumentResponse out;
   out.set_all_passed(report.AllPassed());
   out.set_file_size(static_cast<int64_t>(report.file_size));
-  SetTime(report.validation_time, out.mutable_validation_time());
+  *out.mutable_validation_time() = ::motcua::ToProto(report.validation_time);
   for (const signing::SignatureReport& s : report.signatures) ToProto(s, out.add_signatures());
   for (const signing::RevisionReport& r : report.revisions) {
     v1::RevisionChanges* revision = out.add_revisions();
