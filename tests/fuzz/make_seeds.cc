@@ -22,6 +22,7 @@
 #include "signing/dev_pki.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"
+#include "tests/signing/hand_pdf.h"
 
 namespace {
 
@@ -29,27 +30,7 @@ namespace fs = std::filesystem;
 using motcua::signing::SignatureRequest;
 using motcua::signing::SigningKey;
 
-std::string PlainPdf() {
-  const std::string content = "BT /F1 24 Tf 72 720 Td (Quyet dinh so 42) Tj ET";
-  const std::vector<std::string> objects = {
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-      "/Resources << /Font << /F1 5 0 R >> >> >>",
-      absl::StrCat("<< /Length ", content.size(), " >>\nstream\n", content, "\nendstream"),
-      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
-  std::string out = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(out.size());
-    absl::StrAppend(&out, i + 1, " 0 obj\n", objects[i], "\nendobj\n");
-  }
-  const size_t xref = out.size();
-  absl::StrAppend(&out, "xref\n0 ", objects.size() + 1, "\n0000000000 65535 f \n");
-  for (size_t offset : offsets) out += absl::StrFormat("%010d 00000 n \n", offset);
-  absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1, " /Root 1 0 R >>\nstartxref\n",
-                  xref, "\n%%EOF\n");
-  return out;
-}
+std::string PlainPdf() { return ::motcua::testing_pdf::OnePagePdf("Quyet dinh so 42"); }
 
 int64_t NumberAfter(const std::string& pdf, const std::string& key) {
   size_t at = pdf.rfind(key);

@@ -23,6 +23,7 @@
 #include "signing/dev_pki.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"
+#include "tests/signing/hand_pdf.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
@@ -52,27 +53,7 @@ std::string NewTempDir(const std::string& stem) {
 }
 
 // A one-page PDF with a classic cross-reference table.
-std::string PlainPdf(const std::string& text) {
-  const std::string content = absl::StrCat("BT /F1 24 Tf 72 720 Td (", text, ") Tj ET");
-  const std::vector<std::string> objects = {
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-      "/Resources << /Font << /F1 5 0 R >> >> >>",
-      absl::StrCat("<< /Length ", content.size(), " >>\nstream\n", content, "\nendstream"),
-      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
-  std::string out = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(out.size());
-    absl::StrAppend(&out, i + 1, " 0 obj\n", objects[i], "\nendobj\n");
-  }
-  const size_t xref = out.size();
-  absl::StrAppend(&out, "xref\n0 ", objects.size() + 1, "\n0000000000 65535 f \n");
-  for (size_t offset : offsets) out += absl::StrFormat("%010d 00000 n \n", offset);
-  absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1, " /Root 1 0 R >>\nstartxref\n",
-                  xref, "\n%%EOF\n");
-  return out;
-}
+std::string PlainPdf(const std::string& text) { return ::motcua::testing_pdf::OnePagePdf(text); }
 
 // `pdf` signed by the development signer `signer` of the PKI in `pki_dir`.
 std::string SignWith(const std::string& pki_dir, const std::string& signer,

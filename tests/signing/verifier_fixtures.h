@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "signing/trust_store.h"
+#include "tests/signing/hand_pdf.h"
 
 namespace motcua::signing::fixtures {
 
@@ -210,39 +211,14 @@ struct HandPdf {
   std::vector<int> fields;  // signature fields so far (also the page's /Annots)
 };
 
-inline std::string StreamObject(absl::string_view data, absl::string_view extra = "") {
-  return absl::StrCat("<< /Length ", data.size(), extra, " >>\nstream\n", data, "\nendstream");
-}
-
-inline std::string PageContent(absl::string_view text) {
-  return absl::StrCat("BT /F1 24 Tf 72 720 Td (", text, ") Tj ET");
-}
-
-// A PDF of `objects` (numbered from 1, the first is the catalog) with a
-// classic xref table.
-inline std::string WritePdf(const std::vector<std::string>& objects) {
-  std::string out = "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(out.size());
-    absl::StrAppend(&out, i + 1, " 0 obj\n", objects[i], "\nendobj\n");
-  }
-  size_t xref = out.size();
-  absl::StrAppend(&out, "xref\n0 ", objects.size() + 1, "\n0000000000 65535 f \n");
-  for (size_t offset : offsets) out += absl::StrFormat("%010d 00000 n \n", offset);
-  absl::StrAppend(&out, "trailer\n<< /Size ", objects.size() + 1, " /Root 1 0 R >>\nstartxref\n",
-                  xref, "\n%%EOF\n");
-  return out;
-}
+using testing_pdf::PageContent;
+using testing_pdf::StreamObject;
+using testing_pdf::WritePdf;
 
 // A one-page PDF with `text` in Helvetica and a classic xref table.
 inline HandPdf MinimalPdf(absl::string_view text = "Hello motcua") {
   HandPdf pdf;
-  pdf.bytes = WritePdf(
-      {"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-       "/Resources << /Font << /F1 5 0 R >> >> >>",
-       StreamObject(PageContent(text)), "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"});
+  pdf.bytes = testing_pdf::OnePagePdf(text);
   return pdf;
 }
 
