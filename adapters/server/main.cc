@@ -44,12 +44,14 @@ struct Flags {
   std::string listen = "127.0.0.1:50051";
   std::string port_file;
   std::string backup_policy;
+  std::string seal_keys;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
-    "               [--port-file FILE] [--backup-policy FILE] [--insecure]\n"
+    "               [--port-file FILE] [--backup-policy FILE] [--seal-keys FILE]\n"
+    "               [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -57,6 +59,9 @@ constexpr char kUsage[] =
     "  --port-file  write the bound port to FILE once serving\n"
     "  --backup-policy  text-format motcua.v1.BackupPolicy (default: the\n"
     "               development policy, everything beside the data dir)\n"
+    "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
+    "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
+    "               (default: the development PKI's seal-<unit>.p12 keys)\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -73,6 +78,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--listen") ok = value(&flags->listen);
     else if (arg == "--port-file") ok = value(&flags->port_file);
     else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
+    else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -161,11 +167,26 @@ int main(int argc, char** argv) {
     credentials = *creds;
   }
 
+  // Signed results: officers' certificates must chain to the PKI's CA; the
+  // units' seals are the development keys unless --seal-keys names tokens.
+  auto document_options = motcua::workflow::DevResultDocumentsOptions(flags.pki_dir);
+  if (!document_options.ok()) return Fail("documents", document_options.status());
+  if (!flags.seal_keys.empty()) {
+    auto keys = motcua::workflow::LoadSealKeys(flags.seal_keys);
+    if (!keys.ok()) return Fail("seal_keys", keys.status());
+    document_options->seal_keys = *std::move(keys);
+  }
+  std::unique_ptr<motcua::workflow::ResultDocuments> documents =
+      motcua::workflow::NewSignedResultDocuments(*std::move(document_options));
+
   auto store = motcua::storage::Store::Open(flags.data_dir);
   if (!store.ok()) return Fail("store", store.status());
   motcua::workflow::SystemClock clock;
+  motcua::workflow::EngineOptions engine_options;
+  engine_options.documents = documents.get();
   auto engine = motcua::workflow::Engine::Open(store->get(), &clock,
-                                               &motcua::workflow::WorkCalendar::Builtin());
+                                               &motcua::workflow::WorkCalendar::Builtin(),
+                                               engine_options);
   if (!engine.ok()) return Fail("engine", engine.status());
 
   auto backups = OpenBackupManager(flags, store->get());

@@ -18,12 +18,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "signing/dev_pki.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
@@ -134,11 +136,22 @@ class CliTest : public SharedServerTest {
     return "";
   }
 
-  // Finds `as`'s task on `code` and runs `approve` on it; true on exit 0.
+  // The flags that sign with `officer`'s development PKCS#12 key.
+  static std::vector<std::string> SigningFlags(const std::string& officer) {
+    return {"--sign-with-p12", server().pki_dir() + "/signers/" + officer + ".p12",
+            "--p12-password", signing::kDevPkcs12Password};
+  }
+
+  // Finds `as`'s task on `code` and runs `approve` on it (signed by the
+  // head, whose approval needs it); true on exit 0.
   static bool CliApprove(const std::string& as, const std::string& code) {
     const std::string task = CliTaskFor(as, code);
     if (task.empty()) return false;
-    const CliResult r = Cli(as, {"approve", task});
+    std::vector<std::string> command = {"approve", task};
+    if (as == "head") {
+      for (const std::string& flag : SigningFlags(as)) command.push_back(flag);
+    }
+    const CliResult r = Cli(as, command);
     EXPECT_EQ(r.exit_code, kExitOk) << "approve " << task << " as " << as << ": " << r;
     return r.exit_code == kExitOk;
   }
@@ -214,9 +227,36 @@ TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
   ASSERT_TRUE(CliApprove("receiver", code));
   const std::string task = CliTaskFor("head", code);
   ASSERT_FALSE(task.empty());
-  const CliResult r = Cli("head", {"approve", task});
+  std::vector<std::string> command = {"approve", task};
+  for (const std::string& flag : SigningFlags("head")) command.push_back(flag);
+  const CliResult r = Cli("head", command);
   ASSERT_EQ(r.exit_code, kExitOk) << r;
-  EXPECT_EQ(GrpcRead(code).national_status(), 9);
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 9);
+  ASSERT_EQ(stored.documents_size(), 2);
+  EXPECT_EQ(stored.documents(1).kind(), "certified_copy");
+  EXPECT_EQ(stored.documents(1).signers(0).common_name(), kHeadSubject);
+
+  // `document` saves the signed PDF the dossier records.
+  const std::string pdf = absl::StrCat(server().scratch_dir(), "/cli-copy-", code, ".pdf");
+  const CliResult saved = Cli("auditor", {"document", code, "d2", "-o", pdf});
+  ASSERT_EQ(saved.exit_code, kExitOk) << saved;
+  std::ifstream in(pdf, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(Sha256Hex(bytes), stored.documents(1).sha256());
+}
+
+TEST_F(CliTest, Cli_HeadApprove_WithoutSigningKey_ExitsTwoNamingPrepareSignature) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("head", {"approve", task});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION")) << r;
+  EXPECT_THAT(r.err, HasSubstr("PrepareSignature")) << r;
+  EXPECT_EQ(GrpcRead(code).national_status(), 4);
 }
 
 TEST_F(CliTest, Cli_ReturnResult_ClosesDossierWithStatus10) {
