@@ -131,7 +131,7 @@ class Pending : public PendingSignature {
   signing::PreparedSignature prepared_;
   std::string to_be_signed_;
   Chain chain_;  // officer's certificate first
-  std::optional<signing::OfficerAppearance> officer_;
+  std::optional<Placement> seal_placement_;
   bool seal_ = false;
   std::string unit_;
   absl::Time time_;
@@ -199,10 +199,16 @@ class SignedResultDocuments : public ResultDocuments {
         officer.box = {slot->x, slot->y, slot->width, slot->height};
         officer.signature_png = image->second;
         officer.signer_name = CommonName(cert);
-        pending->officer_ = officer;
         sig.appearance = officer;
+        // Annex I: the seal overlaps the left third of the officer's image.
+        auto box = signing::SealBoxFor(officer);
+        if (!box.ok()) return box.status();
+        pending->seal_placement_ = Placement{officer.page, *box};
       }
     }
+    // An officer without a registered image signs invisibly; the seal
+    // still goes in its slot.
+    if (!pending->seal_placement_) pending->seal_placement_ = SlotPlacement(*rendered, "seal");
     auto prepared = signing::PrepareSignature(rendered->pdf, sig);
     if (!prepared.ok()) return prepared.status();
     pending->prepared_ = *std::move(prepared);
@@ -232,14 +238,8 @@ class SignedResultDocuments : public ResultDocuments {
     document.pdf = *std::move(pdf);
     document.signers.push_back(SignerOf(cert, "actor"));
     if (pending.seal_) {
-      // Annex I: the seal overlaps the left third of the officer's image.
-      std::optional<Placement> placement;
-      if (pending.officer_) {
-        auto box = signing::SealBoxFor(*pending.officer_);
-        if (!box.ok()) return box.status();
-        placement = Placement{pending.officer_->page, *box};
-      }
-      if (absl::Status s = Seal(document, pending.unit_, pending.time_, placement); !s.ok()) {
+      if (absl::Status s = Seal(document, pending.unit_, pending.time_, pending.seal_placement_);
+          !s.ok()) {
         return s;
       }
     }
@@ -254,11 +254,10 @@ class SignedResultDocuments : public ResultDocuments {
     if (!rendered.ok()) return rendered.status();
     SignedDocument document;
     document.pdf = rendered->pdf;
-    std::optional<Placement> placement;
-    if (const signing::SignatureSlot* slot = Slot(*rendered, "seal")) {
-      placement = Placement{slot->page, {slot->x, slot->y, slot->width, slot->height}};
+    if (absl::Status s = Seal(document, unit, request.time, SlotPlacement(*rendered, "seal"));
+        !s.ok()) {
+      return s;
     }
-    if (absl::Status s = Seal(document, unit, request.time, placement); !s.ok()) return s;
     if (absl::Status s = Verify(document); !s.ok()) return s;
     return document;
   }
@@ -275,6 +274,12 @@ class SignedResultDocuments : public ResultDocuments {
       if (slot.role == role) return &slot;
     }
     return nullptr;
+  }
+  static std::optional<Placement> SlotPlacement(const signing::RenderedDocument& doc,
+                                                absl::string_view role) {
+    const signing::SignatureSlot* slot = Slot(doc, role);
+    if (slot == nullptr) return std::nullopt;
+    return Placement{slot->page, {slot->x, slot->y, slot->width, slot->height}};
   }
 
   const UnitProfile& Unit(const std::string& code) const {
@@ -397,6 +402,17 @@ class SignedResultDocuments : public ResultDocuments {
 
 std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options) {
   return std::make_unique<SignedResultDocuments>(std::move(options));
+}
+
+absl::Status CheckSealKeys(const ResultDocumentsOptions& options) {
+  for (const auto& [unit, key] : options.seal_keys) {
+    auto chain = VerifyChain(key->certificate(), *options.trust, absl::Now());
+    if (!chain.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("seal key of unit ", unit, ": ", chain.status().message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir) {

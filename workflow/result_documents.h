@@ -100,6 +100,11 @@ struct ResultDocumentsOptions {
 // ("certified_copy"), PAdES B-B, rendered with signing/.
 std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options);
 
+// FAILED_PRECONDITION naming the unit when a seal key's certificate does not
+// chain to `options.trust` now: its seals would never verify, so a server
+// should refuse to start with it.
+absl::Status CheckSealKeys(const ResultDocumentsOptions& options);
+
 // Options for the development PKI under `pki_dir` (signing/dev_pki.h): its CA
 // as trust anchor, its seal-<unit>.p12 keys, its images, and the names of its
 // two units.

@@ -22,6 +22,7 @@
 #include "adapters/tls.h"
 #include "signing/dev_pki.h"
 #include "signing/manifest_seal.h"
+#include "signing/trust_store.h"
 #include "storage/backup_manager.h"
 #include "storage/backup_policy.h"
 #include "storage/files.h"
@@ -45,13 +46,14 @@ struct Flags {
   std::string port_file;
   std::string backup_policy;
   std::string seal_keys;
+  std::string signer_trust;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
     "               [--port-file FILE] [--backup-policy FILE] [--seal-keys FILE]\n"
-    "               [--insecure]\n"
+    "               [--signer-trust DIR] [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -62,6 +64,9 @@ constexpr char kUsage[] =
     "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
     "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
     "               (default: the development PKI's seal-<unit>.p12 keys)\n"
+    "  --signer-trust  CA certificates (PEM or DER files) that officers' and\n"
+    "               seals' signing certificates must chain to (default: the\n"
+    "               PKI dir's ca.crt)\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -79,6 +84,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--port-file") ok = value(&flags->port_file);
     else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
     else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
+    else if (arg == "--signer-trust") ok = value(&flags->signer_trust);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -175,6 +181,14 @@ int main(int argc, char** argv) {
     auto keys = motcua::workflow::LoadSealKeys(flags.seal_keys);
     if (!keys.ok()) return Fail("seal_keys", keys.status());
     document_options->seal_keys = *std::move(keys);
+  }
+  if (!flags.signer_trust.empty()) {
+    auto trust = motcua::signing::TrustStore::FromDirectory(flags.signer_trust);
+    if (!trust.ok()) return Fail("signer_trust", trust.status());
+    document_options->trust = std::make_shared<motcua::signing::TrustStore>(*std::move(trust));
+  }
+  if (absl::Status s = motcua::workflow::CheckSealKeys(*document_options); !s.ok()) {
+    return Fail("seal_keys", s);
   }
   std::unique_ptr<motcua::workflow::ResultDocuments> documents =
       motcua::workflow::NewSignedResultDocuments(*std::move(document_options));

@@ -309,5 +309,34 @@ TEST_F(SignedResultsTest, Approve_SignedWithAnotherOfficersKey_InvalidArgumentAn
   EXPECT_EQ(now.value.version(), received.value.version());
 }
 
+// --signer-trust replaces the anchors officers' and seals' certificates must
+// chain to; seal keys outside it stop the server from starting.
+TEST(SignerTrustTest, WithTheDevCa_ApprovalIsSignedAndSealed) {
+  auto probe = ServerProcess::Start();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const std::string trust = (*probe)->scratch_dir() + "/trust";
+  std::filesystem::create_directories(trust);
+  WriteFile(trust + "/root.pem", ReadFile((*probe)->pki_dir() + "/ca.crt"));
+  auto server = ServerProcess::Start({"--signer-trust", trust});
+  ASSERT_TRUE(server.ok()) << server.status();
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(**server);
+  ASSERT_RPC_OK(approved);
+  EXPECT_EQ(approved.value.documents_size(), 2);
+}
+
+TEST(SignerTrustTest, WithoutTheSealsCa_ServerRefusesToStart) {
+  auto probe = ServerProcess::Start();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const std::string trust = (*probe)->scratch_dir() + "/other-trust";
+  std::filesystem::create_directories(trust);
+  Command made = Shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                       "-subj /CN=other-ca -days 2 -keyout " + trust + "/../other.key -out " +
+                       trust + "/other.pem");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto server = ServerProcess::Start({"--signer-trust", trust});
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("seal key of unit"));
+}
+
 }  // namespace
 }  // namespace motcua::itest

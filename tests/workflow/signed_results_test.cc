@@ -383,6 +383,31 @@ TEST_F(SignedResultsTest, Prepare_OnTransitionWithoutActorSignature_FailedPrecon
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
 }
 
+TEST(CheckSealKeysTest, DevKeysAgainstTheirCa_Ok) {
+  auto options = DevResultDocumentsOptions(Pki());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_TRUE(CheckSealKeys(*options).ok());
+}
+
+TEST(CheckSealKeysTest, TrustingAnotherCa_FailedPreconditionNamingTheUnit) {
+  auto options = DevResultDocumentsOptions(Pki());
+  ASSERT_TRUE(options.ok()) << options.status();
+  const std::string other = ::testing::TempDir() + "/motcua-other-ca-" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                         "-subj /CN=other-ca -days 2 -keyout " + other + ".key -out " + other +
+                         ".crt 2>/dev/null")
+                            .c_str()),
+            0);
+  auto trust = std::make_shared<signing::TrustStore>();
+  ASSERT_TRUE(trust->AddAnchors(ReadOrDie(other + ".crt")).ok());
+  options->trust = trust;
+  absl::Status s = CheckSealKeys(*options);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("SGDDT"));
+  std::remove((other + ".key").c_str());
+  std::remove((other + ".crt").c_str());
+}
+
 TEST(LoadSealKeysTest, MalformedLine_InvalidArgumentNamingTheLine) {
   const std::string path = ::testing::TempDir() + "/motcua-seal-keys-bad.txt";
   {
