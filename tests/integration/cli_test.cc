@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -244,6 +245,48 @@ TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
   std::ifstream in(pdf, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(Sha256Hex(bytes), stored.documents(1).sha256());
+}
+
+TEST_F(CliTest, Cli_HeadApprove_SignsWithTokenKey) {
+  // The head's key on a SoftHSM2 token; the CLI (a child) inherits
+  // SOFTHSM2_CONF and signs there.
+  const std::string dir = server().scratch_dir() + "/cli-softhsm";
+  std::filesystem::create_directories(dir + "/tokens");
+  {
+    std::ofstream conf(dir + "/softhsm2.conf");
+    conf << "directories.tokendir = " << dir << "/tokens\nobjectstore.backend = file\n"
+         << "log.level = ERROR\n";
+    std::ofstream pin(dir + "/pin");
+    pin << "123456\n";
+  }
+  setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  const std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  ASSERT_EQ(std::system("softhsm2-util --init-token --free --label cli-head --pin 123456 "
+                        "--so-pin 87654321 >/dev/null"),
+            0);
+  ASSERT_EQ(std::system(("pkcs11-tool --module " + module +
+                         " --token-label cli-head --login --pin 123456 --write-object " +
+                         server().pki_dir() + "/signers/head.key" +
+                         " --type privkey --id 01 --label head-key --usage-sign --sensitive "
+                         ">/dev/null 2>&1")
+                            .c_str()),
+            0);
+
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r =
+      Cli("head", {"approve", task, "--pkcs11-module", module, "--token", "cli-head", "--key-label",
+                   "head-key", "--pin-file", dir + "/pin", "--certificate",
+                   server().pki_dir() + "/signers/head.crt"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 9);
+  ASSERT_EQ(stored.documents_size(), 2);
+  ASSERT_EQ(stored.documents(1).signers_size(), 2);
+  EXPECT_EQ(stored.documents(1).signers(0).common_name(), kHeadSubject);
 }
 
 TEST_F(CliTest, Cli_HeadApprove_WithoutSigningKey_ExitsTwoNamingPrepareSignature) {
