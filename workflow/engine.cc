@@ -1351,7 +1351,8 @@ absl::StatusOr<v1::SignatureChallenge> EngineImpl::PrepareSignature(
   const absl::Time expires = now + options_.signature_challenge_ttl;
   *challenge.mutable_expires_at() = ToProto(expires);
 
-  constexpr size_t kMaxChallenges = 10000;
+  // Each holds a prepared PDF (~100 KB): bound the memory they take.
+  constexpr size_t kMaxChallenges = 1000;
   absl::MutexLock lock(&challenges_mu_);
   absl::erase_if(challenges_, [now](const auto& entry) { return entry.second.expires < now; });
   if (challenges_.size() >= kMaxChallenges) {
