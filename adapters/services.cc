@@ -117,8 +117,8 @@ using ds = v1::DossierService;
 class DossierService final
     : public ds::WithRawCallbackMethod_SubmitDossier<ds::WithRawCallbackMethod_GetDossier<
           ds::WithRawCallbackMethod_ListDossiers<ds::WithRawCallbackMethod_WithdrawDossier<
-              ds::WithRawCallbackMethod_AddSupplement<
-                  ds::WithRawCallbackMethod_GetAttachment<ds::Service>>>>>>,
+              ds::WithRawCallbackMethod_AddSupplement<ds::WithRawCallbackMethod_GetAttachment<
+                  ds::WithRawCallbackMethod_GetDocument<ds::Service>>>>>>>,
       Backend {
  public:
   explicit DossierService(Backend backend) : Backend(backend) {}
@@ -128,6 +128,7 @@ class DossierService final
   MOTCUA_CHANGE(WithdrawDossier)
   MOTCUA_CHANGE(AddSupplement)
   MOTCUA_READ(GetAttachment)
+  MOTCUA_READ(GetDocument)
 
   // A long-lived stream: served by the synchronous API, one thread per
   // watcher, bounded by the server's thread quota.
@@ -150,14 +151,17 @@ class DossierService final
 
 using ts = v1::TaskService;
 class TaskService final
-    : public ts::WithRawCallbackMethod_ListMyTasks<
-          ts::WithRawCallbackMethod_ClaimTask<ts::WithRawCallbackMethod_CompleteTask<ts::Service>>>,
+    : public ts::WithRawCallbackMethod_ListMyTasks<ts::WithRawCallbackMethod_ClaimTask<
+          ts::WithRawCallbackMethod_CompleteTask<ts::WithRawCallbackMethod_PrepareSignature<
+              ts::Service>>>>,
       Backend {
  public:
   explicit TaskService(Backend backend) : Backend(backend) {}
   MOTCUA_READ(ListMyTasks)
   MOTCUA_CHANGE(ClaimTask)
   MOTCUA_CHANGE(CompleteTask)
+  // Changes nothing durable, but renders and signs: kept off gRPC's threads.
+  MOTCUA_CHANGE(PrepareSignature)
 };
 
 // Document verification is the signing library's, not the engine's, so

@@ -1,5 +1,7 @@
 #include "workflow/engine.h"
 
+#include <openssl/rand.h>
+
 #include <array>
 #include <functional>
 #include <map>
@@ -141,6 +143,13 @@ v1::Decision DecisionOf(v1::Trigger t) {
   }
 }
 
+bool NeedsActorSignature(const v1::TransitionDefinition& t) {
+  for (const auto& r : t.signatures()) {
+    if (r.signer() == v1::SignatureRequirement::SIGNER_ACTOR) return true;
+  }
+  return false;
+}
+
 // A history event caused by `caller` through the call with `request_id`.
 v1::HistoryEvent EventBy(const Principal& caller, std::string action,
                          const std::string& request_id) {
@@ -277,6 +286,8 @@ class EngineImpl : public Engine {
                                             const v1::AddSupplementRequest& request) override;
   absl::StatusOr<v1::AttachmentContent> GetAttachment(
       const Principal& caller, const v1::GetAttachmentRequest& request) override;
+  absl::StatusOr<v1::DocumentContent> GetDocument(
+      const Principal& caller, const v1::GetDocumentRequest& request) override;
   absl::StatusOr<std::unique_ptr<EventSubscription>> WatchEvents(
       const Principal& caller, const v1::WatchEventsRequest& request) override;
   absl::StatusOr<v1::ListMyTasksResponse> ListMyTasks(
@@ -285,6 +296,8 @@ class EngineImpl : public Engine {
                                      const v1::ClaimTaskRequest& request) override;
   absl::StatusOr<v1::Dossier> CompleteTask(const Principal& caller,
                                            const v1::CompleteTaskRequest& request) override;
+  absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
+      const Principal& caller, const v1::PrepareSignatureRequest& request) override;
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(
       const Principal& caller, const v1::GetDossierHistoryRequest& request) override;
   absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(
@@ -315,6 +328,23 @@ class EngineImpl : public Engine {
   absl::Status CheckSeparationOfDuty(const Principal& caller, const v1::Dossier& d,
                                      const v1::TransitionDefinition& t);
   uint64_t NextDossierNumber(const std::string& counter_key);
+
+  // A task's dossier, procedure and the transition `decision` fires, once
+  // the caller may fire it at `expected_version`.
+  struct Step {
+    v1::Dossier dossier;
+    std::shared_ptr<const Procedure> procedure;
+    const v1::TransitionDefinition* transition = nullptr;
+  };
+  absl::StatusOr<Step> LoadStep(const Principal& caller, const std::string& code,
+                                const std::string& task_id, int64_t expected_version,
+                                v1::Decision decision);
+  // Gets the document `step`'s transition requires signed (from the
+  // caller's challenge, or by the server alone) and stages it with the
+  // dossier and `event`.
+  absl::Status AddSignedDocument(Mutation& m, const Principal& caller,
+                                 const v1::CompleteTaskRequest& request, Step& step,
+                                 v1::HistoryEvent& event, absl::Time now);
   void Fill(v1::Dossier& d);
 
   // Moves `d` along `t` (or records `event` without a state change when t is
@@ -337,6 +367,19 @@ class EngineImpl : public Engine {
 
   absl::Mutex sequence_mu_;
   absl::flat_hash_map<std::string, uint64_t> sequences_ ABSL_GUARDED_BY(sequence_mu_);
+
+  // Officers' signatures prepared and not yet completed, by challenge id.
+  struct Challenge {
+    std::string subject;
+    std::string task_id;
+    v1::Decision decision = v1::DECISION_UNSPECIFIED;
+    int64_t version = 0;
+    std::string document_id;
+    absl::Time expires;
+    std::shared_ptr<const PendingSignature> pending;
+  };
+  absl::Mutex challenges_mu_;
+  absl::flat_hash_map<std::string, Challenge> challenges_ ABSL_GUARDED_BY(challenges_mu_);
 };
 
 template <typename Response>
@@ -470,6 +513,11 @@ absl::StatusOr<v1::ProcedureDefinition> EngineImpl::DeployProcedure(
         def.set_deployed_by(caller.subject);
         auto compiled = Procedure::Compile(def);
         if (!compiled.ok()) return compiled.status();
+        if (options_.documents != nullptr) {
+          for (const auto& t : def.transitions()) {
+            if (absl::Status s = options_.documents->CheckTransition(t); !s.ok()) return s;
+          }
+        }
         m.writes.Put(Family::kDefinitions, DefinitionKey(def.code(), def.version()),
                      def.SerializeAsString());
         m.after_commit.push_back([this, code = def.code(), version = def.version(),
@@ -934,6 +982,23 @@ absl::StatusOr<v1::AttachmentContent> EngineImpl::GetAttachment(
                                           request.attachment_id(), "\""));
 }
 
+absl::StatusOr<v1::DocumentContent> EngineImpl::GetDocument(const Principal& caller,
+                                                            const v1::GetDocumentRequest& request) {
+  auto d = LoadReadable(caller, request.dossier_code());
+  if (!d.ok()) return d.status();
+  for (const auto& doc : d->documents()) {
+    if (doc.id() != request.document_id()) continue;
+    auto bytes = store_->Get(Family::kDocuments, DocumentKey(d->code(), doc.id()));
+    if (!bytes.ok()) return bytes.status();
+    v1::DocumentContent content;
+    *content.mutable_document() = doc;
+    content.set_content(*std::move(bytes));
+    return content;
+  }
+  return absl::NotFoundError(absl::StrCat("dossier ", d->code(), " has no document \"",
+                                          request.document_id(), "\""));
+}
+
 absl::StatusOr<std::unique_ptr<EventSubscription>> EngineImpl::WatchEvents(
     const Principal& caller, const v1::WatchEventsRequest& request) {
   // The bus holds subscriptions weakly; the caller's handle keeps one alive.
@@ -1112,34 +1177,190 @@ absl::StatusOr<v1::Dossier> EngineImpl::CompleteTask(const Principal& caller,
   return Idempotent<v1::Dossier>(
       caller, "CompleteTask", request, request.request_id(), *code,
       [&](Mutation& m) -> absl::StatusOr<v1::Dossier> {
-        auto d = LoadDossier(*code);
-        if (!d.ok()) return d.status();
-        if (absl::Status s = CheckVersion(*d, request.expected_version()); !s.ok()) return s;
-        if (!d->has_task() || d->task().id() != request.task_id()) {
-          return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not open"));
-        }
-        if (absl::Status s = CanWork(caller, d->task()); !s.ok()) return s;
-        if (!d->task().claimed_by().empty() && d->task().claimed_by() != caller.subject) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("task ", request.task_id(), " is claimed by ", d->task().claimed_by()));
-        }
-        auto proc = FindProcedure(d->procedure_code(), d->procedure_version());
-        if (!proc.ok()) return proc.status();
-        const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), trigger);
-        if (t == nullptr) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "decision ", v1::Decision_Name(request.decision()), " is not possible in state \"",
-              d->state(), "\""));
-        }
-        if (absl::Status s = CheckSeparationOfDuty(caller, *d, *t); !s.ok()) return s;
+        auto step = LoadStep(caller, *code, request.task_id(), request.expected_version(),
+                             request.decision());
+        if (!step.ok()) return step.status();
+        const v1::TransitionDefinition* t = step->transition;
         v1::HistoryEvent event = EventBy(caller, t->id(), request.request_id());
         event.set_decision(request.decision());
         event.set_comment(request.comment());
         *event.mutable_reasons() = request.reasons();
         *event.mutable_missing_items() = request.missing_items();
-        Record(m, **proc, *d, t, std::move(event), clock_->Now());
-        return *d;
+        const absl::Time now = clock_->Now();
+        const bool signs = options_.documents != nullptr && !t->signatures().empty();
+        if (request.has_signature() && !(signs && NeedsActorSignature(*t))) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "transition \"", t->id(), "\" needs no signature of yours; leave signature unset"));
+        }
+        if (signs) {
+          if (absl::Status s = AddSignedDocument(m, caller, request, *step, event, now); !s.ok()) {
+            return s;
+          }
+        }
+        Record(m, *step->procedure, step->dossier, t, std::move(event), now);
+        return step->dossier;
       });
+}
+
+absl::StatusOr<EngineImpl::Step> EngineImpl::LoadStep(const Principal& caller,
+                                                      const std::string& code,
+                                                      const std::string& task_id,
+                                                      int64_t expected_version,
+                                                      v1::Decision decision) {
+  Step step;
+  auto d = LoadDossier(code);
+  if (!d.ok()) return d.status();
+  step.dossier = *std::move(d);
+  if (absl::Status s = CheckVersion(step.dossier, expected_version); !s.ok()) return s;
+  const v1::Dossier& dossier = step.dossier;
+  if (!dossier.has_task() || dossier.task().id() != task_id) {
+    return absl::NotFoundError(absl::StrCat("task ", task_id, " is not open"));
+  }
+  if (absl::Status s = CanWork(caller, dossier.task()); !s.ok()) return s;
+  if (!dossier.task().claimed_by().empty() && dossier.task().claimed_by() != caller.subject) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", task_id, " is claimed by ", dossier.task().claimed_by()));
+  }
+  auto proc = FindProcedure(dossier.procedure_code(), dossier.procedure_version());
+  if (!proc.ok()) return proc.status();
+  step.procedure = *std::move(proc);
+  step.transition = step.procedure->Transition(dossier.state(), TriggerOf(decision));
+  if (step.transition == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("decision ", v1::Decision_Name(decision),
+                                                      " is not possible in state \"",
+                                                      dossier.state(), "\""));
+  }
+  if (absl::Status s = CheckSeparationOfDuty(caller, dossier, *step.transition); !s.ok()) return s;
+  return step;
+}
+
+std::string NextDocumentId(const v1::Dossier& d) {
+  return absl::StrCat("d", d.documents_size() + 1);
+}
+
+absl::Status EngineImpl::AddSignedDocument(Mutation& m, const Principal& caller,
+                                           const v1::CompleteTaskRequest& request, Step& step,
+                                           v1::HistoryEvent& event, absl::Time now) {
+  const v1::TransitionDefinition& t = *step.transition;
+  v1::Dossier& d = step.dossier;
+  const std::string id = NextDocumentId(d);
+  absl::StatusOr<SignedDocument> signed_document;
+  if (NeedsActorSignature(t)) {
+    if (!request.has_signature() || request.signature().challenge_id().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "transition \"", t.id(), "\" needs your signature on the ", t.produces_document(),
+          ": call PrepareSignature first, sign its to_be_signed with your key, and pass "
+          "challenge_id and signature_value in CompleteTask.signature"));
+    }
+    const std::string& challenge_id = request.signature().challenge_id();
+    std::shared_ptr<const PendingSignature> pending;
+    {
+      absl::MutexLock lock(&challenges_mu_);
+      auto it = challenges_.find(challenge_id);
+      if (it == challenges_.end() || it->second.expires < now) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "signature challenge \"", challenge_id,
+            "\" is unknown or has expired: call PrepareSignature again"));
+      }
+      const Challenge& c = it->second;
+      if (c.subject != caller.subject) {
+        return absl::PermissionDeniedError("this signature challenge was issued to another officer");
+      }
+      if (c.task_id != request.task_id() || c.decision != request.decision() ||
+          c.version != request.expected_version() || c.document_id != id) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "signature challenge \"", challenge_id, "\" was prepared for task ", c.task_id,
+            ", decision ", v1::Decision_Name(c.decision), " at version ", c.version,
+            ": call PrepareSignature again for this completion"));
+      }
+      pending = c.pending;
+    }
+    signed_document = options_.documents->Complete(*pending, request.signature().signature_value());
+    m.after_commit.push_back([this, challenge_id] {
+      absl::MutexLock lock(&challenges_mu_);
+      challenges_.erase(challenge_id);
+    });
+  } else {
+    // The document shows what the step does (a receipt its appointment):
+    // render it from the dossier as the step will leave it.
+    v1::Dossier after = d;
+    Mutation scratch;
+    Record(scratch, *step.procedure, after, &t, event, now);
+    DocumentRequest document{&step.procedure->definition(), &t, &after, id, now};
+    signed_document = options_.documents->SignByServer(document);
+  }
+  if (!signed_document.ok()) return signed_document.status();
+
+  v1::Document* entry = d.add_documents();
+  entry->set_id(id);
+  entry->set_kind(t.produces_document());
+  entry->set_transition(t.id());
+  entry->set_sha256(Sha256Hex(signed_document->pdf));
+  entry->set_size_bytes(static_cast<int64_t>(signed_document->pdf.size()));
+  *entry->mutable_signed_at() = ToProto(now);
+  event.set_document_id(id);
+  event.set_document_sha256(entry->sha256());
+  for (const v1::DocumentSigner& signer : signed_document->signers) {
+    *entry->add_signers() = signer;
+    event.add_signer_certificate_sha256(signer.certificate_sha256());
+  }
+  m.writes.Put(Family::kDocuments, DocumentKey(d.code(), id), signed_document->pdf);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SignatureChallenge> EngineImpl::PrepareSignature(
+    const Principal& caller, const v1::PrepareSignatureRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "sign documents");
+      !s.ok()) {
+    return s;
+  }
+  auto code = DossierOfTask(request.task_id());
+  if (!code.ok()) return code.status();
+  if (TriggerOf(request.decision()) == v1::TRIGGER_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "decision must be DECISION_APPROVE, DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT");
+  }
+  auto step = LoadStep(caller, *code, request.task_id(), request.expected_version(),
+                       request.decision());
+  if (!step.ok()) return step.status();
+  const v1::TransitionDefinition& t = *step->transition;
+  if (options_.documents == nullptr || !NeedsActorSignature(t)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "transition \"", t.id(), "\" needs no signature of yours: complete the task directly"));
+  }
+  const absl::Time now = clock_->Now();
+  const std::string id = NextDocumentId(step->dossier);
+  DocumentRequest document{&step->procedure->definition(), &t, &step->dossier, id, now};
+  auto pending = options_.documents->Prepare(document, caller, request.signer_certificate_pem());
+  if (!pending.ok()) return pending.status();
+
+  unsigned char random[16];
+  if (RAND_bytes(random, sizeof(random)) != 1) return absl::InternalError("RAND_bytes failed");
+  const std::string challenge_id =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
+  v1::SignatureChallenge challenge;
+  challenge.set_challenge_id(challenge_id);
+  challenge.set_to_be_signed((*pending)->to_be_signed());
+  challenge.set_document_sha256((*pending)->document_sha256());
+  challenge.set_document_kind(t.produces_document());
+  const absl::Time expires = now + options_.signature_challenge_ttl;
+  *challenge.mutable_expires_at() = ToProto(expires);
+
+  // Each holds a prepared PDF (~100 KB): bound the memory they take.
+  constexpr size_t kMaxChallenges = 1000;
+  absl::MutexLock lock(&challenges_mu_);
+  absl::erase_if(challenges_, [now](const auto& entry) { return entry.second.expires < now; });
+  if (challenges_.size() >= kMaxChallenges) {
+    return absl::ResourceExhaustedError("too many signatures are being prepared; retry shortly");
+  }
+  challenges_[challenge_id] = Challenge{caller.subject,
+                                        request.task_id(),
+                                        request.decision(),
+                                        request.expected_version(),
+                                        id,
+                                        expires,
+                                        std::shared_ptr<const PendingSignature>(*std::move(pending))};
+  return challenge;
 }
 
 // ---- audit -----------------------------------------------------------------

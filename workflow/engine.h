@@ -21,6 +21,7 @@
 #include "storage/store.h"
 #include "workflow/clock.h"
 #include "workflow/principal.h"
+#include "workflow/result_documents.h"
 #include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
@@ -31,6 +32,13 @@ struct EngineOptions {
   int64_t max_request_attachment_bytes = 20 << 20;
   // Install or upgrade the procedures compiled into the binary at Open.
   bool install_builtin_procedures = true;
+  // Makes and signs the documents transitions require signatures on; must
+  // outlive the engine. nullptr: no document is made and signature
+  // requirements are ignored (engine tests, offline integrity checks). A
+  // server always sets it.
+  ResultDocuments* documents = nullptr;
+  // How long a PrepareSignature challenge stays usable.
+  absl::Duration signature_challenge_ttl = absl::Minutes(10);
 };
 
 // A live feed of history events for WatchEvents.
@@ -70,6 +78,8 @@ class Engine {
                                                     const v1::AddSupplementRequest& request) = 0;
   virtual absl::StatusOr<v1::AttachmentContent> GetAttachment(
       const Principal& caller, const v1::GetAttachmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::DocumentContent> GetDocument(
+      const Principal& caller, const v1::GetDocumentRequest& request) = 0;
   // Authorises the watch and returns a feed that first replays stored
   // events after request.after_sequence (dossier watch), then live ones.
   virtual absl::StatusOr<std::unique_ptr<EventSubscription>> WatchEvents(
@@ -80,8 +90,17 @@ class Engine {
       const Principal& caller, const v1::ListMyTasksRequest& request) = 0;
   virtual absl::StatusOr<v1::Task> ClaimTask(const Principal& caller,
                                              const v1::ClaimTaskRequest& request) = 0;
+  // A transition that needs the officer's signature completes only with a
+  // valid signature of a challenge PrepareSignature gave the same caller
+  // for the same task, decision and version; the signed document is stored
+  // and recorded in the same write as the step.
   virtual absl::StatusOr<v1::Dossier> CompleteTask(const Principal& caller,
                                                    const v1::CompleteTaskRequest& request) = 0;
+  // Renders the document the decision produces and returns what the
+  // officer's key must sign. Challenges live in memory only: a restart
+  // forgets them, and the officer prepares again.
+  virtual absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
+      const Principal& caller, const v1::PrepareSignatureRequest& request) = 0;
 
   // Audit.
   virtual absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(

@@ -64,7 +64,7 @@ absl::StatusOr<storage::AppSummary> DossierIntegrity::Summarize(storage::Store& 
   absl::Status s = ForEachDossier(store, [&](const v1::Dossier& d) {
     fold.Add(d.code(), d.history_length(), d.history_head());
     ++summary.dossiers;
-    summary.documents += d.attachments_size();
+    summary.documents += d.attachments_size() + d.documents_size();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -89,14 +89,18 @@ absl::StatusOr<storage::AppSummary> DossierIntegrity::Verify(storage::Store& sto
       return absl::DataLossError(absl::StrCat("dossier ", d.code(), ": history broken at event ",
                                               chain.first_broken_sequence(), ": ", chain.detail()));
     }
-    for (const auto& a : d.attachments()) {
-      auto bytes = store.Get(Family::kDocuments, DocumentKey(d.code(), a.id()));
+    // Attachments and signed documents share the documents family.
+    std::vector<std::pair<std::string, std::string>> blobs;  // id, sha256
+    for (const auto& a : d.attachments()) blobs.emplace_back(a.id(), a.sha256());
+    for (const auto& doc : d.documents()) blobs.emplace_back(doc.id(), doc.sha256());
+    for (const auto& [id, sha256] : blobs) {
+      auto bytes = store.Get(Family::kDocuments, DocumentKey(d.code(), id));
       if (!bytes.ok()) {
-        return absl::DataLossError(absl::StrCat("dossier ", d.code(), ": document ", a.id(),
+        return absl::DataLossError(absl::StrCat("dossier ", d.code(), ": document ", id,
                                                 " is missing: ", bytes.status().message()));
       }
-      if (Sha256Hex(*bytes) != a.sha256()) {
-        return absl::DataLossError(absl::StrCat("dossier ", d.code(), ": document ", a.id(),
+      if (Sha256Hex(*bytes) != sha256) {
+        return absl::DataLossError(absl::StrCat("dossier ", d.code(), ": document ", id,
                                                 " does not match its recorded SHA-256"));
       }
       ++summary.documents;

@@ -19,9 +19,9 @@ class DossierIntegrity : public storage::ApplicationCheck {
  public:
   // The head from the heads each dossier records.
   absl::StatusOr<storage::AppSummary> Summarize(storage::Store& store) override;
-  // Recomputes every dossier's chain and every attachment's SHA-256, folds
-  // the recomputed heads, and opens the engine on the store (no builtin
-  // procedures installed, so nothing is written). DATA_LOSS naming the
+  // Recomputes every dossier's chain and every attachment's and signed
+  // document's SHA-256, folds the recomputed heads, and opens the engine on
+  // the store (no builtin procedures installed, so nothing is written). DATA_LOSS naming the
   // first dossier at fault.
   absl::StatusOr<storage::AppSummary> Verify(storage::Store& store,
                                              const storage::Progress& progress) override;

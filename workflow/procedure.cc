@@ -22,6 +22,39 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
+// The person signs first, the organisation's seal last (Decree 30/2020
+// Art. 32); each at most once, on the document the transition produces.
+absl::Status CheckSignatures(const v1::TransitionDefinition& t, absl::string_view at) {
+  bool actor = false, seal = false;
+  if (!t.signatures().empty() && !IsOfficerDecision(t.trigger())) {
+    return Invalid(at, "only an officer's decision can require signatures");
+  }
+  for (const auto& r : t.signatures()) {
+    if (t.produces_document().empty()) {
+      return Invalid(at, "requires signatures but produces no document (produces_document)");
+    }
+    if (r.document() != t.produces_document()) {
+      return Invalid(at, absl::StrCat("a signature is required on \"", r.document(),
+                                      "\" but the transition produces \"",
+                                      t.produces_document(), "\""));
+    }
+    switch (r.signer()) {
+      case v1::SignatureRequirement::SIGNER_ACTOR:
+        if (actor) return Invalid(at, "requires the actor's signature twice");
+        if (seal) return Invalid(at, "the actor must sign before the unit seal");
+        actor = true;
+        break;
+      case v1::SignatureRequirement::SIGNER_UNIT_SEAL:
+        if (seal) return Invalid(at, "requires the unit seal twice");
+        seal = true;
+        break;
+      default:
+        return Invalid(at, "a signature requirement needs signer SIGNER_ACTOR or SIGNER_UNIT_SEAL");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Procedure>> Procedure::Compile(
@@ -103,6 +136,7 @@ absl::Status Procedure::Index() {
     } else if (t.role() != v1::ROLE_PORTAL) {
       return Invalid(at, "nobody may fire it: applicant triggers need role ROLE_PORTAL");
     }
+    if (absl::Status s = CheckSignatures(t, at); !s.ok()) return s;
     if (!exits.insert(absl::StrCat(t.from_state(), "/", t.trigger())).second) {
       return Invalid(at, absl::StrCat("state \"", t.from_state(),
                                       "\" already has a transition for this trigger"));

@@ -23,7 +23,8 @@ class Procedure {
  public:
   // Validates `definition`. INVALID_ARGUMENT names the offending state or
   // transition: unknown or unreachable states, transitions nobody may fire,
-  // states without a national status, bad time limits, ...
+  // states without a national status, bad time limits, signature
+  // requirements out of order or on another document, ...
   static absl::StatusOr<std::shared_ptr<const Procedure>> Compile(
       v1::ProcedureDefinition definition);
 

@@ -175,6 +175,25 @@ absl::StatusOr<v1::Dossier> Client::CompleteTask(const v1::CompleteTaskRequest& 
   });
 }
 
+absl::StatusOr<v1::SignatureChallenge> Client::PrepareSignature(
+    const v1::PrepareSignatureRequest& request) {
+  return Unary<v1::SignatureChallenge>(NewContext(),
+                                       [&](grpc::ClientContext* c, v1::SignatureChallenge* r) {
+                                         return tasks_->PrepareSignature(c, request, r);
+                                       });
+}
+
+absl::StatusOr<v1::DocumentContent> Client::GetDocument(const std::string& code,
+                                                        const std::string& id) {
+  v1::GetDocumentRequest request;
+  request.set_dossier_code(code);
+  request.set_document_id(id);
+  return Unary<v1::DocumentContent>(NewContext(),
+                                    [&](grpc::ClientContext* c, v1::DocumentContent* r) {
+                                      return dossiers_->GetDocument(c, request, r);
+                                    });
+}
+
 absl::StatusOr<v1::GetDossierHistoryResponse> Client::GetDossierHistory(const std::string& code) {
   v1::GetDossierHistoryRequest request;
   request.set_dossier_code(code);

@@ -64,6 +64,9 @@ class Client {
   absl::StatusOr<v1::ListMyTasksResponse> ListMyTasks(const v1::ListMyTasksRequest& request);
   absl::StatusOr<v1::Task> ClaimTask(const v1::ClaimTaskRequest& request);
   absl::StatusOr<v1::Dossier> CompleteTask(const v1::CompleteTaskRequest& request);
+  absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
+      const v1::PrepareSignatureRequest& request);
+  absl::StatusOr<v1::DocumentContent> GetDocument(const std::string& code, const std::string& id);
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(const std::string& code);
   absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(const std::string& code);
   absl::StatusOr<v1::ListProceduresResponse> ListProcedures();

@@ -10,9 +10,12 @@
 #include <sstream>
 #include <vector>
 
+#include <openssl/pem.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/cli/format.h"
+#include "signing/signing_key.h"
 
 namespace motcua::cli {
 namespace {
@@ -182,9 +185,68 @@ absl::StatusOr<int> Claim(Context& context, Args& args) {
   return kExitOk;
 }
 
-// approve, reject and request-supplement: CompleteTask with a decision.
+// The officer's own signing key, when the command names one: a PKCS#12
+// file, or a key on a PKCS#11 token (which never leaves it). nullptr: none.
+absl::StatusOr<std::unique_ptr<signing::SigningKey>> OfficerKey(const Args& args) {
+  if (args.Has("sign-with-p12") && args.Has("pkcs11-module")) {
+    return UsageError("give either --sign-with-p12 or --pkcs11-module, not both");
+  }
+  if (auto p12 = args.Get("sign-with-p12")) {
+    return signing::SigningKey::LoadPkcs12(*p12, args.Get("p12-password").value_or(""));
+  }
+  if (auto module = args.Get("pkcs11-module")) {
+    if (!args.Has("token") || !args.Has("key-label") || !args.Has("pin-file")) {
+      return UsageError("--pkcs11-module needs --token, --key-label and --pin-file");
+    }
+    absl::StatusOr<std::string> pin = ReadFile(*args.Get("pin-file"));
+    if (!pin.ok()) return pin.status();
+    signing::Pkcs11KeyRef ref;
+    ref.module_path = *module;
+    ref.token_label = *args.Get("token");
+    ref.key_label = *args.Get("key-label");
+    ref.pin = std::string(absl::StripTrailingAsciiWhitespace(*pin));
+    ref.certificate_chain_path = args.Get("certificate").value_or("");
+    return signing::SigningKey::OpenPkcs11Key(ref);
+  }
+  return std::unique_ptr<signing::SigningKey>();
+}
+
+absl::StatusOr<std::string> CertificatePem(X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (bio == nullptr || PEM_write_bio_X509(bio.get(), cert) != 1) {
+    return absl::InternalError("cannot write the signing certificate as PEM");
+  }
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(length));
+}
+
+// The two phases of an officer's signature: the server prepares the
+// document, the key here signs what it returns.
+absl::Status SignCompletion(Client& client, const signing::SigningKey& key,
+                            v1::CompleteTaskRequest& request) {
+  v1::PrepareSignatureRequest prepare;
+  prepare.set_task_id(request.task_id());
+  prepare.set_expected_version(request.expected_version());
+  prepare.set_decision(request.decision());
+  absl::StatusOr<std::string> pem = CertificatePem(key.certificate());
+  if (!pem.ok()) return pem.status();
+  prepare.set_signer_certificate_pem(*pem);
+  absl::StatusOr<v1::SignatureChallenge> challenge = client.PrepareSignature(prepare);
+  if (!challenge.ok()) return challenge.status();
+  absl::StatusOr<std::string> value = key.Sign(challenge->to_be_signed());
+  if (!value.ok()) return value.status();
+  request.mutable_signature()->set_challenge_id(challenge->challenge_id());
+  request.mutable_signature()->set_signature_value(*value);
+  return absl::OkStatus();
+}
+
+// approve, reject and request-supplement: CompleteTask with a decision,
+// signed two-phase when a key is given.
 absl::StatusOr<int> Complete(Context& context, Args& args, v1::Decision decision) {
-  std::set<std::string> allowed = {"version", "request-id", "comment"};
+  std::set<std::string> allowed = {"version",       "request-id", "comment",  "sign-with-p12",
+                                   "p12-password",  "pkcs11-module", "token", "key-label",
+                                   "pin-file",      "certificate"};
   if (decision == v1::DECISION_REJECT) allowed.insert("reason");
   if (decision == v1::DECISION_REQUEST_SUPPLEMENT) allowed.insert("item");
   if (auto s = args.CheckOnly(allowed); !s.ok()) return s;
@@ -215,6 +277,11 @@ absl::StatusOr<int> Complete(Context& context, Args& args, v1::Decision decision
   if (!version.ok()) return version.status();
   request.set_expected_version(*version);
   request.set_request_id(RequestIdFrom(args));
+  absl::StatusOr<std::unique_ptr<signing::SigningKey>> key = OfficerKey(args);
+  if (!key.ok()) return key.status();
+  if (*key != nullptr) {
+    if (absl::Status s = SignCompletion(**client, **key, request); !s.ok()) return s;
+  }
 
   absl::StatusOr<v1::Dossier> dossier = (*client)->CompleteTask(request);
   if (!dossier.ok()) return dossier.status();
@@ -230,6 +297,31 @@ absl::StatusOr<int> Reject(Context& context, Args& args) {
 }
 absl::StatusOr<int> RequestSupplement(Context& context, Args& args) {
   return Complete(context, args, v1::DECISION_REQUEST_SUPPLEMENT);
+}
+
+// `document CODE ID -o FILE.pdf` (or --output FILE.pdf): a signed document.
+absl::StatusOr<int> Document(Context& context, Args& args) {
+  if (auto s = args.CheckOnly({"output"}); !s.ok()) return s;
+  std::vector<std::string> words = args.positional();
+  std::optional<std::string> output = args.Get("output");
+  if (words.size() == 4 && words[2] == "-o") {
+    output = words[3];
+    words.resize(2);
+  }
+  if (words.size() != 2 || !output) return UsageError("usage: document CODE DOCUMENT_ID -o FILE.pdf");
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::DocumentContent> content = (*client)->GetDocument(words[0], words[1]);
+  if (!content.ok()) return content.status();
+  std::ofstream out(*output, std::ios::binary | std::ios::trunc);
+  out << content->content();
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", *output));
+  Print(context.json() ? ToJson(content->document())
+                       : absl::StrCat(content->document().kind(), " ", content->document().id(),
+                                      " sha256 ", content->document().sha256(), " -> ", *output,
+                                      "\n"));
+  return kExitOk;
 }
 
 absl::StatusOr<int> Show(Context& context, Args& args) {
@@ -458,6 +550,7 @@ constexpr CommandEntry kCommands[] = {
     {"reject", Reject},
     {"request-supplement", RequestSupplement},
     {"show", Show},
+    {"document", Document},
     {"list", List},
     {"history", History},
     {"verify-history", VerifyHistory},
@@ -505,6 +598,7 @@ Options (anywhere on the line):
 Dossiers (hồ sơ):
   submit FILE.json [--request-id ID]         file a SubmitDossierRequest
   show CODE                                  the dossier and its history
+  document CODE DOCUMENT_ID -o FILE.pdf      save a signed document (d1, d2, ...)
   list [--applicant ID] [--unit U] [--status 1..10] [--from YYYY-MM-DD]
        [--to YYYY-MM-DD] [--limit N]         search, newest first
   withdraw CODE --reason R                   the applicant withdraws
@@ -515,7 +609,13 @@ Dossiers (hồ sơ):
 Tasks (officers):
   worklist                                   the caller's open tasks
   claim TASK_ID
-  approve TASK_ID [--comment C]
+  approve TASK_ID [--comment C] [SIGNING KEY]
+                                             SIGNING KEY, when the step needs the
+                                             officer's signature (two-phase; the
+                                             key stays here):
+                                               --sign-with-p12 FILE [--p12-password P]
+                                               --pkcs11-module M --token T --key-label K
+                                               --pin-file F [--certificate CHAIN.pem]
   reject TASK_ID --reason R [--reason R2 ...] [--comment C]
   request-supplement TASK_ID --item I [--item I2 ...] [--comment C]
 

@@ -92,6 +92,11 @@ std::string EventDetail(const v1::HistoryEvent& event) {
   if (!event.attachment_sha256().empty()) {
     parts.push_back(absl::StrCat(event.attachment_sha256_size(), " attachment(s)"));
   }
+  if (!event.document_id().empty()) {
+    parts.push_back(absl::StrCat("document ", event.document_id(), " ",
+                                 ShortHash(event.document_sha256()), ", ",
+                                 event.signer_certificate_sha256_size(), " signature(s)"));
+  }
   return absl::StrJoin(parts, ", ");
 }
 
@@ -318,6 +323,17 @@ std::string FormatDossier(const v1::Dossier& d) {
     for (const auto& a : d.attachments()) {
       t.AddRow({a.id(), a.name(), a.media_type(), absl::StrCat(a.size_bytes()),
                 ShortHash(a.sha256()), FormatTime(a.added_at())});
+    }
+    absl::StrAppend(&out, "\n", t.Render());
+  }
+  if (!d.documents().empty()) {
+    Table t({"DOCUMENT", "KIND", "SIGNED BY", "BYTES", "SHA-256", "SIGNED"});
+    t.AlignRight(3);
+    for (const auto& doc : d.documents()) {
+      std::vector<std::string> signers;
+      for (const auto& signer : doc.signers()) signers.push_back(signer.common_name());
+      t.AddRow({doc.id(), doc.kind(), absl::StrJoin(signers, ", "), absl::StrCat(doc.size_bytes()),
+                ShortHash(doc.sha256()), FormatTime(doc.signed_at())});
     }
     absl::StrAppend(&out, "\n", t.Render());
   }

@@ -23,6 +23,7 @@
 #include "signing/dev_pki.h"
 #include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
+#include "signing/trust_store.h"
 #include "storage/backup_manager.h"
 #include "storage/backup_policy.h"
 #include "storage/files.h"
@@ -49,13 +50,14 @@ struct Flags {
   std::string port_file;
   std::string backup_policy;
   std::string trust_dir;
+  std::string seal_keys;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
     "               [--port-file FILE] [--backup-policy FILE] [--trust-dir DIR]\n"
-    "               [--insecure]\n"
+    "               [--seal-keys FILE] [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -63,8 +65,12 @@ constexpr char kUsage[] =
     "  --port-file  write the bound port to FILE once serving\n"
     "  --backup-policy  text-format motcua.v1.BackupPolicy (default: the\n"
     "               development policy, everything beside the data dir)\n"
-    "  --trust-dir  more trust anchors for VerifyDocument (every certificate in\n"
-    "               DIR), besides <pki-dir>/ca.crt\n"
+    "  --trust-dir  CA certificates (PEM or DER files) signatures must chain to:\n"
+    "               officers' and seals' certificates at approval, documents\n"
+    "               given to VerifyDocument (default: <pki-dir>/ca.crt)\n"
+    "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
+    "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
+    "               (default: the development PKI's seal-<unit>.p12 keys)\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -82,6 +88,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--port-file") ok = value(&flags->port_file);
     else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
     else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
+    else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -136,18 +143,14 @@ absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const Flags& flags,
   return backups;
 }
 
-// What VerifyDocument trusts: the server's own CA (the documents it signs)
-// and whatever the operator adds. Not the PKI directory as a whole: it holds
-// the server's TLS certificate, which signs no documents.
-absl::StatusOr<std::unique_ptr<motcua::signing::DocumentVerifier>> OpenVerifier(
-    const Flags& flags) {
+// The anchors signatures must chain to, for approvals and for auditors
+// alike. Not the PKI directory as a whole: it holds the server's TLS
+// certificate, which signs no documents.
+absl::StatusOr<motcua::signing::TrustStore> LoadSignatureTrust(const Flags& flags) {
+  if (!flags.trust_dir.empty()) return motcua::signing::TrustStore::FromDirectory(flags.trust_dir);
   motcua::signing::TrustStore trust;
   if (absl::Status s = trust.AddAnchorsFrom(flags.pki_dir + "/ca.crt"); !s.ok()) return s;
-  if (!flags.trust_dir.empty()) {
-    if (absl::Status s = trust.AddAnchorsFrom(flags.trust_dir); !s.ok()) return s;
-  }
-  return std::make_unique<motcua::signing::DocumentVerifier>(std::move(trust),
-                                                            kMaxConcurrentVerifications);
+  return trust;
 }
 
 int Fail(std::string_view what, const absl::Status& status) {
@@ -184,23 +187,45 @@ int main(int argc, char** argv) {
     credentials = *creds;
   }
 
+  // Signed results: officers' certificates must chain to the trust anchors; the
+  // units' seals are the development keys unless --seal-keys names tokens.
+  auto document_options = motcua::workflow::DevResultDocumentsOptions(flags.pki_dir);
+  if (!document_options.ok()) return Fail("documents", document_options.status());
+  if (!flags.seal_keys.empty()) {
+    auto keys = motcua::workflow::LoadSealKeys(flags.seal_keys);
+    if (!keys.ok()) return Fail("seal_keys", keys.status());
+    document_options->seal_keys = *std::move(keys);
+  }
+  auto signer_trust = LoadSignatureTrust(flags);
+  if (!signer_trust.ok()) return Fail("trust_anchors", signer_trust.status());
+  document_options->trust = std::make_shared<motcua::signing::TrustStore>(*std::move(signer_trust));
+  if (absl::Status s = motcua::workflow::CheckSealKeys(*document_options); !s.ok()) {
+    return Fail("seal_keys", s);
+  }
+  std::unique_ptr<motcua::workflow::ResultDocuments> documents =
+      motcua::workflow::NewSignedResultDocuments(*std::move(document_options));
+
   auto store = motcua::storage::Store::Open(flags.data_dir);
   if (!store.ok()) return Fail("store", store.status());
   motcua::workflow::SystemClock clock;
+  motcua::workflow::EngineOptions engine_options;
+  engine_options.documents = documents.get();
   auto engine = motcua::workflow::Engine::Open(store->get(), &clock,
-                                               &motcua::workflow::WorkCalendar::Builtin());
+                                               &motcua::workflow::WorkCalendar::Builtin(),
+                                               engine_options);
   if (!engine.ok()) return Fail("engine", engine.status());
 
   auto backups = OpenBackupManager(flags, store->get());
   if (!backups.ok()) return Fail("backup_policy", backups.status());
 
-  auto verifier = OpenVerifier(flags);
-  if (!verifier.ok()) return Fail("trust_anchors", verifier.status());
+  auto verifier_trust = LoadSignatureTrust(flags);
+  if (!verifier_trust.ok()) return Fail("trust_anchors", verifier_trust.status());
+  motcua::signing::DocumentVerifier verifier(*std::move(verifier_trust),
+                                             kMaxConcurrentVerifications);
 
   motcua::adapters::PrincipalResolver identity(flags.insecure);
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
-  auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool,
-                                                 verifier->get());
+  auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool, &verifier);
   services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity));
 
   grpc::EnableDefaultHealthCheckService(true);

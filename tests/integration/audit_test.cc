@@ -22,7 +22,9 @@ class AuditTest : public SharedServerTest {
     Reply<v1::Dossier> dossier = server().As("portal").Submit(submit);
     ASSERT_RPC_OK(dossier);
     for (const char* officer : {"receiver", "head", "receiver"}) {
-      v1::CompleteTaskRequest approve = Approval(dossier.value);
+      v1::CompleteTaskRequest approve = std::string(officer) == "head"
+                                            ? SignedApproval(server(), officer, dossier.value)
+                                            : Approval(dossier.value);
       request_ids_.push_back(approve.request_id());
       dossier = server().As(officer).CompleteTask(approve);
       ASSERT_RPC_OK(dossier);

@@ -141,7 +141,8 @@ std::vector<Operation> Operations() {
       {"CompleteHeadTask", {"head"}, [](ServerProcess& server, const std::string& client) {
          Reply<v1::Dossier> dossier = SubmitAndReceive(server);
          if (!dossier.ok()) return SetupFailed("to processing", dossier.status);
-         grpc::Status status = server.As(client).CompleteTask(Approval(dossier.value)).status;
+         grpc::Status status =
+             server.As(client).CompleteTask(SignedApproval(server, client, dossier.value)).status;
          CheckRefusalChangedNothing(server, status, dossier.value);
          return status;
        }});

@@ -378,6 +378,13 @@ TEST(BackupTest, EverythingComesBackFromTheOfflineCopyAlone) {
       EXPECT_EQ(Sha256Hex(content.value.content()), a.sha256());
       ++documents;
     }
+    // Signed results come back with their dossiers, byte for byte.
+    EXPECT_EQ(back.value.documents_size(), d.documents_size());
+    for (const auto& doc : back.value.documents()) {
+      auto content = auditor.GetDocument(d.code(), doc.id());
+      ASSERT_RPC_OK(content);
+      EXPECT_EQ(Sha256Hex(content.value.content()), doc.sha256());
+    }
   }
   EXPECT_EQ(documents, 4);
 }

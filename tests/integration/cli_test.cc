@@ -15,15 +15,18 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "signing/dev_pki.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
@@ -134,11 +137,22 @@ class CliTest : public SharedServerTest {
     return "";
   }
 
-  // Finds `as`'s task on `code` and runs `approve` on it; true on exit 0.
+  // The flags that sign with `officer`'s development PKCS#12 key.
+  static std::vector<std::string> SigningFlags(const std::string& officer) {
+    return {"--sign-with-p12", server().pki_dir() + "/signers/" + officer + ".p12",
+            "--p12-password", signing::kDevPkcs12Password};
+  }
+
+  // Finds `as`'s task on `code` and runs `approve` on it (signed by the
+  // head, whose approval needs it); true on exit 0.
   static bool CliApprove(const std::string& as, const std::string& code) {
     const std::string task = CliTaskFor(as, code);
     if (task.empty()) return false;
-    const CliResult r = Cli(as, {"approve", task});
+    std::vector<std::string> command = {"approve", task};
+    if (as == "head") {
+      for (const std::string& flag : SigningFlags(as)) command.push_back(flag);
+    }
+    const CliResult r = Cli(as, command);
     EXPECT_EQ(r.exit_code, kExitOk) << "approve " << task << " as " << as << ": " << r;
     return r.exit_code == kExitOk;
   }
@@ -214,9 +228,78 @@ TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
   ASSERT_TRUE(CliApprove("receiver", code));
   const std::string task = CliTaskFor("head", code);
   ASSERT_FALSE(task.empty());
-  const CliResult r = Cli("head", {"approve", task});
+  std::vector<std::string> command = {"approve", task};
+  for (const std::string& flag : SigningFlags("head")) command.push_back(flag);
+  const CliResult r = Cli("head", command);
   ASSERT_EQ(r.exit_code, kExitOk) << r;
-  EXPECT_EQ(GrpcRead(code).national_status(), 9);
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 9);
+  ASSERT_EQ(stored.documents_size(), 2);
+  EXPECT_EQ(stored.documents(1).kind(), "certified_copy");
+  EXPECT_EQ(stored.documents(1).signers(0).common_name(), kHeadSubject);
+
+  // `document` saves the signed PDF the dossier records.
+  const std::string pdf = absl::StrCat(server().scratch_dir(), "/cli-copy-", code, ".pdf");
+  const CliResult saved = Cli("auditor", {"document", code, "d2", "-o", pdf});
+  ASSERT_EQ(saved.exit_code, kExitOk) << saved;
+  std::ifstream in(pdf, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(Sha256Hex(bytes), stored.documents(1).sha256());
+}
+
+TEST_F(CliTest, Cli_HeadApprove_SignsWithTokenKey) {
+  // The head's key on a SoftHSM2 token; the CLI (a child) inherits
+  // SOFTHSM2_CONF and signs there.
+  const std::string dir = server().scratch_dir() + "/cli-softhsm";
+  std::filesystem::create_directories(dir + "/tokens");
+  {
+    std::ofstream conf(dir + "/softhsm2.conf");
+    conf << "directories.tokendir = " << dir << "/tokens\nobjectstore.backend = file\n"
+         << "log.level = ERROR\n";
+    std::ofstream pin(dir + "/pin");
+    pin << "123456\n";
+  }
+  setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  const std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  ASSERT_EQ(std::system("softhsm2-util --init-token --free --label cli-head --pin 123456 "
+                        "--so-pin 87654321 >/dev/null"),
+            0);
+  ASSERT_EQ(std::system(("pkcs11-tool --module " + module +
+                         " --token-label cli-head --login --pin 123456 --write-object " +
+                         server().pki_dir() + "/signers/head.key" +
+                         " --type privkey --id 01 --label head-key --usage-sign --sensitive "
+                         ">/dev/null 2>&1")
+                            .c_str()),
+            0);
+
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r =
+      Cli("head", {"approve", task, "--pkcs11-module", module, "--token", "cli-head", "--key-label",
+                   "head-key", "--pin-file", dir + "/pin", "--certificate",
+                   server().pki_dir() + "/signers/head.crt"});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  const v1::Dossier stored = GrpcRead(code);
+  EXPECT_EQ(stored.national_status(), 9);
+  ASSERT_EQ(stored.documents_size(), 2);
+  ASSERT_EQ(stored.documents(1).signers_size(), 2);
+  EXPECT_EQ(stored.documents(1).signers(0).common_name(), kHeadSubject);
+}
+
+TEST_F(CliTest, Cli_HeadApprove_WithoutSigningKey_ExitsTwoNamingPrepareSignature) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  ASSERT_TRUE(CliApprove("receiver", code));
+  const std::string task = CliTaskFor("head", code);
+  ASSERT_FALSE(task.empty());
+  const CliResult r = Cli("head", {"approve", task});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION")) << r;
+  EXPECT_THAT(r.err, HasSubstr("PrepareSignature")) << r;
+  EXPECT_EQ(GrpcRead(code).national_status(), 4);
 }
 
 TEST_F(CliTest, Cli_ReturnResult_ClosesDossierWithStatus10) {

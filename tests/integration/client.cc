@@ -137,6 +137,18 @@ Reply<v1::Dossier> Client::CompleteTask(const v1::CompleteTaskRequest& request) 
   return Call<v1::Dossier>(*tasks_, &v1::TaskService::Stub::CompleteTask, request);
 }
 
+Reply<v1::SignatureChallenge> Client::PrepareSignature(const v1::PrepareSignatureRequest& request) {
+  return Call<v1::SignatureChallenge>(*tasks_, &v1::TaskService::Stub::PrepareSignature, request);
+}
+
+Reply<v1::DocumentContent> Client::GetDocument(const std::string& dossier_code,
+                                               const std::string& document_id) {
+  v1::GetDocumentRequest request;
+  request.set_dossier_code(dossier_code);
+  request.set_document_id(document_id);
+  return Call<v1::DocumentContent>(*dossiers_, &v1::DossierService::Stub::GetDocument, request);
+}
+
 Reply<v1::ProcedureDefinition> Client::Deploy(const v1::DeployProcedureRequest& request) {
   return Call<v1::ProcedureDefinition>(*procedures_, &v1::ProcedureService::Stub::DeployProcedure,
                                        request);

@@ -44,6 +44,9 @@ class Client {
   Reply<v1::ListMyTasksResponse> ListMyTasks(const v1::ListMyTasksRequest& request);
   Reply<v1::Task> ClaimTask(const v1::ClaimTaskRequest& request);
   Reply<v1::Dossier> CompleteTask(const v1::CompleteTaskRequest& request);
+  Reply<v1::SignatureChallenge> PrepareSignature(const v1::PrepareSignatureRequest& request);
+  Reply<v1::DocumentContent> GetDocument(const std::string& dossier_code,
+                                         const std::string& document_id);
 
   Reply<v1::ProcedureDefinition> Deploy(const v1::DeployProcedureRequest& request);
   Reply<v1::ProcedureDefinition> GetProcedure(const std::string& code, int version = 0);

@@ -7,12 +7,16 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "signing/dev_pki.h"
+#include "signing/signing_key.h"
 #include "workflow/work_calendar.h"
 
 namespace motcua::itest {
@@ -84,6 +88,28 @@ v1::CompleteTaskRequest Completion(const v1::Dossier& dossier, v1::Decision deci
 
 v1::CompleteTaskRequest Approval(const v1::Dossier& dossier) {
   return Completion(dossier, v1::DECISION_APPROVE);
+}
+
+v1::CompleteTaskRequest SignedApproval(ServerProcess& server, const std::string& officer,
+                                       const v1::Dossier& dossier) {
+  v1::CompleteTaskRequest request = Approval(dossier);
+  auto key = signing::SigningKey::LoadPkcs12(server.pki_dir() + "/signers/" + officer + ".p12",
+                                             signing::kDevPkcs12Password);
+  if (!key.ok()) return request;
+  v1::PrepareSignatureRequest prepare;
+  prepare.set_task_id(request.task_id());
+  prepare.set_expected_version(request.expected_version());
+  prepare.set_decision(request.decision());
+  std::ifstream pem(server.pki_dir() + "/signers/" + officer + ".crt");
+  prepare.set_signer_certificate_pem(
+      std::string(std::istreambuf_iterator<char>(pem), std::istreambuf_iterator<char>()));
+  Reply<v1::SignatureChallenge> challenge = server.As(officer).PrepareSignature(prepare);
+  if (!challenge.ok()) return request;
+  absl::StatusOr<std::string> value = (*key)->Sign(challenge.value.to_be_signed());
+  if (!value.ok()) return request;
+  request.mutable_signature()->set_challenge_id(challenge.value.challenge_id());
+  request.mutable_signature()->set_signature_value(*value);
+  return request;
 }
 
 v1::CompleteTaskRequest Rejection(const v1::Dossier& dossier, std::vector<std::string> reasons) {
@@ -164,7 +190,7 @@ Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& un
 Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server) {
   Reply<v1::Dossier> reply = SubmitAndReceive(server);
   if (!reply.ok()) return reply;
-  return server.As("head").CompleteTask(Approval(reply.value));
+  return server.As("head").CompleteTask(SignedApproval(server, "head", reply.value));
 }
 
 Reply<v1::Dossier> SubmitReceiveRequestSupplement(ServerProcess& server) {

@@ -50,6 +50,13 @@ v1::SubmitDossierRequest ValidSubmission(const std::string& unit = kUnitHn,
 
 v1::CompleteTaskRequest Completion(const v1::Dossier& dossier, v1::Decision decision);
 v1::CompleteTaskRequest Approval(const v1::Dossier& dossier);
+// The head's approval of a dossier in "processing", signed two-phase: a
+// PrepareSignature as `officer`, signed with the dev PKI's
+// signers/<officer>.p12. Without that file (not an officer), or when the
+// preparation fails, the approval is returned unsigned, so the server's
+// refusal is what a test sees.
+v1::CompleteTaskRequest SignedApproval(ServerProcess& server, const std::string& officer,
+                                       const v1::Dossier& dossier);
 v1::CompleteTaskRequest Rejection(const v1::Dossier& dossier,
                                   std::vector<std::string> reasons = {"Không có trong sổ gốc"});
 v1::CompleteTaskRequest SupplementRequest(const v1::Dossier& dossier,
@@ -74,7 +81,7 @@ Reply<v1::Dossier> SubmitNew(ServerProcess& server, const std::string& unit = kU
                              const std::string& portal = "portal");
 // submitted -> processing (the receiving officer of the unit approves).
 Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& unit = kUnitHn);
-// ... -> processed (the head approves).
+// ... -> processed (the head approves, signing two-phase).
 Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server);
 // ... -> awaiting_supplement (the head asks for a supplement).
 Reply<v1::Dossier> SubmitReceiveRequestSupplement(ServerProcess& server);

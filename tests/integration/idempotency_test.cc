@@ -79,7 +79,8 @@ TEST_F(IdempotencyTest, CompleteTask_RetryAfterDossierMovedOn_ReturnsFirstAnswer
   const v1::CompleteTaskRequest receive = Approval(submitted.value);
   Reply<v1::Dossier> first = server().As("receiver").CompleteTask(receive);
   ASSERT_RPC_OK(first);
-  Reply<v1::Dossier> approved = server().As("head").CompleteTask(Approval(first.value));
+  Reply<v1::Dossier> approved =
+      server().As("head").CompleteTask(SignedApproval(server(), "head", first.value));
   ASSERT_RPC_OK(approved);
 
   Reply<v1::Dossier> retry = server().As("receiver").CompleteTask(receive);

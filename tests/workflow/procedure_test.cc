@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -459,6 +460,90 @@ TEST(ProcedureTest, SameDefinition_ChangedTimeLimit_IsNotSame) {
   v1::ProcedureDefinition b = a;
   b.mutable_time_limit()->set_working_days(2);
   EXPECT_FALSE(SameDefinition(a, b));
+}
+
+// ---- Signature requirements ----
+
+TEST(ProcedureTest, Compile_BuiltinApprove_RequiresActorThenSeal) {
+  auto p = CompileBuiltin();
+  ASSERT_NE(p, nullptr);
+  const v1::TransitionDefinition* approve = p->TransitionById("approve");
+  ASSERT_NE(approve, nullptr);
+  ASSERT_EQ(approve->signatures_size(), 2);
+  EXPECT_EQ(approve->signatures(0).signer(), v1::SignatureRequirement::SIGNER_ACTOR);
+  EXPECT_EQ(approve->signatures(1).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(approve->signatures(0).document(), "certified_copy");
+  const v1::TransitionDefinition* receive = p->TransitionById("receive");
+  ASSERT_NE(receive, nullptr);
+  ASSERT_EQ(receive->signatures_size(), 1);
+  EXPECT_EQ(receive->signatures(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+}
+
+// `accept` of the minimal definition producing "copy" and requiring `signers`.
+v1::ProcedureDefinition WithSignatures(std::vector<std::string> signers,
+                                       const std::string& document = "copy") {
+  v1::ProcedureDefinition d = Minimal();
+  v1::TransitionDefinition* t = MutableTransition(d, "accept");
+  t->set_produces_document("copy");
+  for (const std::string& signer : signers) {
+    v1::SignatureRequirement* r = t->add_signatures();
+    r->set_document(document);
+    v1::SignatureRequirement::Signer value = v1::SignatureRequirement::SIGNER_UNSPECIFIED;
+    EXPECT_TRUE(v1::SignatureRequirement::Signer_Parse(signer, &value)) << signer;
+    r->set_signer(value);
+  }
+  return d;
+}
+
+TEST(ProcedureTest, Compile_ActorThenSeal_Succeeds) {
+  auto p = Procedure::Compile(WithSignatures({"SIGNER_ACTOR", "SIGNER_UNIT_SEAL"}));
+  EXPECT_TRUE(p.ok()) << p.status();
+}
+
+TEST(ProcedureTest, Compile_SealOnly_Succeeds) {
+  auto p = Procedure::Compile(WithSignatures({"SIGNER_UNIT_SEAL"}));
+  EXPECT_TRUE(p.ok()) << p.status();
+}
+
+TEST(ProcedureTest, Compile_SealBeforeActor_Rejected) {
+  EXPECT_THAT(RejectionMessage(WithSignatures({"SIGNER_UNIT_SEAL", "SIGNER_ACTOR"})),
+              AllOf(HasSubstr("\"accept\""), HasSubstr("before the unit seal")));
+}
+
+TEST(ProcedureTest, Compile_ActorTwice_Rejected) {
+  EXPECT_THAT(RejectionMessage(WithSignatures({"SIGNER_ACTOR", "SIGNER_ACTOR"})),
+              HasSubstr("actor's signature twice"));
+}
+
+TEST(ProcedureTest, Compile_SealTwice_Rejected) {
+  EXPECT_THAT(RejectionMessage(WithSignatures({"SIGNER_UNIT_SEAL", "SIGNER_UNIT_SEAL"})),
+              HasSubstr("unit seal twice"));
+}
+
+TEST(ProcedureTest, Compile_UnspecifiedSigner_Rejected) {
+  EXPECT_THAT(RejectionMessage(WithSignatures({"SIGNER_UNSPECIFIED"})),
+              HasSubstr("SIGNER_ACTOR or SIGNER_UNIT_SEAL"));
+}
+
+TEST(ProcedureTest, Compile_SignatureOnAnotherDocument_Rejected) {
+  EXPECT_THAT(RejectionMessage(WithSignatures({"SIGNER_ACTOR"}, "receipt")),
+              AllOf(HasSubstr("\"receipt\""), HasSubstr("produces \"copy\"")));
+}
+
+TEST(ProcedureTest, Compile_SignaturesWithoutDocument_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_UNIT_SEAL"});
+  MutableTransition(d, "accept")->clear_produces_document();
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("produces no document"));
+}
+
+TEST(ProcedureTest, Compile_SignatureOnApplicantTrigger_Rejected) {
+  v1::ProcedureDefinition d = Minimal();
+  v1::TransitionDefinition* t = MutableTransition(d, "supply");
+  t->set_produces_document("copy");
+  v1::SignatureRequirement* r = t->add_signatures();
+  r->set_document("copy");
+  r->set_signer(v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"supply\""), HasSubstr("officer's decision")));
 }
 
 }  // namespace

@@ -1,0 +1,342 @@
+// Signed results through the real server: the receipt sealed at receipt,
+// the certified copy signed two-phase by the head (PKCS#12 file or SoftHSM2
+// token key) then sealed; the stored PDFs judged by pdfsig, qpdf, pdftotext
+// and our verifier; refused signatures leave the dossier unchanged.
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "signing/dev_pki.h"
+#include "signing/signing_key.h"
+#include "signing/trust_store.h"
+#include "signing/verifier.h"
+#include "tests/integration/fixtures.h"
+
+namespace motcua::itest {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Command {
+  int exit_code = -1;
+  std::string output;
+};
+
+Command Shell(const std::string& command) {
+  Command result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+// SHA-256 (hex) of the DER of the first certificate in the PEM file.
+std::string CertificateSha256(const std::string& pem_path) {
+  auto certs = signing::TrustStore::ParseCertificates(ReadFile(pem_path));
+  if (!certs.ok()) return "";
+  unsigned char* der = nullptr;
+  const int length = i2d_X509((*certs)[0].get(), &der);
+  std::string hex = Sha256Hex(std::string(reinterpret_cast<char*>(der), length));
+  OPENSSL_free(der);
+  return hex;
+}
+
+class SignedResultsTest : public SharedServerTest {
+ protected:
+  // The dossier's document `id`, written to the scratch dir; its path.
+  std::string Download(const v1::Dossier& dossier, const std::string& id) {
+    Reply<v1::DocumentContent> content = server().As("auditor").GetDocument(dossier.code(), id);
+    EXPECT_RPC_OK(content);
+    for (const auto& doc : dossier.documents()) {
+      if (doc.id() == id) {
+        EXPECT_EQ(Sha256Hex(content.value.content()), doc.sha256());
+      }
+    }
+    const std::string path = absl::StrCat(server().scratch_dir(), "/", dossier.code(), "-", id, ".pdf");
+    WriteFile(path, content.value.content());
+    return path;
+  }
+
+  // An NSS database trusting the server's dev CA, for pdfsig.
+  static const std::string& NssDb() {
+    static const std::string* const dir = [] {
+      auto* path = new std::string(server().scratch_dir() + "/nssdb");
+      std::filesystem::create_directories(*path);
+      Command init = Shell("certutil -N -d sql:" + *path + " --empty-password");
+      Command add = Shell("certutil -A -d sql:" + *path + " -n motcua-dev-root -t CT,C,C -i " +
+                        server().pki_dir() + "/ca.crt");
+      EXPECT_EQ(init.exit_code, 0) << init.output;
+      EXPECT_EQ(add.exit_code, 0) << add.output;
+      return path;
+    }();
+    return *dir;
+  }
+
+  static signing::VerificationReport Verify(const std::string& pdf_path) {
+    signing::TrustStore trust;
+    EXPECT_TRUE(trust.AddAnchors(ReadFile(server().pki_dir() + "/ca.crt")).ok());
+    signing::VerifyOptions options;
+    options.check_revocation = false;
+    auto report = signing::VerifyPdf(ReadFile(pdf_path), trust, options);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : signing::VerificationReport();
+  }
+
+  // The last event of the dossier's history.
+  static v1::HistoryEvent LastEvent(const std::string& code) {
+    Reply<v1::GetDossierHistoryResponse> history = server().As("auditor").History(code);
+    EXPECT_RPC_OK(history);
+    return history.value.events_size() > 0 ? *history.value.events().rbegin() : v1::HistoryEvent();
+  }
+
+  static v1::PrepareSignatureRequest Prepare(const v1::Dossier& d, const std::string& cert_path) {
+    v1::PrepareSignatureRequest r;
+    r.set_task_id(d.task().id());
+    r.set_expected_version(d.version());
+    r.set_decision(v1::DECISION_APPROVE);
+    r.set_signer_certificate_pem(ReadFile(cert_path));
+    return r;
+  }
+
+  // The head's approval of `d`, signed by `key` over a fresh challenge.
+  static v1::CompleteTaskRequest SignWith(const v1::Dossier& d, const signing::SigningKey& key) {
+    v1::CompleteTaskRequest request = Approval(d);
+    Reply<v1::SignatureChallenge> challenge =
+        server().As("head").PrepareSignature(Prepare(d, server().pki_dir() + "/signers/head.crt"));
+    EXPECT_RPC_OK(challenge);
+    auto value = key.Sign(challenge.value.to_be_signed());
+    EXPECT_TRUE(value.ok()) << value.status();
+    request.mutable_signature()->set_challenge_id(challenge.value.challenge_id());
+    request.mutable_signature()->set_signature_value(value.ok() ? *value : "");
+    return request;
+  }
+
+  // Checks the approval's certified copy: officer then seal, both valid.
+  void ExpectCertifiedCopy(const v1::Dossier& approved) {
+    ASSERT_EQ(approved.documents_size(), 2);
+    const v1::Document& doc = approved.documents(1);
+    EXPECT_EQ(doc.kind(), "certified_copy");
+    ASSERT_EQ(doc.signers_size(), 2);
+    EXPECT_EQ(doc.signers(0).common_name(), kHeadSubject);
+    EXPECT_EQ(doc.signers(0).certificate_sha256(),
+              CertificateSha256(server().pki_dir() + "/signers/head.crt"));
+    EXPECT_EQ(doc.signers(1).certificate_sha256(),
+              CertificateSha256(server().pki_dir() + "/signers/seal-HN-SGDDT.crt"));
+
+    const std::string pdf = Download(approved, doc.id());
+    signing::VerificationReport report = Verify(pdf);
+    ASSERT_EQ(report.signatures.size(), 2u);
+    EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+    EXPECT_EQ(report.signatures[0].signer_common_name, kHeadSubject);
+    EXPECT_EQ(report.signatures[1].signer_common_name, "HN-SGDDT");
+
+    Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + pdf);
+    EXPECT_THAT(sig.output, HasSubstr("Signature #1"));
+    EXPECT_THAT(sig.output, HasSubstr("Signature #2"));
+    size_t valid = 0;
+    for (size_t at = sig.output.find("Signature is Valid"); at != std::string::npos;
+         at = sig.output.find("Signature is Valid", at + 1)) {
+      ++valid;
+    }
+    EXPECT_EQ(valid, 2u) << sig.output;
+    EXPECT_THAT(sig.output, HasSubstr("ETSI.CAdES.detached"));
+    EXPECT_THAT(sig.output, HasSubstr("Certificate is Trusted")) << sig.output;
+    Command check = Shell("qpdf --check " + pdf);
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    Command text = Shell("pdftotext -enc UTF-8 " + pdf + " -");
+    EXPECT_THAT(text.output, HasSubstr("TỪ SỔ GỐC"));
+    EXPECT_THAT(text.output, HasSubstr("Nguyễn Thị Minh Khai"));
+
+    v1::HistoryEvent event = LastEvent(approved.code());
+    EXPECT_EQ(event.action(), "approve");
+    EXPECT_EQ(event.document_id(), doc.id());
+    EXPECT_EQ(event.document_sha256(), doc.sha256());
+    ASSERT_EQ(event.signer_certificate_sha256_size(), 2);
+    EXPECT_EQ(event.signer_certificate_sha256(0), doc.signers(0).certificate_sha256());
+    EXPECT_EQ(event.signer_certificate_sha256(1), doc.signers(1).certificate_sha256());
+  }
+};
+
+TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  ASSERT_EQ(received.value.documents_size(), 1);
+  const v1::Document& doc = received.value.documents(0);
+  EXPECT_EQ(doc.kind(), "receipt");
+  ASSERT_EQ(doc.signers_size(), 1);
+  EXPECT_EQ(doc.signers(0).kind(), "unit_seal");
+  EXPECT_EQ(doc.signers(0).certificate_sha256(),
+            CertificateSha256(server().pki_dir() + "/signers/seal-HN-SGDDT.crt"));
+
+  const std::string pdf = Download(received.value, doc.id());
+  Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + pdf);
+  EXPECT_THAT(sig.output, HasSubstr("Signature is Valid")) << sig.output;
+  EXPECT_THAT(sig.output, HasSubstr("Certificate is Trusted")) << sig.output;
+  EXPECT_THAT(sig.output, HasSubstr("ETSI.CAdES.detached")) << sig.output;
+  Command check = Shell("qpdf --check " + pdf);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  Command text = Shell("pdftotext -enc UTF-8 " + pdf + " -");
+  EXPECT_THAT(text.output, HasSubstr("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+  EXPECT_THAT(text.output, HasSubstr("Nguyễn Thị Minh Khai"));
+  EXPECT_THAT(text.output, HasSubstr(received.value.code()));
+
+  v1::HistoryEvent event = LastEvent(received.value.code());
+  EXPECT_EQ(event.action(), "receive");
+  EXPECT_EQ(event.document_sha256(), doc.sha256());
+  ASSERT_EQ(event.signer_certificate_sha256_size(), 1);
+
+  // The submitting portal may fetch it; another portal may not.
+  EXPECT_RPC_OK(server().As("portal").GetDocument(received.value.code(), doc.id()));
+  EXPECT_RPC_CODE(server().As("portal2").GetDocument(received.value.code(), doc.id()),
+                  grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_RPC_CODE(server().As("auditor").GetDocument(received.value.code(), "d9"),
+                  grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SignedResultsTest, Approve_TwoPhaseWithPkcs12_OfficerThenSeal) {
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
+  ASSERT_RPC_OK(approved);
+  EXPECT_EQ(approved.value.state(), "processed");
+  ExpectCertifiedCopy(approved.value);
+}
+
+TEST_F(SignedResultsTest, Approve_TwoPhaseWithSoftHsmTokenKey_OfficerThenSeal) {
+  // The head's key on a SoftHSM2 token (sensitive: it signs there).
+  const std::string dir = server().scratch_dir() + "/softhsm";
+  std::filesystem::create_directories(dir + "/tokens");
+  WriteFile(dir + "/softhsm2.conf", "directories.tokendir = " + dir +
+                                        "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
+  setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  const std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  Command init = Shell("softhsm2-util --init-token --free --label head-token --pin 123456 "
+                     "--so-pin 87654321");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  Command import = Shell("pkcs11-tool --module " + module +
+                       " --token-label head-token --login --pin 123456 --write-object " +
+                       server().pki_dir() + "/signers/head.key" +
+                       " --type privkey --id 01 --label head-key --usage-sign --sensitive");
+  ASSERT_EQ(import.exit_code, 0) << import.output;
+  WriteFile(dir + "/chain.pem", ReadFile(server().pki_dir() + "/signers/head.crt") +
+                                    ReadFile(server().pki_dir() + "/ca.crt"));
+  signing::Pkcs11KeyRef ref{module, "head-token", "head-key", "123456", dir + "/chain.pem"};
+  auto key = signing::SigningKey::OpenPkcs11Key(ref);
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  Reply<v1::Dossier> approved = server().As("head").CompleteTask(SignWith(received.value, **key));
+  ASSERT_RPC_OK(approved);
+  ExpectCertifiedCopy(approved.value);
+}
+
+TEST_F(SignedResultsTest, Approve_WithoutSignature_FailedPreconditionAndUnchanged) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  Reply<v1::Dossier> reply = server().As("head").CompleteTask(Approval(received.value));
+  EXPECT_RPC_CODE(reply, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(reply.status.error_message(), HasSubstr("PrepareSignature"));
+  Reply<v1::Dossier> now = Reread(server(), received.value.code());
+  ASSERT_RPC_OK(now);
+  EXPECT_EQ(now.value.version(), received.value.version());
+}
+
+TEST_F(SignedResultsTest, Approve_TamperedSignatureValue_InvalidArgumentAndUnchanged) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  auto head = signing::SigningKey::LoadPkcs12(server().pki_dir() + "/signers/head.p12",
+                                              signing::kDevPkcs12Password);
+  ASSERT_TRUE(head.ok()) << head.status();
+  v1::CompleteTaskRequest request = SignWith(received.value, **head);
+  std::string value = request.signature().signature_value();
+  ASSERT_FALSE(value.empty());
+  value[value.size() / 2] ^= 0x40;
+  request.mutable_signature()->set_signature_value(value);
+  EXPECT_RPC_CODE(server().As("head").CompleteTask(request), grpc::StatusCode::INVALID_ARGUMENT);
+  Reply<v1::Dossier> now = Reread(server(), received.value.code());
+  ASSERT_RPC_OK(now);
+  EXPECT_EQ(now.value.version(), received.value.version());
+  EXPECT_EQ(now.value.documents_size(), 1);
+  EXPECT_EQ(now.value.state(), "processing");
+}
+
+TEST_F(SignedResultsTest, Prepare_AnotherOfficersCertificate_PermissionDenied) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  Reply<v1::SignatureChallenge> challenge = server().As("head").PrepareSignature(
+      Prepare(received.value, server().pki_dir() + "/signers/receiver.crt"));
+  EXPECT_RPC_CODE(challenge, grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(challenge.status.error_message(), HasSubstr(kReceiverSubject));
+  Reply<v1::Dossier> now = Reread(server(), received.value.code());
+  ASSERT_RPC_OK(now);
+  EXPECT_EQ(now.value.version(), received.value.version());
+}
+
+TEST_F(SignedResultsTest, Approve_SignedWithAnotherOfficersKey_InvalidArgumentAndUnchanged) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  auto receiver = signing::SigningKey::LoadPkcs12(server().pki_dir() + "/signers/receiver.p12",
+                                                  signing::kDevPkcs12Password);
+  ASSERT_TRUE(receiver.ok()) << receiver.status();
+  EXPECT_RPC_CODE(server().As("head").CompleteTask(SignWith(received.value, **receiver)),
+                  grpc::StatusCode::INVALID_ARGUMENT);
+  Reply<v1::Dossier> now = Reread(server(), received.value.code());
+  ASSERT_RPC_OK(now);
+  EXPECT_EQ(now.value.version(), received.value.version());
+}
+
+// --trust-dir replaces the anchors officers' and seals' certificates must
+// chain to; seal keys outside it stop the server from starting.
+TEST(SignerTrustTest, WithTheDevCa_ApprovalIsSignedAndSealed) {
+  auto probe = ServerProcess::Start();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const std::string trust = (*probe)->scratch_dir() + "/trust";
+  std::filesystem::create_directories(trust);
+  WriteFile(trust + "/root.pem", ReadFile((*probe)->pki_dir() + "/ca.crt"));
+  auto server = ServerProcess::Start({"--trust-dir", trust});
+  ASSERT_TRUE(server.ok()) << server.status();
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(**server);
+  ASSERT_RPC_OK(approved);
+  EXPECT_EQ(approved.value.documents_size(), 2);
+}
+
+TEST(SignerTrustTest, WithoutTheSealsCa_ServerRefusesToStart) {
+  auto probe = ServerProcess::Start();
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  const std::string trust = (*probe)->scratch_dir() + "/other-trust";
+  std::filesystem::create_directories(trust);
+  Command made = Shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                       "-subj /CN=other-ca -days 2 -keyout " + trust + "/../other.key -out " +
+                       trust + "/other.pem");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto server = ServerProcess::Start({"--trust-dir", trust});
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("seal key of unit"));
+}
+
+}  // namespace
+}  // namespace motcua::itest

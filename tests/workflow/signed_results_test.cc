@@ -1,0 +1,513 @@
+// Signed results through the engine with the real signer
+// (NewSignedResultDocuments) on the development PKI: the receipt sealed by
+// the unit, the certified copy signed two-phase by the head then sealed,
+// and the ways a signature must be refused with the dossier unchanged.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "signing/dev_pki.h"
+#include "signing/signing_key.h"
+#include "signing/verifier.h"
+#include "storage/files.h"
+#include "storage/store.h"
+#include "workflow/engine.h"
+#include "workflow/history.h"
+#include "workflow/integrity.h"
+
+namespace motcua::workflow {
+namespace {
+
+using ::testing::HasSubstr;
+
+const Principal kPortal{"portal.dichvucong", v1::ROLE_PORTAL, "", ""};
+const Principal kReceiver{"receiver.hn", v1::ROLE_OFFICER, "HN-SGDDT", "receiving"};
+const Principal kHead{"head.hn", v1::ROLE_OFFICER, "HN-SGDDT", "head"};
+const Principal kAuditor{"auditor.thanhtra", v1::ROLE_AUDITOR, "", ""};
+
+// One development PKI for the test binary (RSA key generation is slow).
+const std::string& Pki() {
+  static const std::string* const dir = [] {
+    auto* path = new std::string(::testing::TempDir() + "/motcua_workflow_tests_pki_" +
+                                 std::to_string(getuid()));
+    absl::Status s = signing::EnsureDevPki(*path);
+    if (!s.ok()) ADD_FAILURE() << "EnsureDevPki: " << s;
+    return path;
+  }();
+  return *dir;
+}
+
+std::string ReadOrDie(const std::string& path) {
+  auto bytes = storage::ReadWholeFile(path);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : "";
+}
+
+std::unique_ptr<signing::SigningKey> DevKey(const std::string& name) {
+  auto key = signing::SigningKey::LoadPkcs12(Pki() + "/signers/" + name + ".p12",
+                                             signing::kDevPkcs12Password);
+  EXPECT_TRUE(key.ok()) << key.status();
+  return key.ok() ? *std::move(key) : nullptr;
+}
+
+class SignedResultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/motcua-signed-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto options = DevResultDocumentsOptions(Pki());
+    ASSERT_TRUE(options.ok()) << options.status();
+    trust_ = options->trust;
+    documents_ = NewSignedResultDocuments(*std::move(options));
+    auto store = storage::Store::Open(dir_ + "/db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    EngineOptions engine_options;
+    engine_options.documents = documents_.get();
+    auto engine = Engine::Open(store_.get(), &clock_, &WorkCalendar::Builtin(), engine_options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  v1::Dossier SubmitAndReceive() {
+    v1::SubmitDossierRequest r;
+    r.set_procedure_code("2.001914");
+    r.set_unit_code("HN-SGDDT");
+    r.set_channel(v1::CHANNEL_ONLINE);
+    r.mutable_applicant()->set_id_number("001203004567");
+    r.mutable_applicant()->set_full_name("Nguyễn Thị Lan");
+    (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
+    (*r.mutable_form())["diploma_serial"] = "B0123456";
+    (*r.mutable_form())["graduation_year"] = "2015";
+    (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
+    (*r.mutable_form())["date_of_birth"] = "05/03/1997";
+    r.set_request_id(absl::StrCat("submit-", ++ids_));
+    auto d = engine_->SubmitDossier(kPortal, r);
+    EXPECT_TRUE(d.ok()) << d.status();
+    if (!d.ok()) return {};
+    auto received = engine_->CompleteTask(kReceiver, Completion(*d, "receive"));
+    EXPECT_TRUE(received.ok()) << received.status();
+    return received.ok() ? *received : v1::Dossier();
+  }
+
+  v1::CompleteTaskRequest Completion(const v1::Dossier& d, const std::string& id) {
+    v1::CompleteTaskRequest r;
+    r.set_task_id(d.task().id());
+    r.set_expected_version(d.version());
+    r.set_decision(v1::DECISION_APPROVE);
+    r.set_request_id(absl::StrCat(id, "-", ++ids_));
+    return r;
+  }
+
+  absl::StatusOr<v1::SignatureChallenge> Prepare(const Principal& who, const v1::Dossier& d,
+                                                 const std::string& signer) {
+    v1::PrepareSignatureRequest r;
+    r.set_task_id(d.task().id());
+    r.set_expected_version(d.version());
+    r.set_decision(v1::DECISION_APPROVE);
+    r.set_signer_certificate_pem(ReadOrDie(Pki() + "/signers/" + signer + ".crt"));
+    return engine_->PrepareSignature(who, r);
+  }
+
+  // The head's approval, signed with `key` over the challenge.
+  v1::CompleteTaskRequest SignedApproval(const v1::Dossier& d,
+                                         const v1::SignatureChallenge& challenge,
+                                         const signing::SigningKey& key) {
+    v1::CompleteTaskRequest r = Completion(d, "approve");
+    auto value = key.Sign(challenge.to_be_signed());
+    EXPECT_TRUE(value.ok()) << value.status();
+    r.mutable_signature()->set_challenge_id(challenge.challenge_id());
+    r.mutable_signature()->set_signature_value(value.ok() ? *value : "");
+    return r;
+  }
+
+  v1::Dossier Reread(const std::string& code) {
+    v1::GetDossierRequest r;
+    r.set_code(code);
+    auto d = engine_->GetDossier(kAuditor, r);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : v1::Dossier();
+  }
+
+  std::string Document(const std::string& code, const std::string& id) {
+    v1::GetDocumentRequest r;
+    r.set_dossier_code(code);
+    r.set_document_id(id);
+    auto content = engine_->GetDocument(kAuditor, r);
+    EXPECT_TRUE(content.ok()) << content.status();
+    return content.ok() ? content->content() : "";
+  }
+
+  v1::HistoryEvent LastEvent(const std::string& code) {
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(code);
+    auto history = engine_->GetDossierHistory(kAuditor, r);
+    EXPECT_TRUE(history.ok() && history->events_size() > 0);
+    return history.ok() && history->events_size() > 0 ? *history->events().rbegin()
+                                                      : v1::HistoryEvent();
+  }
+
+  signing::VerificationReport Verify(const std::string& pdf) {
+    signing::VerifyOptions options;
+    options.check_revocation = false;
+    auto report = signing::VerifyPdf(pdf, *trust_, options);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : signing::VerificationReport();
+  }
+
+  std::string dir_;
+  int ids_ = 0;
+  // The dev certificates are valid from their creation: the engine's clock
+  // must be in their lifetime.
+  ManualClock clock_{absl::Now()};
+  std::shared_ptr<const signing::TrustStore> trust_;
+  std::unique_ptr<ResultDocuments> documents_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(SignedResultsTest, Receive_StoresReceiptSealedByTheUnit) {
+  v1::Dossier d = SubmitAndReceive();
+  ASSERT_EQ(d.documents_size(), 1);
+  const v1::Document& doc = d.documents(0);
+  EXPECT_EQ(doc.id(), "d1");
+  EXPECT_EQ(doc.kind(), "receipt");
+  EXPECT_EQ(doc.transition(), "receive");
+  ASSERT_EQ(doc.signers_size(), 1);
+  EXPECT_EQ(doc.signers(0).kind(), "unit_seal");
+  EXPECT_EQ(doc.signers(0).common_name(), "HN-SGDDT");
+
+  const std::string pdf = Document(d.code(), "d1");
+  EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
+  EXPECT_EQ(static_cast<int64_t>(pdf.size()), doc.size_bytes());
+  signing::VerificationReport report = Verify(pdf);
+  ASSERT_EQ(report.signatures.size(), 1u);
+  EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+  EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
+
+  v1::HistoryEvent event = LastEvent(d.code());
+  EXPECT_EQ(event.action(), "receive");
+  EXPECT_EQ(event.document_id(), "d1");
+  EXPECT_EQ(event.document_sha256(), doc.sha256());
+  ASSERT_EQ(event.signer_certificate_sha256_size(), 1);
+  EXPECT_EQ(event.signer_certificate_sha256(0), doc.signers(0).certificate_sha256());
+}
+
+TEST_F(SignedResultsTest, Approve_TwoPhase_OfficerThenSealBothVerify) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  EXPECT_EQ(challenge->document_kind(), "certified_copy");
+  EXPECT_EQ(challenge->document_sha256().size(), 32u);
+  EXPECT_EQ(challenge->to_be_signed()[0], '\x31');  // a DER SET
+
+  auto approved = engine_->CompleteTask(kHead, SignedApproval(d, *challenge, *head));
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  EXPECT_EQ(approved->state(), "processed");
+  ASSERT_EQ(approved->documents_size(), 2);
+  const v1::Document& doc = approved->documents(1);
+  EXPECT_EQ(doc.id(), "d2");
+  EXPECT_EQ(doc.kind(), "certified_copy");
+  ASSERT_EQ(doc.signers_size(), 2);
+  EXPECT_EQ(doc.signers(0).kind(), "actor");
+  EXPECT_EQ(doc.signers(0).common_name(), "head.hn");
+  EXPECT_EQ(doc.signers(1).kind(), "unit_seal");
+
+  const std::string pdf = Document(d.code(), "d2");
+  EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
+  signing::VerificationReport report = Verify(pdf);
+  ASSERT_EQ(report.signatures.size(), 2u);
+  EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+  EXPECT_EQ(report.signatures[0].signer_common_name, "head.hn");
+  EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
+  EXPECT_EQ(report.signatures[1].signer_sha256, doc.signers(1).certificate_sha256());
+
+  v1::HistoryEvent event = LastEvent(d.code());
+  EXPECT_EQ(event.action(), "approve");
+  EXPECT_EQ(event.document_id(), "d2");
+  EXPECT_EQ(event.document_sha256(), doc.sha256());
+  ASSERT_EQ(event.signer_certificate_sha256_size(), 2);
+  EXPECT_EQ(event.signer_certificate_sha256(0), doc.signers(0).certificate_sha256());
+
+  // The backup check recomputes the stored document's hash.
+  DossierIntegrity integrity;
+  auto summary = integrity.Verify(*store_, nullptr);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->documents, 2);
+}
+
+TEST_F(SignedResultsTest, Approve_RetryWithSameRequestId_ReturnsFirstAnswer) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  v1::CompleteTaskRequest request = SignedApproval(d, *challenge, *head);
+  auto first = engine_->CompleteTask(kHead, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto retry = engine_->CompleteTask(kHead, request);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->version(), first->version());
+  EXPECT_EQ(retry->documents(1).sha256(), first->documents(1).sha256());
+  EXPECT_EQ(Reread(d.code()).version(), first->version());
+}
+
+TEST_F(SignedResultsTest, Approve_WithoutSignature_FailedPreconditionNamingPrepareSignature) {
+  v1::Dossier d = SubmitAndReceive();
+  auto result = engine_->CompleteTask(kHead, Completion(d, "approve"));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("PrepareSignature"));
+  EXPECT_EQ(Reread(d.code()).version(), d.version());
+}
+
+TEST_F(SignedResultsTest, Approve_TamperedSignatureValue_RefusedDossierUnchanged) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  v1::CompleteTaskRequest good = SignedApproval(d, *challenge, *head);
+  v1::CompleteTaskRequest tampered = good;
+  tampered.set_request_id("tampered");
+  std::string value = tampered.signature().signature_value();
+  value[value.size() / 2] ^= 0x01;
+  tampered.mutable_signature()->set_signature_value(value);
+  auto result = engine_->CompleteTask(kHead, tampered);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  v1::Dossier after = Reread(d.code());
+  EXPECT_EQ(after.version(), d.version());
+  EXPECT_EQ(after.documents_size(), 1);
+  // The challenge survives a refused value: the right one still completes.
+  auto approved = engine_->CompleteTask(kHead, good);
+  EXPECT_TRUE(approved.ok()) << approved.status();
+}
+
+TEST_F(SignedResultsTest, Approve_SignedWithAnotherKey_Refused) {
+  v1::Dossier d = SubmitAndReceive();
+  auto receiver = DevKey("receiver");
+  ASSERT_NE(receiver, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  auto result = engine_->CompleteTask(kHead, SignedApproval(d, *challenge, *receiver));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  EXPECT_EQ(Reread(d.code()).version(), d.version());
+}
+
+TEST_F(SignedResultsTest, Prepare_AnotherOfficersCertificate_PermissionDenied) {
+  v1::Dossier d = SubmitAndReceive();
+  auto challenge = Prepare(kHead, d, "receiver");
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied) << challenge.status();
+  EXPECT_THAT(std::string(challenge.status().message()), HasSubstr("receiver.hn"));
+}
+
+TEST_F(SignedResultsTest, Prepare_CertificateOfAnotherCa_PermissionDenied) {
+  v1::Dossier d = SubmitAndReceive();
+  v1::PrepareSignatureRequest r;
+  r.set_task_id(d.task().id());
+  r.set_expected_version(d.version());
+  r.set_decision(v1::DECISION_APPROVE);
+  // Self-signed "head.hn": right name, no trusted issuer.
+  const std::string other = dir_ + "/other";
+  std::filesystem::create_directories(other);
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=head.hn -days 2 "
+                         "-keyout " + other + "/k.pem -out " + other + "/c.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  r.set_signer_certificate_pem(ReadOrDie(other + "/c.pem"));
+  auto challenge = engine_->PrepareSignature(kHead, r);
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kPermissionDenied) << challenge.status();
+  EXPECT_THAT(std::string(challenge.status().message()), HasSubstr("not trusted"));
+}
+
+TEST_F(SignedResultsTest, Approve_ExpiredChallenge_FailedPrecondition) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  clock_.Advance(absl::Minutes(11));
+  auto result = engine_->CompleteTask(kHead, SignedApproval(d, *challenge, *head));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("expired"));
+  EXPECT_EQ(Reread(d.code()).version(), d.version());
+}
+
+TEST_F(SignedResultsTest, Approve_ChallengeForAnotherDecision_FailedPrecondition) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  v1::CompleteTaskRequest wrong = SignedApproval(d, *challenge, *head);
+  wrong.set_decision(v1::DECISION_REJECT);
+  wrong.add_reasons("Không có trong sổ gốc");
+  // REJECT needs no signature in the built-in definition.
+  auto result = engine_->CompleteTask(kHead, wrong);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  EXPECT_EQ(Reread(d.code()).version(), d.version());
+}
+
+TEST_F(SignedResultsTest, Prepare_StaleVersion_Aborted) {
+  v1::Dossier d = SubmitAndReceive();
+  v1::Dossier stale = d;
+  stale.set_version(d.version() - 1);
+  auto challenge = Prepare(kHead, stale, "head");
+  EXPECT_EQ(challenge.status().code(), absl::StatusCode::kAborted) << challenge.status();
+}
+
+TEST_F(SignedResultsTest, Prepare_OnTransitionWithoutActorSignature_FailedPrecondition) {
+  v1::Dossier d = SubmitAndReceive();
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  auto challenge = Prepare(kHead, d, "head");
+  ASSERT_TRUE(challenge.ok());
+  auto approved = engine_->CompleteTask(kHead, SignedApproval(d, *challenge, *head));
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  // return_result produces nothing to sign.
+  auto again = Prepare(kReceiver, *approved, "receiver");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
+}
+
+TEST(CheckSealKeysTest, DevKeysAgainstTheirCa_Ok) {
+  auto options = DevResultDocumentsOptions(Pki());
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_TRUE(CheckSealKeys(*options).ok());
+}
+
+TEST(CheckSealKeysTest, TrustingAnotherCa_FailedPreconditionNamingTheUnit) {
+  auto options = DevResultDocumentsOptions(Pki());
+  ASSERT_TRUE(options.ok()) << options.status();
+  const std::string other = ::testing::TempDir() + "/motcua-other-ca-" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                         "-subj /CN=other-ca -days 2 -keyout " + other + ".key -out " + other +
+                         ".crt 2>/dev/null")
+                            .c_str()),
+            0);
+  auto trust = std::make_shared<signing::TrustStore>();
+  ASSERT_TRUE(trust->AddAnchors(ReadOrDie(other + ".crt")).ok());
+  options->trust = trust;
+  absl::Status s = CheckSealKeys(*options);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("SGDDT"));
+  std::remove((other + ".key").c_str());
+  std::remove((other + ".crt").c_str());
+}
+
+TEST(LoadSealKeysTest, MalformedLine_InvalidArgumentNamingTheLine) {
+  const std::string path = ::testing::TempDir() + "/motcua-seal-keys-bad.txt";
+  {
+    std::ofstream out(path);
+    out << "# unit module token key pin\n\nHN-SGDDT /usr/lib/softhsm/libsofthsm2.so token\n";
+  }
+  auto keys = LoadSealKeys(path);
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument) << keys.status();
+  EXPECT_THAT(std::string(keys.status().message()), HasSubstr(":3:"));
+  std::remove(path.c_str());
+}
+
+// The production path: the unit's seal key on a PKCS#11 token (SoftHSM2),
+// named in a --seal-keys file, seals the receipt.
+TEST(LoadSealKeysTest, SoftHsmToken_SealsTheReceipt) {
+  char tmpl[] = "/tmp/motcua-seal-hsm-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir + "/tokens");
+  {
+    std::ofstream conf(dir + "/softhsm2.conf");
+    conf << "directories.tokendir = " << dir << "/tokens\nobjectstore.backend = file\n"
+         << "log.level = ERROR\n";
+  }
+  setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  const std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  ASSERT_EQ(std::system("softhsm2-util --init-token --free --label seal-token --pin 123456 "
+                        "--so-pin 87654321 >/dev/null"),
+            0);
+  ASSERT_EQ(std::system(("pkcs11-tool --module " + module +
+                         " --token-label seal-token --login --pin 123456 --write-object " + Pki() +
+                         "/signers/seal-HN-SGDDT.key --type privkey --id 01 --label seal "
+                         "--usage-sign --sensitive >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  {
+    std::ofstream pin(dir + "/pin");
+    pin << "123456\n";
+    std::ofstream chain(dir + "/chain.pem");
+    chain << ReadOrDie(Pki() + "/signers/seal-HN-SGDDT.crt") << ReadOrDie(Pki() + "/ca.crt");
+    std::ofstream list(dir + "/seal-keys.txt");
+    list << "# unit module token key-label pin-file chain\n"
+         << "HN-SGDDT " << module << " seal-token seal " << dir << "/pin " << dir << "/chain.pem\n";
+  }
+  auto keys = LoadSealKeys(dir + "/seal-keys.txt");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_TRUE(keys->contains("HN-SGDDT"));
+
+  auto options = DevResultDocumentsOptions(Pki());
+  ASSERT_TRUE(options.ok()) << options.status();
+  options->seal_keys = *std::move(keys);
+  auto trust = options->trust;
+  auto documents = NewSignedResultDocuments(*std::move(options));
+  auto store = storage::Store::Open(dir + "/db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  ManualClock clock{absl::Now()};
+  EngineOptions engine_options;
+  engine_options.documents = documents.get();
+  auto engine = Engine::Open(store->get(), &clock, &WorkCalendar::Builtin(), engine_options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+
+  v1::SubmitDossierRequest r;
+  r.set_procedure_code("2.001914");
+  r.set_unit_code("HN-SGDDT");
+  r.set_channel(v1::CHANNEL_ONLINE);
+  r.mutable_applicant()->set_id_number("001203004567");
+  r.mutable_applicant()->set_full_name("Trần Văn Bình");
+  (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
+  (*r.mutable_form())["diploma_serial"] = "B0123457";
+  (*r.mutable_form())["graduation_year"] = "2016";
+  (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
+  r.set_request_id("submit");
+  auto d = (*engine)->SubmitDossier(kPortal, r);
+  ASSERT_TRUE(d.ok()) << d.status();
+  v1::CompleteTaskRequest receive;
+  receive.set_task_id(d->task().id());
+  receive.set_expected_version(d->version());
+  receive.set_decision(v1::DECISION_APPROVE);
+  receive.set_request_id("receive");
+  auto received = (*engine)->CompleteTask(kReceiver, receive);
+  ASSERT_TRUE(received.ok()) << received.status();
+  ASSERT_EQ(received->documents_size(), 1);
+
+  v1::GetDocumentRequest get;
+  get.set_dossier_code(d->code());
+  get.set_document_id("d1");
+  auto content = (*engine)->GetDocument(kAuditor, get);
+  ASSERT_TRUE(content.ok()) << content.status();
+  signing::VerifyOptions verify;
+  verify.check_revocation = false;
+  auto report = signing::VerifyPdf(content->content(), *trust, verify);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->signatures.size(), 1u);
+  EXPECT_TRUE(report->AllPassed()) << signing::ReportToText(*report);
+  EXPECT_EQ(report->signatures[0].signer_common_name, "HN-SGDDT");
+
+  engine->reset();
+  store->reset();
+  documents.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace motcua::workflow

@@ -1,0 +1,487 @@
+#include "workflow/result_documents.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509_vfy.h>
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "signing/appearance.h"
+#include "signing/cades.h"
+#include "signing/dev_pki.h"
+#include "signing/documents.h"
+#include "signing/pades.h"
+#include "signing/verifier.h"
+#include "storage/files.h"
+#include "workflow/work_calendar.h"
+
+namespace motcua::workflow {
+namespace {
+
+using signing::TrustStore;
+
+constexpr char kReceipt[] = "receipt";
+constexpr char kCertifiedCopy[] = "certified_copy";
+constexpr char kOfficerField[] = "Signature1";
+constexpr char kSealField[] = "Seal1";
+// Shown where the register lookup would fill a value the form lacks.
+constexpr char kNotGiven[] = "—";
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+std::string Sha256Hex(absl::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+std::string CertificateSha256(X509* cert) {
+  unsigned char* der = nullptr;
+  int length = i2d_X509(cert, &der);
+  if (length <= 0) return "";
+  std::string hex = Sha256Hex(absl::string_view(reinterpret_cast<char*>(der), length));
+  OPENSSL_free(der);
+  return hex;
+}
+
+std::string CommonName(X509* cert) {
+  char cn[256] = {0};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) < 0) {
+    return "";
+  }
+  return cn;
+}
+
+v1::DocumentSigner SignerOf(X509* cert, absl::string_view kind) {
+  v1::DocumentSigner signer;
+  signer.set_common_name(CommonName(cert));
+  signer.set_certificate_sha256(CertificateSha256(cert));
+  signer.set_kind(std::string(kind));
+  return signer;
+}
+
+std::string FormValue(const v1::Dossier& d, const std::string& name) {
+  auto it = d.form().find(name);
+  return it == d.form().end() || it->second.empty() ? kNotGiven : it->second;
+}
+
+bool Requires(const v1::TransitionDefinition& t, v1::SignatureRequirement::Signer signer) {
+  for (const auto& r : t.signatures()) {
+    if (r.signer() == signer) return true;
+  }
+  return false;
+}
+
+// A verified chain, leaf first, to an anchor; X509 pointers owned by `stack`.
+struct Chain {
+  struct StackFree {
+    void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
+  };
+  std::unique_ptr<STACK_OF(X509), StackFree> stack;
+};
+
+absl::StatusOr<Chain> VerifyChain(X509* cert, const TrustStore& trust, absl::Time at) {
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+  for (const auto& anchor : trust.anchors()) X509_STORE_add_cert(store.get(), anchor.get());
+  std::unique_ptr<STACK_OF(X509), Chain::StackFree> untrusted(sk_X509_new_null());
+  for (const auto& c : trust.intermediates()) {
+    X509_up_ref(c.get());
+    sk_X509_push(untrusted.get(), c.get());
+  }
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
+  if (!X509_STORE_CTX_init(ctx.get(), store.get(), cert, untrusted.get())) {
+    return absl::InternalError("X509_STORE_CTX_init failed");
+  }
+  X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(at));
+  if (X509_verify_cert(ctx.get()) != 1) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the signing certificate of \"", CommonName(cert),
+                     "\" is not trusted: ", X509_verify_cert_error_string(
+                                                X509_STORE_CTX_get_error(ctx.get()))));
+  }
+  Chain chain;
+  chain.stack.reset(X509_STORE_CTX_get1_chain(ctx.get()));
+  return chain;
+}
+
+// Where a visible signature goes.
+struct Placement {
+  int page = 0;
+  signing::PdfBox box;
+};
+
+class Pending : public PendingSignature {
+ public:
+  const std::string& to_be_signed() const override { return to_be_signed_; }
+  const std::string& document_sha256() const override { return prepared_.document_sha256; }
+
+  signing::PreparedSignature prepared_;
+  std::string to_be_signed_;
+  Chain chain_;  // officer's certificate first
+  std::optional<Placement> seal_placement_;
+  bool seal_ = false;
+  std::string unit_;
+  absl::Time time_;
+};
+
+class SignedResultDocuments : public ResultDocuments {
+ public:
+  explicit SignedResultDocuments(ResultDocumentsOptions options) : options_(std::move(options)) {}
+
+  absl::Status CheckTransition(const v1::TransitionDefinition& t) const override {
+    if (t.signatures().empty()) return absl::OkStatus();
+    const std::string& kind = t.produces_document();
+    if (kind != kReceipt && kind != kCertifiedCopy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "transition \"", t.id(), "\": this server cannot sign documents of kind \"", kind,
+          "\" (it makes \"", kReceipt, "\" and \"", kCertifiedCopy, "\")"));
+    }
+    if (kind == kReceipt && Requires(t, v1::SignatureRequirement::SIGNER_ACTOR)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "transition \"", t.id(), "\": a receipt is sealed by the unit, not signed by the actor "
+          "(its appointment is only known when the transition fires)"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
+      const DocumentRequest& request, const Principal& caller,
+      absl::string_view certificate_pem) override {
+    auto certs = TrustStore::ParseCertificates(certificate_pem);
+    if (!certs.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("signer_certificate_pem: ", certs.status().message()));
+    }
+    X509* cert = (*certs)[0].get();
+    if (CommonName(cert) != caller.subject) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("the signing certificate names \"", CommonName(cert), "\", not the caller \"",
+                       caller.subject, "\": officers sign with their own key"));
+    }
+    // TODO(signatures): check revocation (OCSP) here once the CA runs a
+    // responder; until then a revoked officer certificate is not refused.
+    auto chain = VerifyChain(cert, *options_.trust, request.time);
+    if (!chain.ok()) return chain.status();
+
+    auto rendered = Render(request);
+    if (!rendered.ok()) return rendered.status();
+    auto pending = std::make_unique<Pending>();
+    pending->chain_ = *std::move(chain);
+    pending->seal_ = Requires(*request.transition, v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+    pending->unit_ = request.dossier->unit_code();
+    pending->time_ = request.time;
+    if (pending->seal_ && !options_.seal_keys.contains(pending->unit_)) {
+      return NoSealKey(pending->unit_);
+    }
+
+    signing::SignatureRequest sig;
+    sig.field_name = kOfficerField;
+    sig.signing_time = request.time;
+    sig.reason = request.transition->id();
+    if (auto image = options_.officer_images.find(caller.subject);
+        image != options_.officer_images.end()) {
+      if (const signing::SignatureSlot* slot = Slot(*rendered, "signer")) {
+        signing::OfficerAppearance officer;
+        officer.page = slot->page;
+        officer.box = {slot->x, slot->y, slot->width, slot->height};
+        officer.signature_png = image->second;
+        officer.signer_name = CommonName(cert);
+        sig.appearance = officer;
+        // Annex I: the seal overlaps the left third of the officer's image.
+        auto box = signing::SealBoxFor(officer);
+        if (!box.ok()) return box.status();
+        pending->seal_placement_ = Placement{officer.page, *box};
+      }
+    }
+    // An officer without a registered image signs invisibly; the seal
+    // still goes in its slot.
+    if (!pending->seal_placement_) pending->seal_placement_ = SlotPlacement(*rendered, "seal");
+    auto prepared = signing::PrepareSignature(rendered->pdf, sig);
+    if (!prepared.ok()) return prepared.status();
+    pending->prepared_ = *std::move(prepared);
+    auto tbs = signing::PrepareSignedAttributes(cert, pending->prepared_.document_sha256);
+    if (!tbs.ok()) return tbs.status();
+    pending->to_be_signed_ = *std::move(tbs);
+    return std::unique_ptr<PendingSignature>(std::move(pending));
+  }
+
+  absl::StatusOr<SignedDocument> Complete(const PendingSignature& base,
+                                          absl::string_view signature_value) override {
+    const auto& pending = static_cast<const Pending&>(base);
+    STACK_OF(X509)* stack = pending.chain_.stack.get();
+    X509* cert = sk_X509_value(stack, 0);
+    if (!signing::VerifySignatureValue(cert, pending.to_be_signed_, signature_value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the signature value is not ", CommonName(cert),
+          "'s signature of this challenge's to_be_signed (wrong key, or altered)"));
+    }
+    std::vector<X509*> issuers;
+    for (int i = 1; i < sk_X509_num(stack); ++i) issuers.push_back(sk_X509_value(stack, i));
+    auto cms = signing::AssembleSignedData(cert, issuers, pending.to_be_signed_, signature_value);
+    if (!cms.ok()) return cms.status();
+    auto pdf = signing::EmbedSignature(pending.prepared_, *cms);
+    if (!pdf.ok()) return pdf.status();
+    SignedDocument document;
+    document.pdf = *std::move(pdf);
+    document.signers.push_back(SignerOf(cert, "actor"));
+    if (pending.seal_) {
+      if (absl::Status s = Seal(document, pending.unit_, pending.time_, pending.seal_placement_);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = Verify(document); !s.ok()) return s;
+    return document;
+  }
+
+  absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) override {
+    const std::string& unit = request.dossier->unit_code();
+    if (!options_.seal_keys.contains(unit)) return NoSealKey(unit);
+    auto rendered = Render(request);
+    if (!rendered.ok()) return rendered.status();
+    SignedDocument document;
+    document.pdf = rendered->pdf;
+    if (absl::Status s = Seal(document, unit, request.time, SlotPlacement(*rendered, "seal"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = Verify(document); !s.ok()) return s;
+    return document;
+  }
+
+ private:
+  static absl::Status NoSealKey(absl::string_view unit) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no seal key is configured for unit ", unit, ": the server cannot seal its documents"));
+  }
+
+  static const signing::SignatureSlot* Slot(const signing::RenderedDocument& doc,
+                                            absl::string_view role) {
+    for (const auto& slot : doc.slots) {
+      if (slot.role == role) return &slot;
+    }
+    return nullptr;
+  }
+  static std::optional<Placement> SlotPlacement(const signing::RenderedDocument& doc,
+                                                absl::string_view role) {
+    const signing::SignatureSlot* slot = Slot(doc, role);
+    if (slot == nullptr) return std::nullopt;
+    return Placement{slot->page, {slot->x, slot->y, slot->width, slot->height}};
+  }
+
+  const UnitProfile& Unit(const std::string& code) const {
+    auto it = options_.units.find(code);
+    if (it != options_.units.end()) return it->second;
+    static const UnitProfile* const kUnknown = new UnitProfile;
+    return *kUnknown;
+  }
+
+  absl::StatusOr<signing::RenderedDocument> Render(const DocumentRequest& request) const {
+    const v1::Dossier& d = *request.dossier;
+    const UnitProfile& unit = Unit(d.unit_code());
+    const std::string issuing_unit = unit.name.empty() ? d.unit_code() : unit.name;
+    const std::string& kind = request.transition->produces_document();
+    absl::StatusOr<signing::RenderedDocument> rendered;
+    if (kind == kReceipt) {
+      if (!d.has_receipt()) {
+        return absl::FailedPreconditionError("a receipt needs the dossier's receipt times");
+      }
+      signing::DossierReceipt r;
+      r.dossier_code = d.code();
+      r.document_id = request.document_id;
+      r.parent_unit = unit.parent;
+      r.issuing_unit = issuing_unit;
+      r.procedure_name = request.procedure->name();
+      r.applicant_name = d.applicant().full_name();
+      r.received_at = signing::FormatVietnamTime(FromProto(d.receipt().received_at()));
+      r.appointment_at = signing::FormatVietnamTime(FromProto(d.receipt().appointment_at()));
+      for (const auto& a : d.attachments()) r.documents_received.push_back(a.name());
+      if (r.documents_received.empty()) r.documents_received.push_back("Đơn đề nghị");
+      r.receiving_officer = d.receipt().received_by();
+      rendered = signing::RenderReceipt(r);
+    } else if (kind == kCertifiedCopy) {
+      signing::RegisterCopy c;
+      c.dossier_code = d.code();
+      c.document_id = request.document_id;
+      c.parent_unit = unit.parent;
+      c.issuing_unit = issuing_unit;
+      c.diploma_name = FormValue(d, "diploma_type");
+      // The register itself is not connected yet: the entry comes from what
+      // the applicant declared, which the officer checked before approving.
+      c.record.holder_name = d.applicant().full_name();
+      c.record.date_of_birth = FormValue(d, "date_of_birth");
+      c.record.place_of_birth = FormValue(d, "place_of_birth");
+      c.record.school = FormValue(d, "school");
+      if (!absl::SimpleAtoi(FormValue(d, "graduation_year"), &c.record.graduation_year)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("graduation_year \"", FormValue(d, "graduation_year"),
+                         "\" is not a year: the certified copy cannot be made"));
+      }
+      c.record.diploma_number = FormValue(d, "diploma_serial");
+      c.record.register_number = FormValue(d, "register_number");
+      c.signer_title = unit.head_title.empty() ? "Thủ trưởng đơn vị" : unit.head_title;
+      c.place = unit.place.empty() ? issuing_unit : unit.place;
+      c.issued_on = absl::ToCivilDay(request.time, WorkCalendar::VietnamTime());
+      rendered = signing::RenderRegisterCopy(c);
+    } else {
+      return absl::FailedPreconditionError(
+          absl::StrCat("documents of kind \"", kind, "\" cannot be made"));
+    }
+    if (!rendered.ok()) {
+      // Bad content comes from the dossier, not from the caller's request.
+      if (absl::IsInvalidArgument(rendered.status())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the ", kind, " cannot be made from this dossier: ",
+                         rendered.status().message()));
+      }
+      return rendered.status();
+    }
+    return rendered;
+  }
+
+  // Adds the unit's seal, visible at `placement` when the unit has an image.
+  absl::Status Seal(SignedDocument& document, const std::string& unit, absl::Time time,
+                    const std::optional<Placement>& placement) const {
+    const signing::SigningKey& key = *options_.seal_keys.at(unit);
+    signing::SignatureRequest sig;
+    sig.field_name = kSealField;
+    sig.signing_time = time;
+    const std::string& png = Unit(unit).seal_png;
+    if (placement && !png.empty()) {
+      signing::SealAppearance seal;
+      seal.page = placement->page;
+      seal.box = placement->box;
+      seal.seal_png = png;
+      sig.appearance = seal;
+    }
+    auto sealed = signing::SignPdf(document.pdf, sig, key);
+    if (!sealed.ok()) return sealed.status();
+    document.pdf = *std::move(sealed);
+    document.signers.push_back(SignerOf(key.certificate(), "unit_seal"));
+    return absl::OkStatus();
+  }
+
+  // Every signature must pass before the step may commit.
+  absl::Status Verify(const SignedDocument& document) const {
+    signing::VerifyOptions options;
+    // TODO(signatures): turn revocation on with OCSP/CRL data (B-LT).
+    options.check_revocation = false;
+    auto report = signing::VerifyPdf(document.pdf, *options_.trust, options);
+    if (!report.ok()) return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
+    if (report->signatures.size() != document.signers.size() || !report->AllPassed()) {
+      std::string why = "wrong number of signatures";
+      for (const auto& s : report->signatures) {
+        if (s.indication != signing::Indication::kTotalPassed) {
+          why = absl::StrCat(s.field_name, ": ", signing::IndicationName(s.indication), "/",
+                             signing::SubIndicationName(s.sub_indication), ": ", s.reason);
+          break;
+        }
+      }
+      return absl::InternalError(absl::StrCat("the signed document does not verify: ", why));
+    }
+    return absl::OkStatus();
+  }
+
+  const ResultDocumentsOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options) {
+  return std::make_unique<SignedResultDocuments>(std::move(options));
+}
+
+absl::Status CheckSealKeys(const ResultDocumentsOptions& options) {
+  for (const auto& [unit, key] : options.seal_keys) {
+    auto chain = VerifyChain(key->certificate(), *options.trust, absl::Now());
+    if (!chain.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("seal key of unit ", unit, ": ", chain.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir) {
+  ResultDocumentsOptions options;
+  auto trust = std::make_shared<TrustStore>();
+  auto ca = storage::ReadWholeFile(pki_dir + "/ca.crt");
+  if (!ca.ok()) return ca.status();
+  if (absl::Status s = trust->AddAnchors(*ca); !s.ok()) return s;
+  options.trust = std::move(trust);
+  const std::map<std::string, UnitProfile> names = {
+      {"HN-SGDDT",
+       {"Sở Giáo dục và Đào tạo Hà Nội", "Ủy ban nhân dân thành phố Hà Nội", "Hà Nội", "Giám đốc", ""}},
+      {"HP-SGDDT",
+       {"Sở Giáo dục và Đào tạo Hải Phòng", "Ủy ban nhân dân thành phố Hải Phòng", "Hải Phòng",
+        "Giám đốc", ""}},
+  };
+  for (const signing::DevSigner& signer : signing::DevSigners()) {
+    if (signer.seal) {
+      auto key = signing::SigningKey::LoadPkcs12(pki_dir + "/signers/" + signer.name + ".p12",
+                                                 signing::kDevPkcs12Password);
+      if (!key.ok()) return key.status();
+      options.seal_keys[signer.unit] = std::shared_ptr<const signing::SigningKey>(*std::move(key));
+      UnitProfile unit;
+      if (auto it = names.find(signer.unit); it != names.end()) unit = it->second;
+      auto png = storage::ReadWholeFile(pki_dir + "/images/" + signer.unit + "-seal.png");
+      if (png.ok()) unit.seal_png = *std::move(png);
+      options.units[signer.unit] = std::move(unit);
+    }
+  }
+  for (const signing::DevClient& client : signing::DevClients()) {
+    auto png = storage::ReadWholeFile(pki_dir + "/images/" + client.name + "-signature.png");
+    if (png.ok()) options.officer_images[client.subject] = *std::move(png);
+  }
+  return options;
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>>>
+LoadSealKeys(const std::string& path) {
+  auto text = storage::ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>> keys;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() != 5 && fields.size() != 6) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", number,
+          ": expected \"<unit> <module> <token label> <key label> <PIN file> [<chain PEM>]\""));
+    }
+    if (keys.contains(fields[0])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": unit ", fields[0], " is listed twice"));
+    }
+    auto pin = storage::ReadWholeFile(fields[4]);
+    if (!pin.ok()) return pin.status();
+    signing::Pkcs11KeyRef ref;
+    ref.module_path = fields[1];
+    ref.token_label = fields[2];
+    ref.key_label = fields[3];
+    ref.pin = std::string(absl::StripTrailingAsciiWhitespace(*pin));
+    if (fields.size() == 6) ref.certificate_chain_path = fields[5];
+    auto key = signing::SigningKey::OpenPkcs11Key(ref);
+    if (!key.ok()) return key.status();
+    keys[fields[0]] = std::shared_ptr<const signing::SigningKey>(*std::move(key));
+  }
+  return keys;
+}
+
+}  // namespace motcua::workflow

@@ -1,0 +1,124 @@
+#ifndef MOTCUA_WORKFLOW_RESULT_DOCUMENTS_H_
+#define MOTCUA_WORKFLOW_RESULT_DOCUMENTS_H_
+
+// The signed documents transitions produce (receipts, certified copies):
+// rendering them from a dossier and getting them signed as the definition's
+// SignatureRequirements ask. The engine holds one through this interface,
+// so it stays testable without keys; SignedResultDocuments is the real one.
+//
+// An officer's signature comes in two phases: Prepare renders the document
+// and reserves the signature, returning what the officer's key must sign;
+// Complete checks the value, embeds it, adds the unit seal when required and
+// verifies the whole PDF. A document signed by the unit seal only is made
+// at once by SignByServer. Nothing here writes to the store.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "motcua/v1/dossier.pb.h"
+#include "motcua/v1/procedure.pb.h"
+#include "signing/signing_key.h"
+#include "signing/trust_store.h"
+#include "workflow/principal.h"
+
+namespace motcua::workflow {
+
+// What a document is made from.
+struct DocumentRequest {
+  const v1::ProcedureDefinition* procedure = nullptr;
+  const v1::TransitionDefinition* transition = nullptr;
+  // The dossier as the transition leaves it (a receipt knows its
+  // appointment), or as it is before it for an officer's Prepare.
+  const v1::Dossier* dossier = nullptr;
+  std::string document_id;  // e.g. "d1"
+  absl::Time time;          // the claimed signing time
+};
+
+struct SignedDocument {
+  std::string pdf;
+  std::vector<v1::DocumentSigner> signers;  // in signing order
+};
+
+// A document with the officer's signature reserved, waiting for its value.
+class PendingSignature {
+ public:
+  virtual ~PendingSignature() = default;
+  // DER SET of the signed attributes: what the officer's key signs.
+  virtual const std::string& to_be_signed() const = 0;
+  // SHA-256 (raw) of the bytes the signature covers.
+  virtual const std::string& document_sha256() const = 0;
+};
+
+class ResultDocuments {
+ public:
+  virtual ~ResultDocuments() = default;
+
+  // OK when the documents `t` requires can be made. INVALID_ARGUMENT naming
+  // the transition otherwise (checked when a definition is deployed).
+  virtual absl::Status CheckTransition(const v1::TransitionDefinition& t) const = 0;
+
+  // Phase 1 of the caller's signature with the certificate in
+  // `certificate_pem`: PERMISSION_DENIED unless it names the caller (CN ==
+  // subject), is issued by a trusted CA and is valid now.
+  virtual absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
+      const DocumentRequest& request, const Principal& caller,
+      absl::string_view certificate_pem) = 0;
+
+  // Phase 2: INVALID_ARGUMENT when `signature_value` is not the officer's
+  // signature of to_be_signed(); then seals if required and verifies.
+  virtual absl::StatusOr<SignedDocument> Complete(const PendingSignature& pending,
+                                                  absl::string_view signature_value) = 0;
+
+  // A document that needs no officer's signature, signed by the server.
+  virtual absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) = 0;
+};
+
+// How a unit is named on its documents.
+struct UnitProfile {
+  std::string name;          // e.g. "Sở Giáo dục và Đào tạo Hà Nội"
+  std::string parent;        // optional, e.g. "Ủy ban nhân dân thành phố Hà Nội"
+  std::string place;         // e.g. "Hà Nội"
+  std::string head_title;    // e.g. "Giám đốc"
+  std::string seal_png;      // the seal image (PNG bytes)
+};
+
+struct ResultDocumentsOptions {
+  // Trust anchors for officers' certificates and for the final check.
+  std::shared_ptr<const signing::TrustStore> trust;
+  // The seal key of each unit that seals documents.
+  absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>> seal_keys;
+  absl::flat_hash_map<std::string, UnitProfile> units;
+  // Each officer's signature image (PNG bytes), by certificate subject CN.
+  absl::flat_hash_map<std::string, std::string> officer_images;
+};
+
+// Receipts ("receipt") and certified copies from the register
+// ("certified_copy"), PAdES B-B, rendered with signing/.
+std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options);
+
+// FAILED_PRECONDITION naming the unit when a seal key's certificate does not
+// chain to `options.trust` now: its seals would never verify, so a server
+// should refuse to start with it.
+absl::Status CheckSealKeys(const ResultDocumentsOptions& options);
+
+// Options for the development PKI under `pki_dir` (signing/dev_pki.h): its CA
+// as trust anchor, its seal-<unit>.p12 keys, its images, and the names of its
+// two units.
+absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir);
+
+// Seal keys on PKCS#11 tokens, listed in the text file at `path`: one key
+// per line, "<unit> <module path> <token label> <key label> <PIN file>
+// [<certificate chain PEM>]"; blank lines and lines starting with '#' are
+// skipped. The PIN file holds the user PIN (trailing newline ignored).
+// INVALID_ARGUMENT naming the line for a malformed one; errors of
+// signing::SigningKey::OpenPkcs11Key otherwise.
+absl::StatusOr<absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>>>
+LoadSealKeys(const std::string& path);
+
+}  // namespace motcua::workflow
+
+#endif  // MOTCUA_WORKFLOW_RESULT_DOCUMENTS_H_
