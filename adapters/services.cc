@@ -9,6 +9,7 @@
 #include "adapters/grpc_status.h"
 #include "adapters/verify_report.h"
 #include "motcua/v1/service.grpc.pb.h"
+#include "workflow/dossier_audit.h"
 
 namespace motcua::adapters {
 namespace {
@@ -37,13 +38,11 @@ grpc::Status Parse(const grpc::ByteBuffer& bytes, Request* request) {
                                    " (malformed protobuf, or a string that is not UTF-8)"));
 }
 
-// Resolves the caller, runs the engine method and writes its answer out.
-// Faults of the server itself (not the caller's) are logged, one line each.
-template <typename Request, typename Response>
+// Resolves the caller, runs `handler` and writes its answer out. Faults of
+// the server itself (not the caller's) are logged, one line each.
+template <typename Request, typename Handler>
 grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* context,
-                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                   absl::StatusOr<Response> (Engine::*method)(const Principal&, const Request&),
-                   Engine* engine) {
+                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out, const Handler& handler) {
   auto caller = identity->Resolve(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   // A call that waited in the queue past its deadline is not worth doing:
@@ -53,7 +52,7 @@ grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* con
   }
   Request request;
   if (grpc::Status s = Parse(in, &request); !s.ok()) return s;
-  absl::StatusOr<Response> result = (engine->*method)(*caller, request);
+  auto result = handler(*caller, request);
   if (!result.ok()) {
     absl::StatusCode code = result.status().code();
     if (code == absl::StatusCode::kInternal || code == absl::StatusCode::kDataLoss ||
@@ -65,7 +64,19 @@ grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* con
     return ToGrpcStatus(result.status());
   }
   bool own_buffer = false;
+  using Response = typename std::decay_t<decltype(result)>::value_type;
   return grpc::SerializationTraits<Response>::Serialize(*result, out, &own_buffer);
+}
+
+template <typename Request, typename Response>
+grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* context,
+                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+                   absl::StatusOr<Response> (Engine::*method)(const Principal&, const Request&),
+                   Engine* engine) {
+  return Serve<Request>(identity, context, in, out,
+                        [&](const Principal& caller, const Request& request) {
+                          return (engine->*method)(caller, request);
+                        });
 }
 
 // Reads answer at once on gRPC's callback threads.
@@ -165,7 +176,8 @@ class TaskService final
 };
 
 // Document verification is the signing library's, not the engine's, so
-// VerifyDocument has no engine method. The one rule it needs is here: the
+// VerifyDocument and VerifyDossier have no engine method. The one rule they
+// need is here: the
 // people of the service may check a document; portals, which act for
 // citizens, may not use the server as a verification oracle.
 absl::Status MayVerifyDocuments(const Principal& caller) {
@@ -185,50 +197,94 @@ absl::Status MayVerifyDocuments(const Principal& caller) {
 using as = v1::AuditService;
 class AuditService final
     : public as::WithRawCallbackMethod_GetDossierHistory<
-          as::WithRawCallbackMethod_VerifyDossierHistory<
-              as::WithRawCallbackMethod_VerifyDocument<as::Service>>>,
+          as::WithRawCallbackMethod_VerifyDossierHistory<as::WithRawCallbackMethod_VerifyDocument<
+              as::WithRawCallbackMethod_VerifyDossier<as::Service>>>>,
       Backend {
  public:
   explicit AuditService(Backend backend) : Backend(backend) {}
   MOTCUA_READ(GetDossierHistory)
   MOTCUA_READ(VerifyDossierHistory)
 
-  // Parsing and hashing up to 20 MiB is slow work: it runs on the pool, not
-  // on gRPC's callback threads.
+  // Parsing and hashing PDFs is slow work: it runs on the pool, not on
+  // gRPC's callback threads.
   grpc::ServerUnaryReactor* VerifyDocument(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    bool queued = pool_->TrySchedule([this, context, request, response, reactor] {
-      reactor->Finish(ServeVerifyDocument(context, *request, response));
+    return OnPool(context, [=, this] {
+      return Serve<v1::VerifyDocumentRequest>(
+          identity_, context, *request, response,
+          [this](const Principal& caller, const v1::VerifyDocumentRequest& r) {
+            return CheckDocument(caller, r);
+          });
     });
-    if (!queued) reactor->Finish(Overloaded());
-    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* VerifyDossier(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override {
+    return OnPool(context, [=, this] {
+      return Serve<v1::VerifyDossierRequest>(
+          identity_, context, *request, response,
+          [this](const Principal& caller, const v1::VerifyDossierRequest& r) {
+            return CheckDossier(caller, r);
+          });
+    });
   }
 
  private:
-  grpc::Status ServeVerifyDocument(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out) {
-    auto caller = identity_->Resolve(*context);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    if (absl::Status s = MayVerifyDocuments(*caller); !s.ok()) return ToGrpcStatus(s);
-    if (context->IsCancelled() || context->deadline() < std::chrono::system_clock::now()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before processing");
+  template <typename Work>
+  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, Work work) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!pool_->TrySchedule([reactor, work] { reactor->Finish(work()); })) {
+      reactor->Finish(Overloaded());
     }
-    v1::VerifyDocumentRequest request;
-    if (grpc::Status s = Parse(in, &request); !s.ok()) return s;
+    return reactor;
+  }
+
+  absl::StatusOr<v1::VerifyDocumentResponse> CheckDocument(
+      const Principal& caller, const v1::VerifyDocumentRequest& request) {
+    if (absl::Status s = MayVerifyDocuments(caller); !s.ok()) return s;
     absl::StatusOr<signing::VerificationReport> report =
         verifier_->Verify(request.pdf(), !request.skip_revocation_check());
-    if (!report.ok()) {
-      if (report.status().code() == absl::StatusCode::kInternal) {
-        std::cerr << "event=server_fault code=INTERNAL method=VerifyDocument caller="
-                  << caller->subject << " message=\"" << report.status().message() << "\"\n";
-      }
-      return ToGrpcStatus(report.status());
+    if (!report.ok()) return report.status();
+    return ToProto(*report);
+  }
+
+  // The evidence is read as the caller (who must be allowed to read the
+  // dossier), the dossier first: events newer than it are left out, so the
+  // check is consistent while the dossier moves on.
+  absl::StatusOr<v1::VerifyDossierResponse> CheckDossier(const Principal& caller,
+                                                         const v1::VerifyDossierRequest& request) {
+    if (absl::Status s = MayVerifyDocuments(caller); !s.ok()) return s;
+    workflow::DossierEvidence evidence;
+    v1::GetDossierRequest get;
+    get.set_code(request.dossier_code());
+    absl::StatusOr<v1::Dossier> dossier = engine_->GetDossier(caller, get);
+    if (!dossier.ok()) return dossier.status();
+    evidence.dossier = *std::move(dossier);
+    v1::GetDossierHistoryRequest get_history;
+    get_history.set_dossier_code(request.dossier_code());
+    auto history = engine_->GetDossierHistory(caller, get_history);
+    if (!history.ok()) return history.status();
+    for (v1::HistoryEvent& event : *history->mutable_events()) {
+      if (event.sequence() > evidence.dossier.history_length()) break;
+      evidence.history.push_back(std::move(event));
     }
-    bool own_buffer = false;
-    return grpc::SerializationTraits<v1::VerifyDocumentResponse>::Serialize(ToProto(*report), out,
-                                                                            &own_buffer);
+    for (const v1::Document& doc : evidence.dossier.documents()) {
+      v1::GetDocumentRequest get_document;
+      get_document.set_dossier_code(request.dossier_code());
+      get_document.set_document_id(doc.id());
+      absl::StatusOr<v1::DocumentContent> content = engine_->GetDocument(caller, get_document);
+      if (absl::IsNotFound(content.status())) continue;  // the audit reports it missing
+      if (!content.ok()) return content.status();
+      evidence.documents[doc.id()] = std::move(*content->mutable_content());
+    }
+    absl::StatusOr<workflow::DossierAudit> audit =
+        workflow::AuditDossier(evidence, *verifier_, !request.skip_revocation_check());
+    if (!audit.ok()) return audit.status();
+    v1::VerifyDossierResponse response = ToProto(*audit);
+    response.set_dossier_code(evidence.dossier.code());
+    return response;
   }
 };
 

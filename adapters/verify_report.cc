@@ -118,4 +118,23 @@ v1::VerifyDocumentResponse ToProto(const signing::VerificationReport& report) {
   return out;
 }
 
+v1::VerifyDossierResponse ToProto(const workflow::DossierAudit& audit) {
+  v1::VerifyDossierResponse out;
+  out.set_all_passed(audit.Passed());
+  *out.mutable_history() = audit.history;
+  for (const workflow::DocumentAudit& d : audit.documents) {
+    v1::DocumentAudit* doc = out.add_documents();
+    doc->set_document_id(d.document_id);
+    doc->set_kind(d.kind);
+    doc->set_event_sequence(d.event_sequence);
+    doc->set_actor(Utf8(d.actor));
+    doc->set_recorded_sha256(d.recorded_sha256);
+    doc->set_actual_sha256(d.actual_sha256);
+    if (d.verification) *doc->mutable_verification() = ToProto(*d.verification);
+    AddAll(d.problems, doc->mutable_problems());
+  }
+  AddAll(audit.problems, out.mutable_problems());
+  return out;
+}
+
 }  // namespace motcua::adapters

@@ -2,16 +2,20 @@
 #define MOTCUA_ADAPTERS_VERIFY_REPORT_H_
 
 // The signature verifier's report (signing/verifier.h) as the API's
-// VerifyDocumentResponse. A field-for-field mirror; text taken from a hostile
-// PDF that is not UTF-8 is repaired (U+FFFD) so the response always
+// VerifyDocumentResponse, and the dossier audit (workflow/dossier_audit.h)
+// as VerifyDossierResponse. Field-for-field mirrors; text taken from a
+// hostile PDF that is not UTF-8 is repaired (U+FFFD) so the response always
 // serialises.
 
 #include "motcua/v1/service.pb.h"
 #include "signing/verifier.h"
+#include "workflow/dossier_audit.h"
 
 namespace motcua::adapters {
 
 v1::VerifyDocumentResponse ToProto(const signing::VerificationReport& report);
+// all_passed, history, documents and problems; the caller sets dossier_code.
+v1::VerifyDossierResponse ToProto(const workflow::DossierAudit& audit);
 
 }  // namespace motcua::adapters
 

@@ -213,6 +213,14 @@ absl::StatusOr<v1::VerifyDossierHistoryResponse> Client::VerifyDossierHistory(
       });
 }
 
+absl::StatusOr<v1::VerifyDossierResponse> Client::VerifyDossier(
+    const v1::VerifyDossierRequest& request) {
+  return Unary<v1::VerifyDossierResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::VerifyDossierResponse* r) {
+        return audit_->VerifyDossier(c, request, r);
+      });
+}
+
 absl::StatusOr<v1::ListProceduresResponse> Client::ListProcedures() {
   v1::ListProceduresRequest request;
   return Unary<v1::ListProceduresResponse>(

@@ -69,6 +69,7 @@ class Client {
   absl::StatusOr<v1::DocumentContent> GetDocument(const std::string& code, const std::string& id);
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(const std::string& code);
   absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(const std::string& code);
+  absl::StatusOr<v1::VerifyDossierResponse> VerifyDossier(const v1::VerifyDossierRequest& request);
   absl::StatusOr<v1::ListProceduresResponse> ListProcedures();
   absl::StatusOr<v1::ProcedureDefinition> GetProcedure(const std::string& code, int32_t version);
   absl::StatusOr<v1::ProcedureDefinition> DeployProcedure(

@@ -34,6 +34,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return content.str();
 }
 
+}  // namespace
+
 absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* message) {
   absl::StatusOr<std::string> json = ReadFile(path);
   if (!json.ok()) return json.status();
@@ -48,6 +50,8 @@ absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* m
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Collects text-format parse errors with their position, so a bad
 // .textproto is reported as one message instead of on stderr by protobuf.
@@ -64,6 +68,8 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::string errors_;
 };
 
+}  // namespace
+
 // Exactly `count` positional words, or a usage error naming what is missing.
 absl::Status ExpectPositional(const Args& args, size_t count, absl::string_view what) {
   if (args.positional().size() < count) return UsageError(absl::StrCat("missing ", what));
@@ -72,6 +78,8 @@ absl::Status ExpectPositional(const Args& args, size_t count, absl::string_view 
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 std::string RequestIdFrom(const Args& args) {
   std::optional<std::string> given = args.Get("request-id");
@@ -555,6 +563,8 @@ constexpr CommandEntry kCommands[] = {
     {"history", History},
     {"verify-history", VerifyHistory},
     {"verify", Verify},
+    {"export", Export},
+    {"verify-dossier", VerifyDossier},
     {"withdraw", Withdraw},
     {"supplement", Supplement},
     {"procedures", Procedures},
@@ -629,6 +639,14 @@ Audit:
                                              every signature is TOTAL_PASSED and unmodified.
                                              Without CRL/OCSP in the PDF a signature is
                                              INDETERMINATE/TRY_LATER unless --no-revocation
+  export CODE DIR                            the dossier, its history and its signed
+                                             documents, for checking with no server
+  verify-dossier CODE [--no-revocation]      the whole dossier, on the server: history
+                                             chain, every document's hash against its
+                                             event, every signature, and that each was
+                                             made by whom the event names; exit 1 if not
+  verify-dossier --from DIR [--trust PATH] [--no-revocation]
+                                             the same check offline, on an export
 
 Procedures (thủ tục):
   procedures list

@@ -7,9 +7,12 @@
 #include <memory>
 #include <string>
 
+#include <google/protobuf/message.h>
+
 #include "absl/status/statusor.h"
 #include "adapters/cli/args.h"
 #include "adapters/cli/client.h"
+#include "signing/trust_store.h"
 
 namespace motcua::cli {
 
@@ -46,6 +49,23 @@ absl::StatusOr<int> Backup(Context& context, Args& args);
 
 // `verify FILE.pdf ...`: offline signature verification (verify_command.cc).
 absl::StatusOr<int> Verify(Context& context, Args& args);
+
+// `export CODE DIR` and `verify-dossier (CODE | --from DIR)`: the dossier
+// audit, on the server or offline (dossier_audit_commands.cc).
+absl::StatusOr<int> Export(Context& context, Args& args);
+absl::StatusOr<int> VerifyDossier(Context& context, Args& args);
+
+// Helpers the command files share.
+
+// Exactly `count` positional words, or a usage error naming what is missing.
+absl::Status ExpectPositional(const Args& args, size_t count, absl::string_view what);
+// `message` from the protobuf JSON in `path`; unknown fields are an error.
+absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* message);
+// A PDF file to verify; refused above 256 MiB.
+absl::StatusOr<std::string> ReadPdfFile(const std::string& path);
+// The anchors of an offline check: --trust PATH (directory or certificate
+// file), by default <pki-dir>/ca.crt.
+absl::StatusOr<signing::TrustStore> LoadTrustAnchors(const Context& context, const Args& args);
 
 // The usage text printed by --help and after a usage error.
 const char* UsageText();

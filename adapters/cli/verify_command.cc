@@ -21,7 +21,9 @@ namespace {
 // holding it all in memory.
 constexpr uintmax_t kMaxPdfFile = 256u << 20;
 
-absl::StatusOr<std::string> ReadPdf(const std::string& path) {
+}  // namespace
+
+absl::StatusOr<std::string> ReadPdfFile(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return absl::NotFoundError(absl::StrCat(path, ": no such file"));
@@ -35,6 +37,23 @@ absl::StatusOr<std::string> ReadPdf(const std::string& path) {
   if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", path));
   return content.str();
 }
+
+absl::StatusOr<signing::TrustStore> LoadTrustAnchors(const Context& context, const Args& args) {
+  // Only the CA certificate by default: the PKI directory also holds the
+  // server's TLS certificate, which must not be trusted to sign documents.
+  const std::string path = args.Get("trust").value_or(context.pki_dir() + "/ca.crt");
+  signing::TrustStore trust;
+  if (absl::Status s = trust.AddAnchorsFrom(path); !s.ok()) {
+    return absl::Status(
+        s.code(),
+        absl::StrCat("trust anchors",
+                     args.Has("trust") ? "" : " (default <pki-dir>/ca.crt; see --trust, --pki-dir)",
+                     ": ", s.message()));
+  }
+  return trust;
+}
+
+namespace {
 
 // Why the document does not pass, in a sentence, or "" when it does.
 std::string Verdict(const signing::VerificationReport& report) {
@@ -66,24 +85,14 @@ absl::StatusOr<int> Verify(Context& context, Args& args) {
     return UsageError(absl::StrCat("unexpected argument \"", args.positional()[1], "\""));
   }
   const std::string& path = args.positional()[0];
-  // Only the CA certificate by default: the PKI directory also holds the
-  // server's TLS certificate, which must not be trusted to sign documents.
-  const std::string trust_path = args.Get("trust").value_or(context.pki_dir() + "/ca.crt");
-
-  signing::TrustStore trust;
-  if (absl::Status s = trust.AddAnchorsFrom(trust_path); !s.ok()) {
-    return absl::Status(
-        s.code(),
-        absl::StrCat("trust anchors",
-                     args.Has("trust") ? "" : " (default <pki-dir>/ca.crt; see --trust, --pki-dir)",
-                     ": ", s.message()));
-  }
-  absl::StatusOr<std::string> pdf = ReadPdf(path);
+  absl::StatusOr<signing::TrustStore> trust = LoadTrustAnchors(context, args);
+  if (!trust.ok()) return trust.status();
+  absl::StatusOr<std::string> pdf = ReadPdfFile(path);
   if (!pdf.ok()) return pdf.status();
 
   signing::VerifyOptions options;
   options.check_revocation = !args.Has("no-revocation");
-  absl::StatusOr<signing::VerificationReport> report = signing::VerifyPdf(*pdf, trust, options);
+  absl::StatusOr<signing::VerificationReport> report = signing::VerifyPdf(*pdf, *trust, options);
   if (!report.ok()) {
     return absl::Status(report.status().code(),
                         absl::StrCat(path, ": ", report.status().message()));

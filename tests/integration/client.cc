@@ -181,6 +181,15 @@ Reply<v1::VerifyDossierHistoryResponse> Client::Verify(const std::string& dossie
       *audit_, &v1::AuditService::Stub::VerifyDossierHistory, request);
 }
 
+Reply<v1::VerifyDossierResponse> Client::VerifyDossier(const std::string& dossier_code,
+                                                       bool skip_revocation_check) {
+  v1::VerifyDossierRequest request;
+  request.set_dossier_code(dossier_code);
+  request.set_skip_revocation_check(skip_revocation_check);
+  return Call<v1::VerifyDossierResponse>(*audit_, &v1::AuditService::Stub::VerifyDossier,
+                                         request);
+}
+
 Reply<std::vector<v1::Dossier>> Client::ListAllDossiers(v1::ListDossiersRequest request) {
   Reply<std::vector<v1::Dossier>> all;
   // A server that keeps returning a token would loop forever; no test needs

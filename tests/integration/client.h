@@ -54,6 +54,8 @@ class Client {
 
   Reply<v1::GetDossierHistoryResponse> History(const std::string& dossier_code);
   Reply<v1::VerifyDossierHistoryResponse> Verify(const std::string& dossier_code);
+  Reply<v1::VerifyDossierResponse> VerifyDossier(const std::string& dossier_code,
+                                                 bool skip_revocation_check);
 
   // Every dossier matching `request`, following next_page_token to the end.
   Reply<std::vector<v1::Dossier>> ListAllDossiers(v1::ListDossiersRequest request);

@@ -21,6 +21,7 @@
 #include "signing/signing_key.h"
 #include "signing/trust_store.h"
 #include "signing/verifier.h"
+#include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
 namespace motcua::itest {
@@ -307,6 +308,66 @@ TEST_F(SignedResultsTest, Approve_SignedWithAnotherOfficersKey_InvalidArgumentAn
   Reply<v1::Dossier> now = Reread(server(), received.value.code());
   ASSERT_RPC_OK(now);
   EXPECT_EQ(now.value.version(), received.value.version());
+}
+
+// The dossier-level check: over gRPC, and offline on an export.
+TEST_F(SignedResultsTest, VerifyDossier_ApprovedDossier_AllPassed) {
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
+  ASSERT_RPC_OK(approved);
+  Reply<v1::VerifyDossierResponse> audit =
+      server().As("auditor").VerifyDossier(approved.value.code(), /*skip_revocation_check=*/true);
+  ASSERT_RPC_OK(audit);
+  EXPECT_TRUE(audit.value.all_passed()) << audit.value.DebugString();
+  EXPECT_EQ(audit.value.dossier_code(), approved.value.code());
+  EXPECT_TRUE(audit.value.history().intact());
+  EXPECT_EQ(audit.value.history().events_checked(), approved.value.history_length());
+  ASSERT_EQ(audit.value.documents_size(), 2);
+  const v1::DocumentAudit& copy = audit.value.documents(1);
+  EXPECT_EQ(copy.actor(), kHeadSubject);
+  EXPECT_EQ(copy.actual_sha256(), approved.value.documents(1).sha256());
+  EXPECT_EQ(copy.verification().signatures_size(), 2);
+  EXPECT_TRUE(copy.problems().empty());
+
+  EXPECT_RPC_CODE(server().As("portal").VerifyDossier(approved.value.code(), true),
+                  grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_RPC_CODE(server().As("auditor").VerifyDossier("2.001914-19700101-0000", true),
+                  grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SignedResultsTest, VerifyDossierOffline_ExportPasses_TamperedDocumentFails) {
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
+  ASSERT_RPC_OK(approved);
+  const std::string code = approved.value.code();
+  const std::string dir = absl::StrCat(server().scratch_dir(), "/export-", code);
+  const std::vector<std::string> connect = {"--server", server().target(), "--pki-dir",
+                                            server().pki_dir(), "--as", "auditor"};
+  std::vector<std::string> export_args = connect;
+  export_args.insert(export_args.end(), {"export", code, dir});
+  CliResult exported = RunCli(export_args);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/dossier.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/d2.pdf"));
+
+  // No server: --pki-dir only says where the default anchor is.
+  const std::vector<std::string> offline = {"--pki-dir", server().pki_dir(), "verify-dossier",
+                                            "--from", dir, "--no-revocation"};
+  CliResult passed = RunCli(offline);
+  EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
+  EXPECT_THAT(passed.out, HasSubstr("Dossier " + code + ": PASSED"));
+  EXPECT_THAT(passed.out, HasSubstr(std::string("signed by ") + kHeadSubject + ": TOTAL_PASSED"));
+
+  std::string pdf = ReadFile(dir + "/d2.pdf");
+  pdf[pdf.size() / 3] ^= 0x01;
+  WriteFile(dir + "/d2.pdf", pdf);
+  CliResult failed = RunCli(offline);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_THAT(failed.out, HasSubstr("Dossier " + code + ": FAILED"));
+  EXPECT_THAT(failed.out, HasSubstr("its SHA-256 is"));
+
+  // Exporting over a non-empty directory is refused.
+  CliResult again = RunCli(export_args);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_THAT(again.err, HasSubstr("not empty"));
 }
 
 // --trust-dir replaces the anchors officers' and seals' certificates must

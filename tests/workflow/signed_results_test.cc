@@ -19,6 +19,7 @@
 #include "signing/verifier.h"
 #include "storage/files.h"
 #include "storage/store.h"
+#include "workflow/dossier_audit.h"
 #include "workflow/engine.h"
 #include "workflow/history.h"
 #include "workflow/integrity.h"
@@ -381,6 +382,140 @@ TEST_F(SignedResultsTest, Prepare_OnTransitionWithoutActorSignature_FailedPrecon
   // return_result produces nothing to sign.
   auto again = Prepare(kReceiver, *approved, "receiver");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
+}
+
+// The dossier audit (workflow/dossier_audit.h) on an approved dossier: the
+// evidence as the server serves it, then altered the ways an attacker could.
+class DossierAuditTest : public SignedResultsTest {
+ protected:
+  void SetUp() override {
+    SignedResultsTest::SetUp();
+    v1::Dossier d = SubmitAndReceive();
+    auto head = DevKey("head");
+    ASSERT_NE(head, nullptr);
+    auto challenge = Prepare(kHead, d, "head");
+    ASSERT_TRUE(challenge.ok()) << challenge.status();
+    auto approved = engine_->CompleteTask(kHead, SignedApproval(d, *challenge, *head));
+    ASSERT_TRUE(approved.ok()) << approved.status();
+    evidence_.dossier = *approved;
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(d.code());
+    auto history = engine_->GetDossierHistory(kAuditor, r);
+    ASSERT_TRUE(history.ok()) << history.status();
+    evidence_.history.assign(history->events().begin(), history->events().end());
+    for (const v1::Document& doc : approved->documents()) {
+      evidence_.documents[doc.id()] = Document(d.code(), doc.id());
+    }
+    signing::TrustStore trust;
+    ASSERT_TRUE(trust.AddAnchorsFrom(Pki() + "/ca.crt").ok());
+    verifier_ = std::make_unique<signing::DocumentVerifier>(std::move(trust));
+  }
+
+  DossierAudit Audit() {
+    auto audit = AuditDossier(evidence_, *verifier_, /*check_revocation=*/false);
+    EXPECT_TRUE(audit.ok()) << audit.status();
+    return audit.ok() ? *std::move(audit) : DossierAudit();
+  }
+
+  v1::HistoryEvent& EventOf(const std::string& document_id) {
+    for (auto& event : evidence_.history) {
+      if (event.document_id() == document_id) return event;
+    }
+    ADD_FAILURE() << "no event records " << document_id;
+    return evidence_.history.front();
+  }
+
+  // A forger who can rewrite the store recomputes every hash so the chain
+  // still holds together.
+  void RechainHistory() {
+    std::string previous;
+    for (auto& event : evidence_.history) {
+      event.set_previous_hash(previous);
+      SealEvent(&event);
+      previous = event.hash();
+    }
+    evidence_.dossier.set_history_head(previous);
+  }
+
+  static std::string AllProblems(const DossierAudit& audit) {
+    std::string all;
+    for (const auto& d : audit.documents) {
+      for (const auto& p : d.problems) absl::StrAppend(&all, d.document_id, ": ", p, "\n");
+    }
+    for (const auto& p : audit.problems) absl::StrAppend(&all, p, "\n");
+    return all;
+  }
+
+  DossierEvidence evidence_;
+  std::unique_ptr<signing::DocumentVerifier> verifier_;
+};
+
+TEST_F(DossierAuditTest, ApprovedDossier_Passes) {
+  DossierAudit audit = Audit();
+  EXPECT_TRUE(audit.Passed()) << AllProblems(audit) << audit.history.detail();
+  EXPECT_TRUE(audit.history.intact());
+  EXPECT_EQ(audit.history.events_checked(), evidence_.dossier.history_length());
+  EXPECT_EQ(audit.history.head_hash(), evidence_.dossier.history_head());
+  ASSERT_EQ(audit.documents.size(), 2u);
+  const DocumentAudit& copy = audit.documents[1];
+  EXPECT_EQ(copy.document_id, "d2");
+  EXPECT_EQ(copy.actor, "head.hn");
+  EXPECT_EQ(copy.event_sequence, EventOf("d2").sequence());
+  EXPECT_EQ(copy.actual_sha256, copy.recorded_sha256);
+  ASSERT_TRUE(copy.verification.has_value());
+  EXPECT_EQ(copy.verification->signatures.size(), 2u);
+}
+
+TEST_F(DossierAuditTest, OneByteOfADocumentChanged_FailsNamingTheHash) {
+  std::string& pdf = evidence_.documents["d2"];
+  pdf[pdf.size() / 2] ^= 0x01;
+  DossierAudit audit = Audit();
+  EXPECT_FALSE(audit.Passed());
+  EXPECT_TRUE(audit.history.intact());
+  EXPECT_TRUE(audit.documents[0].problems.empty()) << AllProblems(audit);
+  EXPECT_THAT(AllProblems(audit), HasSubstr("d2: its SHA-256 is"));
+}
+
+TEST_F(DossierAuditTest, DocumentMissing_Fails) {
+  evidence_.documents.erase("d1");
+  DossierAudit audit = Audit();
+  EXPECT_FALSE(audit.Passed());
+  EXPECT_THAT(AllProblems(audit), HasSubstr("d1: the document itself is missing"));
+}
+
+TEST_F(DossierAuditTest, ValidDocumentSwappedForAnother_FailsOnHashAndSigners) {
+  evidence_.documents["d2"] = evidence_.documents["d1"];
+  DossierAudit audit = Audit();
+  EXPECT_FALSE(audit.Passed());
+  const std::string problems = AllProblems(audit);
+  EXPECT_THAT(problems, HasSubstr("d2: its SHA-256 is"));
+  EXPECT_THAT(problems, HasSubstr("d2: signed by certificates"));
+}
+
+TEST_F(DossierAuditTest, EventEditedWithoutRehashing_HistoryBroken) {
+  EventOf("d2").set_comment("đã sửa");
+  DossierAudit audit = Audit();
+  EXPECT_FALSE(audit.Passed());
+  EXPECT_FALSE(audit.history.intact());
+  EXPECT_EQ(audit.history.first_broken_sequence(), EventOf("d2").sequence());
+}
+
+TEST_F(DossierAuditTest, HistoryRewrittenToNameAnotherOfficer_SignerMismatch) {
+  EventOf("d2").set_actor("receiver.hn");
+  RechainHistory();
+  DossierAudit audit = Audit();
+  EXPECT_TRUE(audit.history.intact()) << audit.history.detail();
+  EXPECT_FALSE(audit.Passed());
+  EXPECT_THAT(AllProblems(audit),
+              HasSubstr("d2: the officer's signature is by \"head.hn\", event"));
+}
+
+TEST_F(DossierAuditTest, DocumentTheHistoryDoesNotRecord_Fails) {
+  EventOf("d1").clear_document_id();
+  RechainHistory();
+  DossierAudit audit = Audit();
+  EXPECT_FALSE(audit.Passed());
+  EXPECT_THAT(AllProblems(audit), HasSubstr("d1: no history event records this document"));
 }
 
 TEST(CheckSealKeysTest, DevKeysAgainstTheirCa_Ok) {
