@@ -420,24 +420,72 @@ struct RevocationView {
   }
 };
 
+// What `crl` says about `cert`; kUnknown when it is not `issuer`'s.
+CertRevocation CheckCrl(X509_CRL* crl, X509* cert, X509* issuer) {
+  EVP_PKEY* issuer_key = X509_get0_pubkey(issuer);
+  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) return {};
+  if (issuer_key == nullptr || X509_CRL_verify(crl, issuer_key) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl));
+  std::string source = absl::StrCat("CRL", this_update ? " of " + TimeText(*this_update) : "");
+  X509_REVOKED* entry = nullptr;
+  if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
+    return {RevocationStatus::kRevoked, AsnTime(X509_REVOKED_get0_revocationDate(entry)), source};
+  }
+  return {RevocationStatus::kGood, std::nullopt, source};
+}
+
+// Asks the fetcher (OCSP first, then a CRL). kUnknown's source then says why
+// neither answered, for the report.
+CertRevocation Fetch(RevocationFetcher* fetcher, X509* cert, X509* issuer, const CertPool& pool,
+                     const TrustStore& trust, absl::Time now) {
+  std::vector<std::string> problems;
+  absl::StatusOr<std::string> der = fetcher->FetchOcsp(cert, issuer);
+  if (der.ok()) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+    OcspRespPtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der->size())));
+    CertRevocation fetched;
+    if (response != nullptr) fetched = CheckOcsp(response.get(), cert, issuer, pool, trust, now);
+    ERR_clear_error();
+    if (fetched.status != RevocationStatus::kUnknown) {
+      fetched.source = "fetched " + fetched.source;
+      return fetched;
+    }
+    problems.push_back(fetched.source.empty() ? "the fetched OCSP response does not answer"
+                                              : "fetched " + fetched.source);
+  } else {
+    problems.push_back(std::string(der.status().message()));
+  }
+  der = fetcher->FetchCrl(cert, issuer);
+  if (der.ok()) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+    CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der->size())));
+    CertRevocation fetched;
+    if (crl != nullptr) fetched = CheckCrl(crl.get(), cert, issuer);
+    ERR_clear_error();
+    if (fetched.status != RevocationStatus::kUnknown) {
+      fetched.source = "fetched " + fetched.source;
+      return fetched;
+    }
+    problems.push_back("the fetched CRL is not the issuer's");
+  } else if (!absl::IsNotFound(der.status())) {
+    problems.push_back(std::string(der.status().message()));
+  }
+  CertRevocation unknown;
+  unknown.source = absl::StrJoin(problems, "; ");
+  return unknown;
+}
+
 CertRevocation CheckRevocation(X509* cert, X509* issuer, const RevocationView& data,
                                const CertPool& pool, const TrustStore& trust, absl::Time now,
                                const VerifyOptions& options) {
   CertRevocation best;
-  EVP_PKEY* issuer_key = X509_get0_pubkey(issuer);
   for (X509_CRL* crl : data.crls) {
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) continue;
-    if (issuer_key == nullptr || X509_CRL_verify(crl, issuer_key) != 1) {
-      ERR_clear_error();
-      continue;
-    }
-    std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl));
-    std::string source = absl::StrCat("CRL", this_update ? " of " + TimeText(*this_update) : "");
-    X509_REVOKED* entry = nullptr;
-    if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
-      return {RevocationStatus::kRevoked, AsnTime(X509_REVOKED_get0_revocationDate(entry)), source};
-    }
-    best = {RevocationStatus::kGood, std::nullopt, source};
+    CertRevocation result = CheckCrl(crl, cert, issuer);
+    if (result.status == RevocationStatus::kRevoked) return result;
+    if (result.status == RevocationStatus::kGood) best = result;
   }
   for (OCSP_RESPONSE* response : data.ocsp) {
     CertRevocation result = CheckOcsp(response, cert, issuer, pool, trust, now);
@@ -445,19 +493,7 @@ CertRevocation CheckRevocation(X509* cert, X509* issuer, const RevocationView& d
     if (result.status == RevocationStatus::kGood) best = result;
   }
   if (best.status == RevocationStatus::kUnknown && options.revocation_fetcher != nullptr) {
-    absl::StatusOr<std::string> der = options.revocation_fetcher->FetchOcsp(cert, issuer);
-    if (der.ok()) {
-      const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
-      OcspRespPtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der->size())));
-      if (response != nullptr) {
-        CertRevocation fetched = CheckOcsp(response.get(), cert, issuer, pool, trust, now);
-        if (fetched.status != RevocationStatus::kUnknown) {
-          fetched.source = "fetched " + fetched.source;
-          return fetched;
-        }
-      }
-      ERR_clear_error();
-    }
+    return Fetch(options.revocation_fetcher, cert, issuer, pool, trust, now);
   }
   return best;
 }
@@ -881,7 +917,8 @@ class SignatureVerifier {
       }
       if (status.status == RevocationStatus::kUnknown) {
         overall = RevocationStatus::kUnknown;
-        details.push_back(absl::StrCat(who, ": no revocation data"));
+        details.push_back(absl::StrCat(who, ": no revocation data",
+                                       status.source.empty() ? "" : " (" + status.source + ")"));
       } else {
         details.push_back(absl::StrCat(who, ": good (", status.source, ")"));
       }

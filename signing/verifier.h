@@ -63,8 +63,14 @@ const char* SubIndicationName(SubIndication sub);
 class RevocationFetcher {
  public:
   virtual ~RevocationFetcher() = default;
-  // A DER OCSP response for `cert` issued by `issuer`, or an error.
+  // A DER OCSP response for `cert` issued by `issuer`, or an error whose
+  // message the report shows (e.g. why the responder could not be asked).
   virtual absl::StatusOr<std::string> FetchOcsp(X509* cert, X509* issuer) = 0;
+  // A DER CRL of `issuer` covering `cert`; asked when FetchOcsp gave no
+  // usable answer. The default has none.
+  virtual absl::StatusOr<std::string> FetchCrl(X509* /*cert*/, X509* /*issuer*/) {
+    return absl::NotFoundError("no CRL source");
+  }
 };
 
 struct VerifyOptions {
