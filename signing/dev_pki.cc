@@ -363,12 +363,14 @@ absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile,
               {NID_authority_key_identifier, "keyid:always"}};
       break;
   }
+  // Certificates whose revocation a verifier checks name where to ask.
+  const bool names_services = profile == Profile::kSigner || profile == Profile::kTsa;
   const std::string aia = "OCSP;URI:" + urls.ocsp_url;
   const std::string cdp = "URI:" + urls.crl_url;
-  if (profile == Profile::kSigner && !urls.ocsp_url.empty()) {
+  if (names_services && !urls.ocsp_url.empty()) {
     exts.push_back({NID_info_access, aia.c_str()});
   }
-  if (profile == Profile::kSigner && !urls.crl_url.empty()) {
+  if (names_services && !urls.crl_url.empty()) {
     exts.push_back({NID_crl_distribution_points, cdp.c_str()});
   }
   for (const Ext& ext : exts) {
@@ -448,7 +450,7 @@ std::string FirstOrEmpty(const std::vector<std::string>& items) {
 
 // True when `pair` can be kept: the key matches, `issuer` (the pair itself
 // for the root) signed it, the subject is the expected one, a signing
-// certificate names the wanted revocation URLs, and it is not about to
+// or TSA certificate names the wanted revocation URLs, and it is not about to
 // expire. Anything else means re-issue.
 bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME* subject,
               Profile profile, const DevPkiOptions& urls) {
@@ -457,8 +459,9 @@ bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME*
             X509_check_issued(issuer.cert.get(), cert) == X509_V_OK &&
             X509_verify(cert, X509_get0_pubkey(issuer.cert.get())) == 1 &&
             X509_NAME_cmp(X509_get_subject_name(cert), subject) == 0 && !ExpiresSoon(cert) &&
-            (profile != Profile::kSigner || (FirstOrEmpty(OcspUrls(cert)) == urls.ocsp_url &&
-                                             FirstOrEmpty(CrlUrls(cert)) == urls.crl_url));
+            ((profile != Profile::kSigner && profile != Profile::kTsa) ||
+             (FirstOrEmpty(OcspUrls(cert)) == urls.ocsp_url &&
+              FirstOrEmpty(CrlUrls(cert)) == urls.crl_url));
   ERR_clear_error();
   return ok;
 }
@@ -1052,7 +1055,7 @@ absl::Status EnsureDevPki(const std::string& dir, const DevPkiOptions& options) 
     if (!name.ok()) return name.status();
     absl::StatusOr<KeyAndCert> pair =
         EnsurePair(absl::StrCat(dir, "/", stem, ".crt"), absl::StrCat(dir, "/", stem, ".key"),
-                   name->get(), &*ca, profile);
+                   name->get(), &*ca, profile, options);
     if (!pair.ok()) return pair.status();
     if (profile == Profile::kTsa) {
       X509_up_ref(pair->cert.get());

@@ -77,10 +77,10 @@ inline constexpr char kDevPkcs12Password[] = "motcua-dev";
 absl::Status EnsureDevPki(const std::string& dir);
 
 struct DevPkiOptions {
-  // Written into every signing certificate as its Authority Information
-  // Access OCSP URL and CRL distribution point. Empty (default): none. A
-  // signing certificate whose URLs differ is re-issued (same key), so one
-  // directory serves one responder address at a time.
+  // Written into every signing certificate and the TSA certificate as its
+  // Authority Information Access OCSP URL and CRL distribution point. Empty
+  // (default): none. A certificate whose URLs differ is re-issued (same
+  // key), so one directory serves one responder address at a time.
   std::string ocsp_url;
   std::string crl_url;
 };

@@ -518,7 +518,7 @@ TEST_F(ExistingDevPkiTest, IndexAndCrl_ListEverySignerAsValidAndNoneRevoked) {
   EXPECT_THAT(crl, ::testing::HasSubstr("Issuer: CN = motcua dev root CA"));
 }
 
-TEST_F(ExistingDevPkiTest, Options_PutUrlsInSigningCertsOnlyAndReissueWithSameKeys) {
+TEST_F(ExistingDevPkiTest, Options_PutUrlsInSigningAndTsaCertsOnlyAndReissueWithSameKeys) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   std::map<std::string, std::string> before = Snapshot();
   DevPkiOptions options{"http://127.0.0.1:1/ocsp", "http://127.0.0.1:1/ca.crl"};
@@ -533,8 +533,12 @@ TEST_F(ExistingDevPkiTest, Options_PutUrlsInSigningCertsOnlyAndReissueWithSameKe
     EXPECT_THAT(after["index.txt"],
                 ::testing::HasSubstr(SerialOf(dir_ / "signers" / (signer.name + ".crt"))));
   }
+  X509Ptr tsa = LoadCert(dir_ / "tsa.crt");
+  EXPECT_EQ(FirstOcspUrl(tsa.get()), options.ocsp_url);
   X509Ptr server = LoadCert(dir_ / "server.crt");
   EXPECT_EQ(FirstOcspUrl(server.get()), "");
+  X509Ptr responder = LoadCert(dir_ / "ocsp.crt");
+  EXPECT_EQ(FirstOcspUrl(responder.get()), "") << "ocsp-nocheck: nobody asks about it";
   EXPECT_EQ(after["server.crt"], before["server.crt"]);
   // Same options again: nothing changes.
   ASSERT_TRUE(EnsureDevPki(dir_.string(), options).ok());

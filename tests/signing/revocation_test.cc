@@ -34,34 +34,17 @@ X509Ptr LoadCert(const path& file) {
   return cert;
 }
 
-// The CRL distribution point: serves the PKI's current ca.crl.
-testing_util::HttpResponse ServeCrl(const path& pki, const testing_util::HttpRequest& request) {
-  if (request.method != "GET" || request.path != "/ca.crl") return {404, "text/plain", "no"};
-  return {200, "application/pkix-crl", testing_util::ReadFileOrDie(pki / "ca.crl")};
-}
-
-// A copy of the dev PKI whose signing certificates name a real `openssl
-// ocsp` responder and a CRL distribution point, both on loopback.
 class RevocationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    crl_server_ = std::make_unique<testing_util::TestHttpServer>(
-        [this](const testing_util::HttpRequest& r) { return ServeCrl(pki_, r); });
-    ocsp_port_ = testing_util::FreeLoopbackPort();
-    options_.ocsp_url = "http://127.0.0.1:" + std::to_string(ocsp_port_) + "/";
-    options_.crl_url = crl_server_->url("/ca.crl");
-    pki_ = testing_util::DevPkiCopy(dir_.path(), options_);
-    responder_ = std::make_unique<testing_util::OcspResponder>(pki_, ocsp_port_);
     ca_ = LoadCert(pki_ / "ca.crt");
     head_ = LoadCert(pki_ / "signers/head.crt");
     ASSERT_NE(ca_, nullptr);
     ASSERT_NE(head_, nullptr);
   }
 
-  // OpenSSL's client retries a refused connection until the timeout, so
-  // tests of unreachable services pay it in full: keep it short.
   std::unique_ptr<RevocationChecker> Checker(RevocationCheckerOptions options = {}) {
-    options.http.timeout = absl::Seconds(2);
+    options.http.timeout = absl::Seconds(5);
     absl::StatusOr<std::unique_ptr<RevocationChecker>> checker =
         RevocationChecker::Create(std::move(options));
     EXPECT_TRUE(checker.ok()) << checker.status();
@@ -74,11 +57,12 @@ class RevocationTest : public ::testing::Test {
   }
 
   testing_util::ScopedTempDir dir_{"revocation"};
-  DevPkiOptions options_;
-  std::unique_ptr<testing_util::TestHttpServer> crl_server_;
-  int ocsp_port_ = 0;
-  path pki_;
-  std::unique_ptr<testing_util::OcspResponder> responder_;
+  testing_util::DevPkiWithRevocationServices services_{dir_.path()};
+  const DevPkiOptions& options_ = services_.options;
+  std::unique_ptr<testing_util::TestHttpServer>& crl_server_ = services_.crl_server;
+  const int ocsp_port_ = services_.ocsp_port;
+  const path& pki_ = services_.pki;
+  std::unique_ptr<testing_util::OcspResponder>& responder_ = services_.responder;
   X509Ptr ca_{nullptr, &X509_free};
   X509Ptr head_{nullptr, &X509_free};
 };

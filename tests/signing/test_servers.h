@@ -233,6 +233,44 @@ class OcspResponder {
   pid_t pid_ = -1;
 };
 
+// An RFC 3161 TSA over HTTP: the real `openssl ts -reply` with the dev PKI's
+// tsa.crt/tsa.key in `pki`, behind a TestHttpServer. Its work files are
+// under `dir`.
+class TestTsaServer {
+ public:
+  TestTsaServer(const fs::path& pki, const fs::path& dir)
+      : dir_(dir), server_([this](const HttpRequest& r) { return Answer(r); }) {
+    fs::create_directories(dir_);
+    WriteFileOrDie(dir_ / "serial", "01\n");
+    WriteFileOrDie(dir_ / "tsa.cnf",
+                   "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = " + (dir_ / "serial").string() +
+                       "\nsigner_cert = " + (pki / "tsa.crt").string() +
+                       "\nsigner_key = " + (pki / "tsa.key").string() +
+                       "\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n"
+                       "digests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n"
+                       "ess_cert_id_chain = no\n");
+  }
+
+  std::string url() const { return server_.url("/tsa"); }
+  int requests() const { return server_.requests(); }
+
+ private:
+  HttpResponse Answer(const HttpRequest& request) {
+    if (request.method != "POST" || request.content_type != "application/timestamp-query") {
+      return {400, "text/plain", "POST application/timestamp-query only"};
+    }
+    WriteFileOrDie(dir_ / "query.tsq", request.body);
+    CommandResult r = RunCommand("openssl ts -reply -config " + Quote((dir_ / "tsa.cnf").string()) +
+                                 " -queryfile " + Quote((dir_ / "query.tsq").string()) + " -out " +
+                                 Quote((dir_ / "reply.tsr").string()));
+    if (r.exit_code != 0) return {500, "text/plain", r.output};
+    return {200, "application/timestamp-reply", ReadFileOrDie(dir_ / "reply.tsr")};
+  }
+
+  fs::path dir_;
+  TestHttpServer server_;
+};
+
 // A copy of the shared dev PKI under `dir`, with signing certificates
 // re-issued (same keys) to name `options`' revocation services. Copying
 // avoids generating RSA keys; revocations then touch only the copy.
@@ -243,6 +281,27 @@ inline fs::path DevPkiCopy(const fs::path& dir, const DevPkiOptions& options) {
   EXPECT_TRUE(status.ok()) << status;
   return pki;
 }
+
+// A copy of the dev PKI under `dir` whose signing and TSA certificates name
+// a real `openssl ocsp` responder and a CRL distribution point serving the
+// copy's current ca.crl, both on loopback and running.
+struct DevPkiWithRevocationServices {
+  explicit DevPkiWithRevocationServices(const fs::path& dir)
+      : crl_server(std::make_unique<TestHttpServer>([this](const HttpRequest& r) -> HttpResponse {
+          if (r.method != "GET" || r.path != "/ca.crl") return {404, "text/plain", "no"};
+          return {200, "application/pkix-crl", ReadFileOrDie(pki / "ca.crl")};
+        })),
+        ocsp_port(FreeLoopbackPort()),
+        options{"http://127.0.0.1:" + std::to_string(ocsp_port) + "/", crl_server->url("/ca.crl")},
+        pki(DevPkiCopy(dir, options)),
+        responder(std::make_unique<OcspResponder>(pki, ocsp_port)) {}
+
+  std::unique_ptr<TestHttpServer> crl_server;  // reset it to take it down
+  int ocsp_port;
+  DevPkiOptions options;
+  fs::path pki;
+  std::unique_ptr<OcspResponder> responder;
+};
 
 }  // namespace motcua::signing::testing_util
 
