@@ -11,6 +11,11 @@
 // record (or show) the evidence, and so a document whose signer turns out
 // revoked is refused before anything is written.
 //
+// The server's flow for a key it holds: PrepareSignature, SignDetached,
+// TimestampSignature (timestamp_client.h: B-T), EmbedSignature, then
+// MakeLongTerm (B-LT). For an officer's token, RequestTimestamp goes between
+// receiving the signature value and AssembleSignedData.
+//
 // Thread-safe if the checker is (RevocationChecker is).
 
 #include <string>

@@ -91,6 +91,16 @@ TEST(HttpClientTest, ServerThatNeverAnswers_TimesOut) {
   EXPECT_THAT(std::string(reply.status().message()), HasSubstr("timeout"));
 }
 
+TEST(HttpClientTest, Proxy_GetsTheAbsoluteUrl) {
+  TestHttpServer proxy(Echo);
+  HttpOptions options;
+  options.proxy = "127.0.0.1:" + std::to_string(proxy.port());
+  absl::StatusOr<std::string> reply =
+      HttpPost("http://ocsp.example.invalid/x", "application/ocsp-request", "q", "", options);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, "POST http://ocsp.example.invalid:80/x application/ocsp-request\nq");
+}
+
 TEST(HttpClientTest, NotHttp_IsInvalidArgument) {
   EXPECT_EQ(HttpGet("https://example.org/ca.crl").status().code(),
             absl::StatusCode::kInvalidArgument);
