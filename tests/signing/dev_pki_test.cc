@@ -564,6 +564,17 @@ TEST_F(ExistingDevPkiTest, RevokeDevSigner_MarksIndexAndReissuesCrl) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+TEST_F(ExistingDevPkiTest, NewCa_StartsAFreshIndexAndCrl) {
+  ASSERT_TRUE(RevokeDevSigner(dir_.string(), "head", CRL_REASON_KEY_COMPROMISE).ok());
+  const std::string old_serial = SerialOf(dir_ / "signers/head.crt");
+  fs::remove(dir_ / "ca.key");
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  const std::string index = ReadAll(dir_ / "index.txt");
+  EXPECT_THAT(index, ::testing::Not(::testing::HasSubstr(old_serial)));
+  EXPECT_THAT(index, ::testing::HasSubstr(SerialOf(dir_ / "signers/head.crt")));
+  EXPECT_THAT(CrlText(dir_), ::testing::HasSubstr("No Revoked Certificates"));  // and it verifies
+}
+
 TEST_F(ExistingDevPkiTest, RevokeDevSigner_UnknownNameOrReason_Fails) {
   EXPECT_EQ(RevokeDevSigner(dir_.string(), "nobody", CRL_REASON_KEY_COMPROMISE).code(),
             absl::StatusCode::kNotFound);
