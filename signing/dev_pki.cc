@@ -1071,7 +1071,8 @@ absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, in
       kReasonNames[reason] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("dev PKI: unknown CRL reason code ", reason));
   }
-  if (std::none_of(DevSigners().begin(), DevSigners().end(),
+  if (name != kDevTsaName &&
+      std::none_of(DevSigners().begin(), DevSigners().end(),
                    [&](const DevSigner& signer) { return signer.name == name; })) {
     return absl::NotFoundError(absl::StrCat("dev PKI: no development signer named '", name, "'"));
   }
@@ -1082,7 +1083,8 @@ absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, in
   if (!lock.ok()) return lock.status();
   absl::StatusOr<KeyAndCert> ca = LoadExistingPair(dir + "/ca.crt", dir + "/ca.key");
   if (!ca.ok()) return ca.status();
-  absl::StatusOr<KeyAndCert> signer = LoadExistingPair(dir + "/signers/" + name + ".crt", "");
+  absl::StatusOr<KeyAndCert> signer = LoadExistingPair(
+      name == kDevTsaName ? dir + "/tsa.crt" : dir + "/signers/" + name + ".crt", "");
   if (!signer.ok()) return signer.status();
   absl::StatusOr<IndexEntry> wanted = ValidEntry(signer->cert.get());
   if (!wanted.ok()) return wanted.status();

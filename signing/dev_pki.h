@@ -88,7 +88,11 @@ struct DevPkiOptions {
 // EnsureDevPki, with signing certificates that point at revocation services.
 absl::Status EnsureDevPki(const std::string& dir, const DevPkiOptions& options);
 
-// Revokes the current certificate of DevSigners() entry `name` as of `when`
+// RevokeDevSigner's name for the TSA certificate.
+inline constexpr char kDevTsaName[] = "tsa";
+
+// Revokes the current certificate of DevSigners() entry `name` (or of the
+// TSA, kDevTsaName) as of `when`
 // with RFC 5280 CRLReason `reason` (CRL_REASON_KEY_COMPROMISE, ... from
 // <openssl/x509v3.h>): marks it in index.txt and re-issues ca.crl.
 // EnsureDevPki does not replace a certificate for being revoked (delete its

@@ -81,8 +81,7 @@ class Gatherer {
     if (sig.type == "DocTimeStamp" || sig.sub_filter == "ETSI.RFC3161") {
       Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(sig.contents.size())));
       if (token == nullptr) return absl::InvalidArgumentError(who + " is not a time-stamp token");
-      TimestampAuthority(token.get(), who);
-      return absl::OkStatus();
+      return TimestampAuthority(token.get(), who);
     }
     CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(sig.contents.size())));
     STACK_OF(CMS_SignerInfo)* infos = cms != nullptr ? CMS_get0_SignerInfos(cms.get()) : nullptr;
@@ -109,7 +108,7 @@ class Gatherer {
     if (value != nullptr && value->type == V_ASN1_SEQUENCE) {
       const unsigned char* q = value->value.sequence->data;
       Pkcs7Ptr token(d2i_PKCS7(nullptr, &q, value->value.sequence->length));
-      if (token != nullptr) TimestampAuthority(token.get(), who + "'s time-stamp");
+      if (token != nullptr) return TimestampAuthority(token.get(), who + "'s time-stamp");
     }
     ERR_clear_error();
     return absl::OkStatus();
@@ -118,22 +117,26 @@ class Gatherer {
   GatheredValidationData Take() { return {collector_.Take(), std::move(notes_)}; }
 
  private:
-  void TimestampAuthority(PKCS7* token, const std::string& who) {
+  absl::Status TimestampAuthority(PKCS7* token, const std::string& who) {
     STACK_OF(X509)* certs = PKCS7_type_is_signed(token) ? token->d.sign->cert : nullptr;
     STACK_OF(X509)* signers = PKCS7_get0_signers(token, nullptr, 0);
     X509* tsa =
         signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
+    absl::Status status;
     if (tsa == nullptr) {
       notes_.push_back(who + ": the TSA certificate is not in the token");
-    } else if (absl::Status s = Chain(tsa, certs, who + " (TSA)", /*strict=*/false); !s.ok()) {
-      notes_.push_back(std::string(s.message()));
+    } else {
+      status = Chain(tsa, certs, who + " (TSA)", /*strict=*/false);
     }
     sk_X509_free(signers);
     ERR_clear_error();
+    return status;
   }
 
   // Builds `leaf`'s chain to an anchor and gathers evidence for every
-  // certificate below the anchor. Not `strict`: what is missing is noted.
+  // certificate below the anchor. Not `strict`: a missing chain or status is
+  // only noted. A revoked certificate is an error either way: no document is
+  // made long-term as if it were fine.
   absl::Status Chain(X509* leaf, STACK_OF(X509) * extra, const std::string& who, bool strict) {
     StorePtr store(X509_STORE_new());
     for (const TrustStore::Cert& anchor : options_.trust->anchors()) {
@@ -156,8 +159,11 @@ class Gatherer {
                             ? X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))
                             : "no memory";
       ERR_clear_error();
-      return absl::FailedPreconditionError(
+      absl::Status no_chain = absl::FailedPreconditionError(
           absl::StrCat(who, ": no valid chain to a trust anchor: ", why));
+      if (strict) return no_chain;
+      notes_.push_back(std::string(no_chain.message()));
+      return absl::OkStatus();
     }
     CertStackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
     const int length = sk_X509_num(chain.get());
@@ -168,7 +174,6 @@ class Gatherer {
           options_.checker->Check(cert, sk_X509_value(chain.get(), i + 1), options_.now);
       const std::string whose = absl::StrCat(who, ": certificate ", Subject(cert));
       if (check.status == RevocationStatus::kRevoked) {
-        // Never embedded as if the document were fine, whatever `strict`.
         return absl::FailedPreconditionError(absl::StrCat(whose, " is ", check.detail));
       }
       if (check.status != RevocationStatus::kGood) {

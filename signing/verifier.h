@@ -19,6 +19,9 @@
 // note. Revocation data is taken from the CMS and the /DSS (CRLs, OCSP
 // responses); with none for a certificate of the chain the result is
 // INDETERMINATE / TRY_LATER unless revocation checking is off.
+// The signature timestamp's TSA chain is checked the same way: revoked
+// before the timestamp's time, the timestamp proves nothing (the signature
+// is judged as if it had none); no data for it gives only a warning.
 
 #include <openssl/x509.h>
 

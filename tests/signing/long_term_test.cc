@@ -24,6 +24,7 @@
 namespace motcua::signing {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing_util::CommandResult;
@@ -176,9 +177,12 @@ TEST_F(LongTermTest, RequestTimestamp_TsaDown_IsUnavailableNamingIt) {
 TEST_F(LongTermTest, MakeLongTerm_OfflineVerificationPassesFromTheDss) {
   const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
   ASSERT_FALSE(bt.empty());
-  // Offline, a B-T document cannot show its signer was not revoked.
-  ASSERT_EQ(VerifyOffline(bt).signatures.size(), 1u);
-  EXPECT_STREQ(SubIndicationName(VerifyOffline(bt).signatures[0].sub_indication), "TRY_LATER");
+  // Offline, a B-T document cannot show its signer (or TSA) was not revoked.
+  VerificationReport before = VerifyOffline(bt);
+  ASSERT_EQ(before.signatures.size(), 1u);
+  EXPECT_STREQ(SubIndicationName(before.signatures[0].sub_indication), "TRY_LATER");
+  EXPECT_THAT(before.signatures[0].warnings,
+              Contains(HasSubstr("no revocation data for the TSA certificate")));
 
   absl::StatusOr<std::string> lt = MakeLongTerm(bt, Options());
   ASSERT_TRUE(lt.ok()) << lt.status();
@@ -197,6 +201,7 @@ TEST_F(LongTermTest, MakeLongTerm_OfflineVerificationPassesFromTheDss) {
   EXPECT_THAT(s.revocation_detail, HasSubstr("OCSP response"));
   EXPECT_THAT(s.revocation_detail, Not(HasSubstr("fetched")));
   EXPECT_FALSE(s.modified_after_signing);
+  EXPECT_THAT(s.warnings, Not(Contains(HasSubstr("TSA"))));
   EXPECT_TRUE(report.AllPassed());
   ASSERT_EQ(report.revisions.size(), 3u);
   for (const PdfObjectChange& change : report.revisions[2].changes) {
@@ -262,6 +267,36 @@ TEST_F(LongTermTest, MakeLongTerm_RevokedSigner_IsRefused) {
   EXPECT_EQ(lt.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(lt.status().message()), HasSubstr("signature 'Officer'"));
   EXPECT_THAT(std::string(lt.status().message()), HasSubstr("revoked"));
+}
+
+TEST_F(LongTermTest, MakeLongTerm_RevokedTsa_IsRefused) {
+  const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
+  ASSERT_TRUE(RevokeDevSigner(pki_.string(), kDevTsaName, CRL_REASON_KEY_COMPROMISE).ok());
+  services_.responder->Restart();
+  absl::StatusOr<std::string> lt = MakeLongTerm(bt, Options());
+  EXPECT_EQ(lt.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(lt.status().message()), HasSubstr("(TSA)"));
+  EXPECT_THAT(std::string(lt.status().message()), HasSubstr("revoked"));
+}
+
+TEST_F(LongTermTest, VerifyOnline_TsaRevokedBeforeTheTimestamp_TimestampProvesNothing) {
+  ASSERT_TRUE(RevokeDevSigner(pki_.string(), kDevTsaName, CRL_REASON_KEY_COMPROMISE,
+                              absl::Now() - absl::Hours(1))
+                  .ok());
+  services_.responder->Restart();
+  const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
+  RevocationCheckerFetcher fetcher(checker_.get());
+  VerifyOptions options;
+  options.revocation_fetcher = &fetcher;
+  absl::StatusOr<VerificationReport> report = VerifyPdf(bt, *trust_, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->signatures.size(), 1u);
+  const SignatureReport& s = report->signatures[0];
+  EXPECT_FALSE(s.timestamp.valid);
+  EXPECT_THAT(s.timestamp.problem, HasSubstr("the TSA certificate was revoked at"));
+  EXPECT_THAT(s.warnings, Contains(HasSubstr("the TSA certificate was revoked")));
+  // The signer itself is fine now, so the signature still passes, without POE.
+  EXPECT_STREQ(IndicationName(s.indication), "TOTAL_PASSED") << s.reason;
 }
 
 TEST_F(LongTermTest, MakeLongTerm_NoRevocationSource_IsRefusedSayingWhy) {
