@@ -29,7 +29,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "signing/openssl_util.h"
 
 namespace motcua::signing {
@@ -38,9 +41,18 @@ namespace {
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
+using CrlPtr = std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslDeleter<ASN1_INTEGER_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpenSslDeleter<ASN1_TIME_free>>;
 
 constexpr char kCaCommonName[] = "motcua dev root CA";
 constexpr char kServerCommonName[] = "localhost";
+constexpr char kOcspCommonName[] = "motcua dev OCSP responder";
+constexpr char kTsaCommonName[] = "motcua dev TSA";
+// A CRL is re-issued when it would expire within kCrlRenewWithin, so one is
+// always usable for days without anybody running EnsureDevPki.
+constexpr absl::Duration kCrlValidity = absl::Hours(7 * 24);
+constexpr absl::Duration kCrlRenewWithin = absl::Hours(2 * 24);
 constexpr long kCaValidityDays = 3650;
 constexpr long kLeafValidityDays = 730;
 // Re-issue before expiry rather than after, so a long-lived dev checkout does
@@ -48,7 +60,7 @@ constexpr long kLeafValidityDays = 730;
 constexpr int kRenewWithinDays = 30;
 
 // kSigner: document signing (officers' signatures, organisation seals).
-enum class Profile { kRootCa, kServer, kClient, kSigner };
+enum class Profile { kRootCa, kServer, kClient, kSigner, kOcspResponder, kTsa };
 
 // Signing keys are RSA-2048, the common case for Vietnamese signing
 // certificates; TLS keys are P-256.
@@ -295,7 +307,8 @@ absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const char* valu
   return absl::OkStatus();
 }
 
-absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
+absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile,
+                           const DevPkiOptions& urls) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer_cert, cert, nullptr, nullptr, 0);
   struct Ext {
@@ -332,6 +345,33 @@ absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
               {NID_subject_key_identifier, "hash"},
               {NID_authority_key_identifier, "keyid:always"}};
       break;
+    case Profile::kOcspResponder:
+      // ocsp-nocheck: nobody asks the responder about its own certificate.
+      exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+              {NID_key_usage, "critical,digitalSignature"},
+              {NID_ext_key_usage, "OCSPSigning"},
+              {NID_id_pkix_OCSP_noCheck, "ignored"},
+              {NID_subject_key_identifier, "hash"},
+              {NID_authority_key_identifier, "keyid:always"}};
+      break;
+    case Profile::kTsa:
+      // RFC 3161 §2.3: the timeStamping extended key usage, critical.
+      exts = {{NID_basic_constraints, "critical,CA:FALSE"},
+              {NID_key_usage, "critical,digitalSignature,nonRepudiation"},
+              {NID_ext_key_usage, "critical,timeStamping"},
+              {NID_subject_key_identifier, "hash"},
+              {NID_authority_key_identifier, "keyid:always"}};
+      break;
+  }
+  // Certificates whose revocation a verifier checks name where to ask.
+  const bool names_services = profile == Profile::kSigner || profile == Profile::kTsa;
+  const std::string aia = "OCSP;URI:" + urls.ocsp_url;
+  const std::string cdp = "URI:" + urls.crl_url;
+  if (names_services && !urls.ocsp_url.empty()) {
+    exts.push_back({NID_info_access, aia.c_str()});
+  }
+  if (names_services && !urls.crl_url.empty()) {
+    exts.push_back({NID_crl_distribution_points, cdp.c_str()});
   }
   for (const Ext& ext : exts) {
     if (absl::Status s = AddExtension(cert, &ctx, ext.nid, ext.value); !s.ok()) return s;
@@ -343,7 +383,7 @@ absl::Status AddExtensions(X509* cert, X509* issuer_cert, Profile profile) {
 // kind when null),
 // signed by `issuer`, or self-signed when `issuer` is null.
 absl::StatusOr<KeyAndCert> Issue(const X509_NAME* subject, PkeyPtr key, const KeyAndCert* issuer,
-                                 Profile profile) {
+                                 Profile profile, const DevPkiOptions& urls) {
   KeyAndCert out;
   if (key != nullptr) {
     out.key = std::move(key);
@@ -375,7 +415,7 @@ absl::StatusOr<KeyAndCert> Issue(const X509_NAME* subject, PkeyPtr key, const Ke
     return OpenSslError("certificate fields");
   }
   X509* issuer_cert = issuer != nullptr ? issuer->cert.get() : cert;
-  if (absl::Status s = AddExtensions(cert, issuer_cert, profile); !s.ok()) return s;
+  if (absl::Status s = AddExtensions(cert, issuer_cert, profile, urls); !s.ok()) return s;
   EVP_PKEY* signing_key = issuer != nullptr ? issuer->key.get() : out.key.get();
   if (X509_sign(cert, signing_key, EVP_sha256()) <= 0) return OpenSslError("X509_sign");
   return out;
@@ -404,15 +444,24 @@ bool ExpiresSoon(const X509* cert) {
   return days < kRenewWithinDays;
 }
 
+std::string FirstOrEmpty(const std::vector<std::string>& items) {
+  return items.empty() ? "" : items.front();
+}
+
 // True when `pair` can be kept: the key matches, `issuer` (the pair itself
-// for the root) signed it, the subject is the expected one and it is not
-// about to expire. Anything else means re-issue.
-bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME* subject) {
+// for the root) signed it, the subject is the expected one, a signing
+// or TSA certificate names the wanted revocation URLs, and it is not about to
+// expire. Anything else means re-issue.
+bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME* subject,
+              Profile profile, const DevPkiOptions& urls) {
   X509* cert = pair.cert.get();
   bool ok = X509_check_private_key(cert, pair.key.get()) == 1 &&
             X509_check_issued(issuer.cert.get(), cert) == X509_V_OK &&
             X509_verify(cert, X509_get0_pubkey(issuer.cert.get())) == 1 &&
-            X509_NAME_cmp(X509_get_subject_name(cert), subject) == 0 && !ExpiresSoon(cert);
+            X509_NAME_cmp(X509_get_subject_name(cert), subject) == 0 && !ExpiresSoon(cert) &&
+            ((profile != Profile::kSigner && profile != Profile::kTsa) ||
+             (FirstOrEmpty(OcspUrls(cert)) == urls.ocsp_url &&
+              FirstOrEmpty(CrlUrls(cert)) == urls.crl_url));
   ERR_clear_error();
   return ok;
 }
@@ -420,15 +469,17 @@ bool Reusable(const KeyAndCert& pair, const KeyAndCert& issuer, const X509_NAME*
 // Reuses the pair at the given paths if Reusable, else issues and stores a
 // new certificate. The key on disk is kept when it is of the profile's kind, so
 // re-issuing after a lost certificate or a new CA rewrites only the .crt.
-// `issuer` null: the root CA.
+// `issuer` null: the root CA. `*issued` (if given) tells whether it issued.
 absl::StatusOr<KeyAndCert> EnsurePair(const std::string& cert_path, const std::string& key_path,
                                       const X509_NAME* subject, const KeyAndCert* issuer,
-                                      Profile profile) {
+                                      Profile profile, const DevPkiOptions& urls = {},
+                                      bool* issued = nullptr) {
+  if (issued != nullptr) *issued = false;
   absl::StatusOr<StoredPair> stored = LoadPair(cert_path, key_path);
   if (!stored.ok()) return stored.status();
   if (stored->key != nullptr && stored->cert != nullptr) {
     KeyAndCert pair{std::move(stored->key), std::move(stored->cert)};
-    if (Reusable(pair, issuer != nullptr ? *issuer : pair, subject)) return pair;
+    if (Reusable(pair, issuer != nullptr ? *issuer : pair, subject, profile, urls)) return pair;
     stored->key = std::move(pair.key);
   }
   PkeyPtr key;
@@ -437,9 +488,10 @@ absl::StatusOr<KeyAndCert> EnsurePair(const std::string& cert_path, const std::s
     key = std::move(stored->key);
   }
   const bool key_is_new = key == nullptr;
-  absl::StatusOr<KeyAndCert> fresh = Issue(subject, std::move(key), issuer, profile);
+  absl::StatusOr<KeyAndCert> fresh = Issue(subject, std::move(key), issuer, profile, urls);
   if (!fresh.ok()) return fresh.status();
   if (absl::Status s = StorePair(*fresh, key_is_new, cert_path, key_path); !s.ok()) return s;
+  if (issued != nullptr) *issued = true;
   return fresh;
 }
 
@@ -662,7 +714,9 @@ absl::StatusOr<X509NamePtr> SignerName(const DevSigner& signer) {
   return absl::InternalError(absl::StrCat("dev PKI: no client for signer ", signer.name));
 }
 
-absl::Status EnsureSigners(const std::string& dir, const KeyAndCert& ca) {
+// Also appends every signer's certificate to `issued`.
+absl::Status EnsureSigners(const std::string& dir, const KeyAndCert& ca, const DevPkiOptions& urls,
+                           std::vector<X509Ptr>* issued) {
   const std::string signers_dir = dir + "/signers";
   const std::string images_dir = dir + "/images";
   for (const std::string& d : {signers_dir, images_dir}) {
@@ -675,8 +729,10 @@ absl::Status EnsureSigners(const std::string& dir, const KeyAndCert& ca) {
     if (!name.ok()) return name.status();
     const std::string stem = signers_dir + "/" + signer.name;
     absl::StatusOr<KeyAndCert> pair =
-        EnsurePair(stem + ".crt", stem + ".key", name->get(), &ca, Profile::kSigner);
+        EnsurePair(stem + ".crt", stem + ".key", name->get(), &ca, Profile::kSigner, urls);
     if (!pair.ok()) return pair.status();
+    X509_up_ref(pair->cert.get());
+    issued->emplace_back(pair->cert.get());
     if (absl::Status s = EnsurePkcs12(stem + ".p12", signer.name, *pair, ca); !s.ok()) return s;
     if (!signer.seal) {
       absl::StatusOr<std::string> png = SignaturePng(signer.name);
@@ -698,6 +754,229 @@ absl::Status EnsureSigners(const std::string& dir, const KeyAndCert& ca) {
     }
   }
   return absl::OkStatus();
+}
+
+// --- Certificate database and CRL ------------------------------------------
+
+// One line of an `openssl ca` index: status V/R/E, expiry, revocation
+// ("<UTCTime>[,<reason>]"), serial (upper-case hex), file ("unknown"),
+// subject (one-line form).
+struct IndexEntry {
+  std::string status;
+  std::string expiry;
+  std::string revocation;
+  std::string serial;
+  std::string file;
+  std::string subject;
+  std::string Line() const {
+    return absl::StrJoin({status, expiry, revocation, serial, file, subject}, "\t") + "\n";
+  }
+};
+
+// The names `openssl ca` writes after a revocation time, by RFC 5280 code
+// (7 is unused; 9 and 10 it does not know).
+constexpr const char* kReasonNames[] = {
+    "unspecified",          "keyCompromise",   "CACompromise", "affiliationChanged", "superseded",
+    "cessationOfOperation", "certificateHold", nullptr,        "removeFromCRL"};
+
+int ReasonCode(absl::string_view name) {
+  for (int i = 0; i < static_cast<int>(std::size(kReasonNames)); ++i) {
+    if (kReasonNames[i] != nullptr && name == kReasonNames[i]) return i;
+  }
+  return -1;
+}
+
+absl::StatusOr<std::vector<IndexEntry>> ReadIndex(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
+  if (!text.ok()) return text.status();
+  std::vector<IndexEntry> entries;
+  if (!text->has_value()) return entries;
+  for (absl::string_view line : absl::StrSplit(**text, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> fields = absl::StrSplit(line, '\t');
+    if (fields.size() != 6) {
+      return absl::DataLossError(absl::StrCat("dev PKI: malformed line in ", path, ": ", line));
+    }
+    entries.push_back({fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]});
+  }
+  return entries;
+}
+
+std::string IndexText(const std::vector<IndexEntry>& entries) {
+  std::string text;
+  for (const IndexEntry& entry : entries) text += entry.Line();
+  return text;
+}
+
+absl::StatusOr<std::string> SerialHex(const X509* cert) {
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  char* hex = bn != nullptr ? BN_bn2hex(bn.get()) : nullptr;
+  if (hex == nullptr) return OpenSslError("serial number to hex");
+  std::string out = hex;
+  OPENSSL_free(hex);
+  return BN_is_zero(bn.get()) ? "00" : out;
+}
+
+absl::StatusOr<IndexEntry> ValidEntry(X509* cert) {
+  absl::StatusOr<std::string> serial = SerialHex(cert);
+  if (!serial.ok()) return serial.status();
+  const ASN1_TIME* not_after = X509_get0_notAfter(cert);
+  char* subject = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);
+  if (subject == nullptr) return OpenSslError("X509_NAME_oneline");
+  IndexEntry entry{"V",
+                   std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(not_after)),
+                               static_cast<size_t>(ASN1_STRING_length(not_after))),
+                   "",
+                   *serial,
+                   "unknown",
+                   subject};
+  OPENSSL_free(subject);
+  return entry;
+}
+
+// The revoked serials of `entries`, with time and reason, as a CRL signed
+// by `ca`.
+absl::StatusOr<std::string> MakeCrl(const std::vector<IndexEntry>& entries, const KeyAndCert& ca,
+                                    absl::Time now) {
+  CrlPtr crl(X509_CRL_new());
+  Asn1TimePtr last(ASN1_TIME_new());
+  Asn1TimePtr next(ASN1_TIME_new());
+  if (crl == nullptr || last == nullptr || next == nullptr ||
+      X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.cert.get())) != 1 ||
+      ASN1_TIME_set(last.get(), absl::ToTimeT(now)) == nullptr ||
+      ASN1_TIME_set(next.get(), absl::ToTimeT(now + kCrlValidity)) == nullptr ||
+      X509_CRL_set1_lastUpdate(crl.get(), last.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(crl.get(), next.get()) != 1) {
+    return OpenSslError("CRL fields");
+  }
+  for (const IndexEntry& entry : entries) {
+    if (entry.status != "R") continue;
+    std::vector<std::string> revocation = absl::StrSplit(entry.revocation, ',');
+    BIGNUM* bn = nullptr;
+    std::unique_ptr<X509_REVOKED, OpenSslDeleter<X509_REVOKED_free>> revoked(X509_REVOKED_new());
+    Asn1TimePtr when(ASN1_TIME_new());
+    if (revoked == nullptr || when == nullptr || BN_hex2bn(&bn, entry.serial.c_str()) == 0 ||
+        ASN1_TIME_set_string(when.get(), revocation[0].c_str()) != 1) {
+      BN_free(bn);
+      return absl::DataLossError(
+          absl::StrCat("dev PKI: unreadable revoked entry in index.txt: ", entry.Line()));
+    }
+    BignumPtr serial_bn(bn);
+    Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(serial_bn.get(), nullptr));
+    if (serial == nullptr || X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(revoked.get(), when.get()) != 1) {
+      return OpenSslError("CRL entry");
+    }
+    int reason = revocation.size() > 1 ? ReasonCode(revocation[1]) : -1;
+    if (reason > 0) {  // RFC 5280 §5.3.1: omit the extension for "unspecified"
+      std::unique_ptr<ASN1_ENUMERATED, OpenSslDeleter<ASN1_ENUMERATED_free>> code(
+          ASN1_ENUMERATED_new());
+      if (code == nullptr || ASN1_ENUMERATED_set(code.get(), reason) != 1 ||
+          X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, code.get(), 0, 0) != 1) {
+        return OpenSslError("CRL reason");
+      }
+    }
+    if (X509_CRL_add0_revoked(crl.get(), revoked.release()) != 1) {
+      return OpenSslError("X509_CRL_add0_revoked");
+    }
+  }
+  // The CRL number must grow (RFC 5280 §5.2.3); seconds since the epoch do
+  // without a counter file.
+  Asn1IntegerPtr number(ASN1_INTEGER_new());
+  if (number == nullptr || ASN1_INTEGER_set_int64(number.get(), absl::ToUnixSeconds(now)) != 1 ||
+      X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0) != 1 ||
+      X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca.key.get(), EVP_sha256()) <= 0) {
+    return OpenSslError("signing the CRL");
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_X509_CRL(crl.get(), &der);
+  if (len <= 0) return OpenSslError("i2d_X509_CRL");
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+// True when the CRL at `path` is signed by `ca`, lists exactly the revoked
+// serials of `entries` and stays valid for a while.
+absl::StatusOr<bool> CrlIsCurrent(const std::string& path, const std::vector<IndexEntry>& entries,
+                                  const KeyAndCert& ca) {
+  absl::StatusOr<std::optional<std::string>> der = ReadFileIfExists(path);
+  if (!der.ok()) return der.status();
+  if (!der->has_value()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>((*der)->data());
+  CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>((*der)->size())));
+  int days = 0, seconds = 0;
+  bool current =
+      crl != nullptr && X509_CRL_verify(crl.get(), X509_get0_pubkey(ca.cert.get())) == 1 &&
+      X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(ca.cert.get())) == 0 &&
+      X509_CRL_get0_nextUpdate(crl.get()) != nullptr &&
+      ASN1_TIME_diff(&days, &seconds, nullptr, X509_CRL_get0_nextUpdate(crl.get())) == 1 &&
+      absl::Hours(24) * days + absl::Seconds(seconds) >= kCrlRenewWithin;
+  ERR_clear_error();
+  if (!current) return false;
+  std::vector<std::string> listed;
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+  for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+    BignumPtr bn(ASN1_INTEGER_to_BN(
+        X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)), nullptr));
+    char* hex = bn != nullptr ? BN_bn2hex(bn.get()) : nullptr;
+    if (hex == nullptr) return OpenSslError("CRL serial");
+    listed.push_back(hex);
+    OPENSSL_free(hex);
+  }
+  std::vector<std::string> wanted;
+  for (const IndexEntry& entry : entries) {
+    if (entry.status == "R") wanted.push_back(entry.serial);
+  }
+  std::sort(listed.begin(), listed.end());
+  std::sort(wanted.begin(), wanted.end());
+  return listed == wanted;
+}
+
+// Brings index.txt up to date with `issued` (new certificates are added as
+// valid; entries are never dropped unless `reset`, when the CA changed) and
+// ca.crl up to date with index.txt.
+absl::Status EnsureIndexAndCrl(const std::string& dir, const KeyAndCert& ca,
+                               const std::vector<X509Ptr>& issued, bool reset) {
+  const std::string index_path = dir + "/index.txt";
+  if (absl::Status s = EnsureFileContents(index_path + ".attr", "unique_subject = no\n"); !s.ok()) {
+    return s;
+  }
+  std::vector<IndexEntry> entries;
+  std::string before;
+  if (!reset) {
+    absl::StatusOr<std::vector<IndexEntry>> read = ReadIndex(index_path);
+    if (!read.ok()) return read.status();
+    entries = *std::move(read);
+    before = IndexText(entries);
+  }
+  for (const X509Ptr& cert : issued) {
+    absl::StatusOr<IndexEntry> entry = ValidEntry(cert.get());
+    if (!entry.ok()) return entry.status();
+    bool known = std::any_of(entries.begin(), entries.end(),
+                             [&](const IndexEntry& e) { return e.serial == entry->serial; });
+    if (!known) entries.push_back(*std::move(entry));
+  }
+  const std::string text = IndexText(entries);
+  if (reset || text != before) {
+    if (absl::Status s = WriteFileAtomically(index_path, text, 0644); !s.ok()) return s;
+  }
+  absl::StatusOr<bool> current = CrlIsCurrent(dir + "/ca.crl", entries, ca);
+  if (!current.ok()) return current.status();
+  if (*current) return absl::OkStatus();
+  absl::StatusOr<std::string> crl = MakeCrl(entries, ca, absl::Now());
+  if (!crl.ok()) return crl.status();
+  return WriteFileAtomically(dir + "/ca.crl", *crl, 0644);
+}
+
+absl::StatusOr<KeyAndCert> LoadExistingPair(const std::string& cert_path,
+                                            const std::string& key_path) {
+  absl::StatusOr<StoredPair> stored = LoadPair(cert_path, key_path);
+  if (!stored.ok()) return stored.status();
+  if (stored->cert == nullptr || (!key_path.empty() && stored->key == nullptr)) {
+    return absl::NotFoundError(absl::StrCat("dev PKI: no usable ", cert_path));
+  }
+  return KeyAndCert{std::move(stored->key), std::move(stored->cert)};
 }
 
 }  // namespace
@@ -735,7 +1014,9 @@ const std::vector<DevSigner>& DevSigners() {
   return *kSigners;
 }
 
-absl::Status EnsureDevPki(const std::string& dir) {
+absl::Status EnsureDevPki(const std::string& dir) { return EnsureDevPki(dir, DevPkiOptions()); }
+
+absl::Status EnsureDevPki(const std::string& dir, const DevPkiOptions& options) {
   const std::string clients_dir = dir + "/clients";
   std::error_code ec;
   std::filesystem::create_directories(clients_dir, ec);
@@ -745,8 +1026,9 @@ absl::Status EnsureDevPki(const std::string& dir) {
 
   absl::StatusOr<X509NamePtr> ca_name = CommonNameOnly(kCaCommonName);
   if (!ca_name.ok()) return ca_name.status();
-  absl::StatusOr<KeyAndCert> ca =
-      EnsurePair(dir + "/ca.crt", dir + "/ca.key", ca_name->get(), nullptr, Profile::kRootCa);
+  bool new_ca = false;
+  absl::StatusOr<KeyAndCert> ca = EnsurePair(dir + "/ca.crt", dir + "/ca.key", ca_name->get(),
+                                             nullptr, Profile::kRootCa, {}, &new_ca);
   if (!ca.ok()) return ca.status();
 
   absl::StatusOr<X509NamePtr> server_name = CommonNameOnly(kServerCommonName);
@@ -763,7 +1045,65 @@ absl::Status EnsureDevPki(const std::string& dir) {
         EnsurePair(stem + ".crt", stem + ".key", name->get(), &*ca, Profile::kClient);
     if (!pair.ok()) return pair.status();
   }
-  return EnsureSigners(dir, *ca);
+  std::vector<X509Ptr> issued;
+  if (absl::Status s = EnsureSigners(dir, *ca, options, &issued); !s.ok()) return s;
+  const std::pair<const char*, Profile> services[] = {{"ocsp", Profile::kOcspResponder},
+                                                      {"tsa", Profile::kTsa}};
+  for (const auto& [stem, profile] : services) {
+    absl::StatusOr<X509NamePtr> name =
+        CommonNameOnly(profile == Profile::kTsa ? kTsaCommonName : kOcspCommonName);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<KeyAndCert> pair =
+        EnsurePair(absl::StrCat(dir, "/", stem, ".crt"), absl::StrCat(dir, "/", stem, ".key"),
+                   name->get(), &*ca, profile, options);
+    if (!pair.ok()) return pair.status();
+    if (profile == Profile::kTsa) {
+      X509_up_ref(pair->cert.get());
+      issued.emplace_back(pair->cert.get());
+    }
+  }
+  return EnsureIndexAndCrl(dir, *ca, issued, new_ca);
+}
+
+absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, int reason,
+                             absl::Time when) {
+  if (reason < 0 || reason >= static_cast<int>(std::size(kReasonNames)) ||
+      kReasonNames[reason] == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("dev PKI: unknown CRL reason code ", reason));
+  }
+  if (name != kDevTsaName &&
+      std::none_of(DevSigners().begin(), DevSigners().end(),
+                   [&](const DevSigner& signer) { return signer.name == name; })) {
+    return absl::NotFoundError(absl::StrCat("dev PKI: no development signer named '", name, "'"));
+  }
+  if (!std::filesystem::exists(dir + "/ca.crt")) {
+    return absl::NotFoundError(absl::StrCat("dev PKI: no PKI in ", dir));
+  }
+  absl::StatusOr<DirectoryLock> lock = DirectoryLock::Acquire(dir);
+  if (!lock.ok()) return lock.status();
+  absl::StatusOr<KeyAndCert> ca = LoadExistingPair(dir + "/ca.crt", dir + "/ca.key");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<KeyAndCert> signer = LoadExistingPair(
+      name == kDevTsaName ? dir + "/tsa.crt" : dir + "/signers/" + name + ".crt", "");
+  if (!signer.ok()) return signer.status();
+  absl::StatusOr<IndexEntry> wanted = ValidEntry(signer->cert.get());
+  if (!wanted.ok()) return wanted.status();
+  absl::StatusOr<std::vector<IndexEntry>> entries = ReadIndex(dir + "/index.txt");
+  if (!entries.ok()) return entries.status();
+  auto it = std::find_if(entries->begin(), entries->end(),
+                         [&](const IndexEntry& e) { return e.serial == wanted->serial; });
+  if (it == entries->end()) it = entries->insert(entries->end(), *wanted);
+  it->status = std::string(1, 'R');  // not = "R": GCC 12 warns falsely (-Wrestrict)
+  // `openssl ca` writes UTCTime here, and `openssl ocsp` parses only that.
+  it->revocation = absl::StrCat(absl::FormatTime("%y%m%d%H%M%SZ", when, absl::UTCTimeZone()),
+                                reason > 0 ? absl::StrCat(",", kReasonNames[reason]) : "");
+  if (absl::Status s = WriteFileAtomically(dir + "/index.txt", IndexText(*entries), 0644);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> crl = MakeCrl(*entries, *ca, absl::Now());
+  if (!crl.ok()) return crl.status();
+  return WriteFileAtomically(dir + "/ca.crl", *crl, 0644);
 }
 
 }  // namespace motcua::signing

@@ -17,13 +17,23 @@
 //                                   certificate, password kDevPkcs12Password
 //   images/<officer>-signature.png  a blue scribble on transparent, per officer
 //   images/<unit>-seal.png          a red round seal (double ring, star)
-// TLS keys are ECDSA P-256, signing keys RSA-2048; PKCS#8 PEM, unencrypted,
-// mode 0600.
+//   ocsp.crt, ocsp.key              OCSP responder: EKU OCSPSigning, ocsp-nocheck
+//   tsa.crt, tsa.key                time-stamping unit: EKU timeStamping (critical)
+//   index.txt, index.txt.attr       an `openssl ca` database of the signing and
+//                                   TSA certificates, so that
+//                                     openssl ocsp -index index.txt -CA ca.crt
+//                                       -rsigner ocsp.crt -rkey ocsp.key -port N
+//                                   answers for them
+//   ca.crl                          DER CRL of the CA from index.txt;
+//                                   nextUpdate 7 days on, renewed within 2
+// TLS, OCSP and TSA keys are ECDSA P-256, signing keys RSA-2048; PKCS#8 PEM,
+// unencrypted, mode 0600.
 
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace motcua::signing {
 
@@ -65,6 +75,31 @@ inline constexpr char kDevPkcs12Password[] = "motcua-dev";
 // Safe to call from concurrent processes on the same `dir` (file lock).
 // Fails with the errno-derived code on I/O errors, INTERNAL on OpenSSL errors.
 absl::Status EnsureDevPki(const std::string& dir);
+
+struct DevPkiOptions {
+  // Written into every signing certificate and the TSA certificate as its
+  // Authority Information Access OCSP URL and CRL distribution point. Empty
+  // (default): none. A certificate whose URLs differ is re-issued (same
+  // key), so one directory serves one responder address at a time.
+  std::string ocsp_url;
+  std::string crl_url;
+};
+
+// EnsureDevPki, with signing certificates that point at revocation services.
+absl::Status EnsureDevPki(const std::string& dir, const DevPkiOptions& options);
+
+// RevokeDevSigner's name for the TSA certificate.
+inline constexpr char kDevTsaName[] = "tsa";
+
+// Revokes the current certificate of DevSigners() entry `name` (or of the
+// TSA, kDevTsaName) as of `when`
+// with RFC 5280 CRLReason `reason` (CRL_REASON_KEY_COMPROMISE, ... from
+// <openssl/x509v3.h>): marks it in index.txt and re-issues ca.crl.
+// EnsureDevPki does not replace a certificate for being revoked (delete its
+// .crt to get a new one). NOT_FOUND for an unknown name or a PKI that does
+// not exist; INVALID_ARGUMENT for an unknown reason.
+absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, int reason,
+                             absl::Time when = absl::Now());
 
 }  // namespace motcua::signing
 

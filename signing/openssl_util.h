@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -33,6 +34,15 @@ using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 // INTERNAL status "<what>: <OpenSSL reasons>", draining the thread's error
 // queue so the next failure does not inherit stale entries.
 absl::Status OpenSslError(absl::string_view what);
+
+// The thread's OpenSSL error queue as short text for a person ("connect
+// error (host=127.0.0.1:9)"; "unknown OpenSSL error" when empty), draining it.
+std::string DrainOpenSslErrors();
+
+// The URIs of `cert`'s Authority Information Access OCSP entries and of its
+// CRL distribution points (full names only), in certificate order.
+std::vector<std::string> OcspUrls(X509* cert);
+std::vector<std::string> CrlUrls(X509* cert);
 
 // SHA-256 of `data`, 32 raw bytes.
 std::string Sha256(absl::string_view data);

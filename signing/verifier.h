@@ -19,6 +19,9 @@
 // note. Revocation data is taken from the CMS and the /DSS (CRLs, OCSP
 // responses); with none for a certificate of the chain the result is
 // INDETERMINATE / TRY_LATER unless revocation checking is off.
+// The signature timestamp's TSA chain is checked the same way: revoked
+// before the timestamp's time, the timestamp proves nothing (the signature
+// is judged as if it had none); no data for it gives only a warning.
 
 #include <openssl/x509.h>
 
@@ -63,8 +66,14 @@ const char* SubIndicationName(SubIndication sub);
 class RevocationFetcher {
  public:
   virtual ~RevocationFetcher() = default;
-  // A DER OCSP response for `cert` issued by `issuer`, or an error.
+  // A DER OCSP response for `cert` issued by `issuer`, or an error whose
+  // message the report shows (e.g. why the responder could not be asked).
   virtual absl::StatusOr<std::string> FetchOcsp(X509* cert, X509* issuer) = 0;
+  // A DER CRL of `issuer` covering `cert`; asked when FetchOcsp gave no
+  // usable answer. The default has none.
+  virtual absl::StatusOr<std::string> FetchCrl(X509* /*cert*/, X509* /*issuer*/) {
+    return absl::NotFoundError("no CRL source");
+  }
 };
 
 struct VerifyOptions {

@@ -102,7 +102,9 @@ class DevPkiTest : public ::testing::Test {
   }
 
   std::vector<std::string> ExpectedFiles() const {
-    std::vector<std::string> files = {"ca.crt", "ca.key", "server.crt", "server.key"};
+    std::vector<std::string> files = {"ca.crt",   "ca.key",    "server.crt",    "server.key",
+                                      "ocsp.crt", "ocsp.key",  "tsa.crt",       "tsa.key",
+                                      "ca.crl",   "index.txt", "index.txt.attr"};
     for (const DevClient& client : DevClients()) {
       files.push_back("clients/" + client.name + ".crt");
       files.push_back("clients/" + client.name + ".key");
@@ -451,6 +453,134 @@ TEST_F(DevPkiTest, ConcurrentCalls_AgreeOnOneCa) {
     const fs::path cert = dir_ / "clients" / (client.name + ".crt");
     EXPECT_EQ(Verify(dir_ / "ca.crt", cert, X509_PURPOSE_SSL_CLIENT), "ok") << client.name;
   }
+}
+
+// --- Revocation services ----------------------------------------------------
+
+std::string FirstOcspUrl(X509* cert) {
+  auto* info = static_cast<AUTHORITY_INFO_ACCESS*>(
+      X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr));
+  std::string url;
+  if (info != nullptr && sk_ACCESS_DESCRIPTION_num(info) > 0) {
+    ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(info, 0);
+    if (OBJ_obj2nid(ad->method) == NID_ad_OCSP && ad->location->type == GEN_URI) {
+      url = reinterpret_cast<const char*>(
+          ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier));
+    }
+  }
+  AUTHORITY_INFO_ACCESS_free(info);
+  return url;
+}
+
+// `openssl crl` as the judge of ca.crl: its text, after verifying it with ca.crt.
+std::string CrlText(const fs::path& dir) {
+  testing_util::CommandResult r = testing_util::RunCommand(
+      "openssl crl -inform DER -noout -text -in " + testing_util::Quote((dir / "ca.crl").string()) +
+      " -CAfile " + testing_util::Quote((dir / "ca.crt").string()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return r.output;
+}
+
+std::string SerialOf(const fs::path& cert) {
+  testing_util::CommandResult r = testing_util::RunCommand("openssl x509 -noout -serial -in " +
+                                                           testing_util::Quote(cert.string()));
+  return r.output.substr(r.output.find('=') + 1, r.output.find('\n') - r.output.find('=') - 1);
+}
+
+TEST_F(ExistingDevPkiTest, ServiceCerts_TsaAndOcspResponderWithTheirUsages) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  EXPECT_EQ(Verify(dir_ / "ca.crt", dir_ / "tsa.crt", X509_PURPOSE_TIMESTAMP_SIGN), "ok");
+  EXPECT_EQ(Verify(dir_ / "ca.crt", dir_ / "ocsp.crt", X509_PURPOSE_OCSP_HELPER), "ok");
+  X509Ptr tsa = LoadCert(dir_ / "tsa.crt");
+  X509Ptr ocsp = LoadCert(dir_ / "ocsp.crt");
+  int critical = -1;
+  auto* eku = static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(tsa.get(), NID_ext_key_usage, &critical, nullptr));
+  ASSERT_NE(eku, nullptr);
+  EXPECT_EQ(critical, 1) << "RFC 3161 wants the timeStamping EKU critical";
+  EXTENDED_KEY_USAGE_free(eku);
+  EXPECT_EQ(X509_get_extended_key_usage(tsa.get()), static_cast<uint32_t>(XKU_TIMESTAMP));
+  EXPECT_EQ(X509_get_extended_key_usage(ocsp.get()), static_cast<uint32_t>(XKU_OCSP_SIGN));
+  EXPECT_GE(X509_get_ext_by_NID(ocsp.get(), NID_id_pkix_OCSP_noCheck, -1), 0);
+}
+
+TEST_F(ExistingDevPkiTest, IndexAndCrl_ListEverySignerAsValidAndNoneRevoked) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  const std::string index = ReadAll(dir_ / "index.txt");
+  for (const DevSigner& signer : DevSigners()) {
+    const std::string serial = SerialOf(dir_ / "signers" / (signer.name + ".crt"));
+    EXPECT_THAT(index, ::testing::HasSubstr("\t" + serial + "\tunknown\t")) << signer.name;
+  }
+  EXPECT_THAT(index, ::testing::HasSubstr(SerialOf(dir_ / "tsa.crt")));
+  EXPECT_THAT(index, ::testing::Not(::testing::HasSubstr("\nR\t")));
+  const std::string crl = CrlText(dir_);
+  EXPECT_THAT(crl, ::testing::HasSubstr("No Revoked Certificates"));
+  EXPECT_THAT(crl, ::testing::HasSubstr("Issuer: CN = motcua dev root CA"));
+}
+
+TEST_F(ExistingDevPkiTest, Options_PutUrlsInSigningAndTsaCertsOnlyAndReissueWithSameKeys) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  std::map<std::string, std::string> before = Snapshot();
+  DevPkiOptions options{"http://127.0.0.1:1/ocsp", "http://127.0.0.1:1/ca.crl"};
+  ASSERT_TRUE(EnsureDevPki(dir_.string(), options).ok());
+  std::map<std::string, std::string> after = Snapshot();
+  for (const DevSigner& signer : DevSigners()) {
+    X509Ptr cert = LoadCert(dir_ / "signers" / (signer.name + ".crt"));
+    EXPECT_EQ(FirstOcspUrl(cert.get()), options.ocsp_url) << signer.name;
+    EXPECT_GE(X509_get_ext_by_NID(cert.get(), NID_crl_distribution_points, -1), 0);
+    EXPECT_EQ(after["signers/" + signer.name + ".key"], before["signers/" + signer.name + ".key"]);
+    // The new serial is in the index too, so the responder knows it.
+    EXPECT_THAT(after["index.txt"],
+                ::testing::HasSubstr(SerialOf(dir_ / "signers" / (signer.name + ".crt"))));
+  }
+  X509Ptr tsa = LoadCert(dir_ / "tsa.crt");
+  EXPECT_EQ(FirstOcspUrl(tsa.get()), options.ocsp_url);
+  X509Ptr server = LoadCert(dir_ / "server.crt");
+  EXPECT_EQ(FirstOcspUrl(server.get()), "");
+  X509Ptr responder = LoadCert(dir_ / "ocsp.crt");
+  EXPECT_EQ(FirstOcspUrl(responder.get()), "") << "ocsp-nocheck: nobody asks about it";
+  EXPECT_EQ(after["server.crt"], before["server.crt"]);
+  // Same options again: nothing changes.
+  ASSERT_TRUE(EnsureDevPki(dir_.string(), options).ok());
+  EXPECT_EQ(Snapshot(), after);
+}
+
+TEST_F(ExistingDevPkiTest, RevokeDevSigner_MarksIndexAndReissuesCrl) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  const absl::Time when =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 21, 10, 0, 0), absl::UTCTimeZone());
+  ASSERT_TRUE(RevokeDevSigner(dir_.string(), "head", CRL_REASON_KEY_COMPROMISE, when).ok());
+  const std::string serial = SerialOf(dir_ / "signers/head.crt");
+  EXPECT_THAT(ReadAll(dir_ / "index.txt"),
+              ::testing::HasSubstr("\t261121100000Z,keyCompromise\t" + serial + "\t"));
+  const std::string crl = CrlText(dir_);
+  EXPECT_THAT(crl, ::testing::HasSubstr("Serial Number: " + serial));
+  EXPECT_THAT(crl, ::testing::HasSubstr("Nov 21 10:00:00 2026 GMT"));
+  EXPECT_THAT(crl, ::testing::HasSubstr("Key Compromise"));
+
+  // EnsureDevPki keeps the revoked certificate and the CRL as they are.
+  std::map<std::string, std::string> before = Snapshot();
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(ExistingDevPkiTest, NewCa_StartsAFreshIndexAndCrl) {
+  ASSERT_TRUE(RevokeDevSigner(dir_.string(), "head", CRL_REASON_KEY_COMPROMISE).ok());
+  const std::string old_serial = SerialOf(dir_ / "signers/head.crt");
+  fs::remove(dir_ / "ca.key");
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  const std::string index = ReadAll(dir_ / "index.txt");
+  EXPECT_THAT(index, ::testing::Not(::testing::HasSubstr(old_serial)));
+  EXPECT_THAT(index, ::testing::HasSubstr(SerialOf(dir_ / "signers/head.crt")));
+  EXPECT_THAT(CrlText(dir_), ::testing::HasSubstr("No Revoked Certificates"));  // and it verifies
+}
+
+TEST_F(ExistingDevPkiTest, RevokeDevSigner_UnknownNameOrReason_Fails) {
+  EXPECT_EQ(RevokeDevSigner(dir_.string(), "nobody", CRL_REASON_KEY_COMPROMISE).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(RevokeDevSigner(dir_.string(), "head", 7).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RevokeDevSigner((root_ / "none").string(), "head", 1).code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(DevPkiTest, UnwritableDirectory_FailsWithoutCrashing) {

@@ -1,0 +1,221 @@
+#include "signing/long_term.h"
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509_vfy.h>
+
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "signing/openssl_util.h"
+#include "signing/pdf_revisions.h"
+
+namespace motcua::signing {
+namespace {
+
+void FreeCertStack(STACK_OF(X509) * stack) { sk_X509_pop_free(stack, X509_free); }
+using CertStackPtr = std::unique_ptr<STACK_OF(X509), OpenSslDeleter<FreeCertStack>>;
+using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<X509_STORE_CTX_free>>;
+using Pkcs7Ptr = std::unique_ptr<PKCS7, OpenSslDeleter<PKCS7_free>>;
+using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>>;
+using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
+
+std::string Der(X509* cert) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert, &der);
+  std::string out = len > 0 ? std::string(reinterpret_cast<char*>(der), len) : "";
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Subject(X509* cert) {
+  char* text = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0);
+  std::string out = text != nullptr ? text : "(unreadable subject)";
+  OPENSSL_free(text);
+  return out;
+}
+
+// Collects blobs in order, each once.
+class Collector {
+ public:
+  void Certificate(X509* cert) { Add(Der(cert), &data_.certificates); }
+  void Evidence(const RevocationCheck& check) {
+    for (const std::string& der : check.ocsp_responses) {
+      Add(der, &data_.ocsp_responses);
+      // The responder's certificate, so its signature can be checked offline.
+      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+      OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+      OcspBasicPtr basic(response != nullptr ? OCSP_response_get1_basic(response.get()) : nullptr);
+      const STACK_OF(X509)* certs = basic != nullptr ? OCSP_resp_get0_certs(basic.get()) : nullptr;
+      for (int i = 0; certs != nullptr && i < sk_X509_num(certs); ++i) {
+        Certificate(sk_X509_value(certs, i));
+      }
+      ERR_clear_error();
+    }
+    for (const std::string& der : check.crls) Add(der, &data_.crls);
+  }
+  ValidationData Take() { return std::move(data_); }
+
+ private:
+  void Add(std::string der, std::vector<std::string>* sink) {
+    if (!der.empty() && seen_.insert(der).second) sink->push_back(std::move(der));
+  }
+  std::set<std::string> seen_;
+  ValidationData data_;
+};
+
+class Gatherer {
+ public:
+  explicit Gatherer(const LongTermOptions& options) : options_(options) {}
+
+  // A signature's signer chain (strict) and its time-stamp's (best effort).
+  absl::Status Signature(const PdfSignatureInfo& sig) {
+    const std::string who = absl::StrCat("signature '", sig.field_name, "'");
+    const auto* p = reinterpret_cast<const unsigned char*>(sig.contents.data());
+    if (sig.type == "DocTimeStamp" || sig.sub_filter == "ETSI.RFC3161") {
+      Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(sig.contents.size())));
+      if (token == nullptr) return absl::InvalidArgumentError(who + " is not a time-stamp token");
+      return TimestampAuthority(token.get(), who);
+    }
+    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(sig.contents.size())));
+    STACK_OF(CMS_SignerInfo)* infos = cms != nullptr ? CMS_get0_SignerInfos(cms.get()) : nullptr;
+    if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(who + " is not a CMS with one SignerInfo");
+    }
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
+    CertStackPtr certs(CMS_get1_certs(cms.get()));
+    X509* signer = nullptr;
+    for (int i = 0; certs != nullptr && i < sk_X509_num(certs.get()) && signer == nullptr; ++i) {
+      if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) {
+        signer = sk_X509_value(certs.get(), i);
+      }
+    }
+    if (signer == nullptr) {
+      return absl::FailedPreconditionError(who + ": the signer's certificate is not in the CMS");
+    }
+    if (absl::Status s = Chain(signer, certs.get(), who, /*strict=*/true); !s.ok()) return s;
+
+    int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    ASN1_TYPE* value =
+        index >= 0 ? X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, index), 0) : nullptr;
+    if (value != nullptr && value->type == V_ASN1_SEQUENCE) {
+      const unsigned char* q = value->value.sequence->data;
+      Pkcs7Ptr token(d2i_PKCS7(nullptr, &q, value->value.sequence->length));
+      if (token != nullptr) return TimestampAuthority(token.get(), who + "'s time-stamp");
+    }
+    ERR_clear_error();
+    return absl::OkStatus();
+  }
+
+  GatheredValidationData Take() { return {collector_.Take(), std::move(notes_)}; }
+
+ private:
+  absl::Status TimestampAuthority(PKCS7* token, const std::string& who) {
+    STACK_OF(X509)* certs = PKCS7_type_is_signed(token) ? token->d.sign->cert : nullptr;
+    STACK_OF(X509)* signers = PKCS7_get0_signers(token, nullptr, 0);
+    X509* tsa =
+        signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
+    absl::Status status;
+    if (tsa == nullptr) {
+      notes_.push_back(who + ": the TSA certificate is not in the token");
+    } else {
+      status = Chain(tsa, certs, who + " (TSA)", /*strict=*/false);
+    }
+    sk_X509_free(signers);
+    ERR_clear_error();
+    return status;
+  }
+
+  // Builds `leaf`'s chain to an anchor and gathers evidence for every
+  // certificate below the anchor. Not `strict`: a missing chain or status is
+  // only noted. A revoked certificate is an error either way: no document is
+  // made long-term as if it were fine.
+  absl::Status Chain(X509* leaf, STACK_OF(X509) * extra, const std::string& who, bool strict) {
+    StorePtr store(X509_STORE_new());
+    for (const TrustStore::Cert& anchor : options_.trust->anchors()) {
+      X509_STORE_add_cert(store.get(), anchor.get());
+    }
+    X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+    X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(options_.now));
+    CertStackPtr untrusted(sk_X509_new_null());
+    auto add = [&](X509* cert) {
+      X509_up_ref(cert);
+      sk_X509_push(untrusted.get(), cert);
+    };
+    for (int i = 0; extra != nullptr && i < sk_X509_num(extra); ++i) add(sk_X509_value(extra, i));
+    for (const TrustStore::Cert& cert : options_.trust->intermediates()) add(cert.get());
+    StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1 ||
+        X509_verify_cert(ctx.get()) != 1) {
+      std::string why = ctx != nullptr
+                            ? X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))
+                            : "no memory";
+      ERR_clear_error();
+      absl::Status no_chain = absl::FailedPreconditionError(
+          absl::StrCat(who, ": no valid chain to a trust anchor: ", why));
+      if (strict) return no_chain;
+      notes_.push_back(std::string(no_chain.message()));
+      return absl::OkStatus();
+    }
+    CertStackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
+    const int length = sk_X509_num(chain.get());
+    for (int i = 0; i < length; ++i) collector_.Certificate(sk_X509_value(chain.get(), i));
+    for (int i = 0; i + 1 < length; ++i) {
+      X509* cert = sk_X509_value(chain.get(), i);
+      RevocationCheck check =
+          options_.checker->Check(cert, sk_X509_value(chain.get(), i + 1), options_.now);
+      const std::string whose = absl::StrCat(who, ": certificate ", Subject(cert));
+      if (check.status == RevocationStatus::kRevoked) {
+        return absl::FailedPreconditionError(absl::StrCat(whose, " is ", check.detail));
+      }
+      if (check.status != RevocationStatus::kGood) {
+        absl::Status unknown = absl::FailedPreconditionError(
+            absl::StrCat(whose, ": revocation status unknown: ", check.detail));
+        if (strict) return unknown;
+        notes_.push_back(std::string(unknown.message()));
+        continue;
+      }
+      collector_.Evidence(check);
+    }
+    return absl::OkStatus();
+  }
+
+  const LongTermOptions& options_;
+  Collector collector_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace
+
+absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pdf,
+                                                            const LongTermOptions& options) {
+  if (options.trust == nullptr || options.checker == nullptr) {
+    return absl::InvalidArgumentError("LongTermOptions needs a trust store and a checker");
+  }
+  absl::StatusOr<PdfStructure> structure = ParsePdfRevisions(pdf);
+  if (!structure.ok()) return structure.status();
+  if (structure->signatures.empty()) {
+    return absl::InvalidArgumentError("the document has no signature to make long-term");
+  }
+  Gatherer gatherer(options);
+  for (const PdfSignatureInfo& sig : structure->signatures) {
+    if (absl::Status s = gatherer.Signature(sig); !s.ok()) return s;
+  }
+  return gatherer.Take();
+}
+
+absl::StatusOr<std::string> MakeLongTerm(absl::string_view pdf, const LongTermOptions& options) {
+  absl::StatusOr<GatheredValidationData> gathered = GatherValidationData(pdf, options);
+  if (!gathered.ok()) return gathered.status();
+  return AddValidationData(pdf, gathered->data);
+}
+
+}  // namespace motcua::signing

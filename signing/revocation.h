@@ -1,0 +1,98 @@
+#ifndef MOTCUA_SIGNING_REVOCATION_H_
+#define MOTCUA_SIGNING_REVOCATION_H_
+
+// Online revocation checking of one certificate: asks the OCSP responder its
+// Authority Information Access names, else fetches the CRL its distribution
+// point names, else looks in CRL files the caller configured (the offline
+// fallback, e.g. the dev PKI's ca.crl). Every answer is checked before it is
+// believed (signed by the issuer or a responder the issuer delegated to,
+// about this certificate, fresh), and returned with its DER so a B-LT update
+// can embed it in the /DSS.
+//
+// RevocationChecker is immutable after Create and thread-safe. It is also
+// the verifier's way online: RevocationCheckerFetcher adapts it to
+// VerifyOptions::revocation_fetcher.
+
+#include <openssl/x509.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "signing/http_client.h"
+#include "signing/verifier.h"
+
+namespace motcua::signing {
+
+struct RevocationCheckerOptions {
+  HttpOptions http;
+  // CRL files (DER or PEM, any number of CRLs each), consulted when neither
+  // the OCSP responder nor the distribution point gives an answer.
+  std::vector<std::string> crl_files;
+  // Send a nonce and require the responder to echo it when it answers with
+  // one (responders that pre-produce answers never echo; theirs are then
+  // judged by thisUpdate alone).
+  bool ocsp_nonce = true;
+  // An OCSP response without nextUpdate is fresh for this long after its
+  // thisUpdate. Default: 1 day, what CAs commonly pre-produce for.
+  absl::Duration max_ocsp_age = absl::Hours(24);
+  // Tolerated difference between our clock and the responder's.
+  absl::Duration clock_skew = absl::Minutes(5);
+};
+
+// The answer about one certificate.
+struct RevocationCheck {
+  RevocationStatus status = RevocationStatus::kUnknown;  // kGood, kRevoked or kUnknown
+  std::optional<absl::Time> revoked_at;
+  int reason = -1;     // RFC 5280 CRLReason (CRL_REASON_*); -1: none given
+  std::string detail;  // for a person: which source said what, or why unknown
+  // The evidence behind a kGood or kRevoked answer, DER.
+  std::vector<std::string> ocsp_responses;
+  std::vector<std::string> crls;
+};
+
+class RevocationChecker {
+ public:
+  // NOT_FOUND when a CRL file is missing, INVALID_ARGUMENT when one holds no CRL.
+  static absl::StatusOr<std::unique_ptr<RevocationChecker>> Create(
+      RevocationCheckerOptions options);
+
+  RevocationChecker(const RevocationChecker&) = delete;
+  RevocationChecker& operator=(const RevocationChecker&) = delete;
+  ~RevocationChecker();
+
+  // OCSP, then the CRL distribution point, then the local CRLs; the first
+  // good or revoked answer wins. kUnknown's detail names every source tried
+  // and why it failed ("OCSP responder http://... unreachable: ...").
+  RevocationCheck Check(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
+
+  // Only the OCSP responder named in `cert`.
+  RevocationCheck CheckOcsp(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
+  // Only CRLs: the distribution point named in `cert`, then the local files.
+  RevocationCheck CheckCrl(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
+
+ private:
+  struct Crls;
+  RevocationChecker(RevocationCheckerOptions options, std::unique_ptr<Crls> local);
+
+  RevocationCheckerOptions options_;
+  std::unique_ptr<Crls> local_;
+};
+
+// The verifier's RevocationFetcher backed by a RevocationChecker (not owned).
+class RevocationCheckerFetcher : public RevocationFetcher {
+ public:
+  explicit RevocationCheckerFetcher(const RevocationChecker* checker) : checker_(checker) {}
+  absl::StatusOr<std::string> FetchOcsp(X509* cert, X509* issuer) override;
+  absl::StatusOr<std::string> FetchCrl(X509* cert, X509* issuer) override;
+
+ private:
+  const RevocationChecker* checker_;
+};
+
+}  // namespace motcua::signing
+
+#endif  // MOTCUA_SIGNING_REVOCATION_H_
