@@ -1014,7 +1014,19 @@ const std::vector<DevSigner>& DevSigners() {
   return *kSigners;
 }
 
-absl::Status EnsureDevPki(const std::string& dir) { return EnsureDevPki(dir, DevPkiOptions()); }
+absl::Status EnsureDevPki(const std::string& dir) {
+  // The revocation services the signing certificates already name were
+  // chosen by whoever made them (a test, an operator): keep them, so a
+  // server starting on this PKI does not strip them.
+  DevPkiOptions current;
+  const std::string stem = dir + "/signers/" + DevSigners().front().name;
+  absl::StatusOr<StoredPair> stored = LoadPair(stem + ".crt", stem + ".key");
+  if (stored.ok() && stored->cert != nullptr) {
+    current.ocsp_url = FirstOrEmpty(OcspUrls(stored->cert.get()));
+    current.crl_url = FirstOrEmpty(CrlUrls(stored->cert.get()));
+  }
+  return EnsureDevPki(dir, current);
+}
 
 absl::Status EnsureDevPki(const std::string& dir, const DevPkiOptions& options) {
   const std::string clients_dir = dir + "/clients";

@@ -74,6 +74,8 @@ inline constexpr char kDevPkcs12Password[] = "motcua-dev";
 // image only when its bytes differ from what would be drawn.
 // Safe to call from concurrent processes on the same `dir` (file lock).
 // Fails with the errno-derived code on I/O errors, INTERNAL on OpenSSL errors.
+// The revocation URLs the signing certificates name (see DevPkiOptions) are
+// kept as they are.
 absl::Status EnsureDevPki(const std::string& dir);
 
 struct DevPkiOptions {

@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -123,19 +124,17 @@ std::optional<RevocationCheck> ReadCrl(X509_CRL* crl, X509* cert, X509* issuer, 
 struct RevocationChecker::Crls {
   std::vector<CrlPtr> crls;
   std::vector<std::string> sources;  // "CRL file <path>", one per CRL
+  std::vector<std::filesystem::file_time_type> read_at;  // per file: its mtime when read
 };
 
-RevocationChecker::RevocationChecker(RevocationCheckerOptions options, std::unique_ptr<Crls> local)
-    : options_(std::move(options)), local_(std::move(local)) {}
-
-RevocationChecker::~RevocationChecker() = default;
-
-absl::StatusOr<std::unique_ptr<RevocationChecker>> RevocationChecker::Create(
-    RevocationCheckerOptions options) {
-  auto local = std::make_unique<Crls>();
-  for (const std::string& path : options.crl_files) {
+absl::StatusOr<std::shared_ptr<const RevocationChecker::Crls>> RevocationChecker::ReadCrlFiles(
+    const std::vector<std::string>& paths) {
+  auto local = std::make_shared<RevocationChecker::Crls>();
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    local->read_at.push_back(std::filesystem::last_write_time(path, ec));
     std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read CRL file ", path));
+    if (ec || !in) return absl::NotFoundError(absl::StrCat("cannot read CRL file ", path));
     std::ostringstream data;
     data << in.rdbuf();
     std::vector<CrlPtr> crls = ParseCrls(data.str());
@@ -145,8 +144,36 @@ absl::StatusOr<std::unique_ptr<RevocationChecker>> RevocationChecker::Create(
       local->sources.push_back("CRL file " + path);
     }
   }
+  return local;
+}
+
+RevocationChecker::RevocationChecker(RevocationCheckerOptions options,
+                                     std::shared_ptr<const Crls> local)
+    : options_(std::move(options)), local_(std::move(local)) {}
+
+RevocationChecker::~RevocationChecker() = default;
+
+absl::StatusOr<std::unique_ptr<RevocationChecker>> RevocationChecker::Create(
+    RevocationCheckerOptions options) {
+  auto local = ReadCrlFiles(options.crl_files);
+  if (!local.ok()) return local.status();
   return std::unique_ptr<RevocationChecker>(
-      new RevocationChecker(std::move(options), std::move(local)));
+      new RevocationChecker(std::move(options), *std::move(local)));
+}
+
+std::shared_ptr<const RevocationChecker::Crls> RevocationChecker::LocalCrls() const {
+  absl::MutexLock lock(&local_mutex_);
+  bool changed = false;
+  for (size_t i = 0; i < options_.crl_files.size() && !changed; ++i) {
+    std::error_code ec;
+    changed = std::filesystem::last_write_time(options_.crl_files[i], ec) != local_->read_at[i];
+  }
+  if (changed) {
+    // A file caught half-rewritten keeps the CRLs read before.
+    auto fresh = ReadCrlFiles(options_.crl_files);
+    if (fresh.ok()) local_ = *std::move(fresh);
+  }
+  return local_;
 }
 
 RevocationCheck RevocationChecker::CheckOcsp(X509* cert, X509* issuer, absl::Time now) const {
@@ -274,13 +301,14 @@ RevocationCheck RevocationChecker::CheckCrl(X509* cert, X509* issuer, absl::Time
     problems.push_back(problem);
   }
   bool issuer_has_local = false;
-  for (size_t i = 0; i < local_->crls.size(); ++i) {
-    X509_CRL* crl = local_->crls[i].get();
+  const std::shared_ptr<const Crls> local = LocalCrls();
+  for (size_t i = 0; i < local->crls.size(); ++i) {
+    X509_CRL* crl = local->crls[i].get();
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) continue;
     issuer_has_local = true;
     std::string problem;
     std::optional<RevocationCheck> check =
-        ReadCrl(crl, cert, issuer, now, options_.clock_skew, local_->sources[i], &problem);
+        ReadCrl(crl, cert, issuer, now, options_.clock_skew, local->sources[i], &problem);
     if (check.has_value()) return *std::move(check);
     problems.push_back(problem);
   }

@@ -9,7 +9,8 @@
 // about this certificate, fresh), and returned with its DER so a B-LT update
 // can embed it in the /DSS.
 //
-// RevocationChecker is immutable after Create and thread-safe. It is also
+// RevocationChecker is thread-safe; its local CRL files are read again when
+// they change. It is also
 // the verifier's way online: RevocationCheckerFetcher adapts it to
 // VerifyOptions::revocation_fetcher.
 
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "signing/http_client.h"
 #include "signing/verifier.h"
@@ -76,10 +78,16 @@ class RevocationChecker {
 
  private:
   struct Crls;
-  RevocationChecker(RevocationCheckerOptions options, std::unique_ptr<Crls> local);
+  RevocationChecker(RevocationCheckerOptions options, std::shared_ptr<const Crls> local);
+  // The local CRLs, read again when a file changed on disk (a CA re-issues
+  // its CRL; a long-running server must see it without a restart).
+  std::shared_ptr<const Crls> LocalCrls() const;
+  static absl::StatusOr<std::shared_ptr<const Crls>> ReadCrlFiles(
+      const std::vector<std::string>& paths);
 
   RevocationCheckerOptions options_;
-  std::unique_ptr<Crls> local_;
+  mutable absl::Mutex local_mutex_;
+  mutable std::shared_ptr<const Crls> local_ ABSL_GUARDED_BY(local_mutex_);
 };
 
 // The verifier's RevocationFetcher backed by a RevocationChecker (not owned).

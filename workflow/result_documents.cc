@@ -1,6 +1,5 @@
 #include "workflow/result_documents.h"
 
-#include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
 #include <map>
@@ -10,7 +9,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "signing/appearance.h"
@@ -18,8 +16,12 @@
 #include "signing/dev_pki.h"
 #include "signing/documents.h"
 #include "signing/pades.h"
+#include "signing/long_term.h"
+#include "signing/timestamp_client.h"
 #include "signing/verifier.h"
+#include "proto/proto_time.h"
 #include "storage/files.h"
+#include "workflow/history.h"
 #include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
@@ -33,19 +35,6 @@ constexpr char kOfficerField[] = "Signature1";
 constexpr char kSealField[] = "Seal1";
 // Shown where the register lookup would fill a value the form lacks.
 constexpr char kNotGiven[] = "—";
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-std::string Sha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
-  return hex;
-}
 
 std::string CertificateSha256(X509* cert) {
   unsigned char* der = nullptr;
@@ -171,10 +160,9 @@ class SignedResultDocuments : public ResultDocuments {
           absl::StrCat("the signing certificate names \"", CommonName(cert), "\", not the caller \"",
                        caller.subject, "\": officers sign with their own key"));
     }
-    // TODO(signatures): check revocation (OCSP) here once the CA runs a
-    // responder; until then a revoked officer certificate is not refused.
     auto chain = VerifyChain(cert, *options_.trust, request.time);
     if (!chain.ok()) return chain.status();
+    if (absl::Status s = CheckNotRevoked(*chain); !s.ok()) return s;
 
     auto rendered = Render(request);
     if (!rendered.ok()) return rendered.status();
@@ -232,7 +220,9 @@ class SignedResultDocuments : public ResultDocuments {
     for (int i = 1; i < sk_X509_num(stack); ++i) issuers.push_back(sk_X509_value(stack, i));
     auto cms = signing::AssembleSignedData(cert, issuers, pending.to_be_signed_, signature_value);
     if (!cms.ok()) return cms.status();
-    auto pdf = signing::EmbedSignature(pending.prepared_, *cms);
+    auto stamped = Timestamp(*std::move(cms));
+    if (!stamped.ok()) return stamped.status();
+    auto pdf = signing::EmbedSignature(pending.prepared_, *stamped);
     if (!pdf.ok()) return pdf.status();
     SignedDocument document;
     document.pdf = *std::move(pdf);
@@ -243,7 +233,7 @@ class SignedResultDocuments : public ResultDocuments {
         return s;
       }
     }
-    if (absl::Status s = Verify(document); !s.ok()) return s;
+    if (absl::Status s = Finish(document); !s.ok()) return s;
     return document;
   }
 
@@ -258,7 +248,7 @@ class SignedResultDocuments : public ResultDocuments {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = Verify(document); !s.ok()) return s;
+    if (absl::Status s = Finish(document); !s.ok()) return s;
     return document;
   }
 
@@ -306,8 +296,9 @@ class SignedResultDocuments : public ResultDocuments {
       r.issuing_unit = issuing_unit;
       r.procedure_name = request.procedure->name();
       r.applicant_name = d.applicant().full_name();
-      r.received_at = signing::FormatVietnamTime(FromProto(d.receipt().received_at()));
-      r.appointment_at = signing::FormatVietnamTime(FromProto(d.receipt().appointment_at()));
+      r.received_at = signing::FormatVietnamTime(::motcua::FromProto(d.receipt().received_at()));
+      r.appointment_at =
+          signing::FormatVietnamTime(::motcua::FromProto(d.receipt().appointment_at()));
       for (const auto& a : d.attachments()) r.documents_received.push_back(a.name());
       if (r.documents_received.empty()) r.documents_received.push_back("Đơn đề nghị");
       r.receiving_officer = d.receipt().received_by();
@@ -367,18 +358,69 @@ class SignedResultDocuments : public ResultDocuments {
       seal.seal_png = png;
       sig.appearance = seal;
     }
-    auto sealed = signing::SignPdf(document.pdf, sig, key);
+    auto prepared = signing::PrepareSignature(document.pdf, sig);
+    if (!prepared.ok()) return prepared.status();
+    auto cms = signing::SignDetached(key, prepared->document_sha256);
+    if (!cms.ok()) return cms.status();
+    auto stamped = Timestamp(*std::move(cms));
+    if (!stamped.ok()) return stamped.status();
+    auto sealed = signing::EmbedSignature(*prepared, *stamped);
     if (!sealed.ok()) return sealed.status();
     document.pdf = *std::move(sealed);
     document.signers.push_back(SignerOf(key.certificate(), "unit_seal"));
     return absl::OkStatus();
   }
 
-  // Every signature must pass before the step may commit.
-  absl::Status Verify(const SignedDocument& document) const {
+  // PERMISSION_DENIED when the leaf of `chain` is revoked, UNAVAILABLE when
+  // no source can say now: an officer learns before signing, not after.
+  absl::Status CheckNotRevoked(const Chain& chain) const {
+    STACK_OF(X509)* stack = chain.stack.get();
+    if (sk_X509_num(stack) < 2) return absl::OkStatus();  // an anchor itself
+    X509* cert = sk_X509_value(stack, 0);
+    signing::RevocationCheck check =
+        options_.revocation->Check(cert, sk_X509_value(stack, 1), absl::Now());
+    switch (check.status) {
+      case signing::RevocationStatus::kGood:
+        return absl::OkStatus();
+      case signing::RevocationStatus::kRevoked:
+        return absl::PermissionDeniedError(
+            absl::StrCat("the signing certificate of \"", CommonName(cert), "\" is revoked",
+                         check.revoked_at ? absl::StrCat(" since ", signing::FormatVietnamTime(
+                                                                       *check.revoked_at))
+                                          : "",
+                         ": ", check.detail));
+      default:
+        return absl::UnavailableError(absl::StrCat(
+            "whether the signing certificate of \"", CommonName(cert),
+            "\" is revoked cannot be established now; try again later (", check.detail, ")"));
+    }
+  }
+
+  // `cms` with a signature time-stamp when a TSA is configured (B-T).
+  absl::StatusOr<std::string> Timestamp(std::string cms) const {
+    if (options_.tsa_url.empty()) return cms;
+    signing::TimestampOptions options;
+    options.trust = options_.trust.get();
+    auto stamped = signing::TimestampSignature(cms, options_.tsa_url, options);
+    if (!stamped.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the signature could not be time-stamped: ", stamped.status().message()));
+    }
+    return stamped;
+  }
+
+  // B-LT, then the check every signature must pass before the step may
+  // commit: with revocation on, from the document's own /DSS, as an auditor
+  // offline will see it.
+  absl::Status Finish(SignedDocument& document) const {
+    signing::LongTermOptions long_term;
+    long_term.trust = options_.trust.get();
+    long_term.checker = options_.revocation.get();
+    auto pdf = signing::MakeLongTerm(document.pdf, long_term);
+    if (!pdf.ok()) return pdf.status();
+    document.pdf = *std::move(pdf);
     signing::VerifyOptions options;
-    // TODO(signatures): turn revocation on with OCSP/CRL data (B-LT).
-    options.check_revocation = false;
+    options.check_revocation = true;
     auto report = signing::VerifyPdf(document.pdf, *options_.trust, options);
     if (!report.ok()) return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
     if (report->signatures.size() != document.signers.size() || !report->AllPassed()) {
@@ -422,6 +464,11 @@ absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::stri
   if (!ca.ok()) return ca.status();
   if (absl::Status s = trust->AddAnchors(*ca); !s.ok()) return s;
   options.trust = std::move(trust);
+  signing::RevocationCheckerOptions revocation;
+  revocation.crl_files.push_back(pki_dir + "/ca.crl");
+  auto checker = signing::RevocationChecker::Create(std::move(revocation));
+  if (!checker.ok()) return checker.status();
+  options.revocation = *std::move(checker);
   const std::map<std::string, UnitProfile> names = {
       {"HN-SGDDT",
        {"Sở Giáo dục và Đào tạo Hà Nội", "Ủy ban nhân dân thành phố Hà Nội", "Hà Nội", "Giám đốc", ""}},

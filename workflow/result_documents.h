@@ -11,6 +11,11 @@
 // Complete checks the value, embeds it, adds the unit seal when required and
 // verifies the whole PDF. A document signed by the unit seal only is made
 // at once by SignByServer. Nothing here writes to the store.
+//
+// Documents leave as PAdES B-LT: every signature time-stamped when a TSA is
+// configured (B-T), and a /DSS with each signer's chain and the OCSP
+// responses or CRLs that show it was not revoked, so an auditor can verify
+// them offline for years.
 
 #include <memory>
 #include <string>
@@ -21,6 +26,7 @@
 #include "absl/time/time.h"
 #include "motcua/v1/dossier.pb.h"
 #include "motcua/v1/procedure.pb.h"
+#include "signing/revocation.h"
 #include "signing/signing_key.h"
 #include "signing/trust_store.h"
 #include "workflow/principal.h"
@@ -63,13 +69,17 @@ class ResultDocuments {
 
   // Phase 1 of the caller's signature with the certificate in
   // `certificate_pem`: PERMISSION_DENIED unless it names the caller (CN ==
-  // subject), is issued by a trusted CA and is valid now.
+  // subject), is issued by a trusted CA, is valid now and is not revoked;
+  // UNAVAILABLE when its revocation status cannot be had now (try later).
   virtual absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
       const DocumentRequest& request, const Principal& caller,
       absl::string_view certificate_pem) = 0;
 
   // Phase 2: INVALID_ARGUMENT when `signature_value` is not the officer's
-  // signature of to_be_signed(); then seals if required and verifies.
+  // signature of to_be_signed(); then time-stamps, seals if required, adds
+  // the validation data and verifies. FAILED_PRECONDITION when a signer's
+  // certificate turned out revoked, or its status or the time-stamp cannot
+  // be had (the reason quoted).
   virtual absl::StatusOr<SignedDocument> Complete(const PendingSignature& pending,
                                                   absl::string_view signature_value) = 0;
 
@@ -89,6 +99,12 @@ struct UnitProfile {
 struct ResultDocumentsOptions {
   // Trust anchors for officers' certificates and for the final check.
   std::shared_ptr<const signing::TrustStore> trust;
+  // Where revocation status comes from (OCSP, CRL distribution points, local
+  // CRLs). Required.
+  std::shared_ptr<const signing::RevocationChecker> revocation;
+  // An RFC 3161 time-stamping authority, "http://...": every signature gets
+  // a signature time-stamp (B-T). Empty: none (B-B, still with the /DSS).
+  std::string tsa_url;
   // The seal key of each unit that seals documents.
   absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>> seal_keys;
   absl::flat_hash_map<std::string, UnitProfile> units;
@@ -106,8 +122,8 @@ std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions
 absl::Status CheckSealKeys(const ResultDocumentsOptions& options);
 
 // Options for the development PKI under `pki_dir` (signing/dev_pki.h): its CA
-// as trust anchor, its seal-<unit>.p12 keys, its images, and the names of its
-// two units.
+// as trust anchor, its CRL (ca.crl) as the revocation source of last resort,
+// its seal-<unit>.p12 keys, its images, and the names of its two units.
 absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir);
 
 // Seal keys on PKCS#11 tokens, listed in the text file at `path`: one key

@@ -23,6 +23,7 @@
 #include "signing/dev_pki.h"
 #include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
+#include "signing/revocation.h"
 #include "signing/trust_store.h"
 #include "storage/backup_manager.h"
 #include "storage/backup_policy.h"
@@ -50,6 +51,7 @@ struct Flags {
   std::string port_file;
   std::string backup_policy;
   std::string trust_dir;
+  std::string tsa_url;
   std::string seal_keys;
   bool insecure = false;
 };
@@ -57,7 +59,7 @@ struct Flags {
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
     "               [--port-file FILE] [--backup-policy FILE] [--trust-dir DIR]\n"
-    "               [--seal-keys FILE] [--insecure]\n"
+    "               [--tsa-url URL] [--seal-keys FILE] [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -67,7 +69,11 @@ constexpr char kUsage[] =
     "               development policy, everything beside the data dir)\n"
     "  --trust-dir  CA certificates (PEM or DER files) signatures must chain to:\n"
     "               officers' and seals' certificates at approval, documents\n"
-    "               given to VerifyDocument (default: <pki-dir>/ca.crt)\n"
+    "               given to VerifyDocument (default: <pki-dir>/ca.crt). CRLs\n"
+    "               there (*.crl), and <pki-dir>/ca.crl, are the revocation\n"
+    "               source of last resort after OCSP and CRL distribution points\n"
+    "  --tsa-url    RFC 3161 time-stamping authority (http://...) for every\n"
+    "               signature (PAdES B-T); default: none\n"
     "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
     "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
     "               (default: the development PKI's seal-<unit>.p12 keys)\n"
@@ -88,6 +94,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--port-file") ok = value(&flags->port_file);
     else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
     else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
+    else if (arg == "--tsa-url") ok = value(&flags->tsa_url);
     else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
@@ -153,6 +160,23 @@ absl::StatusOr<motcua::signing::TrustStore> LoadSignatureTrust(const Flags& flag
   return trust;
 }
 
+// Asked about officers' and seals' certificates: OCSP and CRL distribution
+// points they name, then the CRL files the operator keeps.
+absl::StatusOr<std::shared_ptr<const motcua::signing::RevocationChecker>> OpenRevocationChecker(
+    const Flags& flags) {
+  motcua::signing::RevocationCheckerOptions options;
+  options.crl_files.push_back(flags.pki_dir + "/ca.crl");
+  if (!flags.trust_dir.empty()) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(flags.trust_dir, ec)) {
+      if (entry.path().extension() == ".crl") options.crl_files.push_back(entry.path().string());
+    }
+  }
+  auto checker = motcua::signing::RevocationChecker::Create(std::move(options));
+  if (!checker.ok()) return checker.status();
+  return std::shared_ptr<const motcua::signing::RevocationChecker>(*std::move(checker));
+}
+
 int Fail(std::string_view what, const absl::Status& status) {
   std::cerr << "event=start_failed step=" << what << " error=\"" << status << "\"\n";
   return 1;
@@ -199,6 +223,10 @@ int main(int argc, char** argv) {
   auto signer_trust = LoadSignatureTrust(flags);
   if (!signer_trust.ok()) return Fail("trust_anchors", signer_trust.status());
   document_options->trust = std::make_shared<motcua::signing::TrustStore>(*std::move(signer_trust));
+  auto revocation = OpenRevocationChecker(flags);
+  if (!revocation.ok()) return Fail("revocation", revocation.status());
+  document_options->revocation = *std::move(revocation);
+  document_options->tsa_url = flags.tsa_url;
   if (absl::Status s = motcua::workflow::CheckSealKeys(*document_options); !s.ok()) {
     return Fail("seal_keys", s);
   }

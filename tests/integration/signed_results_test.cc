@@ -101,8 +101,9 @@ class SignedResultsTest : public SharedServerTest {
   static signing::VerificationReport Verify(const std::string& pdf_path) {
     signing::TrustStore trust;
     EXPECT_TRUE(trust.AddAnchors(ReadFile(server().pki_dir() + "/ca.crt")).ok());
+    // Revocation on, nothing fetched: the document's /DSS must be enough.
     signing::VerifyOptions options;
-    options.check_revocation = false;
+    options.check_revocation = true;
     auto report = signing::VerifyPdf(ReadFile(pdf_path), trust, options);
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? *report : signing::VerificationReport();
@@ -315,7 +316,7 @@ TEST_F(SignedResultsTest, VerifyDossier_ApprovedDossier_AllPassed) {
   Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
   ASSERT_RPC_OK(approved);
   Reply<v1::VerifyDossierResponse> audit =
-      server().As("auditor").VerifyDossier(approved.value.code(), /*skip_revocation_check=*/true);
+      server().As("auditor").VerifyDossier(approved.value.code(), /*skip_revocation_check=*/false);
   ASSERT_RPC_OK(audit);
   EXPECT_TRUE(audit.value.all_passed()) << audit.value.DebugString();
   EXPECT_EQ(audit.value.dossier_code(), approved.value.code());
@@ -350,7 +351,7 @@ TEST_F(SignedResultsTest, VerifyDossierOffline_ExportPasses_TamperedDocumentFail
 
   // No server: --pki-dir only says where the default anchor is.
   const std::vector<std::string> offline = {"--pki-dir", server().pki_dir(), "verify-dossier",
-                                            "--from", dir, "--no-revocation"};
+                                            "--from", dir};
   CliResult passed = RunCli(offline);
   EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
   EXPECT_THAT(passed.out, HasSubstr("Dossier " + code + ": PASSED"));

@@ -543,6 +543,9 @@ TEST_F(ExistingDevPkiTest, Options_PutUrlsInSigningAndTsaCertsOnlyAndReissueWith
   // Same options again: nothing changes.
   ASSERT_TRUE(EnsureDevPki(dir_.string(), options).ok());
   EXPECT_EQ(Snapshot(), after);
+  // Nor without options (a server starting on this PKI keeps the URLs).
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  EXPECT_EQ(Snapshot(), after);
 }
 
 TEST_F(ExistingDevPkiTest, RevokeDevSigner_MarksIndexAndReissuesCrl) {

@@ -159,6 +159,20 @@ TEST_F(RevocationTest, NothingReachable_UsesLocalCrlFiles) {
   EXPECT_EQ(check.reason, CRL_REASON_CESSATION_OF_OPERATION);
 }
 
+// A long-running server sees a CRL the CA re-issues, without a restart.
+TEST_F(RevocationTest, LocalCrlFileReissuedAfterCreate_IsReadAgain) {
+  responder_->Stop();
+  crl_server_ = nullptr;
+  RevocationCheckerOptions options;
+  options.crl_files = {(pki_ / "ca.crl").string()};
+  std::unique_ptr<RevocationChecker> checker = Checker(options);
+  ASSERT_NE(checker, nullptr);
+  EXPECT_EQ(checker->Check(head_.get(), ca_.get()).status, RevocationStatus::kGood);
+  Revoke("head", CRL_REASON_KEY_COMPROMISE, kRevokedAt);
+  RevocationCheck check = checker->Check(head_.get(), ca_.get());
+  EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
+}
+
 TEST_F(RevocationTest, NothingReachableAndNoLocalCrl_IsUnknownSayingWhy) {
   responder_->Stop();
   crl_server_ = nullptr;

@@ -161,9 +161,10 @@ class SignedResultsTest : public ::testing::Test {
                                                       : v1::HistoryEvent();
   }
 
+  // Revocation on, nothing fetched: the document's /DSS must be enough.
   signing::VerificationReport Verify(const std::string& pdf) {
     signing::VerifyOptions options;
-    options.check_revocation = false;
+    options.check_revocation = true;
     auto report = signing::VerifyPdf(pdf, *trust_, options);
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? *report : signing::VerificationReport();
@@ -412,7 +413,7 @@ class DossierAuditTest : public SignedResultsTest {
   }
 
   DossierAudit Audit() {
-    auto audit = AuditDossier(evidence_, *verifier_, /*check_revocation=*/false);
+    auto audit = AuditDossier(evidence_, *verifier_, /*check_revocation=*/true);
     EXPECT_TRUE(audit.ok()) << audit.status();
     return audit.ok() ? *std::move(audit) : DossierAudit();
   }
@@ -631,7 +632,7 @@ TEST(LoadSealKeysTest, SoftHsmToken_SealsTheReceipt) {
   auto content = (*engine)->GetDocument(kAuditor, get);
   ASSERT_TRUE(content.ok()) << content.status();
   signing::VerifyOptions verify;
-  verify.check_revocation = false;
+  verify.check_revocation = true;  // from the /DSS
   auto report = signing::VerifyPdf(content->content(), *trust, verify);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->signatures.size(), 1u);
