@@ -277,7 +277,9 @@ absl::StatusOr<std::string> BuildTimestampRequest(absl::string_view signature_va
       RAND_bytes(nonce_bytes, sizeof(nonce_bytes)) != 1) {
     return OpenSslError("building the time-stamp request");
   }
-  nonce_bytes[0] &= 0x7f;  // a positive INTEGER
+  // Positive and without a leading zero octet: DER wants the shortest form,
+  // and a first byte of 0x00 (1 in 256) made requests TSAs reject.
+  nonce_bytes[0] = static_cast<unsigned char>((nonce_bytes[0] & 0x7f) | 0x40);
   if (ASN1_STRING_set(nonce.get(), nonce_bytes, sizeof(nonce_bytes)) != 1 ||
       TS_REQ_set_nonce(req.get(), nonce.get()) != 1 || TS_REQ_set_cert_req(req.get(), 1) != 1) {
     return OpenSslError("building the time-stamp request");

@@ -52,8 +52,9 @@ struct GatheredValidationData {
 // responders' certificates, and the same for time-stamping authorities as
 // far as they can be had (best effort: recorded in `notes`).
 // FAILED_PRECONDITION naming the signature field when a signer has no chain
-// to an anchor, a certificate of its chain is revoked, or its status cannot
-// be had (the checker's reason quoted: unreachable responder, ...).
+// to an anchor, a certificate of its chain (or of its TSA's) is revoked, or
+// a signer certificate's status cannot be had (the checker's reason quoted:
+// unreachable responder, ...).
 // INVALID_ARGUMENT when `pdf` does not parse or holds no signature.
 absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pdf,
                                                             const LongTermOptions& options);

@@ -3,6 +3,7 @@
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 
 #include <memory>
@@ -296,6 +297,28 @@ TEST_F(TimestampTest, TokenOverAnotherSignature_IsInvalidArgument) {
   absl::StatusOr<std::string> stamped = AddSignatureTimestamp(*cms, Stamp(*request));
   ASSERT_FALSE(stamped.ok());
   EXPECT_EQ(stamped.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A random nonce whose first byte came out 0x00 (1 in 256) used to be
+// written with a leading zero octet: not DER, so `openssl ts -reply` and
+// d2i_TS_REQ rejected the request. 3000 requests all parse and re-encode to
+// the same bytes.
+TEST(TimestampRequestTest, NonceIsAlwaysMinimalDer) {
+  for (int i = 0; i < 3000; ++i) {
+    absl::StatusOr<std::string> request = BuildTimestampRequest("value");
+    ASSERT_TRUE(request.ok()) << request.status();
+    const auto* p = reinterpret_cast<const unsigned char*>(request->data());
+    std::unique_ptr<TS_REQ, decltype(&TS_REQ_free)> parsed(
+        d2i_TS_REQ(nullptr, &p, static_cast<long>(request->size())), &TS_REQ_free);
+    ASSERT_NE(parsed, nullptr) << "request " << i << " is not DER";
+    const ASN1_INTEGER* nonce = TS_REQ_get_nonce(parsed.get());
+    ASSERT_NE(nonce, nullptr);
+    EXPECT_GE(ASN1_STRING_length(nonce), 7) << "at least 56 random bits";
+    unsigned char* der = nullptr;
+    int len = i2d_TS_REQ(parsed.get(), &der);
+    ASSERT_EQ(std::string(reinterpret_cast<char*>(der), len), *request);
+    OPENSSL_free(der);
+  }
 }
 
 }  // namespace

@@ -187,9 +187,11 @@ class OcspResponder {
     const std::string rkey = (pki_ / (signer_stem_ + ".key")).string();
     const std::string port = std::to_string(port_);
     const std::string log = (pki_ / "ocsp.log").string();
-    std::vector<std::string> args = {"openssl", "ocsp",     "-index",     index,   "-CA",
-                                     ca,        "-rsigner", rsigner,      "-rkey", rkey,
-                                     "-port",   port,       "-ignore_err"};
+    // Under `timeout`: should the test process die, the responder follows
+    // within minutes instead of lingering on a shared machine.
+    std::vector<std::string> args = {"timeout", "300", "openssl", "ocsp",     "-index",
+                                     index,     "-CA", ca,        "-rsigner", rsigner,
+                                     "-rkey",   rkey,  "-port",   port,       "-ignore_err"};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -197,7 +199,7 @@ class OcspResponder {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = posix_spawnp(&pid_, "openssl", &actions, nullptr, argv.data(), environ);
+    int rc = posix_spawnp(&pid_, "timeout", &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ASSERT_EQ(rc, 0) << "cannot start openssl ocsp";
     // Not a probing connect: openssl ocsp serves one connection at a time
