@@ -6,7 +6,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "podofo/podofo.h"
+#include "signing/font_subset.h"
 #include "signing/pdf_fonts.h"
 
 namespace motcua::signing {
@@ -98,14 +100,65 @@ absl::StatusOr<PlacedAppearance> NewCanvas(PoDoFo::PdfMemDocument& document, int
   return placed;
 }
 
+// Text of an appearance in subsets of DejaVu Sans and Sans Bold, added to
+// the XObject after what PdfPainter drew. The faces are parsed once per
+// process: PoDoFo's own fonts (VietnameseFont) re-read and copy the whole
+// font file for every signature, most of a signature's CPU time.
+class AppearanceText {
+ public:
+  // FAILED_PRECONDITION when a font is not installed.
+  static absl::StatusOr<AppearanceText> Create() {
+    absl::StatusOr<const TrueTypeFace*> regular = TrueTypeFace::Get(FontFace::kSans);
+    if (!regular.ok()) return regular.status();
+    absl::StatusOr<const TrueTypeFace*> bold = TrueTypeFace::Get(FontFace::kSansBold);
+    if (!bold.ok()) return bold.status();
+    return AppearanceText(**regular, **bold);
+  }
+
+  double Width(absl::string_view text, bool bold, double size) const {
+    return (bold ? bold_ : regular_).face().Width(text, size);
+  }
+
+  // UTF-8 `text` with its baseline starting at (x, y), in RGB colour (0..1).
+  void Draw(double x, double y, absl::string_view text, bool bold, double size, double r, double g,
+            double b) {
+    absl::StrAppendFormat(&operators_, "BT %.3f %.3f %.3f rg /%s %.2f Tf %.2f %.2f Td %s Tj ET\n",
+                          r, g, b, bold ? "MotcuaB" : "MotcuaR", size, x, y,
+                          (bold ? bold_ : regular_).Encode(text));
+  }
+
+  // Appends the text to `xobject`'s stream (after PdfPainter::FinishPage)
+  // and its fonts to the XObject's resources.
+  void AddTo(PoDoFo::PdfMemDocument& document, PoDoFo::PdfXObject& xobject) {
+    PoDoFo::PdfDictionary& resources = xobject.GetResources()->GetDictionary();
+    if (!resources.HasKey("Font")) resources.AddKey("Font", PoDoFo::PdfDictionary());
+    PoDoFo::PdfDictionary& fonts = resources.GetKey("Font")->GetDictionary();
+    if (regular_.used()) fonts.AddKey("MotcuaR", regular_.Embed(document)->Reference());
+    if (bold_.used()) fonts.AddKey("MotcuaB", bold_.Embed(document)->Reference());
+    const std::string text = absl::StrCat("q\n", operators_, "Q\n");
+    PoDoFo::PdfStream* stream = xobject.GetContentsForAppending()->GetStream();
+    stream->BeginAppend(/*bClearExisting=*/false);
+    stream->Append(text.data(), text.size());
+    stream->EndAppend();
+  }
+
+ private:
+  AppearanceText(const TrueTypeFace& regular, const TrueTypeFace& bold)
+      : regular_(regular), bold_(bold) {}
+
+  SubsetFont regular_;
+  SubsetFont bold_;
+  std::string operators_;
+};
+
 absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const OfficerAppearance& officer, absl::Time) {
   absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, officer.page);
   if (!page.ok()) return page.status();
   absl::StatusOr<PdfBox> image_box = SignatureImageBox(officer);
   if (!image_box.ok()) return image_box.status();
-  absl::StatusOr<PoDoFo::PdfFont*> font = VietnameseFont(document, FontFace::kSansBold);
-  if (!font.ok()) return font.status();
+  absl::StatusOr<AppearanceText> text = AppearanceText::Create();
+  if (!text.ok()) return text.status();
   absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, officer.page, officer.box);
   if (!placed.ok()) return placed.status();
 
@@ -114,13 +167,12 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
   painter.Save();
   DrawPng(document, painter, officer.signature_png, *ReadPngSize(officer.signature_png),
           *image_box);
-  (*font)->SetFontSize(kNameFontSize);
-  painter.SetFont(*font);
-  painter.SetColor(0, 0, 0);
-  painter.DrawTextAligned(0, kNameBand - kNameFontSize, officer.box.width,
-                          Utf8(officer.signer_name), PoDoFo::ePdfAlignment_Center);
   painter.Restore();
   painter.FinishPage();
+  const double name_width = text->Width(officer.signer_name, /*bold=*/true, kNameFontSize);
+  text->Draw((officer.box.width - name_width) / 2, kNameBand - kNameFontSize, officer.signer_name,
+             /*bold=*/true, kNameFontSize, 0, 0, 0);
+  text->AddTo(document, *placed->xobject);
   return placed;
 }
 
@@ -147,14 +199,12 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const AttachmentAppearance& stamp, absl::Time time) {
   absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, 0);
   if (!page.ok()) return page.status();
-  absl::StatusOr<PoDoFo::PdfFont*> bold = VietnameseFont(document, FontFace::kSansBold);
-  if (!bold.ok()) return bold.status();
-  absl::StatusOr<PoDoFo::PdfFont*> regular = VietnameseFont(document, FontFace::kSans);
-  if (!regular.ok()) return regular.status();
+  absl::StatusOr<AppearanceText> text = AppearanceText::Create();
+  if (!text.ok()) return text.status();
 
-  std::vector<std::pair<PoDoFo::PdfFont*, std::string>> lines = {{*bold, stamp.organisation}};
-  if (!stamp.number_and_symbol.empty()) lines.push_back({*regular, stamp.number_and_symbol});
-  lines.push_back({*regular, "Thời gian ký: " + VietnamDisplayTime(time)});
+  std::vector<std::pair<bool, std::string>> lines = {{true, stamp.organisation}};  // bold, text
+  if (!stamp.number_and_symbol.empty()) lines.push_back({false, stamp.number_and_symbol});
+  lines.push_back({false, "Thời gian ký: " + VietnamDisplayTime(time)});
 
   const PoDoFo::PdfRect media = (*page)->GetMediaBox();
   PdfBox box;
@@ -172,16 +222,14 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
   painter.SetStrokeWidth(0.8);
   painter.Rectangle(0.5, 0.5, box.width - 1, box.height - 1);
   painter.Stroke();
-  painter.SetColor(0.8, 0.05, 0.1);
-  double y = box.height - 4 - kStampLine + 2;
-  for (const auto& [font, text] : lines) {
-    font->SetFontSize(kStampFontSize);
-    painter.SetFont(font);
-    painter.DrawText(5, y, Utf8(text));
-    y -= kStampLine;
-  }
   painter.Restore();
   painter.FinishPage();
+  double y = box.height - 4 - kStampLine + 2;
+  for (const auto& [bold, line] : lines) {
+    text->Draw(5, y, line, bold, kStampFontSize, 0.8, 0.05, 0.1);
+    y -= kStampLine;
+  }
+  text->AddTo(document, *placed->xobject);
   return placed;
 }
 
