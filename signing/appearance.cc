@@ -2,7 +2,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -81,12 +88,121 @@ absl::StatusOr<PoDoFo::PdfPage*> PageAt(PoDoFo::PdfMemDocument& document, int in
   return document.GetPage(index);
 }
 
+// One image of a PNG as PoDoFo encodes it: a Flate stream and the few
+// dictionary entries that describe it.
+struct EncodedImage {
+  unsigned width = 0;
+  unsigned height = 0;
+  unsigned bits = 0;
+  std::string color_space;  // a name: DeviceRGB, DeviceGray
+  std::string filter;       // a name: FlateDecode
+  std::string data;         // the stream as stored
+};
+
+// A PNG decoded and deflated by PoDoFo: the image and its soft mask (alpha).
+struct EncodedPng {
+  EncodedImage image;
+  std::optional<EncodedImage> mask;
+};
+
+// `object` as an EncodedImage; nothing when it has entries this file does
+// not reproduce (then the caller decodes the PNG into each document).
+std::optional<EncodedImage> Extract(const PoDoFo::PdfObject& object) {
+  const PoDoFo::PdfDictionary& d = object.GetDictionary();
+  for (const auto& [key, value] : d.GetKeys()) {
+    static const char* const kKnown[] = {"Type",   "Subtype",    "BBox",   "Width",
+                                         "Height", "ColorSpace", "Filter", "BitsPerComponent",
+                                         "Length", "SMask"};
+    if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return key.GetName() == k; })) {
+      return std::nullopt;
+    }
+  }
+  const PoDoFo::PdfObject* color_space = d.GetKey("ColorSpace");
+  const PoDoFo::PdfObject* filter = d.GetKey("Filter");
+  if (color_space == nullptr || !color_space->IsName() || filter == nullptr || !filter->IsName() ||
+      !object.HasStream()) {
+    return std::nullopt;
+  }
+  EncodedImage image;
+  image.width = static_cast<unsigned>(d.GetKey("Width")->GetNumber());
+  image.height = static_cast<unsigned>(d.GetKey("Height")->GetNumber());
+  image.bits = static_cast<unsigned>(d.GetKey("BitsPerComponent")->GetNumber());
+  image.color_space = color_space->GetName().GetName();
+  image.filter = filter->GetName().GetName();
+  char* data = nullptr;
+  PoDoFo::pdf_long length = 0;
+  object.GetStream()->GetCopy(&data, &length);
+  image.data.assign(data, static_cast<size_t>(length));
+  PoDoFo::podofo_free(data);
+  return image;
+}
+
+// Decodes `png` with PoDoFo in a scratch document; nothing when the result
+// is not something Extract can reproduce.
+std::shared_ptr<const EncodedPng> Encode(const std::string& png) {
+  PoDoFo::PdfMemDocument scratch;
+  PoDoFo::PdfImage decoded(&scratch);
+  decoded.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
+                          static_cast<PoDoFo::pdf_long>(png.size()));
+  auto encoded = std::make_shared<EncodedPng>();
+  std::optional<EncodedImage> image = Extract(*decoded.GetObject());
+  if (!image.has_value()) return nullptr;
+  encoded->image = std::move(*image);
+  if (const PoDoFo::PdfObject* smask = decoded.GetObject()->GetDictionary().GetKey("SMask")) {
+    if (!smask->IsReference()) return nullptr;
+    const PoDoFo::PdfObject* mask = scratch.GetObjects().GetObject(smask->GetReference());
+    if (mask == nullptr || !(encoded->mask = Extract(*mask)).has_value()) return nullptr;
+  }
+  return encoded;
+}
+
+// The same few signature and seal images come back for every signature, and
+// decoding and deflating them was a third of a signature's CPU time: each
+// PNG is encoded once per process. Bounded: a process that sees very many
+// different images starts over.
+std::shared_ptr<const EncodedPng> EncodedOnce(const std::string& png) {
+  static std::mutex mutex;
+  static auto* cache = new std::map<std::string, std::shared_ptr<const EncodedPng>>;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache->find(png); it != cache->end()) return it->second;
+  }
+  std::shared_ptr<const EncodedPng> encoded = Encode(png);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache->size() >= 256) cache->clear();
+  cache->emplace(png, encoded);
+  return encoded;
+}
+
+// A new image object in `document` holding `encoded` as it is.
+PoDoFo::PdfObject* AddImage(PoDoFo::PdfMemDocument& document, const EncodedImage& encoded) {
+  PoDoFo::PdfImage image(&document);
+  PoDoFo::PdfDictionary& d = image.GetObject()->GetDictionary();
+  d.AddKey("ColorSpace", PoDoFo::PdfName(encoded.color_space));
+  d.AddKey("Filter", PoDoFo::PdfName(encoded.filter));
+  PoDoFo::PdfMemoryInputStream data(encoded.data.data(),
+                                    static_cast<PoDoFo::pdf_long>(encoded.data.size()));
+  image.SetImageDataRaw(encoded.width, encoded.height, encoded.bits, &data);
+  return image.GetObject();
+}
+
 // Draws `png` scaled into `box` (XObject coordinates).
 void DrawPng(PoDoFo::PdfMemDocument& document, PoDoFo::PdfPainter& painter, const std::string& png,
              const PngSize& size, const PdfBox& box) {
-  PoDoFo::PdfImage image(&document);
-  image.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
-                        static_cast<PoDoFo::pdf_long>(png.size()));
+  std::shared_ptr<const EncodedPng> encoded = EncodedOnce(png);
+  if (encoded == nullptr) {
+    PoDoFo::PdfImage image(&document);
+    image.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
+                          static_cast<PoDoFo::pdf_long>(png.size()));
+    painter.DrawImage(box.x, box.y, &image, box.width / size.width, box.height / size.height);
+    return;
+  }
+  PoDoFo::PdfImage image(AddImage(document, encoded->image));
+  if (encoded->mask.has_value()) {
+    image.GetObject()->GetDictionary().AddKey("SMask",
+                                              AddImage(document, *encoded->mask)->Reference());
+  }
   painter.DrawImage(box.x, box.y, &image, box.width / size.width, box.height / size.height);
 }
 
