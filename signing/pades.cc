@@ -147,6 +147,31 @@ absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
   }
 }
 
+namespace {
+
+// `prepared.pdf` with `cms_der` as hex in its reserved /Contents; the caller
+// has checked that the CMS is over `prepared`.
+absl::StatusOr<std::string> WriteContents(const PreparedSignature& prepared,
+                                          absl::string_view cms_der) {
+  const int64_t* br = prepared.byte_range;
+  const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
+  if (cms_der.size() * 2 > capacity) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CMS has ", cms_der.size(), " bytes but only ", capacity / 2,
+                     " were reserved: prepare again with a larger reserved_size"));
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string signed_pdf = prepared.pdf;
+  size_t at = static_cast<size_t>(br[1]) + 1;
+  for (unsigned char c : cms_der) {
+    signed_pdf[at++] = kHex[c >> 4];
+    signed_pdf[at++] = kHex[c & 0xf];
+  }
+  return signed_pdf;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
                                            absl::string_view cms_der) {
   const int64_t* br = prepared.byte_range;
@@ -164,20 +189,7 @@ absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
   if (*digest != prepared.document_sha256) {
     return absl::InvalidArgumentError("the CMS signs another document (message-digest differs)");
   }
-  const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
-  if (cms_der.size() * 2 > capacity) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the CMS has ", cms_der.size(), " bytes but only ", capacity / 2,
-                     " were reserved: prepare again with a larger reserved_size"));
-  }
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string signed_pdf = prepared.pdf;
-  size_t at = static_cast<size_t>(br[1]) + 1;
-  for (unsigned char c : cms_der) {
-    signed_pdf[at++] = kHex[c >> 4];
-    signed_pdf[at++] = kHex[c & 0xf];
-  }
-  return signed_pdf;
+  return WriteContents(prepared, cms_der);
 }
 
 absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureRequest& request,
@@ -186,7 +198,9 @@ absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureReques
   if (!prepared.ok()) return prepared.status();
   absl::StatusOr<std::string> cms = SignDetached(key, prepared->document_sha256);
   if (!cms.ok()) return cms.status();
-  return EmbedSignature(*prepared, *cms);
+  // Not EmbedSignature: the CMS was just made over this very digest, and
+  // parsing it back to check costs as much as the RSA signature.
+  return WriteContents(*prepared, *cms);
 }
 
 }  // namespace motcua::signing
