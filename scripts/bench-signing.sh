@@ -88,7 +88,12 @@ timed_rate() {  # $1 parallel processes; prints documents per second
 }
 PODOFO_1=$(timed_rate 1)
 PODOFO_N=$(timed_rate "$THREADS")
+# What of a run is only starting the process (usage message, no work).
+T0=$(date +%s.%N)
+for _ in $(seq 20); do podofosign >/dev/null 2>&1 || true; done
+STARTUP_MS=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", (b - a) * 1000 / 20}')
 echo "podofosign runs=$PODOFO_RUNS rate_1_process=$PODOFO_1 rate_${THREADS}_parallel=$PODOFO_N" \
+  "startup_only_ms=$STARTUP_MS" \
   "(per process: start, load key, sign, write; sha256, 16 KiB reserved, visible appearance)"
 
 rate_of() { sed -n "s/^RESULT name=$1 .* rate=\([0-9.]*\) .*/\1/p" "$WORK/bench.out"; }
