@@ -71,8 +71,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kOfficer[] = "head";
 constexpr char kSeal[] = "seal-HN-SGDDT";
-const char* const kAllRuns[] = {"render",      "sign",        "render_sign", "render_sign_seal",
-                                "sign_pkcs11", "render_sign_pkcs11", "verify"};
+const char* const kAllRuns[] = {
+    "render", "sign", "render_sign", "render_sign_seal", "sign_pkcs11", "render_sign_pkcs11",
+    "verify"};
 
 struct Options {
   std::string pki_dir;
@@ -113,9 +114,8 @@ void WriteFile(const std::string& path, const std::string& contents) {
 // Realistic content; `i` varies the holder and numbers, so every document
 // (and its reference and QR code) is different, as in production.
 Diploma SampleDiploma(int64_t i) {
-  static const char* const kNames[] = {"Nguyễn Thị Hồng Nhung", "Trần Văn Đức",
-                                       "Lê Hoàng Yến",          "Phạm Quốc Bảo",
-                                       "Đỗ Thị Thu Hằng",       "Vũ Minh Khôi"};
+  static const char* const kNames[] = {"Nguyễn Thị Hồng Nhung", "Trần Văn Đức",    "Lê Hoàng Yến",
+                                       "Phạm Quốc Bảo",         "Đỗ Thị Thu Hằng", "Vũ Minh Khôi"};
   static const char* const kSchools[] = {"Trường THPT Chu Văn An", "Trường THPT Kim Liên",
                                          "Trường THPT Việt Đức"};
   Diploma d;
@@ -191,9 +191,8 @@ using Work = std::function<absl::Status(int thread, int64_t i)>;
 // latencies in milliseconds.
 std::vector<double> RunFor(int threads, double seconds, const Work& work) {
   std::atomic<int64_t> next{0};
-  const Clock::time_point end =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(seconds));
+  const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(seconds));
   std::vector<std::vector<double>> per_thread(threads);
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -245,7 +244,9 @@ bool Wanted(const Options& options, const std::string& run) {
 
 int Usage() {
   std::cerr << "usage: motcua_sign_bench --pki-dir DIR [--threads N] [--seconds S] [--warmup S]\n"
-               "         [--runs " << absl::StrJoin(kAllRuns, ",") << "|none]\n"
+               "         [--runs "
+            << absl::StrJoin(kAllRuns, ",")
+            << "|none]\n"
                "         [--samples-dir DIR] [--pkcs11-module SO --token-label L --key-label K\n"
                "          --pin PIN [--chain PEM]]\n";
   return 64;
@@ -258,23 +259,35 @@ int Main(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) return Usage();
     const std::string value = argv[i + 1];
-    if (flag == "--pki-dir") options.pki_dir = value;
-    else if (flag == "--threads") options.threads = std::stoi(value);
-    else if (flag == "--seconds") options.seconds = std::stod(value);
-    else if (flag == "--warmup") options.warmup = std::stod(value);
-    else if (flag == "--runs") options.runs = absl::StrSplit(value, ',', absl::SkipEmpty());
-    else if (flag == "--samples-dir") options.samples_dir = value;
-    else if (flag == "--pkcs11-module") options.token.module_path = value;
-    else if (flag == "--token-label") options.token.token_label = value;
-    else if (flag == "--key-label") options.token.key_label = value;
-    else if (flag == "--pin") options.token.pin = value;
-    else if (flag == "--chain") options.token.certificate_chain_path = value;
-    else return Usage();
+    if (flag == "--pki-dir")
+      options.pki_dir = value;
+    else if (flag == "--threads")
+      options.threads = std::stoi(value);
+    else if (flag == "--seconds")
+      options.seconds = std::stod(value);
+    else if (flag == "--warmup")
+      options.warmup = std::stod(value);
+    else if (flag == "--runs")
+      options.runs = absl::StrSplit(value, ',', absl::SkipEmpty());
+    else if (flag == "--samples-dir")
+      options.samples_dir = value;
+    else if (flag == "--pkcs11-module")
+      options.token.module_path = value;
+    else if (flag == "--token-label")
+      options.token.token_label = value;
+    else if (flag == "--key-label")
+      options.token.key_label = value;
+    else if (flag == "--pin")
+      options.token.pin = value;
+    else if (flag == "--chain")
+      options.token.certificate_chain_path = value;
+    else
+      return Usage();
   }
   if (options.pki_dir.empty() || options.threads < 1 || options.seconds <= 0) return Usage();
   for (const std::string& run : options.runs) {
-    if (run != "none" && std::find(std::begin(kAllRuns), std::end(kAllRuns), run) ==
-                             std::end(kAllRuns)) {
+    if (run != "none" &&
+        std::find(std::begin(kAllRuns), std::end(kAllRuns), run) == std::end(kAllRuns)) {
       return Usage();
     }
   }
@@ -282,8 +295,8 @@ int Main(int argc, char** argv) {
   absl::Status pki = EnsureDevPki(options.pki_dir);
   if (!pki.ok()) Die("EnsureDevPki " + options.pki_dir, pki);
   const std::string signers = options.pki_dir + "/signers/";
-  std::unique_ptr<SigningKey> officer_key = OrDie(
-      SigningKey::LoadPkcs12(signers + kOfficer + ".p12", kDevPkcs12Password), "officer key");
+  std::unique_ptr<SigningKey> officer_key =
+      OrDie(SigningKey::LoadPkcs12(signers + kOfficer + ".p12", kDevPkcs12Password), "officer key");
   std::unique_ptr<SigningKey> seal_key =
       OrDie(SigningKey::LoadPkcs12(signers + kSeal + ".p12", kDevPkcs12Password), "seal key");
   TrustStore trust;
@@ -356,9 +369,9 @@ int Main(int argc, char** argv) {
     for (int t = 0; t < options.threads; ++t) {
       token_keys.push_back(OrDie(SigningKey::OpenPkcs11Key(options.token), "OpenPkcs11Key"));
     }
-    check_verifies(OrDie(SignPdf(rendered.pdf, At(requests.officer), *token_keys[0]),
-                         "SignPdf on the token"),
-                   "diploma signed on the token");
+    check_verifies(
+        OrDie(SignPdf(rendered.pdf, At(requests.officer), *token_keys[0]), "SignPdf on the token"),
+        "diploma signed on the token");
     if (Wanted(options, "sign_pkcs11")) {
       Measure("sign_pkcs11", options, [&](int t, int64_t) {
         return SignPdf(rendered.pdf, At(requests.officer), *token_keys[t]).status();
