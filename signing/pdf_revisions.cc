@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "podofo/podofo.h"
 #include "signing/pdf_fonts.h"
+#include "signing/pdf_input.h"
 
 namespace motcua::signing {
 namespace {
@@ -549,7 +550,8 @@ std::string Reason(const PoDoFo::PdfError& e) {
 absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view prefix) {
   auto doc = std::make_unique<PdfMemDocument>();
   try {
-    doc->LoadFromBuffer(prefix.data(), static_cast<long>(prefix.size()), false);
+    // The device reads `prefix` in place; it lives as long as the document.
+    doc->LoadFromDevice(PoDoFo::PdfRefCountedInputDevice(new MemoryInputDevice(prefix)), false);
   } catch (const PoDoFo::PdfError& e) {
     if (e.GetError() == PoDoFo::ePdfError_InvalidPassword) {
       return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
