@@ -42,9 +42,11 @@ int MemoryInputDevice::Look() const {
 }
 
 // As std::istream::seekg: clears end-of-file first, does nothing after a
-// failure, and fails (leaving the position) for a target outside the data.
+// failure (unless seeks_clear_failure_), and fails (leaving the position) for
+// a target outside the data.
 void MemoryInputDevice::Seek(std::streamoff off, std::ios_base::seekdir dir) {
   eof_ = false;
+  if (seeks_clear_failure_) fail_ = false;
   if (fail_) return;
   std::streamoff base = 0;
   if (dir == std::ios_base::cur) base = static_cast<std::streamoff>(pos_);

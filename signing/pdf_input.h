@@ -33,6 +33,12 @@ class MemoryInputDevice : public PoDoFo::PdfInputDevice {
   bool Bad() const override { return false; }
   void Clear(std::ios_base::iostate state = std::ios_base::goodbit) const override;
 
+  // After loading, PoDoFo parses objects lazily, each starting with a seek
+  // to it; with this set, such a parse starts afresh even when one read
+  // before it ran off the end (std::istream would stay failed), so what an
+  // object parses to does not depend on what was read before it.
+  void SetSeeksClearFailure(bool on) { seeks_clear_failure_ = on; }
+
   // The highest position read (or peeked at, including one past the end)
   // since the last ResetHighWater(); -1 when nothing was read.
   std::streamoff high_water() const { return high_water_; }
@@ -47,6 +53,7 @@ class MemoryInputDevice : public PoDoFo::PdfInputDevice {
   mutable bool eof_ = false;
   mutable bool fail_ = false;
   mutable std::streamoff high_water_ = -1;
+  bool seeks_clear_failure_ = false;
 };
 
 }  // namespace motcua::signing
