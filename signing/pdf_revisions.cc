@@ -128,10 +128,24 @@ class Revision {
   PdfMemDocument& doc() { return *doc_; }
   size_t end() const { return end_; }
 
+  // Parses `object` (one of this revision's objects, or null) if this is its
+  // first use. PoDoFo throws on the first parse of some malformed objects
+  // and then hands out what it read: such an object counts as unreadable
+  // (see Digest) whichever use comes first.
+  const PdfObject* Touch(const PdfObject* object) const {
+    if (object == nullptr || !touched_.insert(object).second) return object;
+    try {
+      object->IsDictionary();
+    } catch (const PoDoFo::PdfError&) {
+      unreadable_.insert(RefOf(*object));
+    }
+    return object;
+  }
+
   // Follows references (bounded); nullptr when missing.
   const PdfObject* Resolve(const PdfObject* value) const {
     for (int i = 0; value != nullptr && value->IsReference() && i < kMaxDepth; ++i) {
-      value = doc_->GetObjects().GetObject(value->GetReference());
+      value = Touch(doc_->GetObjects().GetObject(value->GetReference()));
     }
     return value != nullptr && value->IsReference() ? nullptr : value;
   }
@@ -159,8 +173,8 @@ class Revision {
     return true;
   }
   const PdfObject* Object(Ref ref) const {
-    return doc_->GetObjects().GetObject(PoDoFo::PdfReference(
-        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second)));
+    return Touch(doc_->GetObjects().GetObject(PoDoFo::PdfReference(
+        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second))));
   }
 
   const PdfObject* catalog() const { return catalog_; }
@@ -189,12 +203,13 @@ class Revision {
     if (cached != digests_.end()) return cached->second;
     auto it = objects_.find(ref);
     if (it == objects_.end()) return digests_[ref];
+    Touch(it->second);
     return digests_[ref] = DigestOf(unreadable_.count(ref) ? nullptr : it->second);
   }
   // A cross-reference or object stream: PoDoFo's bookkeeping, not content.
   bool IsSpecial(Ref ref) const {
     auto it = objects_.find(ref);
-    if (it == objects_.end() || !it->second->IsDictionary()) return false;
+    if (it == objects_.end() || !Touch(it->second)->IsDictionary()) return false;
     std::string type = NameOf(it->second, "Type");
     return type == "XRef" || type == "ObjStm";
   }
@@ -245,10 +260,8 @@ class Revision {
   }
 
   void Index(bool info_in_file, bool measure_extents) {
-    // Every object is parsed here, before anything else reads it. PoDoFo
-    // throws on the first parse of some malformed objects and then hands out
-    // what it read; such an object counts as unreadable, whatever order it
-    // is read in later. And each measured parse must be the object's first.
+    // Measured before anything else is parsed: each measured parse must be
+    // the object's first.
     const Ref invented_info = info_in_file ? Ref{-1, -1} : TrailerRef("Info");
     for (PdfObject* object : doc_->GetObjects()) {
       if (object == nullptr || RefOf(*object) == invented_info) continue;
@@ -257,15 +270,7 @@ class Revision {
       bool twice = !objects_.emplace(ref, object).second;
       objects_[ref] = object;
       offsets_[ref] = parsed == nullptr || twice ? -1 : parsed->GetOffset();
-      if (measure_extents) {
-        extents_[ref] = MeasureParse(*object, ref);
-      } else {
-        try {
-          object->IsDictionary();
-        } catch (const PoDoFo::PdfError&) {
-          unreadable_.insert(ref);
-        }
-      }
+      if (measure_extents) extents_[ref] = MeasureParse(*object, ref);
     }
     const PdfObject* trailer = doc_->GetTrailer();
     catalog_ = Get(trailer, "Root");
@@ -288,6 +293,7 @@ class Revision {
   // Parses `object` (and loads its stream) and returns the highest position
   // read, or -1 (see extent()).
   int64_t MeasureParse(const PdfObject& object, Ref ref) {
+    touched_.insert(&object);
     memory_->ResetHighWater();
     try {
       bool dictionary = object.IsDictionary();
@@ -371,7 +377,8 @@ class Revision {
   std::map<Ref, const PdfObject*> objects_;
   std::map<Ref, int64_t> offsets_;
   std::map<Ref, int64_t> extents_;
-  std::set<Ref> unreadable_;  // the first parse failed
+  mutable std::set<const PdfObject*> touched_;
+  mutable std::set<Ref> unreadable_;  // the first parse failed
   mutable std::map<Ref, std::string> digests_;
   std::map<Ref, int> pages_;
   std::map<Ref, int> contents_;
@@ -698,11 +705,12 @@ absl::StatusOr<LoadedPrefix> LoadPrefix(absl::string_view prefix) {
   return loaded;
 }
 
-// Signature dictionaries of one revision, keyed by object and value digest.
-std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
+// The values (/V) of the revision's signature fields, with the fields' names.
+std::map<Ref, std::string> SignatureFieldValues(const Revision& revision) {
   std::map<Ref, std::string> field_names;
   for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
-    if (object == nullptr || !object->IsDictionary() || !revision.IsSignatureField(object))
+    if (object == nullptr || !revision.Touch(object)->IsDictionary() ||
+        !revision.IsSignatureField(object))
       continue;
     Ref value_ref;
     if (!Revision::RawRef(Revision::Raw(object, "V"), &value_ref)) continue;
@@ -710,6 +718,21 @@ std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
     if (name.empty()) name = revision.TextOf(revision.Get(object, "Parent"), "T");
     field_names[value_ref] = name;
   }
+  return field_names;
+}
+
+// Whether Signatures(revision) would list `ref`, without listing them all.
+bool IsSignatureIn(const Revision& revision, Ref ref) {
+  const PdfObject* object = revision.Object(ref);
+  if (object == nullptr || !object->IsDictionary()) return false;
+  if (revision.IsSignatureDict(object)) return true;
+  return Revision::Raw(object, "ByteRange") != nullptr && SignatureFieldValues(revision).count(ref);
+}
+
+// The signature dictionaries of one revision: /Type /Sig or /DocTimeStamp,
+// or the value of a signature field with a /ByteRange.
+std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
+  std::map<Ref, std::string> field_names = SignatureFieldValues(revision);
   std::vector<PdfSignatureInfo> result;
   for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
     if (object == nullptr || !object->IsDictionary()) continue;
@@ -816,7 +839,11 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
   }
   // Each signature dictionary of the latest revision read, with the first
   // revision since which it has been a signature with its current value.
+  // The first revision read is not listed (that would parse all of it):
+  // whether its objects are signatures is asked one by one.
   std::map<Ref, int> signed_since;
+  bool previous_listed = false;
+  std::vector<PdfSignatureInfo> last_signatures;
   std::unique_ptr<Revision> previous;
   absl::Status last_error;
   for (size_t i = 0; i < candidates.size(); ++i) {
@@ -837,15 +864,27 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
         /*measure_extents=*/previous != nullptr);
     int index = static_cast<int>(result.revisions.size());
     result.revisions.push_back(candidates[i]);
+    const bool last = i + 1 == candidates.size();
+    std::vector<PdfSignatureInfo> signatures;
+    if (previous != nullptr || last) signatures = Signatures(*revision);
     std::map<Ref, int> next_signed_since;
-    for (const PdfSignatureInfo& sig : Signatures(*revision)) {
+    for (const PdfSignatureInfo& sig : signatures) {
       Ref ref{sig.object_number, sig.generation};
       if (!revision->Has(ref)) continue;
-      auto since = signed_since.find(ref);
-      bool kept = since != signed_since.end() && SameObject(*previous, *revision, ref);
-      next_signed_since[ref] = kept ? since->second : index;
+      int since = index;
+      if (previous != nullptr && previous->Has(ref)) {
+        auto listed = signed_since.find(ref);
+        bool was_signature =
+            previous_listed ? listed != signed_since.end() : IsSignatureIn(*previous, ref);
+        if (was_signature && SameObject(*previous, *revision, ref)) {
+          since = previous_listed ? listed->second : index - 1;
+        }
+      }
+      next_signed_since[ref] = since;
     }
     signed_since = std::move(next_signed_since);
+    previous_listed = previous != nullptr || last;
+    if (last) last_signatures = std::move(signatures);
     if (previous != nullptr) {
       result.changes.push_back({index, ChangeClassifier(*previous, *revision).Run()});
     }
@@ -855,7 +894,7 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
   if (previous == nullptr || result.revisions.back().end != candidates.back().end) {
     return last_error.ok() ? absl::InvalidArgumentError("not a readable PDF") : last_error;
   }
-  for (PdfSignatureInfo& sig : Signatures(*previous)) {
+  for (PdfSignatureInfo& sig : last_signatures) {
     if (static_cast<int>(result.signatures.size()) >= limits.max_signatures) {
       result.notes.push_back(
           absl::StrCat("only the first ", limits.max_signatures, " signatures were examined"));
