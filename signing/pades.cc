@@ -1,5 +1,7 @@
 #include "signing/pades.h"
 
+#include <openssl/evp.h>
+
 #include <utility>
 
 #include "absl/status/status.h"
@@ -8,6 +10,7 @@
 #include "signing/cades.h"
 #include "signing/openssl_util.h"
 #include "signing/pdf_fonts.h"
+#include "signing/pdf_input.h"
 
 namespace motcua::signing {
 namespace {
@@ -51,20 +54,36 @@ bool FieldNameTaken(PoDoFo::PdfMemDocument& doc, PoDoFo::PdfAcroForm* form,
 
 // The SHA-256 of the two ranges `byte_range` covers in `pdf`.
 std::string RangeDigest(const std::string& pdf, const int64_t byte_range[4]) {
-  std::string covered =
-      pdf.substr(static_cast<size_t>(byte_range[0]), static_cast<size_t>(byte_range[1]));
-  covered.append(pdf, static_cast<size_t>(byte_range[2]), static_cast<size_t>(byte_range[3]));
-  return Sha256(covered);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (ctx == nullptr || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) ||
+      !EVP_DigestUpdate(ctx.get(), pdf.data() + byte_range[0],
+                        static_cast<size_t>(byte_range[1])) ||
+      !EVP_DigestUpdate(ctx.get(), pdf.data() + byte_range[2],
+                        static_cast<size_t>(byte_range[3])) ||
+      !EVP_DigestFinal_ex(ctx.get(), md, &len)) {
+    return "";  // matches no document's digest
+  }
+  return std::string(reinterpret_cast<char*>(md), len);
 }
 
 absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const SignatureRequest& request) {
+  // Read in place (`pdf` outlives `doc`): LoadFromBuffer would copy the file
+  // twice, for the parser and for the update, and read it a character at a
+  // time through std::istream.
+  auto* source = new MemoryInputDevice(pdf);
+  PoDoFo::PdfRefCountedInputDevice input(source);
   PoDoFo::PdfMemDocument doc;
   try {
-    doc.LoadFromBuffer(pdf.data(), static_cast<long>(pdf.size()), /*bForUpdate=*/true);
+    doc.LoadFromDevice(input, /*bForUpdate=*/true);
   } catch (const PoDoFo::PdfError& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("the document is not a readable PDF: ", PodofoReason(e)));
   }
+  // The parser and WriteUpdate's copy of the original bytes share the
+  // device: a read that ran off the end while parsing must not fail the copy.
+  source->SetSeeksClearFailure(true);
   // No default appearance: the default embeds a whole Arial font.
   PoDoFo::PdfAcroForm* form = doc.GetAcroForm(true, PoDoFo::ePdfAcroFormDefaultAppearance_None);
   if (FieldNameTaken(doc, form, request.field_name)) {
@@ -149,9 +168,9 @@ absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
 
 namespace {
 
-// `prepared.pdf` with `cms_der` as hex in its reserved /Contents; the caller
-// has checked that the CMS is over `prepared`.
-absl::StatusOr<std::string> WriteContents(const PreparedSignature& prepared,
+// `pdf` (the bytes of `prepared.pdf`) with `cms_der` as hex in its reserved
+// /Contents; the caller has checked that the CMS is over `prepared`.
+absl::StatusOr<std::string> WriteContents(const PreparedSignature& prepared, std::string pdf,
                                           absl::string_view cms_der) {
   const int64_t* br = prepared.byte_range;
   const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
@@ -161,13 +180,12 @@ absl::StatusOr<std::string> WriteContents(const PreparedSignature& prepared,
                      " were reserved: prepare again with a larger reserved_size"));
   }
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string signed_pdf = prepared.pdf;
   size_t at = static_cast<size_t>(br[1]) + 1;
   for (unsigned char c : cms_der) {
-    signed_pdf[at++] = kHex[c >> 4];
-    signed_pdf[at++] = kHex[c & 0xf];
+    pdf[at++] = kHex[c >> 4];
+    pdf[at++] = kHex[c & 0xf];
   }
-  return signed_pdf;
+  return pdf;
 }
 
 }  // namespace
@@ -189,7 +207,7 @@ absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
   if (*digest != prepared.document_sha256) {
     return absl::InvalidArgumentError("the CMS signs another document (message-digest differs)");
   }
-  return WriteContents(prepared, cms_der);
+  return WriteContents(prepared, prepared.pdf, cms_der);
 }
 
 absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureRequest& request,
@@ -200,7 +218,8 @@ absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureReques
   if (!cms.ok()) return cms.status();
   // Not EmbedSignature: the CMS was just made over this very digest, and
   // parsing it back to check costs as much as the RSA signature.
-  return WriteContents(*prepared, *cms);
+  std::string pdf_bytes = std::move(prepared->pdf);
+  return WriteContents(*prepared, std::move(pdf_bytes), *cms);
 }
 
 }  // namespace motcua::signing
