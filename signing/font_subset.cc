@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "signing/pdf_stream.h"
 
 namespace motcua::signing {
@@ -39,6 +38,12 @@ void Append16(std::string& out, uint16_t value) {
 void Append32(std::string& out, uint32_t value) {
   Append16(out, static_cast<uint16_t>(value >> 16));
   Append16(out, static_cast<uint16_t>(value));
+}
+
+// Four upper-case hex digits.
+void AppendHex16(std::string& out, uint16_t value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 0xf]);
 }
 
 uint32_t Checksum(absl::string_view data) {
@@ -339,7 +344,6 @@ std::string TrueTypeFace::Subset(std::vector<uint16_t>& glyphs) const {
 std::string SubsetFont::Encode(absl::string_view text) {
   std::u32string code_points;
   DecodeUtf8(text, &code_points);
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string hex = "<";
   hex.reserve(2 + 4 * code_points.size());
   for (char32_t c : code_points) {
@@ -347,7 +351,7 @@ std::string SubsetFont::Encode(absl::string_view text) {
     auto [it, added] = subset_.emplace(glyph, static_cast<uint16_t>(glyphs_.size()));
     if (added) glyphs_.push_back(glyph);
     unicode_.emplace(it->second, c);
-    for (int shift = 12; shift >= 0; shift -= 4) hex.push_back(kHex[(it->second >> shift) & 0xf]);
+    AppendHex16(hex, it->second);
   }
   hex += ">";
   return hex;
@@ -407,13 +411,16 @@ PoDoFo::PdfObject* SubsetFont::Embed(PoDoFo::PdfMemDocument& document) {
   c.AddKey("CIDSystemInfo", system_info);
   c.AddKey("FontDescriptor", descriptor->Reference());
   c.AddKey("CIDToGIDMap", PdfName("Identity"));
-  PdfArray widths, run;  // [0 [w0 w1 ...]]: every drawn glyph, in subset order
+  // [0 [w0 w1 ...]]: every drawn glyph, in subset order. Written as raw PDF
+  // text: as a PdfArray, PoDoFo copies it twice and prints each number
+  // through vsnprintf, which cost more than the rest of the dictionary.
+  std::string widths = "[0 [";
   for (size_t i = 0; i < drawn; ++i) {
-    run.push_back(PdfVariant(static_cast<PoDoFo::pdf_int64>(face_.Advance(glyphs[i]) + 0.5)));
+    if (i > 0) widths += ' ';
+    absl::StrAppend(&widths, static_cast<int64_t>(face_.Advance(glyphs[i]) + 0.5));
   }
-  widths.push_back(PdfVariant(static_cast<PoDoFo::pdf_int64>(0)));
-  widths.push_back(run);
-  c.AddKey("W", widths);
+  widths += "]]";
+  c.AddKey("W", PoDoFo::PdfObject(PdfVariant(PoDoFo::PdfData(widths.data(), widths.size()))));
 
   std::string cmap =
       "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
@@ -426,13 +433,17 @@ PoDoFo::PdfObject* SubsetFont::Embed(PoDoFo::PdfMemDocument& document) {
     absl::StrAppend(&cmap, end - start, " beginbfchar\n");
     for (size_t i = start; i < end; ++i) {
       const char32_t u = pairs[i].second;
+      cmap += '<';
+      AppendHex16(cmap, pairs[i].first);
+      cmap += "> <";
       if (u < 0x10000) {
-        absl::StrAppendFormat(&cmap, "<%04X> <%04X>\n", pairs[i].first, static_cast<uint32_t>(u));
+        AppendHex16(cmap, static_cast<uint16_t>(u));
       } else {
         const uint32_t v = static_cast<uint32_t>(u) - 0x10000;
-        absl::StrAppendFormat(&cmap, "<%04X> <%04X%04X>\n", pairs[i].first, 0xD800 + (v >> 10),
-                              0xDC00 + (v & 0x3FF));
+        AppendHex16(cmap, static_cast<uint16_t>(0xD800 + (v >> 10)));
+        AppendHex16(cmap, static_cast<uint16_t>(0xDC00 + (v & 0x3FF)));
       }
+      cmap += ">\n";
     }
     cmap += "endbfchar\n";
   }
