@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <array>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -68,6 +70,35 @@ std::string RangeDigest(const std::string& pdf, const int64_t byte_range[4]) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
+// Finds the signature's placeholders in `pdf` after `update_begin` (the
+// /ByteRange PoDoFo's SetSignature writes, then "/Contents<" `zeros` ">"),
+// writes the byte range over its placeholder as PoDoFo would (same width)
+// and returns it: everything but the hex string between the angle brackets.
+absl::StatusOr<std::array<int64_t, 4>> FillByteRange(std::string& pdf, size_t update_begin,
+                                                     absl::string_view zeros) {
+  constexpr absl::string_view kRange = "[ 0 1234567890 1234567890 1234567890]";
+  constexpr absl::string_view kContents = "/Contents<";
+  const size_t range_at = pdf.find(kRange.data(), update_begin, kRange.size());
+  const size_t contents_at =
+      range_at == std::string::npos ? range_at : pdf.find(kContents.data(), range_at, kContents.size());
+  const size_t hex_at = contents_at + kContents.size();
+  if (contents_at == std::string::npos || hex_at + zeros.size() >= pdf.size() ||
+      absl::string_view(pdf).substr(hex_at, zeros.size()) != zeros ||
+      pdf[hex_at + zeros.size()] != '>') {
+    return absl::InternalError("PoDoFo did not write the signature placeholders");
+  }
+  const int64_t open = static_cast<int64_t>(hex_at - 1);
+  const int64_t after_close = static_cast<int64_t>(hex_at + zeros.size() + 1);
+  const std::array<int64_t, 4> range = {0, open, after_close,
+                                        static_cast<int64_t>(pdf.size()) - after_close};
+  std::string text = absl::StrCat("[ 0 ", range[1], " ", range[2], " ", range[3]);
+  if (text.size() + 1 > kRange.size()) return absl::InternalError("byte range too long to write");
+  text.resize(kRange.size() - 1, ' ');
+  text += ']';
+  pdf.replace(range_at, kRange.size(), text);
+  return range;
+}
+
 absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const SignatureRequest& request) {
   // Read in place (`pdf` outlives `doc`): LoadFromBuffer would copy the file
   // twice, for the parser and for the update, and read it a character at a
@@ -115,32 +146,26 @@ absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const Signature
   if (!request.reason.empty()) field.SetSignatureReason(Utf8(request.reason));
   if (!request.location.empty()) field.SetSignatureLocation(Utf8(request.location));
 
-  PoDoFo::PdfRefCountedBuffer buffer;
-  PoDoFo::PdfOutputDevice device(&buffer);
-  PoDoFo::PdfSignOutputDevice signer(&device);
-  signer.SetSignatureSize(request.reserved_size);
-  // Before SetSignature: PoDoFo's byte-range fix-up expects /ByteRange
-  // right before /Contents, so only keys sorting outside that gap
-  // (SubFilter, M, Reason, Location...) may be added.
   PoDoFo::PdfDictionary& sig = field.GetSignatureObject()->GetDictionary();
   sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.CAdES.detached"));
   sig.AddKey("M", PoDoFo::PdfString(PdfDateInVietnam(request.signing_time)));
-  field.SetSignature(*signer.GetSignatureBeacon());
-  doc.WriteUpdate(&signer, /*bTruncate=*/true);
-  if (!signer.HasSignaturePosition()) {
-    return absl::InternalError("PoDoFo did not write the signature placeholder");
-  }
-  PoDoFo::PdfArray range = signer.AdjustByteRange();
-  signer.Flush();
+  // The reserved /Contents is zeros, as the unused room of a signature is.
+  // SetSignature also writes PoDoFo's /ByteRange placeholder.
+  const std::string zeros(2 * request.reserved_size, '0');
+  field.SetSignature(PoDoFo::PdfData(zeros.data(), zeros.size()));
+  // A plain device, not PdfSignOutputDevice: that one searches every write
+  // for its beacon and formats through vsnprintf, and its byte-range fix-up
+  // assumes /ByteRange sits right before /Contents. The placeholders are
+  // found below, in the update only.
+  PoDoFo::PdfRefCountedBuffer buffer(pdf.size() + zeros.size() + (16 << 10));
+  PoDoFo::PdfOutputDevice device(&buffer);
+  doc.WriteUpdate(&device, /*bTruncate=*/true);
 
   PreparedSignature prepared;
   prepared.pdf.assign(buffer.GetBuffer(), device.GetLength());
-  for (size_t i = 0; i < 4; ++i) prepared.byte_range[i] = range[i].GetNumber();
-  // The placeholder still holds PoDoFo's beacon text; a reserved /Contents
-  // is conventionally zeros.
-  const size_t hex_begin = static_cast<size_t>(prepared.byte_range[1]) + 1;
-  const size_t hex_end = static_cast<size_t>(prepared.byte_range[2]) - 1;
-  prepared.pdf.replace(hex_begin, hex_end - hex_begin, hex_end - hex_begin, '0');
+  absl::StatusOr<std::array<int64_t, 4>> range = FillByteRange(prepared.pdf, pdf.size(), zeros);
+  if (!range.ok()) return range.status();
+  std::copy(range->begin(), range->end(), prepared.byte_range);
   prepared.document_sha256 = RangeDigest(prepared.pdf, prepared.byte_range);
   return prepared;
 }
