@@ -2,11 +2,20 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "podofo/podofo.h"
+#include "signing/font_subset.h"
 #include "signing/pdf_fonts.h"
 
 namespace motcua::signing {
@@ -79,12 +88,121 @@ absl::StatusOr<PoDoFo::PdfPage*> PageAt(PoDoFo::PdfMemDocument& document, int in
   return document.GetPage(index);
 }
 
+// One image of a PNG as PoDoFo encodes it: a Flate stream and the few
+// dictionary entries that describe it.
+struct EncodedImage {
+  unsigned width = 0;
+  unsigned height = 0;
+  unsigned bits = 0;
+  std::string color_space;  // a name: DeviceRGB, DeviceGray
+  std::string filter;       // a name: FlateDecode
+  std::string data;         // the stream as stored
+};
+
+// A PNG decoded and deflated by PoDoFo: the image and its soft mask (alpha).
+struct EncodedPng {
+  EncodedImage image;
+  std::optional<EncodedImage> mask;
+};
+
+// `object` as an EncodedImage; nothing when it has entries this file does
+// not reproduce (then the caller decodes the PNG into each document).
+std::optional<EncodedImage> Extract(const PoDoFo::PdfObject& object) {
+  const PoDoFo::PdfDictionary& d = object.GetDictionary();
+  for (const auto& [key, value] : d.GetKeys()) {
+    static const char* const kKnown[] = {"Type",   "Subtype",    "BBox",   "Width",
+                                         "Height", "ColorSpace", "Filter", "BitsPerComponent",
+                                         "Length", "SMask"};
+    if (std::none_of(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return key.GetName() == k; })) {
+      return std::nullopt;
+    }
+  }
+  const PoDoFo::PdfObject* color_space = d.GetKey("ColorSpace");
+  const PoDoFo::PdfObject* filter = d.GetKey("Filter");
+  if (color_space == nullptr || !color_space->IsName() || filter == nullptr || !filter->IsName() ||
+      !object.HasStream()) {
+    return std::nullopt;
+  }
+  EncodedImage image;
+  image.width = static_cast<unsigned>(d.GetKey("Width")->GetNumber());
+  image.height = static_cast<unsigned>(d.GetKey("Height")->GetNumber());
+  image.bits = static_cast<unsigned>(d.GetKey("BitsPerComponent")->GetNumber());
+  image.color_space = color_space->GetName().GetName();
+  image.filter = filter->GetName().GetName();
+  char* data = nullptr;
+  PoDoFo::pdf_long length = 0;
+  object.GetStream()->GetCopy(&data, &length);
+  image.data.assign(data, static_cast<size_t>(length));
+  PoDoFo::podofo_free(data);
+  return image;
+}
+
+// Decodes `png` with PoDoFo in a scratch document; nothing when the result
+// is not something Extract can reproduce.
+std::shared_ptr<const EncodedPng> Encode(const std::string& png) {
+  PoDoFo::PdfMemDocument scratch;
+  PoDoFo::PdfImage decoded(&scratch);
+  decoded.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
+                          static_cast<PoDoFo::pdf_long>(png.size()));
+  auto encoded = std::make_shared<EncodedPng>();
+  std::optional<EncodedImage> image = Extract(*decoded.GetObject());
+  if (!image.has_value()) return nullptr;
+  encoded->image = std::move(*image);
+  if (const PoDoFo::PdfObject* smask = decoded.GetObject()->GetDictionary().GetKey("SMask")) {
+    if (!smask->IsReference()) return nullptr;
+    const PoDoFo::PdfObject* mask = scratch.GetObjects().GetObject(smask->GetReference());
+    if (mask == nullptr || !(encoded->mask = Extract(*mask)).has_value()) return nullptr;
+  }
+  return encoded;
+}
+
+// The same few signature and seal images come back for every signature, and
+// decoding and deflating them was a third of a signature's CPU time: each
+// PNG is encoded once per process. Bounded: a process that sees very many
+// different images starts over.
+std::shared_ptr<const EncodedPng> EncodedOnce(const std::string& png) {
+  static std::mutex mutex;
+  static auto* cache = new std::map<std::string, std::shared_ptr<const EncodedPng>>;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache->find(png); it != cache->end()) return it->second;
+  }
+  std::shared_ptr<const EncodedPng> encoded = Encode(png);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache->size() >= 256) cache->clear();
+  cache->emplace(png, encoded);
+  return encoded;
+}
+
+// A new image object in `document` holding `encoded` as it is.
+PoDoFo::PdfObject* AddImage(PoDoFo::PdfMemDocument& document, const EncodedImage& encoded) {
+  PoDoFo::PdfImage image(&document);
+  PoDoFo::PdfDictionary& d = image.GetObject()->GetDictionary();
+  d.AddKey("ColorSpace", PoDoFo::PdfName(encoded.color_space));
+  d.AddKey("Filter", PoDoFo::PdfName(encoded.filter));
+  PoDoFo::PdfMemoryInputStream data(encoded.data.data(),
+                                    static_cast<PoDoFo::pdf_long>(encoded.data.size()));
+  image.SetImageDataRaw(encoded.width, encoded.height, encoded.bits, &data);
+  return image.GetObject();
+}
+
 // Draws `png` scaled into `box` (XObject coordinates).
 void DrawPng(PoDoFo::PdfMemDocument& document, PoDoFo::PdfPainter& painter, const std::string& png,
              const PngSize& size, const PdfBox& box) {
-  PoDoFo::PdfImage image(&document);
-  image.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
-                        static_cast<PoDoFo::pdf_long>(png.size()));
+  std::shared_ptr<const EncodedPng> encoded = EncodedOnce(png);
+  if (encoded == nullptr) {
+    PoDoFo::PdfImage image(&document);
+    image.LoadFromPngData(reinterpret_cast<const unsigned char*>(png.data()),
+                          static_cast<PoDoFo::pdf_long>(png.size()));
+    painter.DrawImage(box.x, box.y, &image, box.width / size.width, box.height / size.height);
+    return;
+  }
+  PoDoFo::PdfImage image(AddImage(document, encoded->image));
+  if (encoded->mask.has_value()) {
+    image.GetObject()->GetDictionary().AddKey("SMask",
+                                              AddImage(document, *encoded->mask)->Reference());
+  }
   painter.DrawImage(box.x, box.y, &image, box.width / size.width, box.height / size.height);
 }
 
@@ -98,14 +216,65 @@ absl::StatusOr<PlacedAppearance> NewCanvas(PoDoFo::PdfMemDocument& document, int
   return placed;
 }
 
+// Text of an appearance in subsets of DejaVu Sans and Sans Bold, added to
+// the XObject after what PdfPainter drew. The faces are parsed once per
+// process: PoDoFo's own fonts (VietnameseFont) re-read and copy the whole
+// font file for every signature, most of a signature's CPU time.
+class AppearanceText {
+ public:
+  // FAILED_PRECONDITION when a font is not installed.
+  static absl::StatusOr<AppearanceText> Create() {
+    absl::StatusOr<const TrueTypeFace*> regular = TrueTypeFace::Get(FontFace::kSans);
+    if (!regular.ok()) return regular.status();
+    absl::StatusOr<const TrueTypeFace*> bold = TrueTypeFace::Get(FontFace::kSansBold);
+    if (!bold.ok()) return bold.status();
+    return AppearanceText(**regular, **bold);
+  }
+
+  double Width(absl::string_view text, bool bold, double size) const {
+    return (bold ? bold_ : regular_).face().Width(text, size);
+  }
+
+  // UTF-8 `text` with its baseline starting at (x, y), in RGB colour (0..1).
+  void Draw(double x, double y, absl::string_view text, bool bold, double size, double r, double g,
+            double b) {
+    absl::StrAppendFormat(&operators_, "BT %.3f %.3f %.3f rg /%s %.2f Tf %.2f %.2f Td %s Tj ET\n",
+                          r, g, b, bold ? "MotcuaB" : "MotcuaR", size, x, y,
+                          (bold ? bold_ : regular_).Encode(text));
+  }
+
+  // Appends the text to `xobject`'s stream (after PdfPainter::FinishPage)
+  // and its fonts to the XObject's resources.
+  void AddTo(PoDoFo::PdfMemDocument& document, PoDoFo::PdfXObject& xobject) {
+    PoDoFo::PdfDictionary& resources = xobject.GetResources()->GetDictionary();
+    if (!resources.HasKey("Font")) resources.AddKey("Font", PoDoFo::PdfDictionary());
+    PoDoFo::PdfDictionary& fonts = resources.GetKey("Font")->GetDictionary();
+    if (regular_.used()) fonts.AddKey("MotcuaR", regular_.Embed(document)->Reference());
+    if (bold_.used()) fonts.AddKey("MotcuaB", bold_.Embed(document)->Reference());
+    const std::string text = absl::StrCat("q\n", operators_, "Q\n");
+    PoDoFo::PdfStream* stream = xobject.GetContentsForAppending()->GetStream();
+    stream->BeginAppend(/*bClearExisting=*/false);
+    stream->Append(text.data(), text.size());
+    stream->EndAppend();
+  }
+
+ private:
+  AppearanceText(const TrueTypeFace& regular, const TrueTypeFace& bold)
+      : regular_(regular), bold_(bold) {}
+
+  SubsetFont regular_;
+  SubsetFont bold_;
+  std::string operators_;
+};
+
 absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const OfficerAppearance& officer, absl::Time) {
   absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, officer.page);
   if (!page.ok()) return page.status();
   absl::StatusOr<PdfBox> image_box = SignatureImageBox(officer);
   if (!image_box.ok()) return image_box.status();
-  absl::StatusOr<PoDoFo::PdfFont*> font = VietnameseFont(document, FontFace::kSansBold);
-  if (!font.ok()) return font.status();
+  absl::StatusOr<AppearanceText> text = AppearanceText::Create();
+  if (!text.ok()) return text.status();
   absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, officer.page, officer.box);
   if (!placed.ok()) return placed.status();
 
@@ -114,13 +283,12 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
   painter.Save();
   DrawPng(document, painter, officer.signature_png, *ReadPngSize(officer.signature_png),
           *image_box);
-  (*font)->SetFontSize(kNameFontSize);
-  painter.SetFont(*font);
-  painter.SetColor(0, 0, 0);
-  painter.DrawTextAligned(0, kNameBand - kNameFontSize, officer.box.width,
-                          Utf8(officer.signer_name), PoDoFo::ePdfAlignment_Center);
   painter.Restore();
   painter.FinishPage();
+  const double name_width = text->Width(officer.signer_name, /*bold=*/true, kNameFontSize);
+  text->Draw((officer.box.width - name_width) / 2, kNameBand - kNameFontSize, officer.signer_name,
+             /*bold=*/true, kNameFontSize, 0, 0, 0);
+  text->AddTo(document, *placed->xobject);
   return placed;
 }
 
@@ -147,14 +315,12 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const AttachmentAppearance& stamp, absl::Time time) {
   absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, 0);
   if (!page.ok()) return page.status();
-  absl::StatusOr<PoDoFo::PdfFont*> bold = VietnameseFont(document, FontFace::kSansBold);
-  if (!bold.ok()) return bold.status();
-  absl::StatusOr<PoDoFo::PdfFont*> regular = VietnameseFont(document, FontFace::kSans);
-  if (!regular.ok()) return regular.status();
+  absl::StatusOr<AppearanceText> text = AppearanceText::Create();
+  if (!text.ok()) return text.status();
 
-  std::vector<std::pair<PoDoFo::PdfFont*, std::string>> lines = {{*bold, stamp.organisation}};
-  if (!stamp.number_and_symbol.empty()) lines.push_back({*regular, stamp.number_and_symbol});
-  lines.push_back({*regular, "Thời gian ký: " + VietnamDisplayTime(time)});
+  std::vector<std::pair<bool, std::string>> lines = {{true, stamp.organisation}};  // bold, text
+  if (!stamp.number_and_symbol.empty()) lines.push_back({false, stamp.number_and_symbol});
+  lines.push_back({false, "Thời gian ký: " + VietnamDisplayTime(time)});
 
   const PoDoFo::PdfRect media = (*page)->GetMediaBox();
   PdfBox box;
@@ -172,16 +338,14 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
   painter.SetStrokeWidth(0.8);
   painter.Rectangle(0.5, 0.5, box.width - 1, box.height - 1);
   painter.Stroke();
-  painter.SetColor(0.8, 0.05, 0.1);
-  double y = box.height - 4 - kStampLine + 2;
-  for (const auto& [font, text] : lines) {
-    font->SetFontSize(kStampFontSize);
-    painter.SetFont(font);
-    painter.DrawText(5, y, Utf8(text));
-    y -= kStampLine;
-  }
   painter.Restore();
   painter.FinishPage();
+  double y = box.height - 4 - kStampLine + 2;
+  for (const auto& [bold, line] : lines) {
+    text->Draw(5, y, line, bold, kStampFontSize, 0.8, 0.05, 0.1);
+    y -= kStampLine;
+  }
+  text->AddTo(document, *placed->xobject);
   return placed;
 }
 

@@ -55,7 +55,8 @@ class TrueTypeFace {
   TrueTypeFace() = default;
   absl::Status Parse(std::string file, std::string postscript_name);
   absl::string_view Table(const char tag[4]) const;
-  absl::string_view Glyph(uint16_t glyph) const;
+  // `glyf`: Table("glyf"), looked up once by the caller.
+  absl::string_view Glyph(absl::string_view glyf, uint16_t glyph) const;
 
   std::string file_;
   std::string postscript_name_;

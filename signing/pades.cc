@@ -1,5 +1,9 @@
 #include "signing/pades.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -8,6 +12,7 @@
 #include "signing/cades.h"
 #include "signing/openssl_util.h"
 #include "signing/pdf_fonts.h"
+#include "signing/pdf_input.h"
 
 namespace motcua::signing {
 namespace {
@@ -51,20 +56,65 @@ bool FieldNameTaken(PoDoFo::PdfMemDocument& doc, PoDoFo::PdfAcroForm* form,
 
 // The SHA-256 of the two ranges `byte_range` covers in `pdf`.
 std::string RangeDigest(const std::string& pdf, const int64_t byte_range[4]) {
-  std::string covered =
-      pdf.substr(static_cast<size_t>(byte_range[0]), static_cast<size_t>(byte_range[1]));
-  covered.append(pdf, static_cast<size_t>(byte_range[2]), static_cast<size_t>(byte_range[3]));
-  return Sha256(covered);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (ctx == nullptr || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) ||
+      !EVP_DigestUpdate(ctx.get(), pdf.data() + byte_range[0],
+                        static_cast<size_t>(byte_range[1])) ||
+      !EVP_DigestUpdate(ctx.get(), pdf.data() + byte_range[2],
+                        static_cast<size_t>(byte_range[3])) ||
+      !EVP_DigestFinal_ex(ctx.get(), md, &len)) {
+    return "";  // matches no document's digest
+  }
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+// Finds the signature's placeholders in `pdf` after `update_begin` (the
+// /ByteRange PoDoFo's SetSignature writes, then "/Contents<" `zeros` ">"),
+// writes the byte range over its placeholder as PoDoFo would (same width)
+// and returns it: everything but the hex string between the angle brackets.
+absl::StatusOr<std::array<int64_t, 4>> FillByteRange(std::string& pdf, size_t update_begin,
+                                                     absl::string_view zeros) {
+  constexpr absl::string_view kRange = "[ 0 1234567890 1234567890 1234567890]";
+  constexpr absl::string_view kContents = "/Contents<";
+  const size_t range_at = pdf.find(kRange.data(), update_begin, kRange.size());
+  const size_t contents_at =
+      range_at == std::string::npos ? range_at : pdf.find(kContents.data(), range_at, kContents.size());
+  const size_t hex_at = contents_at + kContents.size();
+  if (contents_at == std::string::npos || hex_at + zeros.size() >= pdf.size() ||
+      absl::string_view(pdf).substr(hex_at, zeros.size()) != zeros ||
+      pdf[hex_at + zeros.size()] != '>') {
+    return absl::InternalError("PoDoFo did not write the signature placeholders");
+  }
+  const int64_t open = static_cast<int64_t>(hex_at - 1);
+  const int64_t after_close = static_cast<int64_t>(hex_at + zeros.size() + 1);
+  const std::array<int64_t, 4> range = {0, open, after_close,
+                                        static_cast<int64_t>(pdf.size()) - after_close};
+  std::string text = absl::StrCat("[ 0 ", range[1], " ", range[2], " ", range[3]);
+  if (text.size() + 1 > kRange.size()) return absl::InternalError("byte range too long to write");
+  text.resize(kRange.size() - 1, ' ');
+  text += ']';
+  pdf.replace(range_at, kRange.size(), text);
+  return range;
 }
 
 absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const SignatureRequest& request) {
+  // Read in place (`pdf` outlives `doc`): LoadFromBuffer would copy the file
+  // twice, for the parser and for the update, and read it a character at a
+  // time through std::istream.
+  auto* source = new MemoryInputDevice(pdf);
+  PoDoFo::PdfRefCountedInputDevice input(source);
   PoDoFo::PdfMemDocument doc;
   try {
-    doc.LoadFromBuffer(pdf.data(), static_cast<long>(pdf.size()), /*bForUpdate=*/true);
+    doc.LoadFromDevice(input, /*bForUpdate=*/true);
   } catch (const PoDoFo::PdfError& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("the document is not a readable PDF: ", PodofoReason(e)));
   }
+  // The parser and WriteUpdate's copy of the original bytes share the
+  // device: a read that ran off the end while parsing must not fail the copy.
+  source->SetSeeksClearFailure(true);
   // No default appearance: the default embeds a whole Arial font.
   PoDoFo::PdfAcroForm* form = doc.GetAcroForm(true, PoDoFo::ePdfAcroFormDefaultAppearance_None);
   if (FieldNameTaken(doc, form, request.field_name)) {
@@ -96,32 +146,26 @@ absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const Signature
   if (!request.reason.empty()) field.SetSignatureReason(Utf8(request.reason));
   if (!request.location.empty()) field.SetSignatureLocation(Utf8(request.location));
 
-  PoDoFo::PdfRefCountedBuffer buffer;
-  PoDoFo::PdfOutputDevice device(&buffer);
-  PoDoFo::PdfSignOutputDevice signer(&device);
-  signer.SetSignatureSize(request.reserved_size);
-  // Before SetSignature: PoDoFo's byte-range fix-up expects /ByteRange
-  // right before /Contents, so only keys sorting outside that gap
-  // (SubFilter, M, Reason, Location...) may be added.
   PoDoFo::PdfDictionary& sig = field.GetSignatureObject()->GetDictionary();
   sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.CAdES.detached"));
   sig.AddKey("M", PoDoFo::PdfString(PdfDateInVietnam(request.signing_time)));
-  field.SetSignature(*signer.GetSignatureBeacon());
-  doc.WriteUpdate(&signer, /*bTruncate=*/true);
-  if (!signer.HasSignaturePosition()) {
-    return absl::InternalError("PoDoFo did not write the signature placeholder");
-  }
-  PoDoFo::PdfArray range = signer.AdjustByteRange();
-  signer.Flush();
+  // The reserved /Contents is zeros, as the unused room of a signature is.
+  // SetSignature also writes PoDoFo's /ByteRange placeholder.
+  const std::string zeros(2 * request.reserved_size, '0');
+  field.SetSignature(PoDoFo::PdfData(zeros.data(), zeros.size()));
+  // A plain device, not PdfSignOutputDevice: that one searches every write
+  // for its beacon and formats through vsnprintf, and its byte-range fix-up
+  // assumes /ByteRange sits right before /Contents. The placeholders are
+  // found below, in the update only.
+  PoDoFo::PdfRefCountedBuffer buffer(pdf.size() + zeros.size() + (16 << 10));
+  PoDoFo::PdfOutputDevice device(&buffer);
+  doc.WriteUpdate(&device, /*bTruncate=*/true);
 
   PreparedSignature prepared;
   prepared.pdf.assign(buffer.GetBuffer(), device.GetLength());
-  for (size_t i = 0; i < 4; ++i) prepared.byte_range[i] = range[i].GetNumber();
-  // The placeholder still holds PoDoFo's beacon text; a reserved /Contents
-  // is conventionally zeros.
-  const size_t hex_begin = static_cast<size_t>(prepared.byte_range[1]) + 1;
-  const size_t hex_end = static_cast<size_t>(prepared.byte_range[2]) - 1;
-  prepared.pdf.replace(hex_begin, hex_end - hex_begin, hex_end - hex_begin, '0');
+  absl::StatusOr<std::array<int64_t, 4>> range = FillByteRange(prepared.pdf, pdf.size(), zeros);
+  if (!range.ok()) return range.status();
+  std::copy(range->begin(), range->end(), prepared.byte_range);
   prepared.document_sha256 = RangeDigest(prepared.pdf, prepared.byte_range);
   return prepared;
 }
@@ -147,6 +191,30 @@ absl::StatusOr<PreparedSignature> PrepareSignature(absl::string_view pdf,
   }
 }
 
+namespace {
+
+// `pdf` (the bytes of `prepared.pdf`) with `cms_der` as hex in its reserved
+// /Contents; the caller has checked that the CMS is over `prepared`.
+absl::StatusOr<std::string> WriteContents(const PreparedSignature& prepared, std::string pdf,
+                                          absl::string_view cms_der) {
+  const int64_t* br = prepared.byte_range;
+  const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
+  if (cms_der.size() * 2 > capacity) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CMS has ", cms_der.size(), " bytes but only ", capacity / 2,
+                     " were reserved: prepare again with a larger reserved_size"));
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  size_t at = static_cast<size_t>(br[1]) + 1;
+  for (unsigned char c : cms_der) {
+    pdf[at++] = kHex[c >> 4];
+    pdf[at++] = kHex[c & 0xf];
+  }
+  return pdf;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
                                            absl::string_view cms_der) {
   const int64_t* br = prepared.byte_range;
@@ -164,20 +232,7 @@ absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
   if (*digest != prepared.document_sha256) {
     return absl::InvalidArgumentError("the CMS signs another document (message-digest differs)");
   }
-  const size_t capacity = static_cast<size_t>(br[2] - br[1] - 2);
-  if (cms_der.size() * 2 > capacity) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the CMS has ", cms_der.size(), " bytes but only ", capacity / 2,
-                     " were reserved: prepare again with a larger reserved_size"));
-  }
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string signed_pdf = prepared.pdf;
-  size_t at = static_cast<size_t>(br[1]) + 1;
-  for (unsigned char c : cms_der) {
-    signed_pdf[at++] = kHex[c >> 4];
-    signed_pdf[at++] = kHex[c & 0xf];
-  }
-  return signed_pdf;
+  return WriteContents(prepared, prepared.pdf, cms_der);
 }
 
 absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureRequest& request,
@@ -186,7 +241,10 @@ absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureReques
   if (!prepared.ok()) return prepared.status();
   absl::StatusOr<std::string> cms = SignDetached(key, prepared->document_sha256);
   if (!cms.ok()) return cms.status();
-  return EmbedSignature(*prepared, *cms);
+  // Not EmbedSignature: the CMS was just made over this very digest, and
+  // parsing it back to check costs as much as the RSA signature.
+  std::string pdf_bytes = std::move(prepared->pdf);
+  return WriteContents(*prepared, std::move(pdf_bytes), *cms);
 }
 
 }  // namespace motcua::signing

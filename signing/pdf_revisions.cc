@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "podofo/podofo.h"
 #include "signing/pdf_fonts.h"
+#include "signing/pdf_input.h"
 
 namespace motcua::signing {
 namespace {
@@ -95,22 +96,56 @@ class CappedOutput : public PoDoFo::PdfOutputStream {
   std::string data_;
 };
 
+// A revision as PoDoFo loaded it, reading the revision's bytes in place.
+struct LoadedPrefix {
+  PoDoFo::PdfRefCountedInputDevice device;
+  MemoryInputDevice* memory = nullptr;  // owned by `device`
+  std::unique_ptr<PdfMemDocument> doc;
+};
+
 // A loaded revision and the facts about it the change classifier needs.
+//
+// Objects are parsed lazily. The classifier compares an object between two
+// revisions by value (a digest of its serialisation and stream) unless
+// SameParse shows that both revisions parse it from the same bytes: that is
+// what makes verifying an incremental update cost what the update touched
+// rather than the whole file twice.
 class Revision {
  public:
   // `info_in_file`: whether the bytes mention /Info at all. PoDoFo invents an
   // /Info object (with the next free number) when a file has none; that
-  // object must not count as part of the revision.
-  Revision(std::unique_ptr<PdfMemDocument> doc, bool info_in_file) : doc_(std::move(doc)) {
-    Index(info_in_file);
+  // object must not count as part of the revision. `measure_extents`: parse
+  // every object now and remember which bytes each parse read (see extent());
+  // needed for every revision compared with an earlier one.
+  Revision(LoadedPrefix loaded, size_t end, bool info_in_file, bool measure_extents)
+      : device_(std::move(loaded.device)),
+        memory_(loaded.memory),
+        doc_(std::move(loaded.doc)),
+        end_(end) {
+    Index(info_in_file, measure_extents);
   }
 
   PdfMemDocument& doc() { return *doc_; }
+  size_t end() const { return end_; }
+
+  // Parses `object` (one of this revision's objects, or null) if this is its
+  // first use. PoDoFo throws on the first parse of some malformed objects
+  // and then hands out what it read: such an object counts as unreadable
+  // (see Digest) whichever use comes first.
+  const PdfObject* Touch(const PdfObject* object) const {
+    if (object == nullptr || !touched_.insert(object).second) return object;
+    try {
+      object->IsDictionary();
+    } catch (const PoDoFo::PdfError&) {
+      unreadable_.insert(RefOf(*object));
+    }
+    return object;
+  }
 
   // Follows references (bounded); nullptr when missing.
   const PdfObject* Resolve(const PdfObject* value) const {
     for (int i = 0; value != nullptr && value->IsReference() && i < kMaxDepth; ++i) {
-      value = doc_->GetObjects().GetObject(value->GetReference());
+      value = Touch(doc_->GetObjects().GetObject(value->GetReference()));
     }
     return value != nullptr && value->IsReference() ? nullptr : value;
   }
@@ -138,18 +173,50 @@ class Revision {
     return true;
   }
   const PdfObject* Object(Ref ref) const {
-    return doc_->GetObjects().GetObject(PoDoFo::PdfReference(
-        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second)));
+    return Touch(doc_->GetObjects().GetObject(PoDoFo::PdfReference(
+        static_cast<PoDoFo::pdf_objnum>(ref.first), static_cast<PoDoFo::pdf_gennum>(ref.second))));
   }
 
   const PdfObject* catalog() const { return catalog_; }
   const PdfObject* acroform() const { return Get(catalog_, "AcroForm"); }
-  const std::map<Ref, std::string>& digests() const { return digests_; }
+  // Every object of the revision (one per reference: the last the parser
+  // read), /Info invented by PoDoFo excepted.
+  const std::map<Ref, const PdfObject*>& objects() const { return objects_; }
+  bool Has(Ref ref) const { return objects_.count(ref) > 0; }
+  // Where the object's body starts in the file (just past "N G obj"); -1
+  // when unknown (an object from an object stream, a reference defined twice).
+  int64_t offset(Ref ref) const {
+    auto it = offsets_.find(ref);
+    return it == offsets_.end() ? -1 : it->second;
+  }
+  // The highest file position the object's parse (stream included) read;
+  // -1 when unknown (not measured, failed, parsed during loading, or a
+  // stream whose /Length is a reference to another object).
+  int64_t extent(Ref ref) const {
+    auto it = extents_.find(ref);
+    return it == extents_.end() ? -1 : it->second;
+  }
+  // SHA-256 of the object's compact serialisation and raw stream, computed
+  // on first use.
+  const std::string& Digest(Ref ref) const {
+    auto cached = digests_.find(ref);
+    if (cached != digests_.end()) return cached->second;
+    auto it = objects_.find(ref);
+    if (it == objects_.end()) return digests_[ref];
+    Touch(it->second);
+    return digests_[ref] = DigestOf(unreadable_.count(ref) ? nullptr : it->second);
+  }
+  // A cross-reference or object stream: PoDoFo's bookkeeping, not content.
+  bool IsSpecial(Ref ref) const {
+    auto it = objects_.find(ref);
+    if (it == objects_.end() || !Touch(it->second)->IsDictionary()) return false;
+    std::string type = NameOf(it->second, "Type");
+    return type == "XRef" || type == "ObjStm";
+  }
   const std::map<Ref, int>& pages() const { return pages_; }
   const std::map<Ref, int>& contents() const { return contents_; }
   const std::map<Ref, int>& annots_arrays() const { return annots_arrays_; }
   const std::set<Ref>& dss() const { return dss_; }
-  const std::set<Ref>& special() const { return special_; }
   Ref info() const { return info_; }
   Ref metadata() const { return metadata_; }
 
@@ -171,39 +238,76 @@ class Revision {
   }
 
  private:
-  void Index(bool info_in_file) {
-    const PdfObject* trailer = doc_->GetTrailer();
-    catalog_ = Get(trailer, "Root");
-    RawRef(Raw(trailer, "Root"), &catalog_ref_);
-    RawRef(Raw(trailer, "Info"), &info_);
-    Ref invented_info{-1, -1};
-    if (!info_in_file) std::swap(invented_info, info_);
-    RawRef(Raw(catalog_, "Metadata"), &metadata_);
-    for (PdfObject* object : doc_->GetObjects()) {
-      if (object == nullptr || RefOf(*object) == invented_info) continue;
-      std::string text;
-      try {
-        object->ToString(text, PoDoFo::ePdfWriteMode_Compact);
+  // `object` null: unreadable.
+  static std::string DigestOf(const PdfObject* object) {
+    std::string text = "\x01unreadable";
+    try {
+      if (object != nullptr) {
+        std::string value;
+        object->ToString(value, PoDoFo::ePdfWriteMode_Compact);
         if (object->HasStream()) {
           char* buffer = nullptr;
           PoDoFo::pdf_long len = 0;
           object->GetStream()->GetCopy(&buffer, &len);
-          if (buffer != nullptr) text.append(buffer, static_cast<size_t>(std::max<long>(len, 0)));
+          if (buffer != nullptr) value.append(buffer, static_cast<size_t>(std::max<long>(len, 0)));
           PoDoFo::podofo_free(buffer);
         }
-      } catch (const PoDoFo::PdfError&) {
-        text = "\x01unreadable";
+        text = std::move(value);
       }
-      digests_[RefOf(*object)] = Sha256(text);
-      if (object->IsDictionary()) {
-        std::string type = NameOf(object, "Type");
-        if (type == "XRef" || type == "ObjStm") special_.insert(RefOf(*object));
-      }
+    } catch (const PoDoFo::PdfError&) {
     }
+    return Sha256(text);
+  }
+
+  void Index(bool info_in_file, bool measure_extents) {
+    // Measured before anything else is parsed: each measured parse must be
+    // the object's first.
+    const Ref invented_info = info_in_file ? Ref{-1, -1} : TrailerRef("Info");
+    for (PdfObject* object : doc_->GetObjects()) {
+      if (object == nullptr || RefOf(*object) == invented_info) continue;
+      Ref ref = RefOf(*object);
+      auto* parsed = dynamic_cast<PoDoFo::PdfParserObject*>(object);
+      bool twice = !objects_.emplace(ref, object).second;
+      objects_[ref] = object;
+      offsets_[ref] = parsed == nullptr || twice ? -1 : parsed->GetOffset();
+      if (measure_extents) extents_[ref] = MeasureParse(*object, ref);
+    }
+    const PdfObject* trailer = doc_->GetTrailer();
+    catalog_ = Get(trailer, "Root");
+    RawRef(Raw(trailer, "Root"), &catalog_ref_);
+    RawRef(Raw(trailer, "Info"), &info_);
+    if (!info_in_file) info_ = {-1, -1};
+    RawRef(Raw(catalog_, "Metadata"), &metadata_);
     IndexPages();
     Ref dss_ref;
     if (RawRef(Raw(catalog_, "DSS"), &dss_ref)) dss_.insert(dss_ref);
     CollectReachable(Get(catalog_, "DSS"), 0, &dss_);
+  }
+
+  Ref TrailerRef(const char* key) const {
+    Ref ref{0, 0};
+    RawRef(Raw(doc_->GetTrailer(), key), &ref);
+    return ref;
+  }
+
+  // Parses `object` (and loads its stream) and returns the highest position
+  // read, or -1 (see extent()).
+  int64_t MeasureParse(const PdfObject& object, Ref ref) {
+    touched_.insert(&object);
+    memory_->ResetHighWater();
+    try {
+      bool dictionary = object.IsDictionary();
+      if (memory_->high_water() < 0) return -1;  // parsed while loading
+      if (dictionary) {
+        const PdfObject* length = object.GetDictionary().GetKey(PoDoFo::PdfName::KeyLength);
+        if (length != nullptr && length->IsReference()) return -1;
+        object.HasStream();
+      }
+    } catch (const PoDoFo::PdfError&) {
+      unreadable_.insert(ref);
+      return -1;
+    }
+    return memory_->high_water();
   }
 
   void IndexPages() {
@@ -262,18 +366,44 @@ class Revision {
     }
   }
 
+  PoDoFo::PdfRefCountedInputDevice device_;
+  MemoryInputDevice* memory_;
   std::unique_ptr<PdfMemDocument> doc_;
+  size_t end_;
   const PdfObject* catalog_ = nullptr;
   Ref catalog_ref_{0, 0};
   Ref info_{0, 0};
   Ref metadata_{0, 0};
-  std::map<Ref, std::string> digests_;
+  std::map<Ref, const PdfObject*> objects_;
+  std::map<Ref, int64_t> offsets_;
+  std::map<Ref, int64_t> extents_;
+  mutable std::set<const PdfObject*> touched_;
+  mutable std::set<Ref> unreadable_;  // the first parse failed
+  mutable std::map<Ref, std::string> digests_;
   std::map<Ref, int> pages_;
   std::map<Ref, int> contents_;
   std::map<Ref, int> annots_arrays_;
   std::set<Ref> dss_;
-  std::set<Ref> special_;
 };
+
+// True when `after` (the later revision) parses `ref` from the same bytes as
+// `before`: the same body offset, and a measured parse that read nothing at
+// or beyond the end of `before`. The earlier revision's bytes are a prefix of
+// the later's, so both parses read identical bytes and give identical
+// objects; an object an update did not redefine is compared at no cost.
+// A stream whose /Length is another object is never measured: that object
+// may have changed.
+bool SameParse(const Revision& before, const Revision& after, Ref ref) {
+  int64_t offset = after.offset(ref);
+  int64_t extent = after.extent(ref);
+  return offset >= 0 && offset == before.offset(ref) && extent >= 0 &&
+         extent < static_cast<int64_t>(before.end());
+}
+
+// Whether the two revisions hold the same value for `ref` (both must hold it).
+bool SameObject(const Revision& before, const Revision& after, Ref ref) {
+  return SameParse(before, after, ref) || before.Digest(ref) == after.Digest(ref);
+}
 
 bool IsNull(const PdfObject* object) { return object == nullptr || object->IsNull(); }
 
@@ -309,18 +439,23 @@ class ChangeClassifier {
   std::vector<PdfObjectChange> Run() {
     CompareCatalogs();
     CompareAcroForms(old_.acroform(), new_.acroform());
-    for (const auto& [ref, digest] : new_.digests()) {
-      if ((handled_.count(ref) && !IsStructural(ref)) || new_.special().count(ref)) continue;
-      auto it = old_.digests().find(ref);
-      // A null object is as good as none: writers reserve numbers that way.
-      if (it == old_.digests().end() || IsNull(old_.Object(ref))) {
+    for (const auto& [ref, object] : new_.objects()) {
+      if ((handled_.count(ref) && !IsStructural(ref)) || new_.IsSpecial(ref)) continue;
+      if (!old_.Has(ref)) {
         ClassifyNew(ref);
-      } else if (it->second != digest) {
+        continue;
+      }
+      // Parsed from the same bytes, the old object is the new one.
+      bool same = SameParse(old_, new_, ref);
+      // A null object is as good as none: writers reserve numbers that way.
+      if (IsNull(same ? new_.Object(ref) : old_.Object(ref))) {
+        ClassifyNew(ref);
+      } else if (!same && old_.Digest(ref) != new_.Digest(ref)) {
         ClassifyChanged(ref);
       }
     }
-    for (const auto& [ref, digest] : old_.digests()) {
-      if (new_.digests().count(ref) || old_.special().count(ref) || handled_.count(ref)) continue;
+    for (const auto& [ref, object] : old_.objects()) {
+      if (new_.Has(ref) || old_.IsSpecial(ref) || handled_.count(ref)) continue;
       Add(ref, true, "object removed");
     }
     return std::move(changes_);
@@ -546,10 +681,15 @@ std::string Reason(const PoDoFo::PdfError& e) {
   return name != nullptr ? name : "unknown PoDoFo error";
 }
 
-absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view prefix) {
-  auto doc = std::make_unique<PdfMemDocument>();
+absl::StatusOr<LoadedPrefix> LoadPrefix(absl::string_view prefix) {
+  LoadedPrefix loaded;
+  loaded.memory = new MemoryInputDevice(prefix);
+  loaded.device = PoDoFo::PdfRefCountedInputDevice(loaded.memory);
+  loaded.doc = std::make_unique<PdfMemDocument>();
+  PdfMemDocument* doc = loaded.doc.get();
   try {
-    doc->LoadFromBuffer(prefix.data(), static_cast<long>(prefix.size()), false);
+    doc->LoadFromDevice(loaded.device, false);
+    loaded.memory->SetSeeksClearFailure(true);
   } catch (const PoDoFo::PdfError& e) {
     if (e.GetError() == PoDoFo::ePdfError_InvalidPassword) {
       return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
@@ -562,14 +702,15 @@ absl::StatusOr<std::unique_ptr<PdfMemDocument>> LoadPrefix(absl::string_view pre
     return absl::InvalidArgumentError("the PDF is encrypted; encrypted PDFs are not supported");
   }
   if (doc->GetTrailer() == nullptr) return absl::InvalidArgumentError("the PDF has no trailer");
-  return doc;
+  return loaded;
 }
 
-// Signature dictionaries of one revision, keyed by object and value digest.
-std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
+// The values (/V) of the revision's signature fields, with the fields' names.
+std::map<Ref, std::string> SignatureFieldValues(const Revision& revision) {
   std::map<Ref, std::string> field_names;
   for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
-    if (object == nullptr || !object->IsDictionary() || !revision.IsSignatureField(object))
+    if (object == nullptr || !revision.Touch(object)->IsDictionary() ||
+        !revision.IsSignatureField(object))
       continue;
     Ref value_ref;
     if (!Revision::RawRef(Revision::Raw(object, "V"), &value_ref)) continue;
@@ -577,6 +718,21 @@ std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
     if (name.empty()) name = revision.TextOf(revision.Get(object, "Parent"), "T");
     field_names[value_ref] = name;
   }
+  return field_names;
+}
+
+// Whether Signatures(revision) would list `ref`, without listing them all.
+bool IsSignatureIn(const Revision& revision, Ref ref) {
+  const PdfObject* object = revision.Object(ref);
+  if (object == nullptr || !object->IsDictionary()) return false;
+  if (revision.IsSignatureDict(object)) return true;
+  return Revision::Raw(object, "ByteRange") != nullptr && SignatureFieldValues(revision).count(ref);
+}
+
+// The signature dictionaries of one revision: /Type /Sig or /DocTimeStamp,
+// or the value of a signature field with a /ByteRange.
+std::vector<PdfSignatureInfo> Signatures(const Revision& revision) {
+  std::map<Ref, std::string> field_names = SignatureFieldValues(revision);
   std::vector<PdfSignatureInfo> result;
   for (PdfObject* object : const_cast<Revision&>(revision).doc().GetObjects()) {
     if (object == nullptr || !object->IsDictionary()) continue;
@@ -681,12 +837,17 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
                                         candidates.size(), " revisions were examined"));
     candidates.erase(candidates.begin(), candidates.end() - limits.max_revisions);
   }
-  std::map<std::pair<Ref, std::string>, int> first_seen;
+  // Each signature dictionary of the latest revision read, with the first
+  // revision since which it has been a signature with its current value.
+  // The first revision read is not listed (that would parse all of it):
+  // whether its objects are signatures is asked one by one.
+  std::map<Ref, int> signed_since;
+  bool previous_listed = false;
+  std::vector<PdfSignatureInfo> last_signatures;
   std::unique_ptr<Revision> previous;
   absl::Status last_error;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<PdfMemDocument>> doc =
-        LoadPrefix(pdf.substr(0, candidates[i].end));
+    absl::StatusOr<LoadedPrefix> doc = LoadPrefix(pdf.substr(0, candidates[i].end));
     if (!doc.ok()) {
       // An earlier %%EOF that does not end a loadable document (a linearized
       // file's first-page trailer, say) is not a revision; the last must be.
@@ -698,16 +859,32 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
       continue;
     }
     absl::string_view prefix = pdf.substr(0, candidates[i].end);
-    auto revision = std::make_unique<Revision>(*std::move(doc),
-                                               prefix.find("/Info") != absl::string_view::npos);
+    auto revision = std::make_unique<Revision>(
+        *std::move(doc), prefix.size(), prefix.find("/Info") != absl::string_view::npos,
+        /*measure_extents=*/previous != nullptr);
     int index = static_cast<int>(result.revisions.size());
     result.revisions.push_back(candidates[i]);
-    for (PdfSignatureInfo& sig : Signatures(*revision)) {
+    const bool last = i + 1 == candidates.size();
+    std::vector<PdfSignatureInfo> signatures;
+    if (previous != nullptr || last) signatures = Signatures(*revision);
+    std::map<Ref, int> next_signed_since;
+    for (const PdfSignatureInfo& sig : signatures) {
       Ref ref{sig.object_number, sig.generation};
-      auto digest = revision->digests().find(ref);
-      if (digest == revision->digests().end()) continue;
-      first_seen.emplace(std::make_pair(ref, digest->second), index);
+      if (!revision->Has(ref)) continue;
+      int since = index;
+      if (previous != nullptr && previous->Has(ref)) {
+        auto listed = signed_since.find(ref);
+        bool was_signature =
+            previous_listed ? listed != signed_since.end() : IsSignatureIn(*previous, ref);
+        if (was_signature && SameObject(*previous, *revision, ref)) {
+          since = previous_listed ? listed->second : index - 1;
+        }
+      }
+      next_signed_since[ref] = since;
     }
+    signed_since = std::move(next_signed_since);
+    previous_listed = previous != nullptr || last;
+    if (last) last_signatures = std::move(signatures);
     if (previous != nullptr) {
       result.changes.push_back({index, ChangeClassifier(*previous, *revision).Run()});
     }
@@ -717,18 +894,14 @@ absl::StatusOr<PdfStructure> Parse(absl::string_view pdf, const ParseLimits& lim
   if (previous == nullptr || result.revisions.back().end != candidates.back().end) {
     return last_error.ok() ? absl::InvalidArgumentError("not a readable PDF") : last_error;
   }
-  for (PdfSignatureInfo& sig : Signatures(*previous)) {
+  for (PdfSignatureInfo& sig : last_signatures) {
     if (static_cast<int>(result.signatures.size()) >= limits.max_signatures) {
       result.notes.push_back(
           absl::StrCat("only the first ", limits.max_signatures, " signatures were examined"));
       break;
     }
-    Ref ref{sig.object_number, sig.generation};
-    auto digest = previous->digests().find(ref);
-    if (digest != previous->digests().end()) {
-      auto seen = first_seen.find({ref, digest->second});
-      if (seen != first_seen.end()) sig.revision = seen->second;
-    }
+    auto since = signed_since.find({sig.object_number, sig.generation});
+    if (since != signed_since.end()) sig.revision = since->second;
     result.signatures.push_back(std::move(sig));
   }
   ReadDss(*previous, limits, &result);

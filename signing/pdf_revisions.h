@@ -13,7 +13,8 @@
 // Revisions are found by scanning for "startxref <n> %%EOF", not by following
 // /Prev: some writers (PoDoFo on xref-stream files) omit /Prev. Objects are
 // compared between consecutive revisions by value, because such writers also
-// re-emit unchanged objects.
+// re-emit unchanged objects; an object both revisions parse from the same
+// bytes (one an update did not redefine) is equal without being compared.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,7 +61,9 @@ struct PdfSignatureInfo {
   std::string name;                 // /Name
   std::string reason;               // /Reason
   std::string location;             // /Location
-  int revision = -1;                // index of the first revision holding this value
+  // Index of the first revision from which every revision holds this value
+  // as a signature.
+  int revision = -1;
 };
 
 // One object a revision added, changed or removed relative to the previous one.

@@ -42,11 +42,10 @@ class Deflater {
 
 }  // namespace
 
-void SetDeflatedStream(PoDoFo::PdfObject& object, absl::string_view data, StreamKind kind) {
-  thread_local Deflater text(Z_DEFAULT_STRATEGY);
-  thread_local Deflater binary(Z_HUFFMAN_ONLY);
+void SetDeflatedStream(PoDoFo::PdfObject& object, absl::string_view data) {
+  thread_local Deflater deflater(Z_DEFAULT_STRATEGY);
   std::string compressed;
-  if (!(kind == StreamKind::kBinary ? binary : text).Deflate(data, compressed)) {
+  if (!deflater.Deflate(data, compressed)) {
     PODOFO_RAISE_ERROR_INFO(PoDoFo::ePdfError_Flate, "zlib deflate failed");
   }
   PoDoFo::PdfMemoryInputStream input(compressed.data(),

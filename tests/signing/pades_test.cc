@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -244,6 +245,26 @@ TEST_F(PadesTest, VisibleAppearance_TextIsExtractableUnicode) {
   CommandResult fonts = RunCommand("pdffonts " + Quote(file.string()));
   EXPECT_THAT(fonts.output, HasSubstr("DejaVu"));
   EXPECT_THAT(fonts.output, Not(HasSubstr(" no  "))) << "every font embedded: " << fonts.output;
+}
+
+// The officer's image and the seal, each with its alpha as a soft mask, in
+// every document: the images are encoded once per process and reused.
+TEST_F(PadesTest, VisibleAppearance_ImagesWithSoftMaskInEveryDocument) {
+  for (const char* name : {"first.pdf", "second.pdf"}) {
+    path file = Write(name, SignOfficerThenSeal(MakeDecisionPdf()));
+    CommandResult list = RunCommand("pdfimages -list " + Quote(file.string()));
+    ASSERT_EQ(list.exit_code, 0) << list.output;
+    std::vector<std::string> images;  // "type width height color", one per image
+    std::vector<std::string> lines = absl::StrSplit(list.output, '\n', absl::SkipEmpty());
+    for (size_t i = 2; i < lines.size(); ++i) {  // after the two header lines
+      std::vector<std::string> f = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+      if (f.size() > 5) images.push_back(absl::StrJoin({f[2], f[3], f[4], f[5]}, " "));
+    }
+    EXPECT_THAT(images, ::testing::ElementsAre("image 360 140 rgb", "smask 360 140 gray",
+                                               "image 240 240 rgb", "smask 240 240 gray"))
+        << name << ":\n"
+        << list.output;
+  }
 }
 
 TEST_F(PadesTest, SignatureDictionary_HasVietnamTimeAndCadesSubFilter) {

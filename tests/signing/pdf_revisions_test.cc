@@ -166,6 +166,77 @@ TEST(PdfRevisionsTest, PodofoUpdateOfXrefStreamFile_WithoutPrev_FoundAndClassifi
   EXPECT_THAT(Flagged(*changed, 1), ::testing::ElementsAre("content stream of page 1 changed"));
 }
 
+// Objects an update does not redefine are taken as unchanged without being
+// compared; redefined ones are compared by value, wherever they now live.
+std::vector<std::string> Described(const PdfStructure& s, int revision) {
+  std::vector<std::string> out;
+  for (const PdfRevisionChanges& changes : s.changes) {
+    if (changes.revision != revision) continue;
+    for (const PdfObjectChange& change : changes.changes) out.push_back(change.description);
+  }
+  return out;
+}
+
+TEST(PdfRevisionsTest, PageAndContentRedefinedWithSameValue_AreNoChange) {
+  HandPdf pdf = SignedOnce();
+  pdf.bytes = AppendUpdate(
+      pdf.bytes, {{pdf.page, PageDict(pdf)}, {pdf.content, StreamObject(PageContent("Hello motcua"))}},
+      pdf.catalog, pdf.next_object);
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->revisions.size(), 3u);
+  EXPECT_THAT(Described(*s, 2), ::testing::IsEmpty());
+  EXPECT_EQ(s->signatures[0].revision, 1);
+}
+
+TEST(PdfRevisionsTest, PageRedefinedWithDifferentValue_IsFlagged) {
+  HandPdf pdf = SignedOnce();
+  std::string page = PageDict(pdf);
+  page.replace(page.find("[0 0 595 842]"), 13, "[0 0 842 595]");
+  pdf.bytes = AppendUpdate(pdf.bytes, {{pdf.page, page}}, pdf.catalog, pdf.next_object);
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(Flagged(*s, 2), ::testing::ElementsAre("page 1 changed: /MediaBox"));
+}
+
+// The content stream's bytes stay where they were; its length lives in
+// another object, which the update redefines: the page shows other text.
+TEST(PdfRevisionsTest, IndirectStreamLengthChanged_ContentIsFlagged) {
+  const std::string content = PageContent("Hello motcua") + " " + PageContent("Hidden");
+  HandPdf pdf;
+  pdf.bytes = WritePdf({"<< /Type /Catalog /Pages 2 0 R >>",
+                        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                        "/Resources << /Font << /F1 5 0 R >> >> >>",
+                        absl::StrCat("<< /Length 6 0 R >>\nstream\n", content, "\nendstream"),
+                        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                        absl::StrCat(PageContent("Hello motcua").size())});
+  pdf.next_object = 7;
+  pdf.bytes = AppendUpdate(pdf.bytes, {{6, absl::StrCat(content.size())}}, pdf.catalog,
+                           pdf.next_object);
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(Flagged(*s, 1), ::testing::Contains("content stream of page 1 changed"));
+}
+
+// A stream whose declared length runs past the end of its revision reads
+// more of the file in the next: the same offset is not the same content.
+TEST(PdfRevisionsTest, StreamRunningPastItsRevision_IsFlagged) {
+  HandPdf pdf;
+  pdf.bytes = WritePdf({"<< /Type /Catalog /Pages 2 0 R >>",
+                        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                        "/Resources << /Font << /F1 5 0 R >> >> >>",
+                        absl::StrCat("<< /Length 2000 >>\nstream\n", PageContent("Hello"),
+                                     "\nendstream"),
+                        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"});
+  pdf.bytes = AppendUpdate(pdf.bytes, {{6, "<< /Producer (motcua) >>"}}, pdf.catalog, 7,
+                           " /Info 6 0 R");
+  absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(Flagged(*s, 1), ::testing::Contains("content stream of page 1 changed"));
+}
+
 TEST(PdfRevisionsTest, EofInsideContent_IsNotARevision) {
   HandPdf pdf = MinimalPdf("a %%EOF b");
   absl::StatusOr<PdfStructure> s = ParsePdfRevisions(pdf.bytes);

@@ -1,0 +1,402 @@
+// motcua_sign_bench: how many one-page diplomas signing/ renders, signs and
+// verifies per second, in process, on all cores.
+//
+//   motcua_sign_bench --pki-dir DIR [--threads N] [--seconds S] [--warmup S]
+//                     [--runs a,b,...] [--samples-dir DIR]
+//                     [--pkcs11-module SO --token-label L --key-label K
+//                      --pin PIN [--chain PEM]]
+//
+// Runs (--runs; default all that can run):
+//   render              RenderDiploma with Vietnamese data, a new holder each time
+//   sign                SignPdf of one rendered diploma: the officer's visible
+//                       signature in the diploma's signer slot, PKCS#12 key
+//   render_sign         both, as the engine issues a diploma
+//   render_sign_seal    render_sign, then the unit's seal (Decree 30/2020 Art. 32)
+//   sign_pkcs11         as sign, the key on a PKCS#11 token (one session per thread)
+//   render_sign_pkcs11  as render_sign, the key on the token
+//   verify              VerifyPdf of the signed diploma, revocation checking off
+// Keys are RSA-2048: signers/head.p12 and signers/seal-HN-SGDDT.p12 of the
+// development PKI (EnsureDevPki, created if missing); the token key is the
+// one the --pkcs11-* flags name (scripts/bench-signing.sh imports head.key
+// into a fresh SoftHSM2 token).
+//
+// --samples-dir writes diploma.pdf (unsigned), diploma-signed.pdf (the
+// officer) and diploma-sealed.pdf (then the seal), and prints the signer
+// slot (PDF points) so other signers can sign the same file in the same place.
+//
+// Prints one line per run:
+//   RESULT name=... threads=N count=... seconds=... rate=... p50_ms=...
+//          p99_ms=... cpu_ms_per_doc=... rss_peak_mib=...
+// Latency is per document (one call on one thread). cpu_ms_per_doc is the
+// process's user+system time over the run divided by its count: on a shared
+// machine it moves less than the rate. rss_peak_mib is getrusage's
+// ru_maxrss, the process's peak so far (it never goes down between runs).
+// Each run is preceded by --warmup seconds that are not counted.
+//
+// A benchmark, not a test: it only checks that every call succeeds and that
+// the signed samples verify. Figures go to docs/BENCHMARKS.md.
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "signing/dev_pki.h"
+#include "signing/documents.h"
+#include "signing/pades.h"
+#include "signing/signing_key.h"
+#include "signing/trust_store.h"
+#include "signing/verifier.h"
+
+namespace motcua::signing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kOfficer[] = "head";
+constexpr char kSeal[] = "seal-HN-SGDDT";
+const char* const kAllRuns[] = {
+    "render", "sign", "render_sign", "render_sign_seal", "sign_pkcs11", "render_sign_pkcs11",
+    "verify"};
+
+struct Options {
+  std::string pki_dir;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double seconds = 10;
+  double warmup = 1;
+  std::vector<std::string> runs;  // empty: all that can run
+  std::string samples_dir;
+  Pkcs11KeyRef token;  // token_label empty: no token runs
+};
+
+[[noreturn]] void Die(const std::string& what, const absl::Status& status) {
+  std::cerr << "motcua_sign_bench: " << what << ": " << status << "\n";
+  std::exit(1);
+}
+
+template <typename T>
+T OrDie(absl::StatusOr<T> value, const std::string& what) {
+  if (!value.ok()) Die(what, value.status());
+  return *std::move(value);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Die(path, absl::NotFoundError("cannot read"));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+  out.close();
+  if (!out) Die(path, absl::InternalError("cannot write"));
+}
+
+// Realistic content; `i` varies the holder and numbers, so every document
+// (and its reference and QR code) is different, as in production.
+Diploma SampleDiploma(int64_t i) {
+  static const char* const kNames[] = {"Nguyễn Thị Hồng Nhung", "Trần Văn Đức",    "Lê Hoàng Yến",
+                                       "Phạm Quốc Bảo",         "Đỗ Thị Thu Hằng", "Vũ Minh Khôi"};
+  static const char* const kSchools[] = {"Trường THPT Chu Văn An", "Trường THPT Kim Liên",
+                                         "Trường THPT Việt Đức"};
+  Diploma d;
+  d.dossier_code = absl::StrFormat("HN-SGDDT-20261123-%06d", i % 1000000);
+  d.document_id = "diploma-1";
+  d.issuing_unit = "Sở Giáo dục và Đào tạo Hà Nội";
+  d.record.holder_name = kNames[i % 6];
+  d.record.date_of_birth = absl::StrFormat("%02d/%02d/2008", 1 + i % 28, 1 + i % 12);
+  d.record.place_of_birth = "Thành phố Hà Nội";
+  d.record.school = kSchools[i % 3];
+  d.record.graduation_year = 2026;
+  d.record.classification = i % 2 ? "Khá" : "Giỏi";
+  d.record.diploma_number = absl::StrFormat("A%07d", i % 10000000);
+  d.record.register_number = absl::StrFormat("2026/THPT-%05d", i % 100000);
+  d.signer_title = "Giám đốc";
+  d.place = "Hà Nội";
+  d.issued_on = absl::CivilDay(2026, 11, 23);
+  return d;
+}
+
+// What the engine asks for when the director signs a diploma: the officer's
+// image and name in the signer slot; then, optionally, the unit's seal.
+struct Requests {
+  SignatureRequest officer;
+  SignatureRequest seal;
+};
+
+Requests MakeRequests(const RenderedDocument& rendered, const std::string& pki_dir) {
+  auto slot = std::find_if(rendered.slots.begin(), rendered.slots.end(),
+                           [](const SignatureSlot& s) { return s.role == "signer"; });
+  if (slot == rendered.slots.end()) Die("diploma", absl::InternalError("no signer slot"));
+  OfficerAppearance officer;
+  officer.page = slot->page;
+  officer.box = {slot->x, slot->y, slot->width, slot->height};
+  officer.signature_png = ReadFile(pki_dir + "/images/" + kOfficer + "-signature.png");
+  officer.signer_name = "Nguyễn Văn Đức";
+  Requests r;
+  r.officer.field_name = "Officer";
+  r.officer.reason = "Cấp bằng tốt nghiệp";
+  r.officer.location = "Hà Nội";
+  r.officer.appearance = officer;
+  SealAppearance seal;
+  seal.page = slot->page;
+  seal.box = OrDie(SealBoxFor(officer), "SealBoxFor");
+  seal.seal_png = ReadFile(pki_dir + "/images/HN-SGDDT-seal.png");
+  r.seal.field_name = "Seal";
+  r.seal.reason = "Đóng dấu";
+  r.seal.appearance = seal;
+  return r;
+}
+
+SignatureRequest At(SignatureRequest request) {
+  request.signing_time = absl::Now();
+  return request;
+}
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double PeakRssMib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;  // KiB on Linux
+}
+
+// One document's work on thread `thread`; `i` is unique across threads.
+using Work = std::function<absl::Status(int thread, int64_t i)>;
+
+// Runs `work` on `threads` threads until `seconds` have passed; returns the
+// latencies in milliseconds.
+std::vector<double> RunFor(int threads, double seconds, const Work& work) {
+  std::atomic<int64_t> next{0};
+  const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(seconds));
+  std::vector<std::vector<double>> per_thread(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      while (Clock::now() < end) {
+        const Clock::time_point start = Clock::now();
+        absl::Status status = work(t, next++);
+        if (!status.ok()) Die("document", status);
+        per_thread[t].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  std::vector<double> all;
+  for (const std::vector<double>& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+  return all;
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t at = static_cast<size_t>(p * (sorted.size() - 1) + 0.5);
+  return sorted[std::min(at, sorted.size() - 1)];
+}
+
+void Measure(const std::string& name, const Options& options, const Work& work) {
+  if (options.warmup > 0) RunFor(options.threads, options.warmup, work);
+  const double cpu0 = CpuSeconds();
+  const Clock::time_point t0 = Clock::now();
+  std::vector<double> latencies = RunFor(options.threads, options.seconds, work);
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = CpuSeconds() - cpu0;
+  std::sort(latencies.begin(), latencies.end());
+  const size_t n = latencies.size();
+  std::cout << absl::StrFormat(
+                   "RESULT name=%s threads=%d count=%d seconds=%.2f rate=%.1f p50_ms=%.2f "
+                   "p99_ms=%.2f cpu_ms_per_doc=%.2f rss_peak_mib=%.0f",
+                   name, options.threads, n, elapsed, n / elapsed, Percentile(latencies, 0.50),
+                   Percentile(latencies, 0.99), n ? cpu * 1000 / n : 0.0, PeakRssMib())
+            << std::endl;
+}
+
+bool Wanted(const Options& options, const std::string& run) {
+  if (options.runs.empty()) {
+    return !options.token.token_label.empty() || run.find("pkcs11") == std::string::npos;
+  }
+  return std::find(options.runs.begin(), options.runs.end(), run) != options.runs.end();
+}
+
+int Usage() {
+  std::cerr << "usage: motcua_sign_bench --pki-dir DIR [--threads N] [--seconds S] [--warmup S]\n"
+               "         [--runs "
+            << absl::StrJoin(kAllRuns, ",")
+            << "|none]\n"
+               "         [--samples-dir DIR] [--pkcs11-module SO --token-label L --key-label K\n"
+               "          --pin PIN [--chain PEM]]\n";
+  return 64;
+}
+
+int Main(int argc, char** argv) {
+  Options options;
+  options.token.module_path = "/usr/lib/softhsm/libsofthsm2.so";
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) return Usage();
+    const std::string value = argv[i + 1];
+    if (flag == "--pki-dir")
+      options.pki_dir = value;
+    else if (flag == "--threads")
+      options.threads = std::stoi(value);
+    else if (flag == "--seconds")
+      options.seconds = std::stod(value);
+    else if (flag == "--warmup")
+      options.warmup = std::stod(value);
+    else if (flag == "--runs")
+      options.runs = absl::StrSplit(value, ',', absl::SkipEmpty());
+    else if (flag == "--samples-dir")
+      options.samples_dir = value;
+    else if (flag == "--pkcs11-module")
+      options.token.module_path = value;
+    else if (flag == "--token-label")
+      options.token.token_label = value;
+    else if (flag == "--key-label")
+      options.token.key_label = value;
+    else if (flag == "--pin")
+      options.token.pin = value;
+    else if (flag == "--chain")
+      options.token.certificate_chain_path = value;
+    else
+      return Usage();
+  }
+  if (options.pki_dir.empty() || options.threads < 1 || options.seconds <= 0) return Usage();
+  for (const std::string& run : options.runs) {
+    if (run != "none" &&
+        std::find(std::begin(kAllRuns), std::end(kAllRuns), run) == std::end(kAllRuns)) {
+      return Usage();
+    }
+  }
+
+  absl::Status pki = EnsureDevPki(options.pki_dir);
+  if (!pki.ok()) Die("EnsureDevPki " + options.pki_dir, pki);
+  const std::string signers = options.pki_dir + "/signers/";
+  std::unique_ptr<SigningKey> officer_key =
+      OrDie(SigningKey::LoadPkcs12(signers + kOfficer + ".p12", kDevPkcs12Password), "officer key");
+  std::unique_ptr<SigningKey> seal_key =
+      OrDie(SigningKey::LoadPkcs12(signers + kSeal + ".p12", kDevPkcs12Password), "seal key");
+  TrustStore trust;
+  if (absl::Status s = trust.AddAnchorsFrom(options.pki_dir + "/ca.crt"); !s.ok()) {
+    Die("trust store", s);
+  }
+  VerifyOptions verify_options;
+  verify_options.check_revocation = false;
+
+  const RenderedDocument rendered = OrDie(RenderDiploma(SampleDiploma(0)), "RenderDiploma");
+  const Requests requests = MakeRequests(rendered, options.pki_dir);
+  const std::string signed_pdf =
+      OrDie(SignPdf(rendered.pdf, At(requests.officer), *officer_key), "SignPdf");
+  // The runs must measure documents that verify, or the figures mean nothing.
+  auto check_verifies = [&](const std::string& pdf, const std::string& what) {
+    VerificationReport report = OrDie(VerifyPdf(pdf, trust, verify_options), "VerifyPdf");
+    if (!report.AllPassed()) Die(what, absl::InternalError(ReportToText(report)));
+  };
+  const std::string sealed_pdf =
+      OrDie(SignPdf(signed_pdf, At(requests.seal), *seal_key), "SignPdf seal");
+  check_verifies(signed_pdf, "signed diploma");
+  check_verifies(sealed_pdf, "diploma with seal");
+
+  std::cout << "diploma: " << rendered.pdf.size() << " bytes unsigned, " << signed_pdf.size()
+            << " signed; threads=" << options.threads << " seconds=" << options.seconds
+            << " warmup=" << options.warmup << "\n";
+  if (!options.samples_dir.empty()) {
+    WriteFile(options.samples_dir + "/diploma.pdf", rendered.pdf);
+    WriteFile(options.samples_dir + "/diploma-signed.pdf", signed_pdf);
+    WriteFile(options.samples_dir + "/diploma-sealed.pdf", sealed_pdf);
+    const SignatureSlot& slot = rendered.slots.front();
+    std::cout << absl::StrFormat("SLOT page=%d x=%.2f y=%.2f width=%.2f height=%.2f\n", slot.page,
+                                 slot.x, slot.y, slot.width, slot.height);
+  }
+
+  auto render = [&](int64_t i) -> absl::StatusOr<RenderedDocument> {
+    return RenderDiploma(SampleDiploma(i));
+  };
+  if (Wanted(options, "render")) {
+    Measure("render", options, [&](int, int64_t i) { return render(i).status(); });
+  }
+  if (Wanted(options, "sign")) {
+    Measure("sign", options, [&](int, int64_t) {
+      return SignPdf(rendered.pdf, At(requests.officer), *officer_key).status();
+    });
+  }
+  if (Wanted(options, "render_sign")) {
+    Measure("render_sign", options, [&](int, int64_t i) -> absl::Status {
+      absl::StatusOr<RenderedDocument> doc = render(i);
+      if (!doc.ok()) return doc.status();
+      return SignPdf(doc->pdf, At(requests.officer), *officer_key).status();
+    });
+  }
+  if (Wanted(options, "render_sign_seal")) {
+    Measure("render_sign_seal", options, [&](int, int64_t i) -> absl::Status {
+      absl::StatusOr<RenderedDocument> doc = render(i);
+      if (!doc.ok()) return doc.status();
+      absl::StatusOr<std::string> once = SignPdf(doc->pdf, At(requests.officer), *officer_key);
+      if (!once.ok()) return once.status();
+      return SignPdf(*once, At(requests.seal), *seal_key).status();
+    });
+  }
+  if (Wanted(options, "sign_pkcs11") || Wanted(options, "render_sign_pkcs11")) {
+    if (options.token.token_label.empty()) {
+      Die("pkcs11 runs", absl::InvalidArgumentError("--token-label and --key-label are needed"));
+    }
+    // A token key serialises its signatures on its one session: one key
+    // (and session) per thread, as a signing service would keep a pool.
+    std::vector<std::unique_ptr<SigningKey>> token_keys;
+    for (int t = 0; t < options.threads; ++t) {
+      token_keys.push_back(OrDie(SigningKey::OpenPkcs11Key(options.token), "OpenPkcs11Key"));
+    }
+    check_verifies(
+        OrDie(SignPdf(rendered.pdf, At(requests.officer), *token_keys[0]), "SignPdf on the token"),
+        "diploma signed on the token");
+    if (Wanted(options, "sign_pkcs11")) {
+      Measure("sign_pkcs11", options, [&](int t, int64_t) {
+        return SignPdf(rendered.pdf, At(requests.officer), *token_keys[t]).status();
+      });
+    }
+    if (Wanted(options, "render_sign_pkcs11")) {
+      Measure("render_sign_pkcs11", options, [&](int t, int64_t i) -> absl::Status {
+        absl::StatusOr<RenderedDocument> doc = render(i);
+        if (!doc.ok()) return doc.status();
+        return SignPdf(doc->pdf, At(requests.officer), *token_keys[t]).status();
+      });
+    }
+  }
+  if (Wanted(options, "verify")) {
+    std::cout << "verify: revocation checking off (VerifyOptions::check_revocation = false)\n";
+    Measure("verify", options, [&](int, int64_t) -> absl::Status {
+      absl::StatusOr<VerificationReport> report = VerifyPdf(signed_pdf, trust, verify_options);
+      if (!report.ok()) return report.status();
+      return report->AllPassed() ? absl::OkStatus() : absl::InternalError("verification failed");
+    });
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace motcua::signing
+
+int main(int argc, char** argv) { return motcua::signing::Main(argc, argv); }
