@@ -20,6 +20,7 @@
 #include "signing/verifier.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
+#include "tests/signing/pdf_tools.h"
 #include "tests/signing/test_servers.h"
 
 namespace motcua::itest {
@@ -28,6 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace tu = signing::testing_util;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The servers' PKI copied, its signing certificates re-issued to name an
 // OCSP responder on loopback; the responder and a TSA running.
@@ -127,6 +129,23 @@ TEST_F(LongTermResultsTest, ReceiptAndCertifiedCopy_AreTimestampedLongTermAndVer
     tu::WriteFileOrDie(file, pdf);
     tu::CommandResult check = tu::RunCommand("qpdf --check " + tu::Quote(file.string()));
     EXPECT_EQ(check.exit_code, 0) << check.output;
+    tu::CommandResult pdfsig = tu::RunCommand("pdfsig " + tu::Quote(file.string()));
+    EXPECT_THAT(pdfsig.output, HasSubstr("Signature is Valid")) << pdfsig.output;
+    EXPECT_THAT(pdfsig.output, Not(HasSubstr("Signature is Invalid"))) << pdfsig.output;
+    // openssl, independently, accepts every embedded CMS over its bytes.
+    const auto embedded = signing::testing_tools::FindSignatures(pdf);
+    ASSERT_EQ(embedded.size(), static_cast<size_t>(doc.signers_size()));
+    for (size_t i = 0; i < embedded.size(); ++i) {
+      const fs::path cms = dir_ / absl::StrCat(doc.id(), "-", i, ".p7s");
+      const fs::path content = dir_ / absl::StrCat(doc.id(), "-", i, ".bin");
+      tu::WriteFileOrDie(cms, embedded[i].cms);
+      tu::WriteFileOrDie(content, embedded[i].signed_bytes);
+      tu::CommandResult cms_check = tu::RunCommand(
+          "openssl cms -verify -binary -inform DER -in " + tu::Quote(cms.string()) +
+          " -content " + tu::Quote(content.string()) + " -CAfile " +
+          tu::Quote((pki_ / "ca.crt").string()) + " -purpose any -out /dev/null");
+      EXPECT_EQ(cms_check.exit_code, 0) << cms_check.output;
+    }
     // The auditor's CLI, offline, revocation on (no --no-revocation).
     CliResult verify = RunCli({"verify", file.string(), "--trust", (pki_ / "ca.crt").string()});
     EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;

@@ -16,6 +16,7 @@
 #include "signing/dev_pki.h"
 #include "signing/pdf_fonts.h"
 #include "signing/signing_key.h"
+#include "tests/signing/pdf_tools.h"
 #include "tests/signing/signing_test_util.h"
 
 namespace motcua::signing {
@@ -65,47 +66,8 @@ std::string MakeDecisionPdf() {
   return std::string(buffer.GetBuffer(), device.GetLength());
 }
 
-struct EmbeddedSignature {
-  int64_t byte_range[4];
-  std::string cms;
-  std::string signed_bytes;
-};
-
-// Every signature in `pdf`, in file order, found by its /ByteRange.
-std::vector<EmbeddedSignature> FindSignatures(const std::string& pdf) {
-  std::vector<EmbeddedSignature> out;
-  for (size_t at = pdf.find("/ByteRange"); at != std::string::npos;
-       at = pdf.find("/ByteRange", at + 1)) {
-    size_t open = pdf.find('[', at);
-    size_t close = pdf.find(']', open);
-    std::vector<std::string> numbers =
-        absl::StrSplit(pdf.substr(open + 1, close - open - 1), ' ', absl::SkipEmpty());
-    if (numbers.size() != 4) continue;
-    EmbeddedSignature sig;
-    for (int i = 0; i < 4; ++i) sig.byte_range[i] = std::stoll(numbers[i]);
-    const int64_t* br = sig.byte_range;
-    std::string hex = pdf.substr(br[1] + 1, br[2] - br[1] - 2);
-    std::string der;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-      der.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-    }
-    if (der.size() < 4) continue;
-    // Keep the DER SEQUENCE only, without the zero padding.
-    size_t length = static_cast<unsigned char>(der[1]);
-    size_t header = 2;
-    if (length & 0x80) {
-      size_t n = length & 0x7f;
-      length = 0;
-      for (size_t i = 0; i < n; ++i)
-        length = (length << 8) | static_cast<unsigned char>(der[2 + i]);
-      header += n;
-    }
-    sig.cms = der.substr(0, header + length);
-    sig.signed_bytes = pdf.substr(0, br[1]) + pdf.substr(br[2], br[3]);
-    out.push_back(sig);
-  }
-  return out;
-}
+using testing_tools::EmbeddedSignature;
+using testing_tools::FindSignatures;
 
 class PadesTest : public ::testing::Test {
  protected:

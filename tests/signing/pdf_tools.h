@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace motcua::signing::testing_tools {
@@ -131,6 +132,50 @@ inline GrayImage Rasterize(const std::string& pdf_path, int dpi, const std::stri
   in.read(reinterpret_cast<char*>(image.pixels.data()), image.pixels.size());
   EXPECT_TRUE(in.good());
   return image;
+}
+
+// One signature embedded in a PDF: its byte range, its CMS (DER, without
+// the zero padding) and the bytes it signs.
+struct EmbeddedSignature {
+  int64_t byte_range[4];
+  std::string cms;
+  std::string signed_bytes;
+};
+
+// Every signature in `pdf`, in file order, found by its /ByteRange.
+inline std::vector<EmbeddedSignature> FindSignatures(const std::string& pdf) {
+  std::vector<EmbeddedSignature> out;
+  for (size_t at = pdf.find("/ByteRange"); at != std::string::npos;
+       at = pdf.find("/ByteRange", at + 1)) {
+    size_t open = pdf.find('[', at);
+    size_t close = pdf.find(']', open);
+    std::vector<std::string> numbers =
+        absl::StrSplit(pdf.substr(open + 1, close - open - 1), ' ', absl::SkipEmpty());
+    if (numbers.size() != 4) continue;
+    EmbeddedSignature sig;
+    for (int i = 0; i < 4; ++i) sig.byte_range[i] = std::stoll(numbers[i]);
+    const int64_t* br = sig.byte_range;
+    std::string hex = pdf.substr(br[1] + 1, br[2] - br[1] - 2);
+    std::string der;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      der.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    if (der.size() < 4) continue;
+    // Keep the DER SEQUENCE only, without the zero padding.
+    size_t length = static_cast<unsigned char>(der[1]);
+    size_t header = 2;
+    if (length & 0x80) {
+      size_t n = length & 0x7f;
+      length = 0;
+      for (size_t i = 0; i < n; ++i)
+        length = (length << 8) | static_cast<unsigned char>(der[2 + i]);
+      header += n;
+    }
+    sig.cms = der.substr(0, header + length);
+    sig.signed_bytes = pdf.substr(0, br[1]) + pdf.substr(br[2], br[3]);
+    out.push_back(sig);
+  }
+  return out;
 }
 
 }  // namespace motcua::signing::testing_tools
