@@ -10,11 +10,13 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace motcua::signing {
 
@@ -46,6 +48,11 @@ std::vector<std::string> CrlUrls(X509* cert);
 
 // SHA-256 of `data`, 32 raw bytes.
 std::string Sha256(absl::string_view data);
+
+// An ASN.1 time as absl::Time; nothing when absent or unreadable.
+std::optional<absl::Time> AsnTime(const ASN1_TIME* time);
+// "2026-11-23T10:00:00Z": how reports and messages show times.
+std::string TimeText(absl::Time time);
 
 }  // namespace motcua::signing
 

@@ -29,15 +29,6 @@ using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>>;
 void FreeCertStack(STACK_OF(X509) * stack) { sk_X509_free(stack); }  // a macro otherwise
 using CertStackPtr = std::unique_ptr<STACK_OF(X509), OpenSslDeleter<FreeCertStack>>;
 
-std::optional<absl::Time> AsnTime(const ASN1_TIME* time) {
-  struct tm tm {};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
-  return absl::FromTM(tm, absl::UTCTimeZone());
-}
-
-std::string TimeText(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
 
 std::string ToDer(X509_CRL* crl) {
   unsigned char* der = nullptr;

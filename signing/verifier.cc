@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "signing/openssl_util.h"
 
 namespace motcua::signing {
 namespace {
@@ -31,8 +32,6 @@ template <typename T, void (*F)(T*)>
 struct Free {
   void operator()(T* p) const { F(p); }
 };
-using BioPtr = std::unique_ptr<BIO, Free<BIO, BIO_free_all>>;
-using CmsPtr = std::unique_ptr<CMS_ContentInfo, Free<CMS_ContentInfo, CMS_ContentInfo_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Free<X509_STORE, X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Free<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, Free<PKCS7, PKCS7_free>>;
@@ -89,15 +88,6 @@ std::string Fingerprint(const X509* cert) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), len));
 }
 
-std::optional<absl::Time> AsnTime(const ASN1_TIME* time) {
-  struct tm tm {};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
-  return absl::FromTM(tm, absl::UTCTimeZone());
-}
-
-std::string TimeText(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
 
 // "D:YYYYMMDDHHmmSS+HH'mm'" (every part after the year optional).
 std::optional<absl::Time> ParsePdfDate(absl::string_view text) {
