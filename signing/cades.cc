@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "signing/openssl_util.h"
+#include "signing/signed_data.h"
 
 namespace motcua::signing {
 namespace {
@@ -86,6 +87,14 @@ absl::StatusOr<CmsPtr> DecodeCms(absl::string_view der) {
     return absl::InvalidArgumentError("not a DER CMS ContentInfo");
   }
   return cms;
+}
+
+// The CMS without its certificates (see signed_data.h: decoding those is
+// the slow part), for reading its SignerInfo; not for re-encoding.
+absl::StatusOr<CmsPtr> DecodeForReading(absl::string_view der) {
+  std::optional<SignedDataParts> parts = ReadSignedData(der);
+  if (!parts.has_value()) return absl::InvalidArgumentError("not a DER CMS ContentInfo");
+  return std::move(parts->cms);
 }
 
 absl::StatusOr<CMS_SignerInfo*> OnlySignerInfo(CMS_ContentInfo* cms) {
@@ -231,7 +240,7 @@ absl::StatusOr<std::string> SignDetached(const SigningKey& key, absl::string_vie
 }
 
 absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der) {
-  absl::StatusOr<CmsPtr> cms = DecodeCms(cms_der);
+  absl::StatusOr<CmsPtr> cms = DecodeForReading(cms_der);
   if (!cms.ok()) return cms.status();
   absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
   if (!si.ok()) return si.status();
@@ -241,7 +250,7 @@ absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der) {
 }
 
 absl::StatusOr<std::string> SignedMessageDigest(absl::string_view cms_der) {
-  absl::StatusOr<CmsPtr> cms = DecodeCms(cms_der);
+  absl::StatusOr<CmsPtr> cms = DecodeForReading(cms_der);
   if (!cms.ok()) return cms.status();
   absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
   if (!si.ok()) return si.status();

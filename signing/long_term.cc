@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "signing/openssl_util.h"
 #include "signing/pdf_revisions.h"
+#include "signing/signed_data.h"
 
 namespace motcua::signing {
 namespace {
@@ -83,14 +84,19 @@ class Gatherer {
       if (token == nullptr) return absl::InvalidArgumentError(who + " is not a time-stamp token");
       return TimestampAuthority(token.get(), who);
     }
-    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(sig.contents.size())));
-    STACK_OF(CMS_SignerInfo)* infos = cms != nullptr ? CMS_get0_SignerInfos(cms.get()) : nullptr;
+    std::optional<SignedDataParts> parts = ReadSignedData(sig.contents);
+    STACK_OF(CMS_SignerInfo)* infos =
+        parts.has_value() ? CMS_get0_SignerInfos(parts->cms.get()) : nullptr;
     if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1) {
       ERR_clear_error();
       return absl::InvalidArgumentError(who + " is not a CMS with one SignerInfo");
     }
     CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
-    CertStackPtr certs(CMS_get1_certs(cms.get()));
+    CertStackPtr certs(sk_X509_new_null());
+    for (const X509Ptr& cert : parts->certificates) {
+      X509_up_ref(cert.get());
+      sk_X509_push(certs.get(), cert.get());
+    }
     X509* signer = nullptr;
     for (int i = 0; certs != nullptr && i < sk_X509_num(certs.get()) && signer == nullptr; ++i) {
       if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs.get(), i)) == 0) {
@@ -200,7 +206,11 @@ absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pd
   if (options.trust == nullptr || options.checker == nullptr) {
     return absl::InvalidArgumentError("LongTermOptions needs a trust store and a checker");
   }
-  absl::StatusOr<PdfStructure> structure = ParsePdfRevisions(pdf);
+  // Only the signatures are needed, not what each revision changed: the
+  // last revision lists them all.
+  ParseLimits last_revision_only;
+  last_revision_only.max_revisions = 1;
+  absl::StatusOr<PdfStructure> structure = ParsePdfRevisions(pdf, last_revision_only);
   if (!structure.ok()) return structure.status();
   if (structure->signatures.empty()) {
     return absl::InvalidArgumentError("the document has no signature to make long-term");

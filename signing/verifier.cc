@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "signing/openssl_util.h"
+#include "signing/signed_data.h"
 
 namespace motcua::signing {
 namespace {
@@ -550,11 +551,7 @@ class SignatureVerifier {
   }
 
  private:
-  void AddPoolDer(absl::string_view der) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    TrustStore::Cert cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (cert != nullptr) pool_.Add(cert.get());
-  }
+  void AddPoolDer(absl::string_view der) { pool_.Add(DecodeCertificate(der).get()); }
 
   static void Fail(SignatureReport* report, Indication indication, SubIndication sub,
                    std::string reason) {
@@ -622,20 +619,20 @@ class SignatureVerifier {
   }
 
   void VerifyCms(const PdfSignatureInfo& sig, const SignedData& data, SignatureReport* report) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(data.contents.data());
-    CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(data.contents.size())));
-    if (cms == nullptr || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    std::optional<SignedDataParts> parts = ReadSignedData(data.contents);
+    CMS_ContentInfo* cms = parts.has_value() ? parts->cms.get() : nullptr;
+    if (cms == nullptr || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
       ERR_clear_error();
       Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure,
            "/Contents is not a CMS SignedData");
       return;
     }
-    if (CMS_is_detached(cms.get()) != 1) {
+    if (CMS_is_detached(cms) != 1) {
       Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure,
            "the CMS is not detached (embedded content is not supported)");
       return;
     }
-    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
+    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
     if (infos == nullptr || sk_CMS_SignerInfo_num(infos) != 1) {
       Fail(report, Indication::kTotalFailed, SubIndication::kFormatFailure,
            absl::StrCat("the CMS has ", infos == nullptr ? 0 : sk_CMS_SignerInfo_num(infos),
@@ -643,12 +640,9 @@ class SignatureVerifier {
       return;
     }
     CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
-    CertStackPtr cms_certs(CMS_get1_certs(cms.get()));
-    for (int i = 0; cms_certs != nullptr && i < sk_X509_num(cms_certs.get()); ++i) {
-      pool_.Add(sk_X509_value(cms_certs.get(), i));
-    }
+    for (const X509Ptr& cert : parts->certificates) pool_.Add(cert.get());
     RevocationData revocation;
-    if (STACK_OF(X509_CRL)* crls = CMS_get1_crls(cms.get())) {
+    if (STACK_OF(X509_CRL)* crls = CMS_get1_crls(cms)) {
       for (int i = 0; i < sk_X509_CRL_num(crls); ++i)
         revocation.crls.emplace_back(sk_X509_CRL_value(crls, i));
       sk_X509_CRL_free(crls);
@@ -674,7 +668,7 @@ class SignatureVerifier {
     report->signer_common_name = CommonName(signer);
     report->signer_sha256 = Fingerprint(signer);
 
-    if (!VerifyCryptography(cms.get(), si, signer, data, report)) return;
+    if (!VerifyCryptography(cms, si, signer, data, report)) return;
     if (!CheckAttributes(sig, si, signer, report)) return;
     VerifySignatureTimestamp(si, revocation, report);
     CheckCertificates(signer, revocation, report);

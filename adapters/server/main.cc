@@ -16,6 +16,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "adapters/backup_service.h"
 #include "adapters/identity.h"
 #include "adapters/services.h"
@@ -53,13 +55,15 @@ struct Flags {
   std::string trust_dir;
   std::string tsa_url;
   std::string seal_keys;
+  int dev_pki_refresh_seconds = 6 * 3600;
   bool insecure = false;
 };
 
 constexpr char kUsage[] =
     "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
     "               [--port-file FILE] [--backup-policy FILE] [--trust-dir DIR]\n"
-    "               [--tsa-url URL] [--seal-keys FILE] [--insecure]\n"
+    "               [--tsa-url URL] [--seal-keys FILE] [--dev-pki-refresh SECONDS]\n"
+    "               [--insecure]\n"
     "  --data-dir   RocksDB data directory (default var/data)\n"
     "  --pki-dir    TLS files; a development PKI is created there if missing\n"
     "               (default var/pki)\n"
@@ -77,6 +81,8 @@ constexpr char kUsage[] =
     "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
     "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
     "               (default: the development PKI's seal-<unit>.p12 keys)\n"
+    "  --dev-pki-refresh  seconds between checks that renew the development\n"
+    "               PKI's CRL (valid 7 days) and expiring certificates (default 21600)\n"
     "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -96,6 +102,11 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
     else if (arg == "--tsa-url") ok = value(&flags->tsa_url);
     else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
+    else if (arg == "--dev-pki-refresh") {
+      std::string text;
+      ok = value(&text) && absl::SimpleAtoi(text, &flags->dev_pki_refresh_seconds) &&
+           flags->dev_pki_refresh_seconds > 0;
+    }
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -176,6 +187,38 @@ absl::StatusOr<std::shared_ptr<const motcua::signing::RevocationChecker>> OpenRe
   if (!checker.ok()) return checker.status();
   return std::shared_ptr<const motcua::signing::RevocationChecker>(*std::move(checker));
 }
+
+// Runs EnsureDevPki every `every` until destroyed. The development CRL is
+// valid 7 days and renewed when 2 remain: without this, approvals would
+// stop with UNAVAILABLE ("revocation cannot be established") a week after
+// the server's last start.
+class DevPkiRefresher {
+ public:
+  DevPkiRefresher(std::string dir, absl::Duration every)
+      : thread_([this, dir = std::move(dir), every] { Run(dir, every); }) {}
+  ~DevPkiRefresher() {
+    {
+      absl::MutexLock lock(&mutex_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run(const std::string& dir, absl::Duration every) {
+    absl::MutexLock lock(&mutex_);
+    while (!mutex_.AwaitWithTimeout(absl::Condition(&stopping_), every)) {
+      mutex_.Unlock();
+      absl::Status s = motcua::signing::EnsureDevPki(dir);
+      if (!s.ok()) std::cerr << "event=dev_pki_refresh_failed error=\"" << s << "\"\n";
+      mutex_.Lock();
+    }
+  }
+
+  absl::Mutex mutex_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 int Fail(std::string_view what, const absl::Status& status) {
   std::cerr << "event=start_failed step=" << what << " error=\"" << status << "\"\n";
@@ -299,6 +342,8 @@ int main(int argc, char** argv) {
     for (const auto& reason : status.reasons()) std::cerr << " reason=\"" << reason << "\"";
     std::cerr << "\n";
   });
+
+  DevPkiRefresher refresher(flags.pki_dir, absl::Seconds(flags.dev_pki_refresh_seconds));
 
   std::thread stopper([&] {
     int signal = 0;

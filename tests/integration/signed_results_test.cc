@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -23,6 +24,8 @@
 #include "signing/verifier.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
+#include "tests/signing/signing_test_util.h"
+#include "tests/signing/verifier_fixtures.h"
 
 namespace motcua::itest {
 namespace {
@@ -398,6 +401,29 @@ TEST(SignerTrustTest, WithoutTheSealsCa_ServerRefusesToStart) {
   auto server = ServerProcess::Start({"--trust-dir", trust});
   ASSERT_FALSE(server.ok());
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("seal key of unit"));
+}
+
+// A server left running renews the development CRL itself; otherwise
+// approvals would fail with UNAVAILABLE a week after its start.
+TEST(DevPkiRefreshTest, RunningServer_RenewsAnAgedDevelopmentCrl) {
+  signing::testing_util::ScopedTempDir dir("motcua-it-dev-pki-refresh");
+  const std::string pki = (dir.path() / "pki").string();
+  ASSERT_TRUE(signing::EnsureDevPki(SharedPkiDir()).ok());
+  std::filesystem::copy(SharedPkiDir(), pki, std::filesystem::copy_options::recursive);
+  auto server = ServerProcess::Start({"--pki-dir", pki, "--dev-pki-refresh", "1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  signing::fixtures::WriteAgedDevCrl(pki, absl::Hours(30));
+  std::optional<absl::Duration> left;
+  for (int i = 0; i < 100; ++i) {
+    left = signing::fixtures::CrlValidFor(pki + "/ca.crl");
+    if (left.has_value() && *left > absl::Hours(6 * 24)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(left.has_value());
+  EXPECT_GT(*left, absl::Hours(6 * 24)) << "renewed within 10 s; log:\n" << (*server)->LogTail();
+  EXPECT_TRUE((*server)->Running());
+  ASSERT_RPC_OK(SubmitReceiveApprove(**server));
 }
 
 }  // namespace

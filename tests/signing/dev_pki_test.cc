@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/signing/signing_test_util.h"
+#include "tests/signing/verifier_fixtures.h"
 
 namespace motcua::signing {
 namespace {
@@ -565,6 +566,21 @@ TEST_F(ExistingDevPkiTest, RevokeDevSigner_MarksIndexAndReissuesCrl) {
   std::map<std::string, std::string> before = Snapshot();
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(ExistingDevPkiTest, AgedCrl_IsRenewedOnlyWhenLessThanTwoDaysRemain) {
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  fixtures::WriteAgedDevCrl(dir_.string(), absl::Hours(72));
+  const std::string three_days = ReadAll(dir_ / "ca.crl");
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  EXPECT_EQ(ReadAll(dir_ / "ca.crl"), three_days) << "3 days left: kept";
+
+  fixtures::WriteAgedDevCrl(dir_.string(), absl::Hours(30));
+  ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
+  std::optional<absl::Duration> left = fixtures::CrlValidFor((dir_ / "ca.crl").string());
+  ASSERT_TRUE(left.has_value());
+  EXPECT_GT(*left, absl::Hours(24 * 7) - absl::Hours(1)) << "30 hours left: renewed for 7 days";
+  EXPECT_THAT(CrlText(dir_), ::testing::HasSubstr("Issuer: CN = motcua dev root CA"));
 }
 
 TEST_F(ExistingDevPkiTest, NewCa_StartsAFreshIndexAndCrl) {

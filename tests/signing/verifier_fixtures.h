@@ -143,14 +143,15 @@ inline std::string CertDer(X509* cert) {
   return out;
 }
 
-// A DER CRL by `issuer` listing `revoked` serials (revoked at `revoked_at`).
+// A DER CRL by `issuer` listing `revoked` serials (revoked at `revoked_at`),
+// valid until `valid_for` from now.
 inline std::string MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revoked,
-                           absl::Time revoked_at) {
+                           absl::Time revoked_at, absl::Duration valid_for = absl::Hours(24 * 7)) {
   X509_CRL* crl = X509_CRL_new();
   X509_CRL_set_version(crl, 1);
   X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
   ASN1_TIME* now = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() - absl::Minutes(5)));
-  ASN1_TIME* next = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() + absl::Hours(24 * 7)));
+  ASN1_TIME* next = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() + valid_for));
   X509_CRL_set1_lastUpdate(crl, now);
   X509_CRL_set1_nextUpdate(crl, next);
   for (long serial : revoked) {
@@ -491,6 +492,48 @@ struct TestPki {
 inline const TestPki& Pki() {
   static const TestPki* pki = new TestPki();
   return *pki;
+}
+
+// Replaces <pki_dir>/ca.crl by a CRL of the dev CA there that lists nothing
+// and expires `valid_for` from now: what a server left running finds once
+// the development CRL has aged.
+inline void WriteAgedDevCrl(const std::string& pki_dir, absl::Duration valid_for) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string ca_pem = read(pki_dir + "/ca.crt");
+  const std::string key_pem = read(pki_dir + "/ca.key");
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_TRUE(ca != nullptr && key != nullptr) << pki_dir;
+  std::ofstream(pki_dir + "/ca.crl", std::ios::binary | std::ios::trunc)
+      << MakeCrl(ca, key, {}, absl::Now(), valid_for);
+  X509_free(ca);
+  EVP_PKEY_free(key);
+}
+
+// How long the DER CRL at `path` stays valid from now; nothing when it
+// cannot be read.
+inline std::optional<absl::Duration> CrlValidFor(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string der = text.str();
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
+  int days = 0, seconds = 0;
+  bool ok = crl != nullptr && X509_CRL_get0_nextUpdate(crl) != nullptr &&
+            ASN1_TIME_diff(&days, &seconds, nullptr, X509_CRL_get0_nextUpdate(crl)) == 1;
+  X509_CRL_free(crl);
+  if (!ok) return std::nullopt;
+  return absl::Hours(24) * days + absl::Seconds(seconds);
 }
 
 }  // namespace motcua::signing::fixtures
