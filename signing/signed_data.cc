@@ -81,7 +81,8 @@ std::optional<SignedDataParts> ReadWhole(absl::string_view der) {
   parts.cms = DecodeCms(der);
   if (parts.cms == nullptr) return std::nullopt;
   if (STACK_OF(X509)* certs = CMS_get1_certs(parts.cms.get())) {
-    for (int i = 0; i < sk_X509_num(certs); ++i) parts.certificates.emplace_back(sk_X509_value(certs, i));
+    for (int i = 0; i < sk_X509_num(certs); ++i)
+      parts.certificates.emplace_back(sk_X509_value(certs, i));
     sk_X509_free(certs);
   }
   ERR_clear_error();

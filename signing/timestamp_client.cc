@@ -35,29 +35,52 @@ std::string StatusText(TS_RESP* response) {
   return text;
 }
 
+class HttpAuthority : public TimestampAuthority {
+ public:
+  HttpAuthority(std::string url, HttpOptions http)
+      : url_(std::move(url)), name_("TSA " + url_), http_(std::move(http)) {}
+
+  absl::StatusOr<std::string> Answer(absl::string_view request) const override {
+    absl::StatusOr<std::string> reply = HttpPost(url_, "application/timestamp-query", request,
+                                                 "application/timestamp-reply", http_);
+    if (!reply.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(name_, " unreachable: ", reply.status().message()));
+    }
+    return reply;
+  }
+  const std::string& name() const override { return name_; }
+
+ private:
+  const std::string url_;
+  const std::string name_;
+  const HttpOptions http_;
+};
+
 }  // namespace
 
-absl::StatusOr<std::string> RequestTimestamp(absl::string_view url,
+std::unique_ptr<TimestampAuthority> HttpTimestampAuthority(std::string url, HttpOptions http) {
+  return std::make_unique<HttpAuthority>(std::move(url), std::move(http));
+}
+
+absl::StatusOr<std::string> RequestTimestamp(const TimestampAuthority& tsa,
                                              absl::string_view signature_value,
                                              const TimestampOptions& options) {
   absl::StatusOr<std::string> request_der = BuildTimestampRequest(signature_value);
   if (!request_der.ok()) return request_der.status();
-  absl::StatusOr<std::string> reply = HttpPost(url, "application/timestamp-query", *request_der,
-                                               "application/timestamp-reply", options.http);
-  if (!reply.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("TSA ", url, " unreachable: ", reply.status().message()));
-  }
+  absl::StatusOr<std::string> reply = tsa.Answer(*request_der);
+  if (!reply.ok()) return reply.status();
+  const std::string& who = tsa.name();
   const auto* p = reinterpret_cast<const unsigned char*>(reply->data());
   TsRespPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(reply->size())));
   if (response == nullptr) {
     ERR_clear_error();
     return absl::FailedPreconditionError(
-        absl::StrCat("TSA ", url, " sent something that is not a time-stamp reply"));
+        absl::StrCat(who, " sent something that is not a time-stamp reply"));
   }
   if (TS_RESP_get_token(response.get()) == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("TSA ", url, " refused: ", StatusText(response.get())));
+        absl::StrCat(who, " refused: ", StatusText(response.get())));
   }
   p = reinterpret_cast<const unsigned char*>(request_der->data());
   TsReqPtr request(d2i_TS_REQ(nullptr, &p, static_cast<long>(request_der->size())));
@@ -91,7 +114,7 @@ absl::StatusOr<std::string> RequestTimestamp(absl::string_view url,
   TS_VERIFY_CTX_add_flags(ctx.get(), TS_VFY_SIGNATURE);
   if (TS_RESP_verify_response(ctx.get(), response.get()) != 1) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the reply of TSA ", url, " does not check out: ", DrainOpenSslErrors()));
+        absl::StrCat("the reply of ", who, " does not check out: ", DrainOpenSslErrors()));
   }
   unsigned char* der = nullptr;
   int len = i2d_PKCS7(token, &der);
@@ -101,11 +124,12 @@ absl::StatusOr<std::string> RequestTimestamp(absl::string_view url,
   return token_der;
 }
 
-absl::StatusOr<std::string> TimestampSignature(absl::string_view cms_der, absl::string_view url,
+absl::StatusOr<std::string> TimestampSignature(absl::string_view cms_der,
+                                               const TimestampAuthority& tsa,
                                                const TimestampOptions& options) {
   absl::StatusOr<std::string> value = SignatureValue(cms_der);
   if (!value.ok()) return value.status();
-  absl::StatusOr<std::string> token = RequestTimestamp(url, *value, options);
+  absl::StatusOr<std::string> token = RequestTimestamp(tsa, *value, options);
   if (!token.ok()) return token.status();
   return AddSignatureTimestamp(cms_der, *token);
 }

@@ -16,6 +16,7 @@
 #include "signing/dev_pki.h"
 #include "signing/documents.h"
 #include "signing/pades.h"
+#include "signing/local_tsa.h"
 #include "signing/long_term.h"
 #include "signing/timestamp_client.h"
 #include "signing/verifier.h"
@@ -398,10 +399,10 @@ class SignedResultDocuments : public ResultDocuments {
 
   // `cms` with a signature time-stamp when a TSA is configured (B-T).
   absl::StatusOr<std::string> Timestamp(std::string cms) const {
-    if (options_.tsa_url.empty()) return cms;
+    if (options_.timestamps == nullptr) return cms;
     signing::TimestampOptions options;
     options.trust = options_.trust.get();
-    auto stamped = signing::TimestampSignature(cms, options_.tsa_url, options);
+    auto stamped = signing::TimestampSignature(cms, *options_.timestamps, options);
     if (!stamped.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("the signature could not be time-stamped: ", stamped.status().message()));
@@ -469,6 +470,10 @@ absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::stri
   auto checker = signing::RevocationChecker::Create(std::move(revocation));
   if (!checker.ok()) return checker.status();
   options.revocation = *std::move(checker);
+  auto timestamps =
+      signing::OpenLocalTimestampAuthority(pki_dir + "/tsa.crt", pki_dir + "/tsa.key");
+  if (!timestamps.ok()) return timestamps.status();
+  options.timestamps = *std::move(timestamps);
   const std::map<std::string, UnitProfile> names = {
       {"HN-SGDDT",
        {"Sở Giáo dục và Đào tạo Hà Nội", "Ủy ban nhân dân thành phố Hà Nội", "Hà Nội", "Giám đốc", ""}},

@@ -28,6 +28,7 @@
 #include "motcua/v1/procedure.pb.h"
 #include "signing/revocation.h"
 #include "signing/signing_key.h"
+#include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
 #include "workflow/principal.h"
 
@@ -102,9 +103,9 @@ struct ResultDocumentsOptions {
   // Where revocation status comes from (OCSP, CRL distribution points, local
   // CRLs). Required.
   std::shared_ptr<const signing::RevocationChecker> revocation;
-  // An RFC 3161 time-stamping authority, "http://...": every signature gets
-  // a signature time-stamp (B-T). Empty: none (B-B, still with the /DSS).
-  std::string tsa_url;
+  // The RFC 3161 time-stamping authority every signature gets a signature
+  // time-stamp from (B-T). Null: none (B-B, still with the /DSS).
+  std::shared_ptr<const signing::TimestampAuthority> timestamps;
   // The seal key of each unit that seals documents.
   absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>> seal_keys;
   absl::flat_hash_map<std::string, UnitProfile> units;
@@ -123,7 +124,8 @@ absl::Status CheckSealKeys(const ResultDocumentsOptions& options);
 
 // Options for the development PKI under `pki_dir` (signing/dev_pki.h): its CA
 // as trust anchor, its CRL (ca.crl) as the revocation source of last resort,
-// its seal-<unit>.p12 keys, its images, and the names of its two units.
+// its TSA (tsa.crt, in process: signing/local_tsa.h), its seal-<unit>.p12
+// keys, its images, and the names of its two units.
 absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir);
 
 // Seal keys on PKCS#11 tokens, listed in the text file at `path`: one key

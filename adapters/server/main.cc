@@ -26,6 +26,7 @@
 #include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
 #include "signing/revocation.h"
+#include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
 #include "storage/backup_manager.h"
 #include "storage/backup_policy.h"
@@ -77,7 +78,8 @@ constexpr char kUsage[] =
     "               there (*.crl), and <pki-dir>/ca.crl, are the revocation\n"
     "               source of last resort after OCSP and CRL distribution points\n"
     "  --tsa-url    RFC 3161 time-stamping authority (http://...) for every\n"
-    "               signature (PAdES B-T); default: none\n"
+    "               signature (PAdES B-T); default: the development PKI's TSA\n"
+    "               (<pki-dir>/tsa.crt), inside the server\n"
     "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
     "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
     "               (default: the development PKI's seal-<unit>.p12 keys)\n"
@@ -94,6 +96,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       return true;
     };
     bool ok = true;
+    std::string number;
     if (arg == "--data-dir") ok = value(&flags->data_dir);
     else if (arg == "--pki-dir") ok = value(&flags->pki_dir);
     else if (arg == "--listen") ok = value(&flags->listen);
@@ -102,11 +105,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
     else if (arg == "--tsa-url") ok = value(&flags->tsa_url);
     else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
-    else if (arg == "--dev-pki-refresh") {
-      std::string text;
-      ok = value(&text) && absl::SimpleAtoi(text, &flags->dev_pki_refresh_seconds) &&
+    else if (arg == "--dev-pki-refresh")
+      ok = value(&number) && absl::SimpleAtoi(number, &flags->dev_pki_refresh_seconds) &&
            flags->dev_pki_refresh_seconds > 0;
-    }
     else if (arg == "--insecure") flags->insecure = true;
     else ok = false;
     if (!ok) {
@@ -269,7 +270,9 @@ int main(int argc, char** argv) {
   auto revocation = OpenRevocationChecker(flags);
   if (!revocation.ok()) return Fail("revocation", revocation.status());
   document_options->revocation = *std::move(revocation);
-  document_options->tsa_url = flags.tsa_url;
+  if (!flags.tsa_url.empty()) {
+    document_options->timestamps = motcua::signing::HttpTimestampAuthority(flags.tsa_url);
+  }
   if (absl::Status s = motcua::workflow::CheckSealKeys(*document_options); !s.ok()) {
     return Fail("seal_keys", s);
   }

@@ -205,6 +205,18 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
   EXPECT_THAT(sig.output, HasSubstr("ETSI.CAdES.detached")) << sig.output;
   Command check = Shell("qpdf --check " + pdf);
   EXPECT_EQ(check.exit_code, 0) << check.output;
+  // B-T by default: the development TSA inside the server time-stamps the seal.
+  signing::TrustStore trust;
+  ASSERT_TRUE(trust.AddAnchorsFrom(server().pki_dir() + "/ca.crt").ok());
+  auto report = signing::VerifyPdf(ReadFile(pdf), trust);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->signatures.size(), 1u);
+  const signing::TimestampInfo& stamp = report->signatures[0].timestamp;
+  EXPECT_TRUE(stamp.present && stamp.valid) << stamp.problem;
+  ASSERT_TRUE(stamp.gen_time.has_value());
+  EXPECT_LT(absl::AbsDuration(*stamp.gen_time - absl::Now()), absl::Minutes(1));
+  EXPECT_EQ(report->signatures[0].indication, signing::Indication::kTotalPassed)
+      << report->signatures[0].reason;
   Command text = Shell("pdftotext -enc UTF-8 " + pdf + " -");
   EXPECT_THAT(text.output, HasSubstr("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
   EXPECT_THAT(text.output, HasSubstr("Nguyễn Thị Minh Khai"));

@@ -56,7 +56,6 @@ class LongTermTest : public ::testing::Test {
   TimestampOptions TsaOptions() const {
     TimestampOptions options;
     options.trust = trust_.get();
-    options.http.timeout = absl::Seconds(10);  // openssl ts runs per request
     return options;
   }
 
@@ -74,7 +73,8 @@ class LongTermTest : public ::testing::Test {
     if (!prepared.ok()) return "";
     absl::StatusOr<std::string> cms = SignDetached(**key, prepared->document_sha256);
     EXPECT_TRUE(cms.ok()) << cms.status();
-    absl::StatusOr<std::string> stamped = TimestampSignature(*cms, tsa_.url(), TsaOptions());
+    absl::StatusOr<std::string> stamped =
+        TimestampSignature(*cms, *HttpTimestampAuthority(tsa_.url()), TsaOptions());
     EXPECT_TRUE(stamped.ok()) << stamped.status();
     if (!stamped.ok()) return "";
     absl::StatusOr<std::string> signed_pdf = EmbedSignature(*prepared, *stamped);
@@ -116,7 +116,8 @@ class LongTermTest : public ::testing::Test {
 
 TEST_F(LongTermTest, RequestTimestamp_TokenOverTheValue_VerifiedByOpenssl) {
   const std::string value = "signature value bytes";
-  absl::StatusOr<std::string> token = RequestTimestamp(tsa_.url(), value, TsaOptions());
+  absl::StatusOr<std::string> token =
+      RequestTimestamp(*HttpTimestampAuthority(tsa_.url()), value, TsaOptions());
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_EQ(tsa_.requests(), 1);
   CommandResult judge = RunCommand(
@@ -131,7 +132,8 @@ TEST_F(LongTermTest, RequestTimestamp_Rejection_IsFailedPreconditionQuotingTheSt
     return testing_util::HttpResponse{200, "application/timestamp-reply",
                                       std::string("\x30\x05\x30\x03\x02\x01\x02", 7)};
   });
-  absl::StatusOr<std::string> token = RequestTimestamp(refusing.url(), "v", TsaOptions());
+  absl::StatusOr<std::string> token =
+      RequestTimestamp(*HttpTimestampAuthority(refusing.url()), "v", TsaOptions());
   EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(token.status().message()), HasSubstr("refused: rejection"));
 }
@@ -150,7 +152,8 @@ TEST_F(LongTermTest, RequestTimestamp_ReplyToAnotherRequest_IsRefused) {
   testing_util::TestHttpServer replaying([&](const testing_util::HttpRequest&) {
     return testing_util::HttpResponse{200, "application/timestamp-reply", replayed};
   });
-  absl::StatusOr<std::string> token = RequestTimestamp(replaying.url(), "my value", TsaOptions());
+  absl::StatusOr<std::string> token =
+      RequestTimestamp(*HttpTimestampAuthority(replaying.url()), "my value", TsaOptions());
   EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(token.status().message()), HasSubstr("does not check out"));
 }
@@ -160,14 +163,16 @@ TEST_F(LongTermTest, RequestTimestamp_TsaNotUnderTheAnchors_IsRefused) {
   ASSERT_TRUE(other.AddAnchors(testing_util::ReadFileOrDie(pki_ / "signers/head.crt")).ok());
   TimestampOptions options = TsaOptions();
   options.trust = &other;
-  absl::StatusOr<std::string> token = RequestTimestamp(tsa_.url(), "v", options);
+  absl::StatusOr<std::string> token =
+      RequestTimestamp(*HttpTimestampAuthority(tsa_.url()), "v", options);
   EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(LongTermTest, RequestTimestamp_TsaDown_IsUnavailableNamingIt) {
   const std::string url =
       "http://127.0.0.1:" + std::to_string(testing_util::FreeLoopbackPort()) + "/tsa";
-  absl::StatusOr<std::string> token = RequestTimestamp(url, "v", TsaOptions());
+  absl::StatusOr<std::string> token =
+      RequestTimestamp(*HttpTimestampAuthority(url), "v", TsaOptions());
   EXPECT_EQ(token.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(token.status().message()), HasSubstr("TSA " + url + " unreachable"));
 }

@@ -47,7 +47,8 @@ class SignedDataTest : public ::testing::Test {
     ASSERT_NE(whole_, nullptr);
     STACK_OF(X509)* certs = CMS_get1_certs(whole_.get());
     ASSERT_NE(certs, nullptr);
-    for (int i = 0; i < sk_X509_num(certs); ++i) expected_certs_.push_back(Der(sk_X509_value(certs, i)));
+    for (int i = 0; i < sk_X509_num(certs); ++i)
+      expected_certs_.push_back(Der(sk_X509_value(certs, i)));
     sk_X509_pop_free(certs, X509_free);
     ASSERT_GE(expected_certs_.size(), 2u) << "the signer and its CA are embedded";
   }
