@@ -29,7 +29,7 @@ ASN1_INTEGER* RandomSerial(TS_RESP_CTX* ctx, void*) {
   BIGNUM* bn = nullptr;
   if (serial != nullptr && RAND_bytes(bytes, sizeof(bytes)) == 1) {
     bytes[0] &= 0x7f;
-    bytes[0] |= 0x01;  // positive and of full length: valid DER
+    bytes[0] |= 0x01;  // positive, never zero
     bn = BN_bin2bn(bytes, sizeof(bytes), nullptr);
   }
   if (bn == nullptr || BN_to_ASN1_INTEGER(bn, serial) == nullptr) {
