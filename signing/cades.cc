@@ -79,22 +79,18 @@ absl::StatusOr<std::string> EncodeCms(CMS_ContentInfo* cms) {
   return out;
 }
 
-absl::StatusOr<CmsPtr> DecodeCms(absl::string_view der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-  if (cms == nullptr) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("not a DER CMS ContentInfo");
+// `der` as a CMS object. Without `certificates` (for reading the SignerInfo,
+// not for re-encoding) the certificate set is left out: decoding it is the
+// slow part (signed_data.h).
+absl::StatusOr<CmsPtr> Decode(absl::string_view der, bool certificates) {
+  CmsPtr cms;
+  if (certificates) {
+    cms = DecodeCms(der);
+  } else if (std::optional<SignedDataParts> parts = ReadSignedData(der)) {
+    cms = std::move(parts->cms);
   }
+  if (cms == nullptr) return absl::InvalidArgumentError("not a DER CMS ContentInfo");
   return cms;
-}
-
-// The CMS without its certificates (see signed_data.h: decoding those is
-// the slow part), for reading its SignerInfo; not for re-encoding.
-absl::StatusOr<CmsPtr> DecodeForReading(absl::string_view der) {
-  std::optional<SignedDataParts> parts = ReadSignedData(der);
-  if (!parts.has_value()) return absl::InvalidArgumentError("not a DER CMS ContentInfo");
-  return std::move(parts->cms);
 }
 
 absl::StatusOr<CMS_SignerInfo*> OnlySignerInfo(CMS_ContentInfo* cms) {
@@ -240,7 +236,7 @@ absl::StatusOr<std::string> SignDetached(const SigningKey& key, absl::string_vie
 }
 
 absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der) {
-  absl::StatusOr<CmsPtr> cms = DecodeForReading(cms_der);
+  absl::StatusOr<CmsPtr> cms = Decode(cms_der, /*certificates=*/false);
   if (!cms.ok()) return cms.status();
   absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
   if (!si.ok()) return si.status();
@@ -250,7 +246,7 @@ absl::StatusOr<std::string> SignatureValue(absl::string_view cms_der) {
 }
 
 absl::StatusOr<std::string> SignedMessageDigest(absl::string_view cms_der) {
-  absl::StatusOr<CmsPtr> cms = DecodeForReading(cms_der);
+  absl::StatusOr<CmsPtr> cms = Decode(cms_der, /*certificates=*/false);
   if (!cms.ok()) return cms.status();
   absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
   if (!si.ok()) return si.status();
@@ -303,7 +299,7 @@ absl::StatusOr<std::string> BuildTimestampRequest(absl::string_view signature_va
 
 absl::StatusOr<std::string> AddSignatureTimestamp(absl::string_view cms_der,
                                                   absl::string_view timestamp_token) {
-  absl::StatusOr<CmsPtr> cms = DecodeCms(cms_der);
+  absl::StatusOr<CmsPtr> cms = Decode(cms_der, /*certificates=*/true);
   if (!cms.ok()) return cms.status();
   absl::StatusOr<CMS_SignerInfo*> si = OnlySignerInfo(cms->get());
   if (!si.ok()) return si.status();

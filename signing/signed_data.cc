@@ -68,13 +68,6 @@ void AppendElement(unsigned char tag, absl::string_view body, std::string* out) 
   out->append(body.data(), body.size());
 }
 
-CmsPtr DecodeCms(absl::string_view der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-  if (cms == nullptr) ERR_clear_error();
-  return cms;
-}
-
 // What d2i_CMS_ContentInfo and CMS_get1_certs give.
 std::optional<SignedDataParts> ReadWhole(absl::string_view der) {
   SignedDataParts parts;
@@ -168,6 +161,13 @@ CertificateCache& Cache() {
 }
 
 }  // namespace
+
+CmsPtr DecodeCms(absl::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  if (cms == nullptr) ERR_clear_error();
+  return cms;
+}
 
 X509Ptr DecodeCertificate(absl::string_view der) { return Cache().Get(der); }
 

@@ -29,6 +29,10 @@ struct SignedDataParts {
 // certificates all decode. Not DER (BER lengths, say): decoded the slow way.
 std::optional<SignedDataParts> ReadSignedData(absl::string_view der);
 
+// The whole ContentInfo `der`, certificates included, the slow way: for a
+// CMS that will be changed and re-encoded. Null when `der` is not one.
+CmsPtr DecodeCms(absl::string_view der);
+
 // `der` decoded as an X.509 certificate (a new reference), from the cache
 // when these exact bytes were decoded before; null when it is not exactly
 // one certificate.

@@ -498,14 +498,8 @@ inline const TestPki& Pki() {
 // and expires `valid_for` from now: what a server left running finds once
 // the development CRL has aged.
 inline void WriteAgedDevCrl(const std::string& pki_dir, absl::Duration valid_for) {
-  auto read = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  };
-  const std::string ca_pem = read(pki_dir + "/ca.crt");
-  const std::string key_pem = read(pki_dir + "/ca.key");
+  const std::string ca_pem = ReadFile(pki_dir + "/ca.crt");
+  const std::string key_pem = ReadFile(pki_dir + "/ca.key");
   BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
   X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -513,8 +507,7 @@ inline void WriteAgedDevCrl(const std::string& pki_dir, absl::Duration valid_for
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   ASSERT_TRUE(ca != nullptr && key != nullptr) << pki_dir;
-  std::ofstream(pki_dir + "/ca.crl", std::ios::binary | std::ios::trunc)
-      << MakeCrl(ca, key, {}, absl::Now(), valid_for);
+  WriteFile(pki_dir + "/ca.crl", MakeCrl(ca, key, {}, absl::Now(), valid_for));
   X509_free(ca);
   EVP_PKEY_free(key);
 }
@@ -522,10 +515,7 @@ inline void WriteAgedDevCrl(const std::string& pki_dir, absl::Duration valid_for
 // How long the DER CRL at `path` stays valid from now; nothing when it
 // cannot be read.
 inline std::optional<absl::Duration> CrlValidFor(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string der = text.str();
+  const std::string der = ReadFile(path);
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
   int days = 0, seconds = 0;
