@@ -109,12 +109,13 @@ struct EncodedPng {
 // not reproduce (then the caller decodes the PNG into each document).
 std::optional<EncodedImage> Extract(const PoDoFo::PdfObject& object) {
   const PoDoFo::PdfDictionary& d = object.GetDictionary();
-  for (const auto& [key, value] : d.GetKeys()) {
+  for (const auto& entry : d.GetKeys()) {
     static const char* const kKnown[] = {"Type",   "Subtype",    "BBox",   "Width",
                                          "Height", "ColorSpace", "Filter", "BitsPerComponent",
                                          "Length", "SMask"};
+    const std::string& name = entry.first.GetName();
     if (std::none_of(std::begin(kKnown), std::end(kKnown),
-                     [&](const char* k) { return key.GetName() == k; })) {
+                     [&](const char* k) { return name == k; })) {
       return std::nullopt;
     }
   }
