@@ -32,22 +32,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct Command {
-  int exit_code = -1;
-  std::string output;
-};
-
-Command Shell(const std::string& command) {
-  Command result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Command = signing::testing_util::CommandResult;
+Command Shell(const std::string& command) { return signing::testing_util::RunCommand(command); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
