@@ -20,7 +20,6 @@ constexpr size_t kMaxCachedCertificates = 1024;
 constexpr size_t kMaxCachedCertificateBytes = 16 << 10;
 
 constexpr unsigned char kSequence = 0x30;
-constexpr unsigned char kOid = 0x06;
 constexpr unsigned char kContext0 = 0xA0;  // [0], constructed
 // The DER of OID 1.2.840.113549.1.7.2 (id-signedData).
 constexpr absl::string_view kSignedDataOid("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02", 11);

@@ -45,6 +45,25 @@ inline void WriteFileOrDie(const fs::path& path, const std::string& contents) {
 }
 
 // A fresh directory under the test temp dir.
+// The certificate and key of the development CA under `pki`; null when
+// they cannot be read.
+struct DevCa {
+  std::unique_ptr<X509, decltype(&X509_free)> cert{nullptr, &X509_free};
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, &EVP_PKEY_free};
+};
+inline DevCa LoadDevCa(const fs::path& pki) {
+  DevCa ca;
+  const std::string cert_pem = ReadFileOrDie(pki / "ca.crt");
+  const std::string key_pem = ReadFileOrDie(pki / "ca.key");
+  BIO* bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  ca.cert.reset(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  ca.key.reset(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  return ca;
+}
+
 inline fs::path MakeTempDir(const std::string& stem) {
   std::string tmpl = ::testing::TempDir() + "/" + stem + "_XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << tmpl;
@@ -211,14 +230,9 @@ class SoftHsmToken {
     std::string pub = ReadFileOrDie(pub_der);
     const auto* p = reinterpret_cast<const unsigned char*>(pub.data());
     EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(pub.size()));
-    std::string ca_pem = ReadFileOrDie(SharedDevPki() / "ca.crt");
-    std::string ca_key_pem = ReadFileOrDie(SharedDevPki() / "ca.key");
-    BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    bio = BIO_new_mem_buf(ca_key_pem.data(), static_cast<int>(ca_key_pem.size()));
-    EVP_PKEY* ca_key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
+    DevCa dev_ca = LoadDevCa(SharedDevPki());
+    X509* ca = dev_ca.cert.get();
+    EVP_PKEY* ca_key = dev_ca.key.get();
     ASSERT_TRUE(key != nullptr && ca != nullptr && ca_key != nullptr);
 
     X509* cert = X509_new();
@@ -264,8 +278,6 @@ class SoftHsmToken {
     WriteFileOrDie(chain_pem, std::string(data, static_cast<size_t>(n)));
     BIO_free(out);
     X509_free(cert);
-    X509_free(ca);
-    EVP_PKEY_free(ca_key);
     EVP_PKEY_free(key);
   }
 

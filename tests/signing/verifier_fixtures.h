@@ -35,6 +35,7 @@
 #include "gtest/gtest.h"
 #include "signing/trust_store.h"
 #include "tests/signing/hand_pdf.h"
+#include "tests/signing/signing_test_util.h"
 
 namespace motcua::signing::fixtures {
 
@@ -498,18 +499,9 @@ inline const TestPki& Pki() {
 // and expires `valid_for` from now: what a server left running finds once
 // the development CRL has aged.
 inline void WriteAgedDevCrl(const std::string& pki_dir, absl::Duration valid_for) {
-  const std::string ca_pem = ReadFile(pki_dir + "/ca.crt");
-  const std::string key_pem = ReadFile(pki_dir + "/ca.key");
-  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  ASSERT_TRUE(ca != nullptr && key != nullptr) << pki_dir;
-  WriteFile(pki_dir + "/ca.crl", MakeCrl(ca, key, {}, absl::Now(), valid_for));
-  X509_free(ca);
-  EVP_PKEY_free(key);
+  testing_util::DevCa ca = testing_util::LoadDevCa(pki_dir);
+  ASSERT_TRUE(ca.cert != nullptr && ca.key != nullptr) << pki_dir;
+  WriteFile(pki_dir + "/ca.crl", MakeCrl(ca.cert.get(), ca.key.get(), {}, absl::Now(), valid_for));
 }
 
 // How long the DER CRL at `path` stays valid from now; nothing when it
