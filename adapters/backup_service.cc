@@ -1,149 +1,193 @@
 #include "adapters/backup_service.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "adapters/call.h"
 #include "adapters/grpc_status.h"
 #include "motcua/v1/backup.grpc.pb.h"
+#include "proto/error_reason.h"
 #include "workflow/access.h"
 
 namespace motcua::adapters {
 namespace {
 
-using Writer = grpc::ServerWriter<v1::BackupProgress>;
+using workflow::Principal;
+using bs = v1::BackupService;
 
-class BackupService final : public v1::BackupService::Service {
+// The last messages of a long operation: its result.
+using Results = std::vector<v1::BackupProgress>;
+
+// One "finished" message with `set` applied.
+template <typename Set>
+Results Finished(Set set) {
+  v1::BackupProgress last;
+  last.set_stage("finished");
+  set(&last);
+  return {last};
+}
+
+class BackupService final
+    : public bs::WithRawCallbackMethod_GetBackupStatus<bs::WithRawCallbackMethod_ListBackups<
+          bs::WithRawCallbackMethod_RunBackup<bs::WithRawCallbackMethod_VerifyBackups<
+              bs::WithRawCallbackMethod_ExportOffline<bs::WithRawCallbackMethod_ConfirmDetached<
+                  bs::WithRawCallbackMethod_RunRestoreDrill<bs::Service>>>>>>> {
  public:
-  BackupService(storage::BackupManager* manager, PrincipalResolver* identity)
-      : manager_(manager), identity_(identity) {}
+  BackupService(storage::BackupManager* manager, PrincipalResolver* identity, WorkPool* pool)
+      : manager_(manager), identity_(identity), pool_(pool) {}
 
-  grpc::Status GetBackupStatus(grpc::ServerContext* context, const v1::GetBackupStatusRequest*,
-                               v1::BackupStatus* response) override {
-    return Answer(Caller(*context, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR}, "read the backup status"),
-                  [&](const workflow::Principal&) { return Fill(manager_->Status(), response); });
+  grpc::ServerUnaryReactor* GetBackupStatus(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* in,
+                                            grpc::ByteBuffer* out) override {
+    return ServeOnPool<v1::GetBackupStatusRequest>(
+        pool_, identity_, context, in, out,
+        [this](const Principal& caller,
+               const v1::GetBackupStatusRequest&) -> absl::StatusOr<v1::BackupStatus> {
+          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
+                                                     "read the backup status");
+              !s.ok()) {
+            return s;
+          }
+          return manager_->Status();
+        });
   }
 
-  grpc::Status ListBackups(grpc::ServerContext* context, const v1::ListBackupsRequest*,
-                           v1::ListBackupsResponse* response) override {
-    return Answer(Caller(*context, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR}, "list backups"),
-                  [&](const workflow::Principal&) { return Fill(manager_->List(), response); });
+  grpc::ServerUnaryReactor* ListBackups(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* in,
+                                        grpc::ByteBuffer* out) override {
+    return ServeOnPool<v1::ListBackupsRequest>(
+        pool_, identity_, context, in, out,
+        [this](const Principal& caller,
+               const v1::ListBackupsRequest&) -> absl::StatusOr<v1::ListBackupsResponse> {
+          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
+                                                     "list backups");
+              !s.ok()) {
+            return s;
+          }
+          return manager_->List();
+        });
   }
 
-  grpc::Status RunBackup(grpc::ServerContext* context, const v1::RunBackupRequest*,
-                         Writer* writer) override {
-    return Stream(*context, writer, "run a backup", [&](const std::string& who, auto progress) {
-      auto record = manager_->RunBackup(who, progress);
-      return Final(record, writer, [](v1::BackupProgress* p, const v1::BackupRecord& r) {
-        *p->mutable_record() = r;
-      });
-    });
+  grpc::ServerUnaryReactor* ConfirmDetached(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* in,
+                                            grpc::ByteBuffer* out) override {
+    return ServeOnPool<v1::ConfirmDetachedRequest>(
+        pool_, identity_, context, in, out,
+        [this](const Principal& caller,
+               const v1::ConfirmDetachedRequest& r) -> absl::StatusOr<v1::BackupRecord> {
+          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN},
+                                                     "record custody of an offline copy");
+              !s.ok()) {
+            return s;
+          }
+          return manager_->ConfirmDetached(caller.subject, r.copy_id(), r.detached_by(),
+                                           r.kept_at());
+        });
   }
 
-  grpc::Status VerifyBackups(grpc::ServerContext* context, const v1::VerifyBackupsRequest* request,
-                             Writer* writer) override {
-    return Stream(*context, writer, "verify backups", [&](const std::string&, auto progress) {
-      auto records = manager_->Verify(request->offline_dir(), progress);
-      if (!records.ok()) return records.status();
-      for (const auto& r : *records) {
-        v1::BackupProgress p;
-        p.set_stage("verified");
-        *p.mutable_record() = r;
-        writer->Write(p);
-      }
-      return absl::OkStatus();
-    });
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* RunBackup(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* in) override {
+    return Stream<v1::RunBackupRequest>(
+        context, in, "run a backup",
+        [this](const Principal& caller, const v1::RunBackupRequest&, storage::Progress progress)
+            -> absl::StatusOr<Results> {
+          auto record = manager_->RunBackup(caller.subject, progress);
+          if (!record.ok()) return record.status();
+          return Finished([&](v1::BackupProgress* p) { *p->mutable_record() = *record; });
+        });
   }
 
-  grpc::Status ExportOffline(grpc::ServerContext* context, const v1::ExportOfflineRequest* request,
-                             Writer* writer) override {
-    if (request->destination_dir().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "destination_dir is required: the directory where the medium is mounted");
-    }
-    return Stream(*context, writer, "export an offline copy", [&](const std::string& who, auto progress) {
-      auto record = manager_->ExportOffline(who, request->destination_dir(), progress);
-      return Final(record, writer, [](v1::BackupProgress* p, const v1::BackupRecord& r) {
-        *p->mutable_record() = r;
-      });
-    });
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* VerifyBackups(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* in) override {
+    return Stream<v1::VerifyBackupsRequest>(
+        context, in, "verify backups",
+        [this](const Principal&, const v1::VerifyBackupsRequest& r, storage::Progress progress)
+            -> absl::StatusOr<Results> {
+          auto records = manager_->Verify(r.offline_dir(), progress);
+          if (!records.ok()) return records.status();
+          Results results;
+          for (const v1::BackupRecord& record : *records) {
+            v1::BackupProgress& p = results.emplace_back();
+            p.set_stage("verified");
+            *p.mutable_record() = record;
+          }
+          return results;
+        });
   }
 
-  grpc::Status ConfirmDetached(grpc::ServerContext* context, const v1::ConfirmDetachedRequest* request,
-                               v1::BackupRecord* response) override {
-    return Answer(Caller(*context, {v1::ROLE_ADMIN}, "record custody of an offline copy"),
-                  [&](const workflow::Principal& caller) {
-                    return Fill(manager_->ConfirmDetached(caller.subject, request->copy_id(),
-                                                          request->detached_by(), request->kept_at()),
-                                response);
-                  });
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportOffline(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* in) override {
+    return Stream<v1::ExportOfflineRequest>(
+        context, in, "export an offline copy",
+        [this](const Principal& caller, const v1::ExportOfflineRequest& r,
+               storage::Progress progress) -> absl::StatusOr<Results> {
+          if (r.destination_dir().empty()) {
+            return WithReason(absl::InvalidArgumentError(
+                                  "destination_dir is required: the directory where the "
+                                  "medium is mounted"),
+                              v1::FIELD_REQUIRED, "destination_dir");
+          }
+          auto record = manager_->ExportOffline(caller.subject, r.destination_dir(), progress);
+          if (!record.ok()) return record.status();
+          return Finished([&](v1::BackupProgress* p) { *p->mutable_record() = *record; });
+        });
   }
 
-  grpc::Status RunRestoreDrill(grpc::ServerContext* context, const v1::RunRestoreDrillRequest* request,
-                               Writer* writer) override {
-    return Stream(*context, writer, "run a restore drill", [&](const std::string& who, auto progress) {
-      auto drill = manager_->RunDrill(who, request->offline_dir(), progress);
-      return Final(drill, writer, [](v1::BackupProgress* p, const v1::DrillRecord& d) {
-        *p->mutable_drill() = d;
-      });
-    });
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* RunRestoreDrill(grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer* in) override {
+    return Stream<v1::RunRestoreDrillRequest>(
+        context, in, "run a restore drill",
+        [this](const Principal& caller, const v1::RunRestoreDrillRequest& r,
+               storage::Progress progress) -> absl::StatusOr<Results> {
+          auto drill = manager_->RunDrill(caller.subject, r.offline_dir(), progress);
+          if (!drill.ok()) return drill.status();
+          return Finished([&](v1::BackupProgress* p) { *p->mutable_drill() = *drill; });
+        });
   }
 
  private:
-  absl::StatusOr<workflow::Principal> Caller(const grpc::ServerContext& context,
-                                             std::initializer_list<v1::Role> allowed,
-                                             absl::string_view action) {
-    auto caller = identity_->Resolve(context);
-    if (!caller.ok()) return caller.status();
-    if (absl::Status s = workflow::RequireRole(*caller, allowed, action); !s.ok()) return s;
-    return caller;
-  }
-
-  template <typename Body>
-  grpc::Status Answer(const absl::StatusOr<workflow::Principal>& caller, Body body) {
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    return ToGrpcStatus(body(*caller));
-  }
-
-  template <typename T, typename Response>
-  static absl::Status Fill(absl::StatusOr<T> result, Response* response) {
-    if (!result.ok()) return result.status();
-    *response = *std::move(result);
-    return absl::OkStatus();
-  }
-
-  template <typename T, typename Set>
-  static absl::Status Final(const absl::StatusOr<T>& result, Writer* writer, Set set) {
-    if (!result.ok()) return result.status();
-    v1::BackupProgress last;
-    last.set_stage("finished");
-    set(&last, *result);
-    writer->Write(last);
-    return absl::OkStatus();
-  }
-
-  // Runs a long operation for an administrator, streaming its progress.
-  template <typename Body>
-  grpc::Status Stream(const grpc::ServerContext& context, Writer* writer, absl::string_view action,
-                      Body body) {
-    auto caller = Caller(context, {v1::ROLE_ADMIN}, action);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    storage::Progress progress = [writer](absl::string_view stage, int64_t done, int64_t total) {
-      v1::BackupProgress p;
-      p.set_stage(std::string(stage));
-      p.set_done(done);
-      p.set_total(total);
-      writer->Write(p);
-    };
-    return ToGrpcStatus(body(caller->subject, progress));
+  // Runs a long operation for an administrator on a thread of its own,
+  // streaming its progress; the last messages carry the result.
+  template <typename Request, typename Body>
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Stream(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* in,
+                                                     std::string action, Body body) {
+    return BlockingStream::Start(context, [this, in, action, body](BlockingStream& stream) {
+      auto caller = identity_->Resolve(*stream.context());
+      if (!caller.ok()) return ToGrpcStatus(caller.status());
+      if (absl::Status s = workflow::RequireRole(*caller, {v1::ROLE_ADMIN}, action); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
+      Request request;
+      if (absl::Status s = ParseRequest(*in, &request); !s.ok()) return ToGrpcStatus(s);
+      storage::Progress progress = [&stream](absl::string_view stage, int64_t done,
+                                             int64_t total) {
+        v1::BackupProgress p;
+        p.set_stage(std::string(stage));
+        p.set_done(done);
+        p.set_total(total);
+        stream.Write(p);
+      };
+      absl::StatusOr<Results> results = body(*caller, request, progress);
+      if (!results.ok()) {
+        LogServerFault(results.status(), Request::descriptor()->name(), *caller);
+        return ToGrpcStatus(results.status());
+      }
+      for (const v1::BackupProgress& p : *results) stream.Write(p);
+      return grpc::Status::OK;
+    });
   }
 
   storage::BackupManager* const manager_;
   PrincipalResolver* const identity_;
+  WorkPool* const pool_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
-                                                 PrincipalResolver* identity) {
-  return std::make_unique<BackupService>(manager, identity);
+                                                 PrincipalResolver* identity, WorkPool* pool) {
+  return std::make_unique<BackupService>(manager, identity, pool);
 }
 
 }  // namespace motcua::adapters

@@ -10,13 +10,15 @@
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include "adapters/identity.h"
+#include "adapters/work_pool.h"
 #include "storage/backup_manager.h"
 
 namespace motcua::adapters {
 
-// `manager` and `identity` must outlive the service.
+// Unary calls run on `pool`; long operations each on a thread of their own.
+// `manager`, `identity` and `pool` must outlive the service.
 std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
-                                                 PrincipalResolver* identity);
+                                                 PrincipalResolver* identity, WorkPool* pool);
 
 }  // namespace motcua::adapters
 

@@ -1,11 +1,10 @@
 #include "adapters/services.h"
 
-#include <iostream>
-
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/call.h"
 #include "adapters/grpc_status.h"
 #include "adapters/verify_report.h"
 #include "motcua/v1/service.grpc.pb.h"
@@ -17,90 +16,31 @@ namespace {
 using workflow::Engine;
 using workflow::Principal;
 
-grpc::Status Overloaded() {
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "Hệ thống đang quá tải, vui lòng thử lại sau giây lát "
-                      "(server busy: retry with the same request_id after a short backoff)");
-}
-
-// Requests arrive as raw bytes and are parsed here, so a malformed one gets
-// INVALID_ARGUMENT naming the message type instead of gRPC's bare default.
-template <typename Request>
-grpc::Status Parse(const grpc::ByteBuffer& bytes, Request* request) {
-  std::vector<grpc::Slice> slices;
-  std::string joined;
-  if (bytes.Dump(&slices).ok()) {
-    for (const auto& s : slices) joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    if (request->ParseFromString(joined)) return grpc::Status::OK;
-  }
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      absl::StrCat("request is not a valid ", Request::descriptor()->full_name(),
-                                   " (malformed protobuf, or a string that is not UTF-8)"));
-}
-
-// Resolves the caller, runs `handler` and writes its answer out. Faults of
-// the server itself (not the caller's) are logged, one line each.
-template <typename Request, typename Handler>
-grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* context,
-                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out, const Handler& handler) {
-  auto caller = identity->Resolve(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  // A call that waited in the queue past its deadline is not worth doing:
-  // its client has given up, and under overload the work only delays others.
-  if (context->IsCancelled() || context->deadline() < std::chrono::system_clock::now()) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed before processing");
-  }
-  Request request;
-  if (grpc::Status s = Parse(in, &request); !s.ok()) return s;
-  auto result = handler(*caller, request);
-  if (!result.ok()) {
-    absl::StatusCode code = result.status().code();
-    if (code == absl::StatusCode::kInternal || code == absl::StatusCode::kDataLoss ||
-        code == absl::StatusCode::kUnknown) {
-      std::cerr << "event=server_fault code=" << absl::StatusCodeToString(code)
-                << " method=" << Request::descriptor()->name() << " caller=" << caller->subject
-                << " message=\"" << result.status().message() << "\"\n";
-    }
-    return ToGrpcStatus(result.status());
-  }
-  bool own_buffer = false;
-  using Response = typename std::decay_t<decltype(result)>::value_type;
-  return grpc::SerializationTraits<Response>::Serialize(*result, out, &own_buffer);
-}
-
-template <typename Request, typename Response>
-grpc::Status Serve(PrincipalResolver* identity, grpc::CallbackServerContext* context,
-                   const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
-                   absl::StatusOr<Response> (Engine::*method)(const Principal&, const Request&),
-                   Engine* engine) {
-  return Serve<Request>(identity, context, in, out,
-                        [&](const Principal& caller, const Request& request) {
-                          return (engine->*method)(caller, request);
-                        });
-}
-
 // Reads answer at once on gRPC's callback threads.
-#define MOTCUA_READ(Method)                                                                   \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                      \
-                                   const grpc::ByteBuffer* request,                           \
-                                   grpc::ByteBuffer* response) override {                     \
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                            \
-    reactor->Finish(Serve(identity_, context, *request, response, &Engine::Method, engine_)); \
-    return reactor;                                                                           \
+#define MOTCUA_READ(Method)                                                                  \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                     \
+                                   const grpc::ByteBuffer* request,                          \
+                                   grpc::ByteBuffer* response) override {                    \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                           \
+    reactor->Finish(Serve<v1::Method##Request>(                                              \
+        identity_, context, *request, response,                                              \
+        [this](const Principal& caller, const v1::Method##Request& r) {                      \
+          return engine_->Method(caller, r);                                                 \
+        }));                                                                                 \
+    return reactor;                                                                          \
   }
 
 // Changes wait for a durable commit, so they run on the work pool; a full
 // pool answers RESOURCE_EXHAUSTED at once rather than queueing without end.
-#define MOTCUA_CHANGE(Method)                                                                   \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                        \
-                                   const grpc::ByteBuffer* request,                             \
-                                   grpc::ByteBuffer* response) override {                       \
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                              \
-    bool queued = pool_->TrySchedule([this, context, request, response, reactor] {              \
-      reactor->Finish(Serve(identity_, context, *request, response, &Engine::Method, engine_)); \
-    });                                                                                         \
-    if (!queued) reactor->Finish(Overloaded());                                                 \
-    return reactor;                                                                             \
+#define MOTCUA_CHANGE(Method)                                                                \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                     \
+                                   const grpc::ByteBuffer* request,                          \
+                                   grpc::ByteBuffer* response) override {                    \
+    return ServeOnPool<v1::Method##Request>(                                                 \
+        pool_, identity_, context, request, response,                                        \
+        [this](const Principal& caller, const v1::Method##Request& r) {                      \
+          return engine_->Method(caller, r);                                                 \
+        });                                                                                  \
   }
 
 // What every service holds.
@@ -129,7 +69,8 @@ class DossierService final
     : public ds::WithRawCallbackMethod_SubmitDossier<ds::WithRawCallbackMethod_GetDossier<
           ds::WithRawCallbackMethod_ListDossiers<ds::WithRawCallbackMethod_WithdrawDossier<
               ds::WithRawCallbackMethod_AddSupplement<ds::WithRawCallbackMethod_GetAttachment<
-                  ds::WithRawCallbackMethod_GetDocument<ds::Service>>>>>>>,
+                  ds::WithRawCallbackMethod_GetDocument<
+                      ds::WithRawCallbackMethod_WatchEvents<ds::Service>>>>>>>>,
       Backend {
  public:
   explicit DossierService(Backend backend) : Backend(backend) {}
@@ -141,22 +82,25 @@ class DossierService final
   MOTCUA_READ(GetAttachment)
   MOTCUA_READ(GetDocument)
 
-  // A long-lived stream: served by the synchronous API, one thread per
-  // watcher, bounded by the server's thread quota.
-  grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
-                           grpc::ServerWriter<v1::HistoryEvent>* writer) override {
-    auto caller = identity_->Resolve(*context);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    auto feed = engine_->WatchEvents(*caller, *request);
-    if (!feed.ok()) return ToGrpcStatus(feed.status());
-    // Wake up regularly to notice a caller who went away or a shutdown.
-    constexpr absl::Duration kPoll = absl::Milliseconds(200);
-    v1::HistoryEvent event;
-    while (!context->IsCancelled()) {
-      if (!(*feed)->Next(&event, kPoll)) continue;
-      if (!writer->Write(event)) break;
-    }
-    return grpc::Status::OK;
+  // A long-lived stream, one thread per watcher (bounded by the server's
+  // thread quota), polling the feed to notice a caller who went away.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* in) override {
+    return BlockingStream::Start(context, [this, in](BlockingStream& stream) {
+      auto caller = identity_->Resolve(*stream.context());
+      if (!caller.ok()) return ToGrpcStatus(caller.status());
+      v1::WatchEventsRequest request;
+      if (absl::Status s = ParseRequest(*in, &request); !s.ok()) return ToGrpcStatus(s);
+      auto feed = engine_->WatchEvents(*caller, request);
+      if (!feed.ok()) return ToGrpcStatus(feed.status());
+      constexpr absl::Duration kPoll = absl::Milliseconds(200);
+      v1::HistoryEvent event;
+      while (!stream.IsCancelled()) {
+        if (!(*feed)->Next(&event, kPoll)) continue;
+        if (!stream.Write(event)) break;
+      }
+      return grpc::Status::OK;
+    });
   }
 };
 
@@ -210,37 +154,24 @@ class AuditService final
   grpc::ServerUnaryReactor* VerifyDocument(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override {
-    return OnPool(context, [=, this] {
-      return Serve<v1::VerifyDocumentRequest>(
-          identity_, context, *request, response,
-          [this](const Principal& caller, const v1::VerifyDocumentRequest& r) {
-            return CheckDocument(caller, r);
-          });
-    });
+    return ServeOnPool<v1::VerifyDocumentRequest>(
+        pool_, identity_, context, request, response,
+        [this](const Principal& caller, const v1::VerifyDocumentRequest& r) {
+          return CheckDocument(caller, r);
+        });
   }
 
   grpc::ServerUnaryReactor* VerifyDossier(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override {
-    return OnPool(context, [=, this] {
-      return Serve<v1::VerifyDossierRequest>(
-          identity_, context, *request, response,
-          [this](const Principal& caller, const v1::VerifyDossierRequest& r) {
-            return CheckDossier(caller, r);
-          });
-    });
+    return ServeOnPool<v1::VerifyDossierRequest>(
+        pool_, identity_, context, request, response,
+        [this](const Principal& caller, const v1::VerifyDossierRequest& r) {
+          return CheckDossier(caller, r);
+        });
   }
 
  private:
-  template <typename Work>
-  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, Work work) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!pool_->TrySchedule([reactor, work] { reactor->Finish(work()); })) {
-      reactor->Finish(Overloaded());
-    }
-    return reactor;
-  }
-
   absl::StatusOr<v1::VerifyDocumentResponse> CheckDocument(
       const Principal& caller, const v1::VerifyDocumentRequest& request) {
     if (absl::Status s = MayVerifyDocuments(caller); !s.ok()) return s;

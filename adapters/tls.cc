@@ -88,6 +88,14 @@ ClientIdentityFiles DevClientFiles(const std::string& pki_dir, const std::string
   };
 }
 
+ServerIdentityFiles DevServerFiles(const std::string& pki_dir) {
+  return ServerIdentityFiles{
+      .cert = pki_dir + "/server.crt",
+      .key = pki_dir + "/server.key",
+      .client_ca = {pki_dir + "/ca.crt"},
+  };
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
     const ClientIdentityFiles& files) {
   absl::StatusOr<std::string> ca = ReadPem(files.ca_cert);
@@ -107,24 +115,29 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
-    const std::string& pki_dir) {
-  const std::string ca_path = pki_dir + "/ca.crt";
-  const std::string cert_path = pki_dir + "/server.crt";
-  const std::string key_path = pki_dir + "/server.key";
-  absl::StatusOr<std::string> ca = ReadPem(ca_path);
-  if (!ca.ok()) return ca.status();
-  absl::StatusOr<std::string> cert = ReadPem(cert_path);
+    const ServerIdentityFiles& files) {
+  std::string client_ca;
+  for (const std::string& path : files.client_ca) {
+    absl::StatusOr<std::string> ca = ReadPem(path);
+    if (!ca.ok()) return ca.status();
+    client_ca += *ca;
+    if (!client_ca.empty() && client_ca.back() != '\n') client_ca += '\n';
+  }
+  if (client_ca.empty()) {
+    return absl::InvalidArgumentError("no client CA: nobody could be let in");
+  }
+  absl::StatusOr<std::string> cert = ReadPem(files.cert);
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem(key_path);
+  absl::StatusOr<std::string> key = ReadPem(files.key);
   if (!key.ok()) return key.status();
-  if (absl::Status s = CheckKeyMatchesCertificate(*cert, cert_path, *key, key_path); !s.ok()) {
+  if (absl::Status s = CheckKeyMatchesCertificate(*cert, files.cert, *key, files.key); !s.ok()) {
     return s;
   }
   // The caller's identity comes only from its certificate, so a client
   // without one (or with one the CA did not issue) must not get in at all.
   grpc::SslServerCredentialsOptions options(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = *std::move(ca);
+  options.pem_root_certs = std::move(client_ca);
   options.pem_key_cert_pairs.push_back(
       grpc::SslServerCredentialsOptions::PemKeyCertPair{*std::move(key), *std::move(cert)});
   return grpc::SslServerCredentials(options);

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -27,10 +28,22 @@ ClientIdentityFiles DevClientFiles(const std::string& pki_dir, const std::string
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(
     const ClientIdentityFiles& files);
 
-// Server credentials from <pki_dir>/server.{crt,key}; clients must present a
-// certificate issued by <pki_dir>/ca.crt.
+// Paths of the PEM files the server presents and trusts.
+struct ServerIdentityFiles {
+  std::string cert;                    // the server's certificate (and issuers)
+  std::string key;                     // its private key
+  std::vector<std::string> client_ca;  // CAs that issue callers' certificates
+};
+
+// The server's files in a development PKI: <pki_dir>/server.{crt,key},
+// clients issued by <pki_dir>/ca.crt.
+ServerIdentityFiles DevServerFiles(const std::string& pki_dir);
+
+// Mutual-TLS server credentials: callers must present a certificate issued
+// by one of `files.client_ca`. NOT_FOUND naming a file that cannot be read;
+// INVALID_ARGUMENT naming both files when the key is not the certificate's.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
-    const std::string& pki_dir);
+    const ServerIdentityFiles& files);
 
 }  // namespace motcua::adapters
 

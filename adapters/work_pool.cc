@@ -15,6 +15,11 @@ WorkPool::~WorkPool() {
   for (auto& t : threads_) t.join();
 }
 
+size_t WorkPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
 bool WorkPool::TrySchedule(std::function<void()> work) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= max_queued_) return false;

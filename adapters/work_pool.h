@@ -26,6 +26,9 @@ class WorkPool {
   // caller should answer RESOURCE_EXHAUSTED so clients back off.
   bool TrySchedule(std::function<void()> work);
 
+  // Calls waiting for a worker now.
+  size_t queued() const;
+
  private:
   void Run();
   bool HasWorkOrStop() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -33,7 +36,7 @@ class WorkPool {
   }
 
   const size_t max_queued_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

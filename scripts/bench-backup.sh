@@ -28,7 +28,7 @@ backup { path: "$WORK/backup" medium: SECOND_DISK max_age { seconds: 93600 } kee
 offline { medium: REMOVABLE max_age { seconds: 604800 } key_file: "$WORK/offline.key" }
 drill_path: "$WORK/drill"
 POLICY
-$B/adapters/motcuad --data-dir "$WORK/data" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
+$B/adapters/motcuad --dev --data-dir "$WORK/data" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
     --port-file "$WORK/port" --backup-policy "$WORK/policy.textproto" >>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 3000); do [ -s "$WORK/port" ] && break; sleep 0.01; done

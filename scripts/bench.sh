@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 start_server() {  # $1 data dir; sets SERVER_PID and PORT
   rm -f "$WORK/port"
-  $B/adapters/motcuad --data-dir "$1" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
+  $B/adapters/motcuad --dev --data-dir "$1" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \
       --port-file "$WORK/port" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do [ -s "$WORK/port" ] && break; sleep 0.01; done

@@ -24,4 +24,4 @@ Any gRPC client works too: CA var/pki/ca.crt, client certificates in
 var/pki/clients/. Health and reflection are served. Ctrl-C stops the server.
 
 MSG
-exec build/adapters/motcuad --data-dir var/data --pki-dir var/pki --listen "$ADDR"
+exec build/adapters/motcuad --dev --data-dir var/data --pki-dir var/pki --listen "$ADDR"

@@ -13,6 +13,8 @@ PACKAGES=(
   libengine-pkcs11-openssl
   # independent judges and peers in the tests: poppler, qpdf, NSS
   poppler-utils qpdf libnss3-tools
+  # command-line parsing of every binary (--help everywhere)
+  libcli11-dev
 )
 
 scripts/install-packages.sh "${PACKAGES[@]}"

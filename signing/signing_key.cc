@@ -9,10 +9,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "signing/openssl_util.h"
 
 namespace motcua::signing {
@@ -227,6 +232,86 @@ absl::StatusOr<std::string> SigningKey::Sign(absl::string_view data) const {
   }
   signature.resize(len);
   return signature;
+}
+
+namespace {
+
+// %XX-decoded `text`; nullopt for a malformed escape.
+std::optional<std::string> PercentDecode(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    int value = 0;
+    if (i + 2 >= text.size() || !absl::ascii_isxdigit(text[i + 1]) ||
+        !absl::ascii_isxdigit(text[i + 2]) || !absl::SimpleHexAtoi(text.substr(i + 1, 2), &value)) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Pkcs11KeyRef> ParsePkcs11Uri(absl::string_view uri) {
+  constexpr absl::string_view kScheme = "pkcs11:";
+  if (!absl::StartsWith(uri, kScheme)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", uri, "\" is not a pkcs11: URI"));
+  }
+  uri.remove_prefix(kScheme.size());
+  absl::string_view path = uri, query;
+  if (size_t q = uri.find('?'); q != absl::string_view::npos) {
+    path = uri.substr(0, q);
+    query = uri.substr(q + 1);
+  }
+  Pkcs11KeyRef ref;
+  std::string pin_file;
+  bool has_pin = false;
+  auto take = [&](absl::string_view attribute, bool in_query) -> absl::Status {
+    if (attribute.empty()) return absl::OkStatus();
+    size_t eq = attribute.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("pkcs11 URI: \"", attribute, "\" has no value"));
+    }
+    const absl::string_view name = attribute.substr(0, eq);
+    std::optional<std::string> value = PercentDecode(attribute.substr(eq + 1));
+    if (!value) {
+      return absl::InvalidArgumentError(absl::StrCat("pkcs11 URI: bad %-escape in ", name));
+    }
+    if (!in_query && name == "token") ref.token_label = *value;
+    else if (!in_query && name == "object") ref.key_label = *value;
+    else if (in_query && name == "module-path") ref.module_path = *value;
+    else if (in_query && name == "pin-value") ref.pin = *value, has_pin = true;
+    else if (in_query && name == "pin-source" && absl::StartsWith(*value, "file:")) {
+      pin_file = value->substr(5);
+      has_pin = true;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pkcs11 URI: attribute \"", name, "\" is not supported here (use token, "
+                       "object; module-path, pin-source=file:PATH or pin-value)"));
+    }
+    return absl::OkStatus();
+  };
+  for (absl::string_view a : absl::StrSplit(path, ';')) {
+    if (absl::Status s = take(a, false); !s.ok()) return s;
+  }
+  for (absl::string_view a : absl::StrSplit(query, '&')) {
+    if (absl::Status s = take(a, true); !s.ok()) return s;
+  }
+  if (ref.module_path.empty() || ref.token_label.empty() || ref.key_label.empty() || !has_pin) {
+    return absl::InvalidArgumentError(
+        "pkcs11 URI: token, object, module-path and a PIN (pin-source=file:PATH) are required");
+  }
+  if (!pin_file.empty()) {
+    auto pin = ReadFile(pin_file);
+    if (!pin.ok()) return absl::NotFoundError(absl::StrCat("PIN file: ", pin.status().message()));
+    ref.pin = std::string(absl::StripTrailingAsciiWhitespace(*pin));
+  }
+  return ref;
 }
 
 }  // namespace motcua::signing

@@ -34,6 +34,16 @@ struct Pkcs11KeyRef {
   std::string certificate_chain_path;
 };
 
+// The key an RFC 7512 PKCS#11 URI names, e.g.
+//   pkcs11:token=HN-SGDDT;object=seal?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/motcua/seal.pin
+// Path attributes: token, object (the key's label); query attributes:
+// module-path, and pin-source=file:PATH (the PIN file, read here; trailing
+// newline ignored) or pin-value. Values may be %-encoded. Other attributes
+// are refused rather than ignored, so a URI never means less than it says.
+// INVALID_ARGUMENT naming what is wrong; NOT_FOUND when the PIN file cannot
+// be read.
+absl::StatusOr<Pkcs11KeyRef> ParsePkcs11Uri(absl::string_view uri);
+
 class SigningKey {
  public:
   // Loads the key, its certificate and the other certificates of a PKCS#12

@@ -1,7 +1,6 @@
 #include "storage/backup_manager.h"
 
 #include <filesystem>
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -400,7 +399,10 @@ absl::StatusOr<v1::ListBackupsResponse> BackupManager::List() {
   return response;
 }
 
-void BackupManager::StartSchedule(std::function<void(const v1::BackupStatus&)> on_status) {
+void BackupManager::StartSchedule(
+    std::function<void(const v1::BackupStatus&)> on_status,
+    std::function<void(const absl::StatusOr<v1::BackupRecord>&)> on_backup) {
+  on_backup_ = std::move(on_backup);
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
     on_status_ = std::move(on_status);
@@ -431,12 +433,7 @@ void BackupManager::ScheduleLoop() {
         std::unique_lock<std::mutex> op(operation_mu_, std::try_to_lock);
         if (op.owns_lock()) {
           auto made = RunBackupLocked("scheduler", nullptr);
-          if (!made.ok()) {
-            std::cerr << "event=backup_failed error=\"" << made.status() << "\"\n";
-          } else {
-            std::cerr << "event=backup id=" << made->id() << " sequence=" << made->sequence_number()
-                      << " verified=" << (made->verified_ok() ? "ok" : "FAILED") << "\n";
-          }
+          if (on_backup_) on_backup_(made);
         }
       }
     }

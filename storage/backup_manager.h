@@ -73,8 +73,10 @@ class BackupManager {
 
   // Takes a backup whenever the newest is older than policy.backup.every
   // (if set). Calls `on_status` (one call at a time) about every minute and
-  // after every operation that changes the catalog.
-  void StartSchedule(std::function<void(const v1::BackupStatus&)> on_status);
+  // after every operation that changes the catalog, and `on_backup` (if set)
+  // with the outcome of every backup the schedule takes.
+  void StartSchedule(std::function<void(const v1::BackupStatus&)> on_status,
+                     std::function<void(const absl::StatusOr<v1::BackupRecord>&)> on_backup = {});
 
  private:
   absl::StatusOr<v1::BackupRecord> RunBackupLocked(const std::string& actor,
@@ -105,6 +107,8 @@ class BackupManager {
 
   std::mutex publish_mu_;
   std::function<void(const v1::BackupStatus&)> on_status_;  // guarded by publish_mu_
+  // Set before the schedule thread starts, read only by it.
+  std::function<void(const absl::StatusOr<v1::BackupRecord>&)> on_backup_;
 
   std::mutex schedule_mu_;
   std::condition_variable schedule_cv_;

@@ -89,6 +89,14 @@ absl::StatusOr<v1::BackupPolicy> LoadBackupPolicy(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("backup policy ", path,
                                                    " is not a valid text-format BackupPolicy"));
   }
+  auto complete = CompleteBackupPolicy(std::move(policy));
+  if (!complete.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", complete.status().message()));
+  }
+  return complete;
+}
+
+absl::StatusOr<v1::BackupPolicy> CompleteBackupPolicy(v1::BackupPolicy policy) {
   // The rule itself and the legal limits default to 3-2-1 and 24 h.
   const v1::BackupPolicy rule = DefaultBackupPolicy("");
   if (policy.min_copies() == 0) policy.set_min_copies(rule.min_copies());
@@ -99,9 +107,7 @@ absl::StatusOr<v1::BackupPolicy> LoadBackupPolicy(const std::string& path) {
     *policy.mutable_recovery_time_objective() = rule.recovery_time_objective();
   }
   if (!policy.has_drill_max_age()) *policy.mutable_drill_max_age() = rule.drill_max_age();
-  if (absl::Status s = ValidateBackupPolicy(policy); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
-  }
+  if (absl::Status s = ValidateBackupPolicy(policy); !s.ok()) return s;
   return policy;
 }
 

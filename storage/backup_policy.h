@@ -27,6 +27,10 @@ v1::BackupPolicy DefaultBackupPolicy(const std::string& var_dir);
 // problem.
 absl::StatusOr<v1::BackupPolicy> LoadBackupPolicy(const std::string& path);
 
+// `policy` with the rule and the limits filled in where left out (as
+// LoadBackupPolicy does), then validated.
+absl::StatusOr<v1::BackupPolicy> CompleteBackupPolicy(v1::BackupPolicy policy);
+
 // INVALID_ARGUMENT naming the first field that makes no sense.
 absl::Status ValidateBackupPolicy(const v1::BackupPolicy& policy);
 

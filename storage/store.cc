@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <array>
+#include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "storage/rocks_internal.h"
@@ -8,6 +9,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_buffer_manager.h"
@@ -101,6 +103,37 @@ class RocksStore : public Store {
   }
   rocksdb::DB* db() const { return db_.get(); }
 
+  StoreStats Stats() const override {
+    StoreStats stats;
+    stats.commits = commits_.load(std::memory_order_relaxed);
+    stats.failed_commits = failed_commits_.load(std::memory_order_relaxed);
+    const rocksdb::Statistics* s = db_->GetDBOptions().statistics.get();
+    if (s != nullptr) {
+      stats.write_groups = s->getTickerCount(rocksdb::WRITE_DONE_BY_SELF);
+      stats.grouped_writes = stats.write_groups + s->getTickerCount(rocksdb::WRITE_DONE_BY_OTHER);
+      stats.wal_syncs = s->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+      stats.stall_seconds = s->getTickerCount(rocksdb::STALL_MICROS) / 1e6;
+      stats.compaction_read_bytes = s->getTickerCount(rocksdb::COMPACT_READ_BYTES);
+      stats.compaction_write_bytes = s->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+      rocksdb::HistogramData sync;
+      s->histogramData(rocksdb::WAL_FILE_SYNC_MICROS, &sync);
+      stats.wal_sync_seconds = sync.sum / 1e6;
+      stats.wal_sync_p99_seconds = sync.percentile99 / 1e6;
+    }
+    uint64_t value = 0;
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &value)) {
+      stats.running_compactions = value;
+    }
+    if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                                      &value)) {
+      stats.pending_compaction_bytes = value;
+    }
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+      stats.write_stopped = value != 0;
+    }
+    return stats;
+  }
+
   std::string Property(absl::string_view name) const override {
     uint64_t value = 0;
     if (db_->GetAggregatedIntProperty(AsSlice(name), &value)) {
@@ -117,6 +150,8 @@ class RocksStore : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> failed_commits_{0};
 };
 
 absl::Status RocksStore::Commit(const WriteSet& changes) {
@@ -136,7 +171,9 @@ absl::Status RocksStore::Commit(const WriteSet& changes) {
     }
     if (!s.ok()) return FromRocks(s, "building write batch");
   }
-  return FromRocks(db_->Write(write_options_, &batch), "committing");
+  absl::Status status = FromRocks(db_->Write(write_options_, &batch), "committing");
+  (status.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+  return status;
 }
 
 absl::StatusOr<std::string> RocksStore::Get(Family family, absl::string_view key) const {
@@ -224,6 +261,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  // Tickers and histograms for Stats(): group commits, fsync time, stalls.
+  db_options.statistics = rocksdb::CreateDBStatistics();
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.enable_pipelined_write = false;

@@ -66,6 +66,24 @@ class WriteSet {
   std::vector<Op> ops_;
 };
 
+// What the database has done since it was opened, for monitoring.
+struct StoreStats {
+  uint64_t commits = 0;          // Commit calls that returned OK
+  uint64_t failed_commits = 0;   // and those that did not
+  uint64_t write_groups = 0;     // group commits: one log write (and fsync) each
+  uint64_t grouped_writes = 0;   // commits they carried (grouped_writes / write_groups:
+                                 // the mean group size)
+  uint64_t wal_syncs = 0;        // fsyncs of the write-ahead log
+  double wal_sync_seconds = 0;   // time spent in them
+  double wal_sync_p99_seconds = 0;
+  double stall_seconds = 0;      // writers held back by RocksDB (too many files, memtables)
+  uint64_t compaction_read_bytes = 0;
+  uint64_t compaction_write_bytes = 0;
+  uint64_t running_compactions = 0;
+  uint64_t pending_compaction_bytes = 0;
+  bool write_stopped = false;
+};
+
 // Calls (key, value) for each entry; return false to stop.
 using ScanVisitor = std::function<bool(absl::string_view key, absl::string_view value)>;
 
@@ -91,6 +109,10 @@ class Store {
 
   // Sequence number of the last committed write.
   virtual uint64_t LatestSequenceNumber() const = 0;
+
+  // Counters of commits, group commits, fsyncs, stalls and compactions.
+  // Cheap enough to read on every metrics scrape. Thread-safe.
+  virtual StoreStats Stats() const = 0;
 
   // A RocksDB property of the whole database, e.g. "rocksdb.estimate-num-keys".
   virtual std::string Property(absl::string_view name) const = 0;

@@ -2,7 +2,6 @@
 
 #include <openssl/x509_vfy.h>
 
-#include <map>
 #include <optional>
 #include <utility>
 
@@ -13,10 +12,8 @@
 #include "absl/strings/string_view.h"
 #include "signing/appearance.h"
 #include "signing/cades.h"
-#include "signing/dev_pki.h"
 #include "signing/documents.h"
 #include "signing/pades.h"
-#include "signing/local_tsa.h"
 #include "signing/long_term.h"
 #include "signing/timestamp_client.h"
 #include "signing/verifier.h"
@@ -458,82 +455,107 @@ absl::Status CheckSealKeys(const ResultDocumentsOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir) {
-  ResultDocumentsOptions options;
-  auto trust = std::make_shared<TrustStore>();
-  auto ca = storage::ReadWholeFile(pki_dir + "/ca.crt");
-  if (!ca.ok()) return ca.status();
-  if (absl::Status s = trust->AddAnchors(*ca); !s.ok()) return s;
-  options.trust = std::move(trust);
-  signing::RevocationCheckerOptions revocation;
-  revocation.crl_files.push_back(pki_dir + "/ca.crl");
-  auto checker = signing::RevocationChecker::Create(std::move(revocation));
-  if (!checker.ok()) return checker.status();
-  options.revocation = *std::move(checker);
-  auto timestamps =
-      signing::OpenLocalTimestampAuthority(pki_dir + "/tsa.crt", pki_dir + "/tsa.key");
-  if (!timestamps.ok()) return timestamps.status();
-  options.timestamps = *std::move(timestamps);
-  const std::map<std::string, UnitProfile> names = {
-      {"HN-SGDDT",
-       {"Sở Giáo dục và Đào tạo Hà Nội", "Ủy ban nhân dân thành phố Hà Nội", "Hà Nội", "Giám đốc", ""}},
-      {"HP-SGDDT",
-       {"Sở Giáo dục và Đào tạo Hải Phòng", "Ủy ban nhân dân thành phố Hải Phòng", "Hải Phòng",
-        "Giám đốc", ""}},
-  };
-  for (const signing::DevSigner& signer : signing::DevSigners()) {
-    if (signer.seal) {
-      auto key = signing::SigningKey::LoadPkcs12(pki_dir + "/signers/" + signer.name + ".p12",
-                                                 signing::kDevPkcs12Password);
-      if (!key.ok()) return key.status();
-      options.seal_keys[signer.unit] = std::shared_ptr<const signing::SigningKey>(*std::move(key));
-      UnitProfile unit;
-      if (auto it = names.find(signer.unit); it != names.end()) unit = it->second;
-      auto png = storage::ReadWholeFile(pki_dir + "/images/" + signer.unit + "-seal.png");
-      if (png.ok()) unit.seal_png = *std::move(png);
-      options.units[signer.unit] = std::move(unit);
-    }
-  }
-  for (const signing::DevClient& client : signing::DevClients()) {
-    auto png = storage::ReadWholeFile(pki_dir + "/images/" + client.name + "-signature.png");
-    if (png.ok()) options.officer_images[client.subject] = *std::move(png);
-  }
-  return options;
+namespace {
+
+// `status` with the configuration field it came from in front.
+absl::Status InField(absl::string_view field, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(field, ": ", status.message()));
 }
 
-absl::StatusOr<absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>>>
-LoadSealKeys(const std::string& path) {
-  auto text = storage::ReadWholeFile(path);
-  if (!text.ok()) return text.status();
-  absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>> keys;
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    ++number;
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line.front() == '#') continue;
-    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (fields.size() != 5 && fields.size() != 6) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", number,
-          ": expected \"<unit> <module> <token label> <key label> <PIN file> [<chain PEM>]\""));
-    }
-    if (keys.contains(fields[0])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", number, ": unit ", fields[0], " is listed twice"));
-    }
-    auto pin = storage::ReadWholeFile(fields[4]);
-    if (!pin.ok()) return pin.status();
-    signing::Pkcs11KeyRef ref;
-    ref.module_path = fields[1];
-    ref.token_label = fields[2];
-    ref.key_label = fields[3];
+absl::StatusOr<std::shared_ptr<const signing::SigningKey>> OpenSealKey(const v1::SealKey& seal) {
+  signing::Pkcs11KeyRef ref;
+  if (seal.has_pkcs11()) {
+    const v1::Pkcs11Key& key = seal.pkcs11();
+    auto pin = storage::ReadWholeFile(key.pin_file());
+    if (!pin.ok()) return InField("pkcs11.pin_file", pin.status());
+    ref.module_path = key.module();
+    ref.token_label = key.token_label();
+    ref.key_label = key.key_label();
     ref.pin = std::string(absl::StripTrailingAsciiWhitespace(*pin));
-    if (fields.size() == 6) ref.certificate_chain_path = fields[5];
-    auto key = signing::SigningKey::OpenPkcs11Key(ref);
-    if (!key.ok()) return key.status();
-    keys[fields[0]] = std::shared_ptr<const signing::SigningKey>(*std::move(key));
+  } else if (seal.has_pkcs11_uri()) {
+    auto parsed = signing::ParsePkcs11Uri(seal.pkcs11_uri());
+    if (!parsed.ok()) return InField("pkcs11_uri", parsed.status());
+    ref = *std::move(parsed);
+  } else {
+    return absl::InvalidArgumentError("names no key: give pkcs11_uri or pkcs11");
   }
-  return keys;
+  ref.certificate_chain_path = seal.certificate_chain();
+  auto key = signing::SigningKey::OpenPkcs11Key(ref);
+  if (!key.ok()) return key.status();
+  return std::shared_ptr<const signing::SigningKey>(*std::move(key));
+}
+
+}  // namespace
+
+absl::StatusOr<ResultDocumentsOptions> OpenResultDocumentsOptions(const v1::ServerConfig& config) {
+  ResultDocumentsOptions options;
+  auto trust = std::make_shared<TrustStore>();
+  for (int i = 0; i < config.signature_trust_anchors_size(); ++i) {
+    if (absl::Status s = trust->AddAnchorsFrom(config.signature_trust_anchors(i)); !s.ok()) {
+      return InField(absl::StrCat("signature_trust_anchors[", i, "]"), s);
+    }
+  }
+  if (trust->anchors().empty()) {
+    return absl::InvalidArgumentError(
+        "signature_trust_anchors: none given; officers' signatures could not be checked");
+  }
+  options.trust = std::move(trust);
+
+  signing::RevocationCheckerOptions revocation;
+  for (const std::string& crl : config.crl_files()) revocation.crl_files.push_back(crl);
+  auto checker = signing::RevocationChecker::Create(std::move(revocation));
+  if (!checker.ok()) return InField("crl_files", checker.status());
+  options.revocation = *std::move(checker);
+  if (!config.tsa_url().empty()) {
+    options.timestamps = signing::HttpTimestampAuthority(config.tsa_url());
+  }
+
+  for (int i = 0; i < config.units_size(); ++i) {
+    const v1::UnitProfile& unit = config.units(i);
+    const std::string field = absl::StrCat("units[", i, "] (", unit.code(), ")");
+    if (unit.code().empty() || unit.name().empty() || unit.place().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": code, name and place are required"));
+    }
+    if (options.units.contains(unit.code())) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": unit listed twice"));
+    }
+    auto head = unit.signer_titles().find("head");
+    if (head == unit.signer_titles().end() || head->second.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".signer_titles: no title for \"head\" (e.g. \"Giám đốc\", \"Hiệu trưởng\")"));
+    }
+    UnitProfile profile{unit.name(), unit.parent(), unit.place(), head->second, ""};
+    if (!unit.seal_image().empty()) {
+      auto png = storage::ReadWholeFile(unit.seal_image());
+      if (!png.ok()) return InField(absl::StrCat(field, ".seal_image"), png.status());
+      profile.seal_png = *std::move(png);
+    }
+    for (const auto& [common_name, path] : unit.signature_images()) {
+      auto png = storage::ReadWholeFile(path);
+      if (!png.ok()) {
+        return InField(absl::StrCat(field, ".signature_images[", common_name, "]"), png.status());
+      }
+      options.officer_images[common_name] = *std::move(png);
+    }
+    options.units[unit.code()] = std::move(profile);
+  }
+
+  for (int i = 0; i < config.seal_keys_size(); ++i) {
+    const v1::SealKey& seal = config.seal_keys(i);
+    const std::string field = absl::StrCat("seal_keys[", i, "] (", seal.unit_code(), ")");
+    if (!options.units.contains(seal.unit_code())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": no unit profile for this unit: its seals would name no issuing body"));
+    }
+    if (options.seal_keys.contains(seal.unit_code())) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": unit listed twice"));
+    }
+    auto key = OpenSealKey(seal);
+    if (!key.ok()) return InField(field, key.status());
+    options.seal_keys[seal.unit_code()] = *std::move(key);
+  }
+  return options;
 }
 
 }  // namespace motcua::workflow

@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "motcua/v1/config.pb.h"
 #include "motcua/v1/dossier.pb.h"
 #include "motcua/v1/procedure.pb.h"
 #include "signing/revocation.h"
@@ -114,7 +115,7 @@ struct ResultDocumentsOptions {
 };
 
 // Receipts ("receipt") and certified copies from the register
-// ("certified_copy"), PAdES B-B, rendered with signing/.
+// ("certified_copy"), PAdES B-LT, rendered with signing/.
 std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options);
 
 // FAILED_PRECONDITION naming the unit when a seal key's certificate does not
@@ -122,20 +123,14 @@ std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions
 // should refuse to start with it.
 absl::Status CheckSealKeys(const ResultDocumentsOptions& options);
 
-// Options for the development PKI under `pki_dir` (signing/dev_pki.h): its CA
-// as trust anchor, its CRL (ca.crl) as the revocation source of last resort,
-// its TSA (tsa.crt, in process: signing/local_tsa.h), its seal-<unit>.p12
-// keys, its images, and the names of its two units.
-absl::StatusOr<ResultDocumentsOptions> DevResultDocumentsOptions(const std::string& pki_dir);
-
-// Seal keys on PKCS#11 tokens, listed in the text file at `path`: one key
-// per line, "<unit> <module path> <token label> <key label> <PIN file>
-// [<certificate chain PEM>]"; blank lines and lines starting with '#' are
-// skipped. The PIN file holds the user PIN (trailing newline ignored).
-// INVALID_ARGUMENT naming the line for a malformed one; errors of
-// signing::SigningKey::OpenPkcs11Key otherwise.
-absl::StatusOr<absl::flat_hash_map<std::string, std::shared_ptr<const signing::SigningKey>>>
-LoadSealKeys(const std::string& path);
+// Options from the signature parts of a server configuration
+// (motcua.v1.ServerConfig): its trust anchors, CRL files, TSA, PKCS#11 seal
+// keys and unit profiles with their images. Paths are used as given. An
+// empty tsa_url leaves `timestamps` null for the caller to fill. Errors name
+// the field and the path: NOT_FOUND for a file that cannot be read,
+// INVALID_ARGUMENT for one that does not hold what the field needs, and
+// signing::SigningKey::OpenPkcs11Key's for a token that cannot be opened.
+absl::StatusOr<ResultDocumentsOptions> OpenResultDocumentsOptions(const v1::ServerConfig& config);
 
 }  // namespace motcua::workflow
 

@@ -2,11 +2,13 @@
 
 #include <openssl/rand.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/cli/format.h"
 #include "adapters/identity.h"
@@ -74,12 +76,53 @@ std::string NewRequestId() {
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+absl::Status ApplyProfile(const std::string& path, ConnectionOptions* options) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read profile ", path));
+  const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  auto file = [&](const std::string& value) {
+    std::filesystem::path p(value);
+    return p.is_relative() ? (dir / p).string() : value;
+  };
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text.front() == '#') continue;
+    const size_t eq = text.find('=');
+    const std::string name(absl::StripAsciiWhitespace(text.substr(0, eq)));
+    const std::string value(
+        eq == absl::string_view::npos ? "" : absl::StripAsciiWhitespace(text.substr(eq + 1)));
+    std::string* field = nullptr;
+    if (name == "server") field = &options->server;
+    else if (name == "ca") field = &options->ca;
+    else if (name == "cert") field = &options->cert;
+    else if (name == "key") field = &options->key;
+    if (field == nullptr || value.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", number, ": expected \"server|ca|cert|key = value\""));
+    }
+    if (field->empty()) *field = name == "server" ? value : file(value);
+  }
+  if (options->cert.empty() != options->key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cert and key go together"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ConnectionOptions& options) {
+  if (options.as.empty() && options.cert.empty()) {
+    // Acting as somebody by default would put another person's name on
+    // every change in the history.
+    return absl::FailedPreconditionError(
+        "who are you? Choose an identity: --cert FILE --key FILE [--ca FILE] (your own "
+        "certificate), --profile FILE (a file naming server, ca, cert and key), or --as NAME (a "
+        "development identity under --pki-dir); MOTCUA_PROFILE and MOTCUA_AS work too");
+  }
   adapters::ClientIdentityFiles files = adapters::DevClientFiles(options.pki_dir, options.as);
   if (!options.cert.empty()) {
     files.cert = options.cert;

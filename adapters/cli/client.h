@@ -25,7 +25,8 @@ struct ConnectionOptions {
   std::string server;
   // Dev PKI directory for --as. Default: $MOTCUA_PKI_DIR, else ./var/pki.
   std::string pki_dir;
-  // Dev PKI client name. Default: $MOTCUA_AS, else "admin".
+  // Dev PKI client name. Default: $MOTCUA_AS. With neither it nor cert,
+  // Connect refuses: the CLI acts as nobody by default.
   std::string as;
   // Explicit identity files; when cert and key are set they replace --as.
   // ca defaults to <pki_dir>/ca.crt.
@@ -39,6 +40,13 @@ struct ConnectionOptions {
   absl::Duration timeout = absl::Seconds(30);
 };
 
+// Reads a connection profile: lines "server = host:port", "ca = FILE",
+// "cert = FILE", "key = FILE" (relative paths from the profile's directory;
+// blank lines and '#' comments skipped). Fills only what `options` leaves
+// empty. NOT_FOUND when the file cannot be read; INVALID_ARGUMENT naming the
+// line for anything else.
+absl::Status ApplyProfile(const std::string& path, ConnectionOptions* options);
+
 // A random 128-bit value as 32 lowercase hex digits, for request_id.
 std::string NewRequestId();
 
@@ -49,8 +57,8 @@ absl::Status FromGrpc(const grpc::Status& status);
 // may be made from one thread at a time.
 class Client {
  public:
-  // Builds the channel credentials. Fails with NOT_FOUND when an identity
-  // file cannot be read. Does not connect; the first call does.
+  // Builds the channel credentials. FAILED_PRECONDITION saying how to choose
+  // when no identity is given; NOT_FOUND when an identity file cannot be read. Does not connect; the first call does.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const ConnectionOptions& options);
 
   Client(const Client&) = delete;

@@ -596,10 +596,14 @@ const char* UsageText() {
 Options (anywhere on the line):
   --server HOST:PORT   server address ($MOTCUA_SERVER, default 127.0.0.1:50051)
   --pki-dir DIR        dev PKI directory ($MOTCUA_PKI_DIR, default ./var/pki)
-  --as NAME            dev PKI client to act as ($MOTCUA_AS, default admin):
-                       portal, receiver, head, clerk, auditor, admin, ...
-  --cert F --key F     client certificate and key instead of --as
+Who you are (required for every command that talks to the server; there is
+no default identity):
+  --cert F --key F     your client certificate and key
   --ca F               CA of the server certificate (default <pki-dir>/ca.crt)
+  --profile F          a file of "server = ...", "ca = ...", "cert = ...",
+                       "key = ..." lines ($MOTCUA_PROFILE)
+  --as NAME            development: a client of the dev PKI ($MOTCUA_AS):
+                       portal, receiver, head, clerk, auditor, admin, ...
   --insecure           plain-text connection (server started with --insecure)
   --timeout SECONDS    deadline of each call (default 30)
   --json               print protobuf JSON instead of tables

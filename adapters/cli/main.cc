@@ -2,6 +2,7 @@
 // operators. See UsageText() in commands.cc for the commands.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,13 +32,23 @@ int Run(int argc, char** argv) {
   Args& args = *parsed;
 
   motcua::cli::ConnectionOptions connection;
-  connection.server = args.Take("server").value_or(EnvOr("MOTCUA_SERVER", "127.0.0.1:50051"));
+  std::optional<std::string> server = args.Take("server");
   connection.pki_dir = args.Take("pki-dir").value_or(EnvOr("MOTCUA_PKI_DIR", "./var/pki"));
-  connection.as = args.Take("as").value_or(EnvOr("MOTCUA_AS", "admin"));
+  connection.as = args.Take("as").value_or(EnvOr("MOTCUA_AS", ""));
   connection.cert = args.Take("cert").value_or("");
   connection.key = args.Take("key").value_or("");
   connection.ca = args.Take("ca").value_or("");
   connection.insecure = args.Take("insecure").has_value();
+  // A profile fills what the flags leave out.
+  if (std::string profile = args.Take("profile").value_or(EnvOr("MOTCUA_PROFILE", ""));
+      !profile.empty()) {
+    if (absl::Status s = motcua::cli::ApplyProfile(profile, &connection); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return motcua::cli::kExitError;
+    }
+  }
+  if (server) connection.server = *server;
+  if (connection.server.empty()) connection.server = EnvOr("MOTCUA_SERVER", "127.0.0.1:50051");
   if (std::optional<std::string> timeout = args.Take("timeout")) {
     double seconds;
     if (!absl::SimpleAtod(*timeout, &seconds) || seconds <= 0) {

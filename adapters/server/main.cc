@@ -1,35 +1,43 @@
-// motcuad: the motcua server. With no flags it runs the embedded default:
-// a local RocksDB under ./var/data, the built-in procedures, and a
-// development PKI under ./var/pki that it creates itself, and the default
-// 3-2-1 backup policy (copy 2 under ./var/backup, hourly).
+// motcuad: the motcua server. Two ways to start, never mixed:
+//   motcuad --config /etc/motcua/motcuad.textproto   production: only what the
+//       file names (proto/motcua/v1/config.proto); no key or certificate is
+//       ever created or rewritten.
+//   motcuad --dev   development: a local RocksDB under ./var/data, the
+//       built-in procedures and unit profiles, a development PKI under
+//       ./var/pki that it creates itself, a time-stamping authority in
+//       process, and the default 3-2-1 policy (copy 2 under ./var/backup).
 
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "adapters/backup_service.h"
 #include "adapters/identity.h"
+#include "adapters/log.h"
+#include "adapters/metrics.h"
+#include "adapters/server/dev_mode.h"
+#include "adapters/server/server_config.h"
+#include "adapters/server_metrics.h"
 #include "adapters/services.h"
 #include "adapters/tls.h"
-#include "signing/dev_pki.h"
+#include "motcua/v1/backup.grpc.pb.h"
+#include "motcua/v1/service.grpc.pb.h"
 #include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
-#include "signing/revocation.h"
-#include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
 #include "storage/backup_manager.h"
-#include "storage/backup_policy.h"
 #include "storage/files.h"
 #include "storage/store.h"
 #include "workflow/engine.h"
@@ -37,6 +45,10 @@
 #include "workflow/work_calendar.h"
 
 namespace {
+
+using motcua::adapters::Log;
+using motcua::adapters::LogLevel;
+using motcua::v1::ServerConfig;
 
 constexpr int kMaxServerThreads = 256;
 // Changes waiting on durable commits: enough at once for group commit to
@@ -48,74 +60,103 @@ constexpr size_t kMaxQueuedChanges = 4096;
 constexpr int kMaxConcurrentVerifications = 4;
 
 struct Flags {
-  std::string data_dir = "var/data";
-  std::string pki_dir = "var/pki";
-  std::string listen = "127.0.0.1:50051";
-  std::string port_file;
-  std::string backup_policy;
-  std::string trust_dir;
-  std::string tsa_url;
-  std::string seal_keys;
+  std::string config;
+  bool dev = false;
+  motcua::adapters::DevModeOptions dev_options;
   int dev_pki_refresh_seconds = 6 * 3600;
   bool insecure = false;
+  std::string port_file;
+  std::string log_format = "json";
 };
 
-constexpr char kUsage[] =
-    "usage: motcuad [--data-dir DIR] [--pki-dir DIR] [--listen HOST:PORT]\n"
-    "               [--port-file FILE] [--backup-policy FILE] [--trust-dir DIR]\n"
-    "               [--tsa-url URL] [--seal-keys FILE] [--dev-pki-refresh SECONDS]\n"
-    "               [--insecure]\n"
-    "  --data-dir   RocksDB data directory (default var/data)\n"
-    "  --pki-dir    TLS files; a development PKI is created there if missing\n"
-    "               (default var/pki)\n"
-    "  --listen     address to serve on (default 127.0.0.1:50051; port 0 picks one)\n"
-    "  --port-file  write the bound port to FILE once serving\n"
-    "  --backup-policy  text-format motcua.v1.BackupPolicy (default: the\n"
-    "               development policy, everything beside the data dir)\n"
-    "  --trust-dir  CA certificates (PEM or DER files) signatures must chain to:\n"
-    "               officers' and seals' certificates at approval, documents\n"
-    "               given to VerifyDocument (default: <pki-dir>/ca.crt). CRLs\n"
-    "               there (*.crl), and <pki-dir>/ca.crl, are the revocation\n"
-    "               source of last resort after OCSP and CRL distribution points\n"
-    "  --tsa-url    RFC 3161 time-stamping authority (http://...) for every\n"
-    "               signature (PAdES B-T); default: the development PKI's TSA\n"
-    "               (<pki-dir>/tsa.crt), inside the server\n"
-    "  --seal-keys  units' seal keys on PKCS#11 tokens, one per line: \"<unit>\n"
-    "               <module> <token label> <key label> <PIN file> [<chain PEM>]\"\n"
-    "               (default: the development PKI's seal-<unit>.p12 keys)\n"
-    "  --dev-pki-refresh  seconds between checks that renew the development\n"
-    "               PKI's CRL (valid 7 days) and expiring certificates (default 21600)\n"
-    "  --insecure   no TLS; callers name themselves in metadata. Development only.\n";
+// Exit codes: 0 after a clean stop, 1 when the server cannot start, 2 for
+// a command line that does not say how to start.
+constexpr int kExitStartFailed = 1;
+constexpr int kExitUsage = 2;
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    bool ok = true;
-    std::string number;
-    if (arg == "--data-dir") ok = value(&flags->data_dir);
-    else if (arg == "--pki-dir") ok = value(&flags->pki_dir);
-    else if (arg == "--listen") ok = value(&flags->listen);
-    else if (arg == "--port-file") ok = value(&flags->port_file);
-    else if (arg == "--backup-policy") ok = value(&flags->backup_policy);
-    else if (arg == "--trust-dir") ok = value(&flags->trust_dir);
-    else if (arg == "--tsa-url") ok = value(&flags->tsa_url);
-    else if (arg == "--seal-keys") ok = value(&flags->seal_keys);
-    else if (arg == "--dev-pki-refresh")
-      ok = value(&number) && absl::SimpleAtoi(number, &flags->dev_pki_refresh_seconds) &&
-           flags->dev_pki_refresh_seconds > 0;
-    else if (arg == "--insecure") flags->insecure = true;
-    else ok = false;
-    if (!ok) {
-      std::cerr << "motcuad: bad argument " << arg << "\n" << kUsage;
-      return false;
-    }
+std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
+  CLI::App app(
+      "motcuad, the motcua server. Start it for production with --config FILE, or for "
+      "development with --dev (which alone creates a development PKI, unit profiles and a "
+      "time-stamping authority).",
+      "motcuad");
+  // A flag given twice takes its last value, so a wrapper's defaults can be
+  // overridden by appending.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  auto* config = app.add_option("--config", flags->config,
+                                "production: the server configuration, a text-format "
+                                "motcua.v1.ServerConfig (see docs/OPERATIONS.md)");
+  auto* dev = app.add_flag("--dev", flags->dev, "development mode: everything under ./var");
+  config->excludes(dev);
+  motcua::adapters::DevModeOptions& d = flags->dev_options;
+  auto dev_only = [&](CLI::Option* option) { option->needs(dev)->group("Development (--dev)"); };
+  dev_only(app.add_option("--data-dir", d.data_dir, "RocksDB data directory")
+               ->capture_default_str());
+  dev_only(app.add_option("--pki-dir", d.pki_dir, "the development PKI, created if missing")
+               ->capture_default_str());
+  dev_only(app.add_option("--listen", d.listen, "address to serve on (port 0 picks one)")
+               ->capture_default_str());
+  dev_only(app.add_option("--metrics-listen", d.metrics_listen,
+                          "address of the Prometheus /metrics endpoint (default: none)"));
+  dev_only(app.add_option("--backup-policy", d.backup_policy,
+                          "text-format motcua.v1.BackupPolicy (default: the development "
+                          "policy beside the data dir)"));
+  dev_only(app.add_option("--trust-dir", d.trust_dir,
+                          "CA certificates signatures must chain to, and *.crl files "
+                          "(default: <pki-dir>/ca.crt)"));
+  dev_only(app.add_option("--tsa-url", d.tsa_url,
+                          "an RFC 3161 TSA (http://...) instead of the development TSA"));
+  dev_only(app.add_option("--dev-pki-refresh", flags->dev_pki_refresh_seconds,
+                          "seconds between renewals of the development CRL and "
+                          "expiring certificates")
+               ->check(CLI::PositiveNumber)
+               ->capture_default_str());
+  dev_only(app.add_flag("--insecure", flags->insecure,
+                        "no TLS; callers name themselves in metadata"));
+  app.add_option("--port-file", flags->port_file, "write the bound port to FILE once serving");
+  app.add_option("--log-format", flags->log_format,
+                 "json: one JSON object per line, for collectors; text: key=value, for people")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
   }
-  return true;
+  if (!flags->dev && flags->config.empty()) {
+    std::cerr << "motcuad: say how to start: --config FILE (production) or --dev "
+                 "(development); --help lists the options\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+int Fail(absl::string_view what, const absl::Status& status) {
+  Log(LogLevel::kError, "start_failed", {{"step", what}, {"error", status.ToString()}});
+  return kExitStartFailed;
+}
+
+// Anchors from files or directories of certificates.
+absl::StatusOr<motcua::signing::TrustStore> LoadAnchors(
+    const google::protobuf::RepeatedPtrField<std::string>& paths) {
+  motcua::signing::TrustStore trust;
+  for (const std::string& path : paths) {
+    if (absl::Status s = trust.AddAnchorsFrom(path); !s.ok()) return s;
+  }
+  return trust;
+}
+
+// The PEM text of every file in `paths`, one after the other.
+absl::StatusOr<std::string> ReadAll(const google::protobuf::RepeatedPtrField<std::string>& paths) {
+  std::string pem;
+  for (const std::string& path : paths) {
+    auto text = motcua::storage::ReadWholeFile(path);
+    if (!text.ok()) return text.status();
+    pem += *text;
+    if (!pem.empty() && pem.back() != '\n') pem += '\n';
+  }
+  return pem;
 }
 
 struct Backups {
@@ -124,29 +165,19 @@ struct Backups {
 };
 
 // The backup policy and the manager that keeps it. The manifest of every
-// offline copy is sealed with the server's key and checked against its CA.
-absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const Flags& flags,
+// offline copy is sealed with the server's TLS key and checked against the
+// CA that issued the server's certificate.
+absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const ServerConfig& config,
                                                            motcua::storage::Store* store) {
-  const std::string var_dir = std::filesystem::path(flags.data_dir).parent_path().string();
   motcua::storage::BackupManagerOptions options;
-  if (flags.backup_policy.empty()) {
-    options.policy = motcua::storage::DefaultBackupPolicy(var_dir.empty() ? "." : var_dir);
-    // Development only: a key of its own, outside the data dir.
-    if (absl::Status s = motcua::storage::EnsureOfflineKey(options.policy.offline().key_file());
-        !s.ok()) {
-      return s;
-    }
-  } else {
-    auto policy = motcua::storage::LoadBackupPolicy(flags.backup_policy);
-    if (!policy.ok()) return policy.status();
-    options.policy = *policy;
-  }
-  options.live_dir = flags.data_dir;
+  options.policy = config.backup_policy();
+  options.live_dir = config.data_dir();
   options.software_version = "motcua " MOTCUA_VERSION;
-  const std::string key_file = flags.pki_dir + "/server.key";
-  auto certificate = motcua::storage::ReadWholeFile(flags.pki_dir + "/server.crt");
+  const std::string key_file = config.tls().private_key();
+  auto certificate = motcua::storage::ReadWholeFile(config.tls().certificate());
   if (!certificate.ok()) return certificate.status();
-  auto ca = motcua::storage::ReadWholeFile(flags.pki_dir + "/ca.crt");
+  auto ca = ReadAll(config.manifest_trust_anchors().empty() ? config.tls().client_ca()
+                                                            : config.manifest_trust_anchors());
   if (!ca.ok()) return ca.status();
   options.seal.certificate_pem = *certificate;
   options.seal.sign = [key_file](absl::string_view manifest) {
@@ -162,76 +193,18 @@ absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const Flags& flags,
   return backups;
 }
 
-// The anchors signatures must chain to, for approvals and for auditors
-// alike. Not the PKI directory as a whole: it holds the server's TLS
-// certificate, which signs no documents.
-absl::StatusOr<motcua::signing::TrustStore> LoadSignatureTrust(const Flags& flags) {
-  if (!flags.trust_dir.empty()) return motcua::signing::TrustStore::FromDirectory(flags.trust_dir);
-  motcua::signing::TrustStore trust;
-  if (absl::Status s = trust.AddAnchorsFrom(flags.pki_dir + "/ca.crt"); !s.ok()) return s;
-  return trust;
+// The services whose health is reported by name, beside "" (the server).
+const std::vector<std::string>& ServiceNames() {
+  static const std::vector<std::string>* const kNames = new std::vector<std::string>{
+      motcua::v1::ProcedureService::service_full_name(),
+      motcua::v1::DossierService::service_full_name(),
+      motcua::v1::TaskService::service_full_name(),
+      motcua::v1::AuditService::service_full_name(),
+  };
+  return *kNames;
 }
 
-// Asked about officers' and seals' certificates: OCSP and CRL distribution
-// points they name, then the CRL files the operator keeps.
-absl::StatusOr<std::shared_ptr<const motcua::signing::RevocationChecker>> OpenRevocationChecker(
-    const Flags& flags) {
-  motcua::signing::RevocationCheckerOptions options;
-  options.crl_files.push_back(flags.pki_dir + "/ca.crl");
-  if (!flags.trust_dir.empty()) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(flags.trust_dir, ec)) {
-      if (entry.path().extension() == ".crl") options.crl_files.push_back(entry.path().string());
-    }
-  }
-  auto checker = motcua::signing::RevocationChecker::Create(std::move(options));
-  if (!checker.ok()) return checker.status();
-  return std::shared_ptr<const motcua::signing::RevocationChecker>(*std::move(checker));
-}
-
-// Runs EnsureDevPki every `every` until destroyed. The development CRL is
-// valid 7 days and renewed when 2 remain: without this, approvals would
-// stop with UNAVAILABLE ("revocation cannot be established") a week after
-// the server's last start.
-class DevPkiRefresher {
- public:
-  DevPkiRefresher(std::string dir, absl::Duration every)
-      : thread_([this, dir = std::move(dir), every] { Run(dir, every); }) {}
-  ~DevPkiRefresher() {
-    {
-      absl::MutexLock lock(&mutex_);
-      stopping_ = true;
-    }
-    thread_.join();
-  }
-
- private:
-  void Run(const std::string& dir, absl::Duration every) {
-    absl::MutexLock lock(&mutex_);
-    while (!mutex_.AwaitWithTimeout(absl::Condition(&stopping_), every)) {
-      mutex_.Unlock();
-      absl::Status s = motcua::signing::EnsureDevPki(dir);
-      if (!s.ok()) std::cerr << "event=dev_pki_refresh_failed error=\"" << s << "\"\n";
-      mutex_.Lock();
-    }
-  }
-
-  absl::Mutex mutex_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-int Fail(std::string_view what, const absl::Status& status) {
-  std::cerr << "event=start_failed step=" << what << " error=\"" << status << "\"\n";
-  return 1;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, &flags)) return 64;
-
+int Serve(const ServerConfig& config, const Flags& flags) {
   // SIGTERM and SIGINT are taken by a thread below, which shuts down cleanly.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -239,47 +212,52 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  // The server's key also seals backup manifests, so the PKI is needed
-  // even without TLS.
-  if (absl::Status s = motcua::signing::EnsureDevPki(flags.pki_dir); !s.ok()) {
-    return Fail("pki", s);
-  }
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (flags.insecure) {
-    std::cerr << "WARNING: --insecure: no TLS, callers are trusted to name themselves. "
-                 "Never use this outside development.\n";
+    Log(LogLevel::kWarning, "insecure",
+        {{"note", "no TLS, callers are trusted to name themselves: never outside development"}});
     credentials = grpc::InsecureServerCredentials();
   } else {
-    auto creds = motcua::adapters::ServerCredentials(flags.pki_dir);
+    motcua::adapters::ServerIdentityFiles files;
+    files.cert = config.tls().certificate();
+    files.key = config.tls().private_key();
+    files.client_ca.assign(config.tls().client_ca().begin(), config.tls().client_ca().end());
+    auto creds = motcua::adapters::ServerCredentials(files);
     if (!creds.ok()) return Fail("tls", creds.status());
     credentials = *creds;
   }
 
-  // Signed results: officers' certificates must chain to the trust anchors; the
-  // units' seals are the development keys unless --seal-keys names tokens.
-  auto document_options = motcua::workflow::DevResultDocumentsOptions(flags.pki_dir);
+  // Signed results: officers' certificates must chain to the trust anchors;
+  // each unit seals with its own key.
+  auto document_options = motcua::workflow::OpenResultDocumentsOptions(config);
   if (!document_options.ok()) return Fail("documents", document_options.status());
-  if (!flags.seal_keys.empty()) {
-    auto keys = motcua::workflow::LoadSealKeys(flags.seal_keys);
-    if (!keys.ok()) return Fail("seal_keys", keys.status());
-    document_options->seal_keys = *std::move(keys);
-  }
-  auto signer_trust = LoadSignatureTrust(flags);
-  if (!signer_trust.ok()) return Fail("trust_anchors", signer_trust.status());
-  document_options->trust = std::make_shared<motcua::signing::TrustStore>(*std::move(signer_trust));
-  auto revocation = OpenRevocationChecker(flags);
-  if (!revocation.ok()) return Fail("revocation", revocation.status());
-  document_options->revocation = *std::move(revocation);
-  if (!flags.tsa_url.empty()) {
-    document_options->timestamps = motcua::signing::HttpTimestampAuthority(flags.tsa_url);
+  if (flags.dev) {
+    if (absl::Status s = motcua::adapters::AddDevSigning(flags.dev_options, *document_options);
+        !s.ok()) {
+      return Fail("dev_signing", s);
+    }
   }
   if (absl::Status s = motcua::workflow::CheckSealKeys(*document_options); !s.ok()) {
     return Fail("seal_keys", s);
   }
-  std::unique_ptr<motcua::workflow::ResultDocuments> documents =
-      motcua::workflow::NewSignedResultDocuments(*std::move(document_options));
+  for (const auto& unit : config.units()) {
+    if (!document_options->seal_keys.contains(unit.code())) {
+      Log(LogLevel::kWarning, "unit_without_seal_key",
+          {{"unit", unit.code()}, {"note", "documents this unit must seal will be refused"}});
+    }
+  }
+  auto metrics = motcua::adapters::ServerMetrics::Create();
+  if (!metrics.ok()) return Fail("metrics", metrics.status());
+  std::unique_ptr<motcua::workflow::ResultDocuments> documents = (*metrics)->CountSignatures(
+      motcua::workflow::NewSignedResultDocuments(*std::move(document_options)));
 
-  auto store = motcua::storage::Store::Open(flags.data_dir);
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(config.data_dir(), mkdir_error);
+  if (mkdir_error) {
+    return Fail("store", absl::UnavailableError(absl::StrCat("cannot create ", config.data_dir(),
+                                                             ": ", mkdir_error.message())));
+  }
+  auto store = motcua::storage::Store::Open(config.data_dir());
   if (!store.ok()) return Fail("store", store.status());
   motcua::workflow::SystemClock clock;
   motcua::workflow::EngineOptions engine_options;
@@ -289,24 +267,33 @@ int main(int argc, char** argv) {
                                                engine_options);
   if (!engine.ok()) return Fail("engine", engine.status());
 
-  auto backups = OpenBackupManager(flags, store->get());
+  auto backups = OpenBackupManager(config, store->get());
   if (!backups.ok()) return Fail("backup_policy", backups.status());
 
-  auto verifier_trust = LoadSignatureTrust(flags);
-  if (!verifier_trust.ok()) return Fail("trust_anchors", verifier_trust.status());
+  auto verifier_trust = LoadAnchors(config.signature_trust_anchors());
+  if (!verifier_trust.ok()) return Fail("signature_trust_anchors", verifier_trust.status());
   motcua::signing::DocumentVerifier verifier(*std::move(verifier_trust),
                                              kMaxConcurrentVerifications);
 
   motcua::adapters::PrincipalResolver identity(flags.insecure);
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
+  if (absl::Status s = (*metrics)->WatchStore(store->get()); !s.ok()) return Fail("metrics", s);
+  if (absl::Status s = (*metrics)->WatchWorkPool(&pool); !s.ok()) return Fail("metrics", s);
+  std::unique_ptr<motcua::adapters::MetricsHttpServer> metrics_http;
+  if (!config.metrics_listen().empty()) {
+    auto http = motcua::adapters::MetricsHttpServer::Start(config.metrics_listen(),
+                                                           &(*metrics)->registry());
+    if (!http.ok()) return Fail("metrics_listen", http.status());
+    metrics_http = *std::move(http);
+  }
   auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool, &verifier);
-  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity));
+  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity, &pool));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags.listen, credentials, &port);
+  builder.AddListeningPort(config.listen(), credentials, &port);
   // Attachments are capped at 20 MiB per request; leave room for the rest.
   builder.SetMaxReceiveMessageSize(24 << 20);
   builder.SetMaxSendMessageSize(24 << 20);
@@ -318,45 +305,91 @@ int main(int argc, char** argv) {
   quota.SetMaxThreads(kMaxServerThreads);
   builder.SetResourceQuota(quota);
   for (auto& service : services) builder.RegisterService(service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back((*metrics)->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return Fail("listen", absl::UnavailableError(absl::StrCat("cannot listen on ", flags.listen)));
+    return Fail("listen",
+                absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen())));
+  }
+  for (const std::string& name : ServiceNames()) {
+    server->GetHealthCheckService()->SetServingStatus(name, true);
   }
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
     std::rename(tmp.c_str(), flags.port_file.c_str());
   }
-  std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
-  std::cerr << "event=serving address=" << host << ":" << port << " data_dir=" << flags.data_dir
-            << " tls=" << (flags.insecure ? "off" : "mutual") << " pki_dir=" << flags.pki_dir
-            << " db_sequence=" << (*store)->LatestSequenceNumber() << "\n";
+  std::string host = config.listen().substr(0, config.listen().rfind(':'));
+  Log(LogLevel::kInfo, "serving",
+      {{"address", absl::StrCat(host, ":", port)},
+       {"metrics_port", metrics_http ? metrics_http->port() : 0},
+       {"data_dir", config.data_dir()},
+       {"tls", flags.insecure ? "off" : "mutual"},
+       {"db_sequence", (*store)->LatestSequenceNumber()}});
 
   // The policy's state is logged and shown by the health service as
   // "motcua.v1.BackupService": NOT_SERVING while the policy is not met.
   bool last_compliant = false;
   bool logged = false;
   (*backups)->manager->StartSchedule([&](const motcua::v1::BackupStatus& status) {
-    server->GetHealthCheckService()->SetServingStatus("motcua.v1.BackupService", status.compliant());
+    (*metrics)->SetBackupStatus(status);
+    server->GetHealthCheckService()->SetServingStatus(
+        motcua::v1::BackupService::service_full_name(), status.compliant());
     if (logged && status.compliant() == last_compliant) return;
     logged = true;
     last_compliant = status.compliant();
-    std::cerr << "event=backup_policy status=" << (status.compliant() ? "COMPLIANT" : "NOT_COMPLIANT");
-    for (const auto& reason : status.reasons()) std::cerr << " reason=\"" << reason << "\"";
-    std::cerr << "\n";
+    Log(status.compliant() ? LogLevel::kInfo : LogLevel::kWarning, "backup_policy",
+        {{"status", status.compliant() ? "COMPLIANT" : "NOT_COMPLIANT"},
+         {"reasons", absl::StrJoin(status.reasons(), "; ")}});
+  }, [](const absl::StatusOr<motcua::v1::BackupRecord>& made) {
+    if (!made.ok()) {
+      Log(LogLevel::kError, "backup_failed", {{"error", made.status().ToString()}});
+    } else {
+      Log(made->verified_ok() ? LogLevel::kInfo : LogLevel::kError, "backup",
+          {{"id", made->id()}, {"sequence", made->sequence_number()},
+           {"verified", made->verified_ok()}});
+    }
   });
 
-  DevPkiRefresher refresher(flags.pki_dir, absl::Seconds(flags.dev_pki_refresh_seconds));
+  std::optional<motcua::adapters::DevPkiRefresher> refresher;
+  if (flags.dev) {
+    refresher.emplace(flags.dev_options.pki_dir, absl::Seconds(flags.dev_pki_refresh_seconds));
+  }
 
   std::thread stopper([&] {
     int signal = 0;
     sigwait(&stop_signals, &signal);
-    std::cerr << "event=stopping signal=" << signal << "\n";
+    Log(LogLevel::kInfo, "stopping", {{"signal", signal}});
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   });
   server->Wait();
   stopper.join();
   (*backups)->manager.reset();
-  std::cerr << "event=stopped\n";
+  Log(LogLevel::kInfo, "stopped");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (std::optional<int> exit_code = ParseFlags(argc, argv, &flags)) return *exit_code;
+  motcua::adapters::SetLogFormat(*motcua::adapters::ParseLogFormat(flags.log_format));
+
+  absl::StatusOr<ServerConfig> config;
+  if (flags.dev) {
+    Log(LogLevel::kWarning, "starting",
+        {{"mode", "development"},
+         {"pki_dir", flags.dev_options.pki_dir},
+         {"note", "development PKI, built-in unit profiles and an in-process TSA, created "
+                  "here: never for production (use --config)"}});
+    config = motcua::adapters::PrepareDevConfig(flags.dev_options);
+  } else {
+    Log(LogLevel::kInfo, "starting", {{"mode", "production"}, {"config", flags.config}});
+    config = motcua::adapters::LoadServerConfig(flags.config);
+  }
+  if (!config.ok()) return Fail("config", config.status());
+  return Serve(*config, flags);
 }

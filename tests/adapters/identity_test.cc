@@ -31,7 +31,7 @@
 #include "adapters/tls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 
 namespace motcua::adapters {
 namespace {
@@ -271,7 +271,7 @@ class MutualTlsTest : public IdentityTest {
  protected:
   void SetUp() override {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-        ServerCredentials(dir_->string());
+        ServerCredentials(DevServerFiles(dir_->string()));
     ASSERT_TRUE(creds.ok()) << creds.status();
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", *creds, &port_);
@@ -396,7 +396,7 @@ TEST_F(IdentityTest, ClientCredentials_KeyOfAnotherClient_IsInvalidArgument) {
 
 TEST(ServerCredentialsTest, MissingDirectory_IsNotFoundNamingPath) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      ServerCredentials("/nonexistent/motcua-pki");
+      ServerCredentials(DevServerFiles("/nonexistent/motcua-pki"));
   ASSERT_FALSE(creds.ok());
   EXPECT_EQ(creds.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(creds.status().message()), HasSubstr("/nonexistent/motcua-pki/ca.crt"));

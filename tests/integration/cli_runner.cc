@@ -33,9 +33,11 @@ std::ostream& operator<<(std::ostream& os, const CliResult& r) {
 // Runs MOTCUA_CLI_PATH with exactly `args` (no shell), capturing stdout and
 // stderr. MOTCUA_* variables are removed from its environment so only the
 // flags decide where it connects and who it is.
-CliResult RunCli(const std::vector<std::string>& args) {
+CliResult RunCli(const std::vector<std::string>& args) { return RunProgram(MOTCUA_CLI_PATH, args); }
+
+CliResult RunProgram(const std::string& path, const std::vector<std::string>& args) {
   CliResult result;
-  std::vector<std::string> argv_storage = {MOTCUA_CLI_PATH};
+  std::vector<std::string> argv_storage = {path};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
@@ -113,7 +115,7 @@ CliResult RunCli(const std::vector<std::string>& args) {
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (killed) {
-    result.err += "\n[test: motcua killed after 60 s]";
+    result.err += absl::StrCat("\n[test: ", path, " killed after 60 s]");
   } else if (WIFEXITED(wstatus)) {
     result.exit_code = WEXITSTATUS(wstatus);
   }

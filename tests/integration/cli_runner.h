@@ -23,6 +23,9 @@ std::ostream& operator<<(std::ostream& os, const CliResult& r);
 // flags decide where it connects and who it is. Killed after 60 s.
 CliResult RunCli(const std::vector<std::string>& args);
 
+// The same for any program, e.g. MOTCUAD_PATH for a start that must fail.
+CliResult RunProgram(const std::string& path, const std::vector<std::string>& args);
+
 }  // namespace motcua::itest
 
 #endif  // MOTCUA_TESTS_INTEGRATION_CLI_RUNNER_H_

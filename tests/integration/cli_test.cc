@@ -26,7 +26,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
@@ -415,6 +415,30 @@ TEST_F(CliTest, Cli_Worklist_AsPortal_ExitsTwoWithPermissionDenied) {
   const CliResult r = Cli("portal", {"worklist"});
   EXPECT_EQ(r.exit_code, kExitError) << r;
   EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED")) << r;
+}
+
+TEST_F(CliTest, Cli_NoIdentity_SaysHowToChooseAndExitsTwo) {
+  const CliResult r =
+      RunCli({"--server", server().target(), "--pki-dir", server().pki_dir(), "worklist"});
+  EXPECT_EQ(r.exit_code, kExitError) << r;
+  EXPECT_THAT(r.err, HasSubstr("--cert FILE --key FILE")) << r;
+  EXPECT_THAT(r.err, HasSubstr("--as NAME")) << r;
+  EXPECT_THAT(r.err, HasSubstr("--profile FILE")) << r;
+}
+
+TEST_F(CliTest, Cli_Profile_ActsAsTheCertificateItNames) {
+  const std::string pki = server().pki_dir();
+  const std::string profile = WriteScratchFile(
+      "profile", absl::StrCat("# the receiving officer's workstation\nserver = ", server().target(),
+                              "\nca = ", pki, "/ca.crt\ncert = ", pki,
+                              "/clients/receiver.crt\nkey = ", pki, "/clients/receiver.key\n"));
+  const CliResult r = RunCli({"--profile", profile, "worklist", "--json"});
+  EXPECT_EQ(r.exit_code, kExitOk) << r;
+  const CliResult portal = RunCli({"--profile", profile, "--as", "portal", "--pki-dir", pki,
+                                   "--cert", pki + "/clients/portal.crt", "--key",
+                                   pki + "/clients/portal.key", "worklist"});
+  EXPECT_EQ(portal.exit_code, kExitError) << "flags win over the profile: " << portal;
+  EXPECT_THAT(portal.err, HasSubstr("PERMISSION_DENIED")) << portal;
 }
 
 TEST_F(CliTest, Cli_UnknownCommand_ExitsUsageWithUsageText) {

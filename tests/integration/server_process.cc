@@ -107,6 +107,17 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   return server;
 }
 
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartWithConfig(
+    const std::string& config_path) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  server->config_path_ = config_path;
+  server->root_dir_ = MakeTempDir("motcua-it");
+  server->port_file_ = server->root_dir_ + "/port";
+  server->log_file_ = server->root_dir_ + "/motcuad.log";
+  if (absl::Status s = server->Spawn(); !s.ok()) return s;
+  return server;
+}
+
 ServerProcess::~ServerProcess() {
   ClearChannels();
   if (pid_ > 0) {
@@ -129,9 +140,12 @@ absl::Status ServerProcess::Spawn() {
 
   // Everything the child needs is prepared before fork(): after it, only
   // async-signal-safe calls until exec.
-  std::vector<std::string> args = {MOTCUAD_PATH,  "--data-dir",  data_dir_,
+  std::vector<std::string> args = {MOTCUAD_PATH,  "--dev",       "--data-dir",  data_dir_,
                                    "--pki-dir",   pki_dir_,      "--listen",
                                    "127.0.0.1:0", "--port-file", port_file_};
+  if (!config_path_.empty()) {
+    args = {MOTCUAD_PATH, "--config", config_path_, "--port-file", port_file_};
+  }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -244,12 +258,18 @@ std::shared_ptr<grpc::Channel> ServerProcess::Channel(const std::string& name) {
 }
 
 std::shared_ptr<grpc::Channel> ServerProcess::NewChannel(const std::string& name) {
+  const adapters::ClientIdentityFiles files = adapters::DevClientFiles(pki_dir_, name);
+  return NewChannelWith(files.ca_cert, files.cert, files.key);
+}
+
+std::shared_ptr<grpc::Channel> ServerProcess::NewChannelWith(const std::string& ca,
+                                                             const std::string& cert,
+                                                             const std::string& key) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      adapters::ClientCredentials(adapters::DevClientFiles(pki_dir_, name));
+      adapters::ClientCredentials({.ca_cert = ca, .cert = cert, .key = key});
   if (!credentials.ok()) {
     // Every call on it fails (the server speaks TLS only), and the test says why.
-    ADD_FAILURE() << "no client credentials for dev identity '" << name
-                  << "': " << credentials.status();
+    ADD_FAILURE() << "no client credentials from " << cert << ": " << credentials.status();
     return grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
   }
   grpc::ChannelArguments args = TestChannelArguments();

@@ -39,6 +39,12 @@ class ServerProcess {
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::vector<std::string> extra_args = {});
 
+  // Starts `motcuad --config <config_path>` (production mode: no
+  // development PKI; pki_dir() is empty, so reach it with NewChannelWith).
+  // Its data dir is the configuration's, not data_dir().
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> StartWithConfig(
+      const std::string& config_path);
+
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -76,6 +82,10 @@ class ServerProcess {
   // A new channel of its own (own connection), not cached.
   std::shared_ptr<grpc::Channel> NewChannel(const std::string& name);
 
+  // A new mutual-TLS channel presenting `cert`/`key`, trusting `ca`.
+  std::shared_ptr<grpc::Channel> NewChannelWith(const std::string& ca, const std::string& cert,
+                                                const std::string& key);
+
   // Typed client for a development identity, e.g. As("receiver").
   Client As(const std::string& name) { return Client(Channel(name)); }
 
@@ -94,6 +104,7 @@ class ServerProcess {
   std::string port_file_;
   std::string log_file_;
   std::vector<std::string> extra_args_;
+  std::string config_path_;  // production mode when set
   pid_t pid_ = -1;
   int port_ = 0;
   std::mutex channels_mutex_;

@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/signing_key.h"
 #include "signing/trust_store.h"
 #include "signing/verifier.h"

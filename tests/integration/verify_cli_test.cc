@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"
 #include "tests/signing/hand_pdf.h"

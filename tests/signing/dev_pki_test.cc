@@ -1,4 +1,4 @@
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "signing/local_tsa.h"
+#include "signing/dev/local_tsa.h"
 
 #include <openssl/ts.h>
 
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "signing/cades.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/signing_key.h"
 #include "signing/timestamp_client.h"
 #include "signing/trust_store.h"

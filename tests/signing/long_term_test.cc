@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "signing/cades.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/dss.h"
 #include "signing/pades.h"
 #include "signing/pdf_revisions.h"

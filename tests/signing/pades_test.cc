@@ -13,7 +13,7 @@
 #include "podofo/podofo.h"
 #include "signing/appearance.h"
 #include "signing/cades.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/pdf_fonts.h"
 #include "signing/signing_key.h"
 #include "tests/signing/pdf_tools.h"

@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"
 #include "signing/trust_store.h"

@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "signing/cades.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/signing_key.h"
 #include "tests/signing/signing_test_util.h"
 

@@ -24,7 +24,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 
 namespace motcua::signing::testing_util {
 

@@ -14,7 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
+#include "signing/dev/local_tsa.h"
 #include "signing/signing_key.h"
 #include "signing/verifier.h"
 #include "storage/files.h"
@@ -59,12 +60,50 @@ std::unique_ptr<signing::SigningKey> DevKey(const std::string& name) {
   return key.ok() ? *std::move(key) : nullptr;
 }
 
+// The signature parts of a configuration naming the development PKI's files:
+// its CA, its CRL, its two units with their seal images.
+v1::ServerConfig DevSigningConfig() {
+  v1::ServerConfig config;
+  config.add_signature_trust_anchors(Pki() + "/ca.crt");
+  config.add_crl_files(Pki() + "/ca.crl");
+  for (const signing::DevUnit& dev : signing::DevUnits()) {
+    v1::UnitProfile& unit = *config.add_units();
+    unit.set_code(dev.code);
+    unit.set_name(dev.name);
+    unit.set_parent(dev.parent);
+    unit.set_place(dev.place);
+    (*unit.mutable_signer_titles())["head"] = dev.head_title;
+    unit.set_seal_image(Pki() + "/images/" + dev.code + "-seal.png");
+    for (const signing::DevClient& client : signing::DevClients()) {
+      if (client.unit == dev.code && client.role == "officer") {
+        (*unit.mutable_signature_images())[client.subject] =
+            Pki() + "/images/" + client.name + "-signature.png";
+      }
+    }
+  }
+  return config;
+}
+
+// DevSigningConfig's options with what `motcuad --dev` adds: the units'
+// PKCS#12 seal keys and the development TSA.
+absl::StatusOr<ResultDocumentsOptions> DevDocumentsOptions() {
+  auto options = OpenResultDocumentsOptions(DevSigningConfig());
+  if (!options.ok()) return options.status();
+  for (const signing::DevUnit& unit : signing::DevUnits()) {
+    options->seal_keys[unit.code] = DevKey("seal-" + unit.code);
+  }
+  auto tsa = signing::OpenLocalTimestampAuthority(Pki() + "/tsa.crt", Pki() + "/tsa.key");
+  if (!tsa.ok()) return tsa.status();
+  options->timestamps = *std::move(tsa);
+  return options;
+}
+
 class SignedResultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/motcua-signed-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto options = DevResultDocumentsOptions(Pki());
+    auto options = DevDocumentsOptions();
     ASSERT_TRUE(options.ok()) << options.status();
     trust_ = options->trust;
     documents_ = NewSignedResultDocuments(*std::move(options));
@@ -520,13 +559,13 @@ TEST_F(DossierAuditTest, DocumentTheHistoryDoesNotRecord_Fails) {
 }
 
 TEST(CheckSealKeysTest, DevKeysAgainstTheirCa_Ok) {
-  auto options = DevResultDocumentsOptions(Pki());
+  auto options = DevDocumentsOptions();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_TRUE(CheckSealKeys(*options).ok());
 }
 
 TEST(CheckSealKeysTest, TrustingAnotherCa_FailedPreconditionNamingTheUnit) {
-  auto options = DevResultDocumentsOptions(Pki());
+  auto options = DevDocumentsOptions();
   ASSERT_TRUE(options.ok()) << options.status();
   const std::string other = ::testing::TempDir() + "/motcua-other-ca-" + std::to_string(getpid());
   ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
@@ -544,21 +583,38 @@ TEST(CheckSealKeysTest, TrustingAnotherCa_FailedPreconditionNamingTheUnit) {
   std::remove((other + ".crt").c_str());
 }
 
-TEST(LoadSealKeysTest, MalformedLine_InvalidArgumentNamingTheLine) {
-  const std::string path = ::testing::TempDir() + "/motcua-seal-keys-bad.txt";
-  {
-    std::ofstream out(path);
-    out << "# unit module token key pin\n\nHN-SGDDT /usr/lib/softhsm/libsofthsm2.so token\n";
-  }
-  auto keys = LoadSealKeys(path);
-  EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument) << keys.status();
-  EXPECT_THAT(std::string(keys.status().message()), HasSubstr(":3:"));
-  std::remove(path.c_str());
+TEST(OpenResultDocumentsOptionsTest, SealKeyOfUnitWithoutProfile_InvalidArgumentNamingIt) {
+  v1::ServerConfig config = DevSigningConfig();
+  v1::SealKey& seal = *config.add_seal_keys();
+  seal.set_unit_code("QN-SGDDT");
+  seal.set_pkcs11_uri("pkcs11:token=t;object=seal?module-path=/nonexistent.so&pin-value=1");
+  auto options = OpenResultDocumentsOptions(config);
+  EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << options.status();
+  EXPECT_THAT(std::string(options.status().message()),
+              HasSubstr("seal_keys[0] (QN-SGDDT): no unit profile"));
+}
+
+TEST(OpenResultDocumentsOptionsTest, MissingSealImage_NotFoundNamingFieldAndPath) {
+  v1::ServerConfig config = DevSigningConfig();
+  config.mutable_units(1)->set_seal_image("/nonexistent/seal.png");
+  auto options = OpenResultDocumentsOptions(config);
+  EXPECT_EQ(options.status().code(), absl::StatusCode::kNotFound) << options.status();
+  EXPECT_THAT(std::string(options.status().message()),
+              HasSubstr("units[1] (HP-SGDDT).seal_image: "));
+  EXPECT_THAT(std::string(options.status().message()), HasSubstr("/nonexistent/seal.png"));
+}
+
+TEST(OpenResultDocumentsOptionsTest, UnitWithoutHeadTitle_InvalidArgument) {
+  v1::ServerConfig config = DevSigningConfig();
+  config.mutable_units(0)->mutable_signer_titles()->clear();
+  auto options = OpenResultDocumentsOptions(config);
+  EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << options.status();
+  EXPECT_THAT(std::string(options.status().message()), HasSubstr("units[0] (HN-SGDDT)"));
 }
 
 // The production path: the unit's seal key on a PKCS#11 token (SoftHSM2),
-// named in a --seal-keys file, seals the receipt.
-TEST(LoadSealKeysTest, SoftHsmToken_SealsTheReceipt) {
+// named by a PKCS#11 URI in the configuration, seals the receipt.
+TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
   char tmpl[] = "/tmp/motcua-seal-hsm-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   std::filesystem::create_directories(dir + "/tokens");
@@ -583,17 +639,19 @@ TEST(LoadSealKeysTest, SoftHsmToken_SealsTheReceipt) {
     pin << "123456\n";
     std::ofstream chain(dir + "/chain.pem");
     chain << ReadOrDie(Pki() + "/signers/seal-HN-SGDDT.crt") << ReadOrDie(Pki() + "/ca.crt");
-    std::ofstream list(dir + "/seal-keys.txt");
-    list << "# unit module token key-label pin-file chain\n"
-         << "HN-SGDDT " << module << " seal-token seal " << dir << "/pin " << dir << "/chain.pem\n";
   }
-  auto keys = LoadSealKeys(dir + "/seal-keys.txt");
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ASSERT_TRUE(keys->contains("HN-SGDDT"));
-
-  auto options = DevResultDocumentsOptions(Pki());
+  v1::ServerConfig config = DevSigningConfig();
+  v1::SealKey& seal = *config.add_seal_keys();
+  seal.set_unit_code("HN-SGDDT");
+  seal.set_pkcs11_uri("pkcs11:token=seal-token;object=seal?module-path=" + module +
+                      "&pin-source=file:" + dir + "/pin");
+  seal.set_certificate_chain(dir + "/chain.pem");
+  auto options = OpenResultDocumentsOptions(config);
   ASSERT_TRUE(options.ok()) << options.status();
-  options->seal_keys = *std::move(keys);
+  ASSERT_TRUE(options->seal_keys.contains("HN-SGDDT"));
+  auto tsa = signing::OpenLocalTimestampAuthority(Pki() + "/tsa.crt", Pki() + "/tsa.key");
+  ASSERT_TRUE(tsa.ok()) << tsa.status();
+  options->timestamps = *std::move(tsa);
   auto trust = options->trust;
   auto documents = NewSignedResultDocuments(*std::move(options));
   auto store = storage::Store::Open(dir + "/db");

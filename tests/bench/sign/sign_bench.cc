@@ -57,7 +57,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 #include "signing/documents.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"

@@ -1,4 +1,4 @@
-#include "signing/local_tsa.h"
+#include "signing/dev/local_tsa.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -1,5 +1,5 @@
-#ifndef MOTCUA_SIGNING_LOCAL_TSA_H_
-#define MOTCUA_SIGNING_LOCAL_TSA_H_
+#ifndef MOTCUA_SIGNING_DEV_LOCAL_TSA_H_
+#define MOTCUA_SIGNING_DEV_LOCAL_TSA_H_
 
 // An RFC 3161 time-stamping authority inside the process, with a key the
 // server holds: the development PKI's tsa.crt / tsa.key, so documents made
@@ -28,4 +28,4 @@ absl::StatusOr<std::unique_ptr<TimestampAuthority>> OpenLocalTimestampAuthority(
 
 }  // namespace motcua::signing
 
-#endif  // MOTCUA_SIGNING_LOCAL_TSA_H_
+#endif  // MOTCUA_SIGNING_DEV_LOCAL_TSA_H_

@@ -1,5 +1,5 @@
-#ifndef MOTCUA_SIGNING_DEV_PKI_H_
-#define MOTCUA_SIGNING_DEV_PKI_H_
+#ifndef MOTCUA_SIGNING_DEV_DEV_PKI_H_
+#define MOTCUA_SIGNING_DEV_DEV_PKI_H_
 
 // A development PKI: one root CA, a server certificate for localhost and a
 // client certificate per development identity, so the server and the CLI can
@@ -62,6 +62,19 @@ struct DevSigner {
 // The officers of DevClients(), then one seal per unit, in a stable order.
 const std::vector<DevSigner>& DevSigners();
 
+// A development unit: what its documents print. Production names its units
+// in the server configuration (motcua.v1.UnitProfile) instead.
+struct DevUnit {
+  std::string code;        // as the clients' O, e.g. "HN-SGDDT"
+  std::string name;        // e.g. "Sở Giáo dục và Đào tạo Hà Nội"
+  std::string parent;      // e.g. "Ủy ban nhân dân thành phố Hà Nội"
+  std::string place;       // e.g. "Hà Nội"
+  std::string head_title;  // the title of its "head" officers, e.g. "Giám đốc"
+};
+
+// The units of DevClients(), in a stable order.
+const std::vector<DevUnit>& DevUnits();
+
 // Password of the development PKCS#12 files.
 inline constexpr char kDevPkcs12Password[] = "motcua-dev";
 
@@ -105,4 +118,4 @@ absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, in
 
 }  // namespace motcua::signing
 
-#endif  // MOTCUA_SIGNING_DEV_PKI_H_
+#endif  // MOTCUA_SIGNING_DEV_DEV_PKI_H_

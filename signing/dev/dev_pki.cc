@@ -1,4 +1,4 @@
-#include "signing/dev_pki.h"
+#include "signing/dev/dev_pki.h"
 
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -995,6 +995,16 @@ const std::vector<DevClient>& DevClients() {
       {"admin", "admin.it", "admin", "", ""},
   };
   return *kClients;
+}
+
+const std::vector<DevUnit>& DevUnits() {
+  static const std::vector<DevUnit>* const kUnits = new std::vector<DevUnit>{
+      {"HN-SGDDT", "Sở Giáo dục và Đào tạo Hà Nội", "Ủy ban nhân dân thành phố Hà Nội", "Hà Nội",
+       "Giám đốc"},
+      {"HP-SGDDT", "Sở Giáo dục và Đào tạo Hải Phòng", "Ủy ban nhân dân thành phố Hải Phòng",
+       "Hải Phòng", "Giám đốc"},
+  };
+  return *kUnits;
 }
 
 const std::vector<DevSigner>& DevSigners() {

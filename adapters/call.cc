@@ -1,0 +1,86 @@
+#include "adapters/call.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/log.h"
+#include "proto/error_reason.h"
+
+namespace motcua::adapters {
+
+grpc::Status Overloaded() {
+  return ToGrpcStatus(WithReason(
+      absl::ResourceExhaustedError(
+          "Hệ thống đang quá tải, vui lòng thử lại sau giây lát "
+          "(server busy: retry with the same request_id after a short backoff)"),
+      v1::SERVER_BUSY));
+}
+
+void LogServerFault(const absl::Status& status, const std::string& method,
+                    const workflow::Principal& caller) {
+  const absl::StatusCode code = status.code();
+  if (code != absl::StatusCode::kInternal && code != absl::StatusCode::kDataLoss &&
+      code != absl::StatusCode::kUnknown) {
+    return;
+  }
+  Log(LogLevel::kError, "server_fault",
+      {{"code", absl::StatusCodeToString(code)}, {"method", method},
+       {"caller_role", v1::Role_Name(caller.role)}, {"caller_unit", caller.unit},
+       {"message", status.message()}});
+}
+
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  std::vector<grpc::Slice> slices;
+  std::string joined;
+  if (bytes.Dump(&slices).ok()) {
+    for (const auto& s : slices) joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    if (request->ParseFromString(joined)) return absl::OkStatus();
+  }
+  return WithReason(
+      absl::InvalidArgumentError(absl::StrCat(
+          "request is not a valid ", request->GetDescriptor()->full_name(),
+          " (malformed protobuf, or a string that is not UTF-8)")),
+      v1::REQUEST_MALFORMED);
+}
+
+BlockingStream* BlockingStream::Start(grpc::CallbackServerContext* context, Body body) {
+  auto* stream = new BlockingStream(context);
+  // Finish is the body thread's last touch of the stream: OnDone, which
+  // deletes it, can only follow.
+  std::thread([stream, body = std::move(body)] { stream->Finish(body(*stream)); }).detach();
+  return stream;
+}
+
+bool BlockingStream::Write(const google::protobuf::Message& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  grpc::ByteBuffer buffer(&slice, 1);
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_ || !write_ok_) return false;
+    writing_ = true;
+  }
+  StartWrite(&buffer);
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](bool* writing) { return !*writing; }, &writing_));
+  return write_ok_;
+}
+
+bool BlockingStream::IsCancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void BlockingStream::OnWriteDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  write_ok_ = ok;
+}
+
+void BlockingStream::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+}
+
+}  // namespace motcua::adapters
