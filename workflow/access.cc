@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "proto/error_reason.h"
 
 namespace motcua::workflow {
 
@@ -24,8 +25,11 @@ absl::Status RequireRole(const Principal& caller, std::initializer_list<v1::Role
   }
   std::string roles;
   for (v1::Role r : allowed) absl::StrAppend(&roles, roles.empty() ? "" : ", ", RoleName(r));
-  return absl::PermissionDeniedError(absl::StrCat("role ", RoleName(caller.role),
-                                                  " may not ", action, " (allowed: ", roles, ")"));
+  return WithMetadata(
+      WithReason(absl::PermissionDeniedError(absl::StrCat(
+                     "role ", RoleName(caller.role), " may not ", action, " (allowed: ", roles, ")")),
+                 v1::ROLE_NOT_ALLOWED),
+      "role", RoleName(caller.role));
 }
 
 absl::Status CanRead(const Principal& caller, const v1::Dossier& dossier) {
@@ -38,11 +42,12 @@ absl::Status CanRead(const Principal& caller, const v1::Dossier& dossier) {
     case v1::ROLE_OFFICER:
     case v1::ROLE_CLERK:
       if (caller.unit == dossier.unit_code()) return absl::OkStatus();
-      return absl::PermissionDeniedError(absl::StrCat("dossier ", dossier.code(),
-                                                      " belongs to unit ", dossier.unit_code(),
-                                                      ", not to your unit ", caller.unit));
+      return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                            "dossier ", dossier.code(), " belongs to unit ", dossier.unit_code(),
+                            ", not to your unit ", caller.unit)),
+                        v1::UNIT_NOT_ALLOWED);
     default:
-      return absl::PermissionDeniedError("caller has no role");
+      return WithReason(absl::PermissionDeniedError("caller has no role"), v1::ROLE_NOT_ALLOWED);
   }
 }
 
@@ -51,27 +56,34 @@ absl::Status CanActForApplicant(const Principal& caller, const v1::Dossier& doss
     return s;
   }
   if (caller.subject != dossier.submitted_by()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("dossier ", dossier.code(), " was filed by another portal"));
+    return WithReason(absl::PermissionDeniedError(
+                          absl::StrCat("dossier ", dossier.code(), " was filed by another portal")),
+                      v1::UNIT_NOT_ALLOWED);
   }
   return absl::OkStatus();
 }
 
 absl::Status CanWork(const Principal& caller, const v1::Task& task) {
   if (caller.role != task.role()) {
-    return absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " is for role ",
-                                                    RoleName(task.role()), ", you are ",
-                                                    RoleName(caller.role)));
+    return WithReason(
+        absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " is for role ",
+                                                 RoleName(task.role()), ", you are ",
+                                                 RoleName(caller.role))),
+        v1::ROLE_NOT_ALLOWED);
   }
   if (caller.unit != task.unit_code()) {
-    return absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " belongs to unit ",
-                                                    task.unit_code(), ", not to your unit ",
-                                                    caller.unit));
+    return WithReason(
+        absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " belongs to unit ",
+                                                 task.unit_code(), ", not to your unit ",
+                                                 caller.unit)),
+        v1::UNIT_NOT_ALLOWED);
   }
   if (!task.position().empty() && caller.position != task.position()) {
-    return absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " is for position \"",
-                                                    task.position(), "\", yours is \"",
-                                                    caller.position, "\""));
+    return WithReason(
+        absl::PermissionDeniedError(absl::StrCat("task ", task.id(), " is for position \"",
+                                                 task.position(), "\", yours is \"",
+                                                 caller.position, "\"")),
+        v1::POSITION_NOT_ALLOWED);
   }
   return absl::OkStatus();
 }

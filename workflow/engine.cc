@@ -20,12 +20,14 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/error_reason.h"
 #include "proto/proto_time.h"
 #include "workflow/access.h"
 #include "workflow/builtin_data.h"
 #include "workflow/event_bus.h"
 #include "workflow/history.h"
 #include "workflow/keys.h"
+#include "workflow/page_token.h"
 #include "workflow/procedure.h"
 
 namespace motcua::workflow {
@@ -106,21 +108,27 @@ class StripedLocks {
 
 absl::Status ValidateRequestId(absl::string_view id) {
   if (id.empty()) {
-    return absl::InvalidArgumentError(
-        "request_id is required: a unique id per operation (e.g. a UUID), reused on retry");
+    return WithReason(
+        absl::InvalidArgumentError(
+            "request_id is required: a unique id per operation (e.g. a UUID), reused on retry"),
+        v1::FIELD_REQUIRED, "request_id");
   }
   if (id.size() > kMaxRequestIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id is longer than ", kMaxRequestIdLength, " characters"));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "request_id is longer than ", kMaxRequestIdLength, " characters")),
+                      v1::FIELD_INVALID, "request_id");
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckVersion(const v1::Dossier& d, int64_t expected) {
   if (expected != d.version()) {
-    return absl::AbortedError(absl::StrCat("dossier ", d.code(), " is at version ", d.version(),
-                                           ", not ", expected,
-                                           ": someone changed it; read it again and retry"));
+    return WithMetadata(
+        WithReason(absl::AbortedError(absl::StrCat(
+                       "dossier ", d.code(), " is at version ", d.version(), ", not ", expected,
+                       ": someone changed it; read it again and retry")),
+                   v1::DOSSIER_VERSION_STALE, "expected_version"),
+        "current_version", absl::StrCat(d.version()));
   }
   return absl::OkStatus();
 }
@@ -171,12 +179,15 @@ bool AllNonBlank(const google::protobuf::RepeatedPtrField<std::string>& items) {
 
 absl::Status ValidateUnitCode(absl::string_view unit) {
   if (unit.empty() || unit.size() > 32) {
-    return absl::InvalidArgumentError("unit_code (mã đơn vị) là bắt buộc, tối đa 32 ký tự");
+    return WithReason(
+        absl::InvalidArgumentError("unit_code (mã đơn vị) là bắt buộc, tối đa 32 ký tự"),
+        unit.empty() ? v1::FIELD_REQUIRED : v1::FIELD_INVALID, "unit_code");
   }
   for (char c : unit) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unit_code \"", unit, "\" chỉ được gồm chữ, số và các ký tự - . _"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "unit_code \"", unit, "\" chỉ được gồm chữ, số và các ký tự - . _")),
+                        v1::FIELD_INVALID, "unit_code");
     }
   }
   return absl::OkStatus();
@@ -185,15 +196,31 @@ absl::Status ValidateUnitCode(absl::string_view unit) {
 absl::Status ValidateApplicant(const v1::Applicant& a) {
   const std::string& id = a.id_number();
   if (id.size() != 12 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return absl::InvalidArgumentError(
-        "Số định danh cá nhân (applicant.id_number) phải gồm đúng 12 chữ số");
+    return WithReason(absl::InvalidArgumentError(
+                          "Số định danh cá nhân (applicant.id_number) phải gồm đúng 12 chữ số"),
+                      id.empty() ? v1::FIELD_REQUIRED : v1::FIELD_INVALID,
+                      "applicant.id_number");
   }
   if (absl::StripAsciiWhitespace(a.full_name()).empty()) {
-    return absl::InvalidArgumentError("Thiếu họ và tên người nộp hồ sơ (applicant.full_name)");
+    return WithReason(
+        absl::InvalidArgumentError("Thiếu họ và tên người nộp hồ sơ (applicant.full_name)"),
+        v1::FIELD_REQUIRED, "applicant.full_name");
   }
-  if (a.full_name().size() > 200 || a.address().size() > 500 || a.email().size() > 200 ||
-      a.phone().size() > 32) {
-    return absl::InvalidArgumentError("Thông tin người nộp hồ sơ quá dài");
+  const struct {
+    const std::string& value;
+    size_t limit;
+    const char* field;
+  } kLimits[] = {{a.full_name(), 200, "applicant.full_name"},
+                 {a.address(), 500, "applicant.address"},
+                 {a.email(), 200, "applicant.email"},
+                 {a.phone(), 32, "applicant.phone"}};
+  for (const auto& limit : kLimits) {
+    if (limit.value.size() > limit.limit) {
+      return WithReason(
+          absl::InvalidArgumentError(absl::StrCat("Thông tin người nộp hồ sơ quá dài (",
+                                                  limit.field, ": tối đa ", limit.limit, " byte)")),
+          v1::FIELD_INVALID, limit.field);
+    }
   }
   return absl::OkStatus();
 }
@@ -206,39 +233,32 @@ absl::Status ValidateForm(const v1::ProcedureDefinition& def,
     bool known = false;
     for (const auto& f : def.form_fields()) known |= f.name() == name;
     if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Trường \"", name, "\" không thuộc biểu mẫu của thủ tục ", def.code()));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "Trường \"", name, "\" không thuộc biểu mẫu của thủ tục ", def.code())),
+                        v1::FORM_FIELD_INVALID, absl::StrCat("form.", name));
     }
     if (value.size() > 2000) {
-      return absl::InvalidArgumentError(absl::StrCat("Trường \"", name, "\" quá dài"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat("Trường \"", name, "\" quá dài")),
+                        v1::FORM_FIELD_INVALID, absl::StrCat("form.", name));
     }
   }
   if (!check_required) return absl::OkStatus();
   for (const auto& f : def.form_fields()) {
     auto it = form.find(f.name());
     if (f.required() && (it == form.end() || absl::StripAsciiWhitespace(it->second).empty())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Thiếu thông tin bắt buộc: ", f.title(), " (", f.name(), ")"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "Thiếu thông tin bắt buộc: ", f.title(), " (", f.name(), ")")),
+                        v1::FORM_FIELD_REQUIRED, absl::StrCat("form.", f.name()));
     }
   }
   return absl::OkStatus();
 }
 
-std::string EncodeToken(int part, absl::string_view key) {
-  return absl::StrCat(part, ":", absl::WebSafeBase64Escape(key));
-}
-
-absl::Status DecodeToken(absl::string_view token, int* part, std::string* key) {
-  std::pair<absl::string_view, absl::string_view> halves = absl::StrSplit(token, absl::MaxSplits(':', 1));
-  if (!absl::SimpleAtoi(halves.first, part) || *part < 0 ||
-      !absl::WebSafeBase64Unescape(halves.second, key) || key->empty()) {
-    return absl::InvalidArgumentError("page_token is not one this server returned");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> PageSize(int requested, int default_size) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  if (requested < 0) {
+    return WithReason(absl::InvalidArgumentError("page_size must not be negative"),
+                      v1::FIELD_INVALID, "page_size");
+  }
   if (requested == 0) return default_size;
   return std::min(requested, kMaxPageSize);
 }
@@ -248,8 +268,9 @@ absl::StatusOr<std::optional<absl::Time>> ParseDay(absl::string_view text, absl:
   if (text.empty()) return std::optional<absl::Time>();
   absl::CivilDay day;
   if (!ParseIsoDate(std::string_view(text.data(), text.size()), &day)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be a date YYYY-MM-DD, got \"",
-                                                   text, "\""));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          field, " must be a date YYYY-MM-DD, got \"", text, "\"")),
+                      v1::FIELD_INVALID, field);
   }
   absl::Time t = absl::FromCivil(end_of_day ? day + 1 : day, WorkCalendar::VietnamTime());
   return std::optional<absl::Time>(end_of_day ? t - absl::Microseconds(1) : t);
@@ -380,6 +401,10 @@ class EngineImpl : public Engine {
   };
   absl::Mutex challenges_mu_;
   absl::flat_hash_map<std::string, Challenge> challenges_ ABSL_GUARDED_BY(challenges_mu_);
+
+ public:
+  // Set once by Engine::Open, before any call.
+  std::optional<PageTokens> page_tokens_;
 };
 
 template <typename Response>
@@ -400,8 +425,11 @@ absl::StatusOr<Response> EngineImpl::Idempotent(
       return absl::DataLossError("stored answer for this request_id cannot be read");
     }
     if (record.method() != method || absl::BytesToHexString(record.request_sha256()) != fingerprint) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "request_id \"", request_id, "\" was already used for a different request; use a new id"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "request_id \"", request_id,
+              "\" was already used for a different request; use a new id")),
+          v1::REQUEST_ID_REUSED, "request_id");
     }
     return response;
   } else if (!absl::IsNotFound(found.status())) {
@@ -472,12 +500,16 @@ absl::StatusOr<std::shared_ptr<const Procedure>> EngineImpl::FindProcedure(absl:
   absl::MutexLock lock(&procedures_mu_);
   auto it = procedures_.find(std::string(code));
   if (it == procedures_.end() || it->second.empty()) {
-    return absl::NotFoundError(absl::StrCat("Không tìm thấy thủ tục có mã \"", code, "\""));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("Không tìm thấy thủ tục có mã \"", code, "\"")),
+        v1::PROCEDURE_NOT_FOUND);
   }
   if (version == 0) return it->second.rbegin()->second;
   auto v = it->second.find(version);
   if (v == it->second.end()) {
-    return absl::NotFoundError(absl::StrCat("procedure ", code, " has no version ", version));
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("procedure ", code, " has no version ", version)),
+        v1::PROCEDURE_NOT_FOUND, "version");
   }
   return v->second;
 }
@@ -492,9 +524,11 @@ absl::StatusOr<std::shared_ptr<const Procedure>> EngineImpl::FindEffectiveProced
     const std::string& from = it->second->definition().effective_from();
     if (from.empty() || from <= day) return it->second;
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("Thủ tục ", std::string(code), " chưa có hiệu lực (áp dụng từ ngày ",
-                   versions.begin()->second->definition().effective_from(), ")"));
+  return WithReason(
+      absl::FailedPreconditionError(
+          absl::StrCat("Thủ tục ", std::string(code), " chưa có hiệu lực (áp dụng từ ngày ",
+                       versions.begin()->second->definition().effective_from(), ")")),
+      v1::STATE_NOT_ALLOWED, "procedure_code");
 }
 
 // ---- procedures ------------------------------------------------------------
@@ -512,10 +546,14 @@ absl::StatusOr<v1::ProcedureDefinition> EngineImpl::DeployProcedure(
         *def.mutable_deployed_at() = ToProto(clock_->Now());
         def.set_deployed_by(caller.subject);
         auto compiled = Procedure::Compile(def);
-        if (!compiled.ok()) return compiled.status();
+        if (!compiled.ok()) {
+          return WithReason(compiled.status(), v1::DEFINITION_INVALID, "definition");
+        }
         if (options_.documents != nullptr) {
           for (const auto& t : def.transitions()) {
-            if (absl::Status s = options_.documents->CheckTransition(t); !s.ok()) return s;
+            if (absl::Status s = options_.documents->CheckTransition(t); !s.ok()) {
+              return WithReason(s, v1::DEFINITION_INVALID, "definition");
+            }
           }
         }
         m.writes.Put(Family::kDefinitions, DefinitionKey(def.code(), def.version()),
@@ -531,7 +569,14 @@ absl::StatusOr<v1::ProcedureDefinition> EngineImpl::DeployProcedure(
 
 absl::StatusOr<v1::ProcedureDefinition> EngineImpl::GetProcedure(
     const Principal&, const v1::GetProcedureRequest& request) {
-  if (request.version() < 0) return absl::InvalidArgumentError("version must not be negative");
+  if (request.code().empty()) {
+    return WithReason(absl::InvalidArgumentError("code is required, e.g. \"2.001914\""),
+                      v1::FIELD_REQUIRED, "code");
+  }
+  if (request.version() < 0) {
+    return WithReason(absl::InvalidArgumentError("version must not be negative"),
+                      v1::FIELD_INVALID, "version");
+  }
   auto proc = FindProcedure(request.code(), request.version());
   if (!proc.ok()) return proc.status();
   return (*proc)->definition();
@@ -566,28 +611,37 @@ absl::Status EngineImpl::AddAttachments(
     Mutation& m, v1::Dossier& d, const google::protobuf::RepeatedPtrField<v1::AttachmentUpload>& uploads,
     v1::HistoryEvent& event, absl::Time now) {
   if (d.attachments_size() + uploads.size() > kMaxAttachments) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Hồ sơ chỉ được có tối đa ", kMaxAttachments, " tệp đính kèm"));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "Hồ sơ chỉ được có tối đa ", kMaxAttachments, " tệp đính kèm")),
+                      v1::ATTACHMENT_INVALID, "attachments");
   }
   int64_t total = 0;
-  for (const auto& up : uploads) {
+  for (int i = 0; i < uploads.size(); ++i) {
+    const v1::AttachmentUpload& up = uploads[i];
+    const std::string field = absl::StrCat("attachments[", i, "]");
     total += static_cast<int64_t>(up.content().size());
     if (up.name().empty() || up.name().size() > 255) {
-      return absl::InvalidArgumentError("Tệp đính kèm phải có tên (tối đa 255 ký tự)");
+      return WithReason(
+          absl::InvalidArgumentError("Tệp đính kèm phải có tên (tối đa 255 ký tự)"),
+          v1::ATTACHMENT_INVALID, field + ".name");
     }
     if (up.content().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("Tệp \"", up.name(), "\" rỗng"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat("Tệp \"", up.name(), "\" rỗng")),
+                        v1::ATTACHMENT_INVALID, field + ".content");
     }
     if (static_cast<int64_t>(up.content().size()) > options_.max_attachment_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Tệp \"", up.name(), "\" vượt quá dung lượng cho phép ",
-          options_.max_attachment_bytes >> 20, " MB"));
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "Tệp \"", up.name(), "\" vượt quá dung lượng cho phép ",
+                            options_.max_attachment_bytes >> 20, " MB")),
+                        v1::ATTACHMENT_INVALID, field + ".content");
     }
   }
   if (total > options_.max_request_attachment_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("Tổng dung lượng tệp đính kèm vượt quá ",
-                                                   options_.max_request_attachment_bytes >> 20,
-                                                   " MB"));
+    return WithReason(
+        absl::InvalidArgumentError(absl::StrCat("Tổng dung lượng tệp đính kèm vượt quá ",
+                                                options_.max_request_attachment_bytes >> 20,
+                                                " MB")),
+        v1::ATTACHMENT_INVALID, "attachments");
   }
   for (const auto& up : uploads) {
     v1::Attachment* a = d.add_attachments();
@@ -735,14 +789,22 @@ absl::StatusOr<v1::Dossier> EngineImpl::SubmitDossier(const Principal& caller,
       caller, "SubmitDossier", request, request.request_id(), "",
       [&](Mutation& m) -> absl::StatusOr<v1::Dossier> {
         const absl::Time now = clock_->Now();
+        if (request.procedure_code().empty()) {
+          return WithReason(absl::InvalidArgumentError(
+                                "Thiếu mã thủ tục (procedure_code), ví dụ \"2.001914\""),
+                            v1::FIELD_REQUIRED, "procedure_code");
+        }
         auto proc = FindEffectiveProcedure(
             request.procedure_code(), absl::FormatTime("%Y-%m-%d", now, WorkCalendar::VietnamTime()));
         if (!proc.ok()) return proc.status();
         const v1::ProcedureDefinition& def = (*proc)->definition();
         if (absl::Status s = ValidateUnitCode(request.unit_code()); !s.ok()) return s;
         if (request.channel() < v1::CHANNEL_IN_PERSON || request.channel() > v1::CHANNEL_POST) {
-          return absl::InvalidArgumentError(
-              "channel must be CHANNEL_IN_PERSON, CHANNEL_ONLINE or CHANNEL_POST");
+          return WithReason(absl::InvalidArgumentError(
+                                "channel must be CHANNEL_IN_PERSON, CHANNEL_ONLINE or CHANNEL_POST"),
+                            request.channel() == v1::CHANNEL_UNSPECIFIED ? v1::FIELD_REQUIRED
+                                                                         : v1::FIELD_INVALID,
+                            "channel");
         }
         if (absl::Status s = ValidateApplicant(request.applicant()); !s.ok()) return s;
         if (absl::Status s = ValidateForm(def, request.form(), true); !s.ok()) return s;
@@ -782,10 +844,14 @@ absl::StatusOr<v1::Dossier> EngineImpl::SubmitDossier(const Principal& caller,
 }
 
 absl::StatusOr<v1::Dossier> EngineImpl::LoadDossier(absl::string_view code) {
-  if (code.empty()) return absl::InvalidArgumentError("dossier code is required");
+  if (code.empty()) {
+    return WithReason(absl::InvalidArgumentError("dossier code is required"), v1::FIELD_REQUIRED,
+                      "code");
+  }
   auto bytes = store_->Get(Family::kDossiers, code);
   if (absl::IsNotFound(bytes.status())) {
-    return absl::NotFoundError(absl::StrCat("Không tìm thấy hồ sơ \"", code, "\""));
+    return WithReason(absl::NotFoundError(absl::StrCat("Không tìm thấy hồ sơ \"", code, "\"")),
+                      v1::DOSSIER_NOT_FOUND);
   }
   if (!bytes.ok()) return bytes.status();
   v1::Dossier d;
@@ -821,8 +887,10 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
     return s;
   }
   if (request.national_status() < 0 || request.national_status() > 10) {
-    return absl::InvalidArgumentError(absl::StrCat("national_status must be 0 (any) or 1..10, got ",
-                                                   request.national_status()));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "national_status must be 0 (any) or 1..10, got ",
+                          request.national_status())),
+                      v1::FIELD_INVALID, "national_status");
   }
   auto page_size = PageSize(request.page_size(), kDefaultPageSize);
   if (!page_size.ok()) return page_size.status();
@@ -836,8 +904,9 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
   if (caller.role == v1::ROLE_PORTAL) portal = caller.subject;
   if (caller.role == v1::ROLE_OFFICER || caller.role == v1::ROLE_CLERK) {
     if (!unit.empty() && unit != caller.unit) {
-      return absl::PermissionDeniedError(absl::StrCat("you may list only your unit's dossiers (",
-                                                      caller.unit, ")"));
+      return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                            "you may list only your unit's dossiers (", caller.unit, ")")),
+                        v1::UNIT_NOT_ALLOWED, "unit_code");
     }
     unit = caller.unit;
   }
@@ -857,13 +926,17 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
     prefix = IndexPrefix("all", "");
   }
 
+  // A token fits only the query (caller and filters) it came from.
+  v1::ListDossiersRequest query_request = request;
+  query_request.clear_page_token();
+  query_request.clear_page_size();
+  const std::string query =
+      absl::StrCat("ListDossiers\n", caller.subject, "\n", DeterministicBytes(query_request));
   std::string start;
   if (!request.page_token().empty()) {
-    int part = 0;
-    if (absl::Status s = DecodeToken(request.page_token(), &part, &start); !s.ok()) return s;
-    if (!start.starts_with(prefix)) {
-      return absl::InvalidArgumentError("page_token belongs to a different query");
-    }
+    auto position = page_tokens_->Unseal(request.page_token(), query);
+    if (!position.ok()) return position.status();
+    start = std::move(position->key);
   } else if (*to) {
     start = prefix + OrderedUint64(static_cast<uint64_t>(absl::ToUnixMicros(**to))) + '\xff';
   }
@@ -904,7 +977,7 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
   });
   if (!s.ok()) return s;
   if (!load_error.ok()) return load_error;
-  if (more) response.set_next_page_token(EncodeToken(0, last_key));
+  if (more) response.set_next_page_token(page_tokens_->Seal(query, {0, last_key}));
   return response;
 }
 
@@ -922,9 +995,12 @@ absl::StatusOr<v1::Dossier> EngineImpl::WithdrawDossier(const Principal& caller,
         if (!proc.ok()) return proc.status();
         const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), v1::TRIGGER_WITHDRAW);
         if (t == nullptr) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "Hồ sơ ", d->code(), " đang ở trạng thái \"", (*proc)->State(d->state())->title(),
-              "\", không thể rút"));
+          return WithMetadata(
+              WithReason(absl::FailedPreconditionError(absl::StrCat(
+                             "Hồ sơ ", d->code(), " đang ở trạng thái \"",
+                             (*proc)->State(d->state())->title(), "\", không thể rút")),
+                         v1::STATE_NOT_ALLOWED),
+              "state", d->state());
         }
         v1::HistoryEvent event = EventBy(caller, t->id(), request.request_id());
         event.set_comment(request.reason());
@@ -947,12 +1023,16 @@ absl::StatusOr<v1::Dossier> EngineImpl::AddSupplement(const Principal& caller,
         if (!proc.ok()) return proc.status();
         const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), v1::TRIGGER_SUPPLEMENT);
         if (t == nullptr) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("Hồ sơ ", d->code(), " không ở trạng thái chờ bổ sung"));
+          return WithMetadata(
+              WithReason(absl::FailedPreconditionError(
+                             absl::StrCat("Hồ sơ ", d->code(), " không ở trạng thái chờ bổ sung")),
+                         v1::STATE_NOT_ALLOWED),
+              "state", d->state());
         }
         if (request.form().empty() && request.attachments().empty()) {
-          return absl::InvalidArgumentError(
-              "Bổ sung hồ sơ cần ít nhất một thông tin hoặc tệp đính kèm");
+          return WithReason(absl::InvalidArgumentError(
+                                "Bổ sung hồ sơ cần ít nhất một thông tin hoặc tệp đính kèm"),
+                            v1::FIELD_REQUIRED, "form");
         }
         if (absl::Status s = ValidateForm((*proc)->definition(), request.form(), false); !s.ok()) return s;
         const absl::Time now = clock_->Now();
@@ -978,8 +1058,10 @@ absl::StatusOr<v1::AttachmentContent> EngineImpl::GetAttachment(
     content.set_content(*std::move(bytes));
     return content;
   }
-  return absl::NotFoundError(absl::StrCat("dossier ", d->code(), " has no attachment \"",
-                                          request.attachment_id(), "\""));
+  return WithReason(absl::NotFoundError(absl::StrCat("dossier ", d->code(),
+                                                     " has no attachment \"",
+                                                     request.attachment_id(), "\"")),
+                    v1::ATTACHMENT_NOT_FOUND, "attachment_id");
 }
 
 absl::StatusOr<v1::DocumentContent> EngineImpl::GetDocument(const Principal& caller,
@@ -995,8 +1077,9 @@ absl::StatusOr<v1::DocumentContent> EngineImpl::GetDocument(const Principal& cal
     content.set_content(*std::move(bytes));
     return content;
   }
-  return absl::NotFoundError(absl::StrCat("dossier ", d->code(), " has no document \"",
-                                          request.document_id(), "\""));
+  return WithReason(absl::NotFoundError(absl::StrCat("dossier ", d->code(), " has no document \"",
+                                                     request.document_id(), "\"")),
+                    v1::DOCUMENT_NOT_FOUND, "document_id");
 }
 
 absl::StatusOr<std::unique_ptr<EventSubscription>> EngineImpl::WatchEvents(
@@ -1022,12 +1105,14 @@ absl::StatusOr<std::unique_ptr<EventSubscription>> EngineImpl::WatchEvents(
     }
     if ((caller.role == v1::ROLE_OFFICER || caller.role == v1::ROLE_CLERK) &&
         caller.unit != request.unit_code()) {
-      return absl::PermissionDeniedError("you may watch only your own unit");
+      return WithReason(absl::PermissionDeniedError("you may watch only your own unit"),
+                        v1::UNIT_NOT_ALLOWED, "unit_code");
     }
     return std::make_unique<Handle>(bus_.Register("", request.unit_code()));
   }
   if (request.target_case() != v1::WatchEventsRequest::kDossierCode) {
-    return absl::InvalidArgumentError("set dossier_code or unit_code to watch");
+    return WithReason(absl::InvalidArgumentError("set dossier_code or unit_code to watch"),
+                      v1::FIELD_REQUIRED, "target");
   }
   auto d = LoadReadable(caller, request.dossier_code());
   if (!d.ok()) return d.status();
@@ -1058,12 +1143,18 @@ absl::StatusOr<v1::ListMyTasksResponse> EngineImpl::ListMyTasks(
   std::vector<std::string> prefixes = {WorklistPrefix(caller.unit, caller.role, caller.position)};
   if (!caller.position.empty()) prefixes.push_back(WorklistPrefix(caller.unit, caller.role, ""));
 
+  const std::string query = absl::StrCat("ListMyTasks\n", caller.subject, "\n", caller.unit,
+                                         "\n", caller.position);
   int part = 0;
   std::string resume_after;
   if (!request.page_token().empty()) {
-    if (absl::Status s = DecodeToken(request.page_token(), &part, &resume_after); !s.ok()) return s;
+    auto position = page_tokens_->Unseal(request.page_token(), query);
+    if (!position.ok()) return position.status();
+    part = position->part;
+    resume_after = std::move(position->key);
     if (part >= static_cast<int>(prefixes.size()) || !resume_after.starts_with(prefixes[part])) {
-      return absl::InvalidArgumentError("page_token belongs to a different worklist");
+      return WithReason(absl::InvalidArgumentError("page_token belongs to a different worklist"),
+                        v1::PAGE_TOKEN_INVALID, "page_token");
     }
   }
   v1::ListMyTasksResponse response;
@@ -1087,7 +1178,7 @@ absl::StatusOr<v1::ListMyTasksResponse> EngineImpl::ListMyTasks(
     if (!s.ok()) return s;
     if (!parse_error.ok()) return parse_error;
     if (full) {
-      response.set_next_page_token(EncodeToken(part, resume_after));
+      response.set_next_page_token(page_tokens_->Seal(query, {part, resume_after}));
       break;
     }
     resume_after.clear();
@@ -1098,8 +1189,9 @@ absl::StatusOr<v1::ListMyTasksResponse> EngineImpl::ListMyTasks(
 absl::StatusOr<std::string> DossierOfTask(absl::string_view task_id) {
   size_t slash = task_id.rfind('/');
   if (task_id.empty() || slash == absl::string_view::npos || slash == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("task_id \"", task_id, "\" is not of the form <dossier code>/<step>"));
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "task_id \"", task_id, "\" is not of the form <dossier code>/<step>")),
+                      task_id.empty() ? v1::FIELD_REQUIRED : v1::FIELD_INVALID, "task_id");
   }
   return std::string(task_id.substr(0, slash));
 }
@@ -1117,13 +1209,16 @@ absl::StatusOr<v1::Task> EngineImpl::ClaimTask(const Principal& caller,
         auto d = LoadDossier(*code);
         if (!d.ok()) return d.status();
         if (!d->has_task() || d->task().id() != request.task_id()) {
-          return absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not open"));
+          return WithReason(
+              absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not open")),
+              v1::TASK_NOT_FOUND, "task_id");
         }
         if (absl::Status s = CanWork(caller, d->task()); !s.ok()) return s;
         if (absl::Status s = CheckVersion(*d, request.expected_version()); !s.ok()) return s;
         if (!d->task().claimed_by().empty() && d->task().claimed_by() != caller.subject) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("task ", request.task_id(), " is claimed by ", d->task().claimed_by()));
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                "task ", request.task_id(), " is claimed by another officer")),
+                            v1::TASK_CLAIMED, "task_id");
         }
         auto proc = FindProcedure(d->procedure_code(), d->procedure_version());
         if (!proc.ok()) return proc.status();
@@ -1145,9 +1240,11 @@ absl::Status EngineImpl::CheckSeparationOfDuty(const Principal& caller, const v1
     if (event->actor() != caller.subject) continue;
     for (const auto& other : t.actor_differs_from()) {
       if (event->action() == other) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "separation of duty: ", caller.subject, " fired \"", other, "\" on dossier ", d.code(),
-            " and so may not fire \"", t.id(), "\""));
+        return WithReason(
+            absl::PermissionDeniedError(absl::StrCat(
+                "separation of duty: ", caller.subject, " fired \"", other, "\" on dossier ",
+                d.code(), " and so may not fire \"", t.id(), "\"")),
+            v1::POSITION_NOT_ALLOWED);
       }
     }
   }
@@ -1164,15 +1261,22 @@ absl::StatusOr<v1::Dossier> EngineImpl::CompleteTask(const Principal& caller,
   if (!code.ok()) return code.status();
   const v1::Trigger trigger = TriggerOf(request.decision());
   if (trigger == v1::TRIGGER_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        "decision must be DECISION_APPROVE, DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT");
+    return WithReason(absl::InvalidArgumentError("decision must be DECISION_APPROVE, "
+                                                 "DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT"),
+                      request.decision() == v1::DECISION_UNSPECIFIED ? v1::FIELD_REQUIRED
+                                                                     : v1::FIELD_INVALID,
+                      "decision");
   }
   if (trigger == v1::TRIGGER_REJECT && !AllNonBlank(request.reasons())) {
-    return absl::InvalidArgumentError("Từ chối phải nêu rõ lý do bằng văn bản (reasons)");
+    return WithReason(
+        absl::InvalidArgumentError("Từ chối phải nêu rõ lý do bằng văn bản (reasons)"),
+        v1::FIELD_REQUIRED, "reasons");
   }
   if (trigger == v1::TRIGGER_REQUEST_SUPPLEMENT && !AllNonBlank(request.missing_items())) {
-    return absl::InvalidArgumentError(
-        "Yêu cầu bổ sung phải nêu cụ thể các giấy tờ, thông tin còn thiếu (missing_items)");
+    return WithReason(
+        absl::InvalidArgumentError(
+            "Yêu cầu bổ sung phải nêu cụ thể các giấy tờ, thông tin còn thiếu (missing_items)"),
+        v1::FIELD_REQUIRED, "missing_items");
   }
   return Idempotent<v1::Dossier>(
       caller, "CompleteTask", request, request.request_id(), *code,
@@ -1189,8 +1293,10 @@ absl::StatusOr<v1::Dossier> EngineImpl::CompleteTask(const Principal& caller,
         const absl::Time now = clock_->Now();
         const bool signs = options_.documents != nullptr && !t->signatures().empty();
         if (request.has_signature() && !(signs && NeedsActorSignature(*t))) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "transition \"", t->id(), "\" needs no signature of yours; leave signature unset"));
+          return WithReason(
+              absl::InvalidArgumentError(absl::StrCat(
+                  "transition \"", t->id(), "\" needs no signature of yours; leave signature unset")),
+              v1::FIELD_INVALID, "signature");
         }
         if (signs) {
           if (absl::Status s = AddSignedDocument(m, caller, request, *step, event, now); !s.ok()) {
@@ -1214,24 +1320,46 @@ absl::StatusOr<EngineImpl::Step> EngineImpl::LoadStep(const Principal& caller,
   if (absl::Status s = CheckVersion(step.dossier, expected_version); !s.ok()) return s;
   const v1::Dossier& dossier = step.dossier;
   if (!dossier.has_task() || dossier.task().id() != task_id) {
-    return absl::NotFoundError(absl::StrCat("task ", task_id, " is not open"));
+    return WithReason(absl::NotFoundError(absl::StrCat("task ", task_id, " is not open")),
+                      v1::TASK_NOT_FOUND, "task_id");
   }
   if (absl::Status s = CanWork(caller, dossier.task()); !s.ok()) return s;
   if (!dossier.task().claimed_by().empty() && dossier.task().claimed_by() != caller.subject) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("task ", task_id, " is claimed by ", dossier.task().claimed_by()));
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("task ", task_id, " is claimed by another officer")),
+                      v1::TASK_CLAIMED, "task_id");
   }
   auto proc = FindProcedure(dossier.procedure_code(), dossier.procedure_version());
   if (!proc.ok()) return proc.status();
   step.procedure = *std::move(proc);
   step.transition = step.procedure->Transition(dossier.state(), TriggerOf(decision));
   if (step.transition == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("decision ", v1::Decision_Name(decision),
-                                                      " is not possible in state \"",
-                                                      dossier.state(), "\""));
+    return WithMetadata(
+        WithReason(absl::FailedPreconditionError(absl::StrCat(
+                       "decision ", v1::Decision_Name(decision), " is not possible in state \"",
+                       dossier.state(), "\"")),
+                   v1::DECISION_NOT_ALLOWED, "decision"),
+        "state", dossier.state());
   }
   if (absl::Status s = CheckSeparationOfDuty(caller, dossier, *step.transition); !s.ok()) return s;
   return step;
+}
+
+// Errors of ResultDocuments, with the reasons a client sees for them.
+absl::Status DocumentError(const absl::Status& status, absl::string_view invalid_field,
+                           v1::ErrorReason invalid_reason) {
+  google::rpc::ErrorInfo tagged;
+  if (GetErrorInfo(status, &tagged)) return status;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return WithReason(status, invalid_reason, invalid_field);
+    case absl::StatusCode::kPermissionDenied:
+      return WithReason(status, v1::SIGNER_CERTIFICATE_REFUSED, "signer_certificate_pem");
+    case absl::StatusCode::kFailedPrecondition:
+      return WithReason(status, v1::DOCUMENT_NOT_ISSUED);
+    default:
+      return status;  // UNAVAILABLE, INTERNAL: as ErrorInfoOf says by code
+  }
 }
 
 std::string NextDocumentId(const v1::Dossier& d) {
@@ -1247,10 +1375,12 @@ absl::Status EngineImpl::AddSignedDocument(Mutation& m, const Principal& caller,
   absl::StatusOr<SignedDocument> signed_document;
   if (NeedsActorSignature(t)) {
     if (!request.has_signature() || request.signature().challenge_id().empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "transition \"", t.id(), "\" needs your signature on the ", t.produces_document(),
-          ": call PrepareSignature first, sign its to_be_signed with your key, and pass "
-          "challenge_id and signature_value in CompleteTask.signature"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "transition \"", t.id(), "\" needs your signature on the ", t.produces_document(),
+              ": call PrepareSignature first, sign its to_be_signed with your key, and pass "
+              "challenge_id and signature_value in CompleteTask.signature")),
+          v1::SIGNATURE_REQUIRED, "signature");
     }
     const std::string& challenge_id = request.signature().challenge_id();
     std::shared_ptr<const PendingSignature> pending;
@@ -1258,20 +1388,25 @@ absl::Status EngineImpl::AddSignedDocument(Mutation& m, const Principal& caller,
       absl::MutexLock lock(&challenges_mu_);
       auto it = challenges_.find(challenge_id);
       if (it == challenges_.end() || it->second.expires < now) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "signature challenge \"", challenge_id,
-            "\" is unknown or has expired: call PrepareSignature again"));
+        return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                              "signature challenge \"", challenge_id,
+                              "\" is unknown or has expired: call PrepareSignature again")),
+                          v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
       }
       const Challenge& c = it->second;
       if (c.subject != caller.subject) {
-        return absl::PermissionDeniedError("this signature challenge was issued to another officer");
+        return WithReason(
+            absl::PermissionDeniedError("this signature challenge was issued to another officer"),
+            v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
       }
       if (c.task_id != request.task_id() || c.decision != request.decision() ||
           c.version != request.expected_version() || c.document_id != id) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "signature challenge \"", challenge_id, "\" was prepared for task ", c.task_id,
-            ", decision ", v1::Decision_Name(c.decision), " at version ", c.version,
-            ": call PrepareSignature again for this completion"));
+        return WithReason(
+            absl::FailedPreconditionError(absl::StrCat(
+                "signature challenge \"", challenge_id, "\" was prepared for task ", c.task_id,
+                ", decision ", v1::Decision_Name(c.decision), " at version ", c.version,
+                ": call PrepareSignature again for this completion")),
+            v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
       }
       pending = c.pending;
     }
@@ -1289,7 +1424,10 @@ absl::Status EngineImpl::AddSignedDocument(Mutation& m, const Principal& caller,
     DocumentRequest document{&step.procedure->definition(), &t, &after, id, now};
     signed_document = options_.documents->SignByServer(document);
   }
-  if (!signed_document.ok()) return signed_document.status();
+  if (!signed_document.ok()) {
+    return DocumentError(signed_document.status(), "signature.signature_value",
+                         v1::SIGNATURE_INVALID);
+  }
 
   v1::Document* entry = d.add_documents();
   entry->set_id(id);
@@ -1317,22 +1455,29 @@ absl::StatusOr<v1::SignatureChallenge> EngineImpl::PrepareSignature(
   auto code = DossierOfTask(request.task_id());
   if (!code.ok()) return code.status();
   if (TriggerOf(request.decision()) == v1::TRIGGER_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        "decision must be DECISION_APPROVE, DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT");
+    return WithReason(absl::InvalidArgumentError("decision must be DECISION_APPROVE, "
+                                                 "DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT"),
+                      request.decision() == v1::DECISION_UNSPECIFIED ? v1::FIELD_REQUIRED
+                                                                     : v1::FIELD_INVALID,
+                      "decision");
   }
   auto step = LoadStep(caller, *code, request.task_id(), request.expected_version(),
                        request.decision());
   if (!step.ok()) return step.status();
   const v1::TransitionDefinition& t = *step->transition;
   if (options_.documents == nullptr || !NeedsActorSignature(t)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "transition \"", t.id(), "\" needs no signature of yours: complete the task directly"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "transition \"", t.id(),
+                          "\" needs no signature of yours: complete the task directly")),
+                      v1::DECISION_NOT_ALLOWED, "decision");
   }
   const absl::Time now = clock_->Now();
   const std::string id = NextDocumentId(step->dossier);
   DocumentRequest document{&step->procedure->definition(), &t, &step->dossier, id, now};
   auto pending = options_.documents->Prepare(document, caller, request.signer_certificate_pem());
-  if (!pending.ok()) return pending.status();
+  if (!pending.ok()) {
+    return DocumentError(pending.status(), "signer_certificate_pem", v1::FIELD_INVALID);
+  }
 
   unsigned char random[16];
   if (RAND_bytes(random, sizeof(random)) != 1) return absl::InternalError("RAND_bytes failed");
@@ -1351,7 +1496,9 @@ absl::StatusOr<v1::SignatureChallenge> EngineImpl::PrepareSignature(
   absl::MutexLock lock(&challenges_mu_);
   absl::erase_if(challenges_, [now](const auto& entry) { return entry.second.expires < now; });
   if (challenges_.size() >= kMaxChallenges) {
-    return absl::ResourceExhaustedError("too many signatures are being prepared; retry shortly");
+    return WithReason(
+        absl::ResourceExhaustedError("too many signatures are being prepared; retry shortly"),
+        v1::SERVER_BUSY);
   }
   challenges_[challenge_id] = Challenge{caller.subject,
                                         request.task_id(),
@@ -1407,6 +1554,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store, Cloc
                                                      const EngineOptions& options) {
   auto engine = std::make_unique<EngineImpl>(store, clock, calendar, options);
   if (absl::Status s = engine->Load(); !s.ok()) return s;
+  // Only a serving engine (one that installs its procedures) writes at Open.
+  auto tokens = PageTokens::Open(store, options.install_builtin_procedures);
+  if (!tokens.ok()) return tokens.status();
+  engine->page_tokens_.emplace(*std::move(tokens));
   if (options.install_builtin_procedures) {
     if (absl::Status s = engine->InstallBuiltinProcedures(); !s.ok()) return s;
   }
