@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "proto/proto_time.h"
+#include "storage/backup_policy.h"
 
 namespace motcua::adapters {
 namespace {
@@ -72,6 +73,10 @@ class RequestInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
 // Counts what `inner` signs: one signature per signer of each finished
 // document; a failed Complete or SignByServer counts as one failure.
+const char* SignerName(v1::SignatureRequirement::Signer signer) {
+  return signer == v1::SignatureRequirement::SIGNER_ACTOR ? "actor" : "unit_seal";
+}
+
 class CountingDocuments : public workflow::ResultDocuments {
  public:
   CountingDocuments(std::unique_ptr<workflow::ResultDocuments> inner, CounterFamily* signatures)
@@ -101,7 +106,7 @@ class CountingDocuments : public workflow::ResultDocuments {
       signatures_->WithLabels({failed_kind, "failed"}).Increment();
     } else {
       for (const v1::DocumentSigner& signer : result->signers) {
-        signatures_->WithLabels({signer.kind(), "made"}).Increment();
+        signatures_->WithLabels({SignerName(signer.signer()), "made"}).Increment();
       }
     }
     return result;
@@ -228,7 +233,7 @@ absl::Status ServerMetrics::RegisterBackupMetrics() {
         std::vector<MetricSample> samples;
         if (backup_status_ == nullptr) return samples;
         for (const v1::CopyStatus& copy : backup_status_->copies()) {
-          samples.push_back({{copy.copy()}, copy.counts() ? 1.0 : 0.0});
+          samples.push_back({{storage::CopyName(copy.copy())}, copy.counts() ? 1.0 : 0.0});
         }
         return samples;
       });
@@ -244,7 +249,7 @@ absl::Status ServerMetrics::RegisterBackupMetrics() {
         for (const v1::CopyStatus& copy : backup_status_->copies()) {
           if (!copy.has_latest() || !copy.latest().has_created_at()) continue;
           samples.push_back(
-              {{copy.copy()}, absl::ToDoubleSeconds(now - FromProto(copy.latest().created_at()))});
+              {{storage::CopyName(copy.copy())}, absl::ToDoubleSeconds(now - FromProto(copy.latest().created_at()))});
         }
         return samples;
       });

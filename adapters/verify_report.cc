@@ -59,13 +59,56 @@ void AddAll(const std::vector<std::string>& from, Repeated* to) {
   for (const std::string& s : from) to->Add(Utf8(s));
 }
 
+using Sv = v1::SignatureVerification;
+
+Sv::Indication ToProto(signing::Indication indication) {
+  switch (indication) {
+    case signing::Indication::kTotalPassed: return Sv::INDICATION_TOTAL_PASSED;
+    case signing::Indication::kIndeterminate: return Sv::INDICATION_INDETERMINATE;
+    case signing::Indication::kTotalFailed: return Sv::INDICATION_TOTAL_FAILED;
+  }
+  return Sv::INDICATION_UNSPECIFIED;
+}
+
+Sv::SubIndication ToProto(signing::SubIndication sub) {
+  using S = signing::SubIndication;
+  switch (sub) {
+    case S::kNone: return Sv::SUB_INDICATION_UNSPECIFIED;
+    case S::kFormatFailure: return Sv::SUB_INDICATION_FORMAT_FAILURE;
+    case S::kHashFailure: return Sv::SUB_INDICATION_HASH_FAILURE;
+    case S::kSigCryptoFailure: return Sv::SUB_INDICATION_SIG_CRYPTO_FAILURE;
+    case S::kRevoked: return Sv::SUB_INDICATION_REVOKED;
+    case S::kExpired: return Sv::SUB_INDICATION_EXPIRED;
+    case S::kNotYetValid: return Sv::SUB_INDICATION_NOT_YET_VALID;
+    case S::kNoSigningCertificateFound: return Sv::SUB_INDICATION_NO_SIGNING_CERTIFICATE_FOUND;
+    case S::kNoCertificateChainFound: return Sv::SUB_INDICATION_NO_CERTIFICATE_CHAIN_FOUND;
+    case S::kCertificateChainGeneralFailure:
+      return Sv::SUB_INDICATION_CERTIFICATE_CHAIN_GENERAL_FAILURE;
+    case S::kOutOfBoundsNoPoe: return Sv::SUB_INDICATION_OUT_OF_BOUNDS_NO_POE;
+    case S::kTryLater: return Sv::SUB_INDICATION_TRY_LATER;
+    case S::kSignedDataNotFound: return Sv::SUB_INDICATION_SIGNED_DATA_NOT_FOUND;
+  }
+  return Sv::SUB_INDICATION_UNSPECIFIED;
+}
+
+Sv::Revocation ToProto(signing::RevocationStatus status) {
+  switch (status) {
+    case signing::RevocationStatus::kNotChecked: return Sv::REVOCATION_NOT_CHECKED;
+    case signing::RevocationStatus::kGood: return Sv::REVOCATION_GOOD;
+    case signing::RevocationStatus::kRevoked: return Sv::REVOCATION_REVOKED;
+    case signing::RevocationStatus::kUnknown: return Sv::REVOCATION_UNKNOWN;
+  }
+  return Sv::REVOCATION_UNSPECIFIED;
+}
+
 void ToProto(const signing::SignatureReport& s, v1::SignatureVerification* out) {
   out->set_field_name(Utf8(s.field_name));
-  out->set_type(Utf8(s.type));
+  out->set_type(s.type == "DocTimeStamp" ? v1::SignatureVerification::TYPE_DOCUMENT_TIMESTAMP
+                                         : v1::SignatureVerification::TYPE_SIGNATURE);
   out->set_sub_filter(Utf8(s.sub_filter));
   out->set_revision(s.revision);
-  out->set_indication(signing::IndicationName(s.indication));
-  out->set_sub_indication(signing::SubIndicationName(s.sub_indication));
+  out->set_indication(ToProto(s.indication));
+  out->set_sub_indication(ToProto(s.sub_indication));
   out->set_reason(Utf8(s.reason));
   out->set_signer_subject(Utf8(s.signer_subject));
   out->set_signer_common_name(Utf8(s.signer_common_name));
@@ -87,7 +130,7 @@ void ToProto(const signing::SignatureReport& s, v1::SignatureVerification* out) 
   coverage->set_covers_whole_document(s.coverage.covers_whole_document);
   coverage->set_signed_bytes(s.coverage.signed_bytes);
   coverage->set_problem(Utf8(s.coverage.problem));
-  out->set_revocation(signing::RevocationStatusName(s.revocation));
+  out->set_revocation(ToProto(s.revocation));
   out->set_revocation_detail(Utf8(s.revocation_detail));
   out->set_modified_after_signing(s.modified_after_signing);
   AddAll(s.later_changes, out->mutable_later_changes());
@@ -135,6 +178,14 @@ v1::VerifyDossierResponse ToProto(const workflow::DossierAudit& audit) {
   }
   AddAll(audit.problems, out.mutable_problems());
   return out;
+}
+
+std::string IndicationText(const v1::SignatureVerification& s) {
+  std::string text = Sv::Indication_Name(s.indication()).substr(sizeof("INDICATION_") - 1);
+  if (s.sub_indication() != Sv::SUB_INDICATION_UNSPECIFIED) {
+    text += "/" + Sv::SubIndication_Name(s.sub_indication()).substr(sizeof("SUB_INDICATION_") - 1);
+  }
+  return text;
 }
 
 }  // namespace motcua::adapters

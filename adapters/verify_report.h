@@ -7,6 +7,8 @@
 // hostile PDF that is not UTF-8 is repaired (U+FFFD) so the response always
 // serialises.
 
+#include <string>
+
 #include "motcua/v1/service.pb.h"
 #include "signing/verifier.h"
 #include "workflow/dossier_audit.h"
@@ -16,6 +18,9 @@ namespace motcua::adapters {
 v1::VerifyDocumentResponse ToProto(const signing::VerificationReport& report);
 // all_passed, history, documents and problems; the caller sets dossier_code.
 v1::VerifyDossierResponse ToProto(const workflow::DossierAudit& audit);
+
+// "TOTAL_PASSED" or "INDETERMINATE/TRY_LATER": the ETSI names people read.
+std::string IndicationText(const v1::SignatureVerification& s);
 
 }  // namespace motcua::adapters
 

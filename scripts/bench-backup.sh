@@ -24,8 +24,8 @@ echo "data_dir=$(du -sh "$WORK/data" | cut -f1)"
 # No schedule: the benchmark decides when each operation runs.
 openssl rand -hex 32 > "$WORK/offline.key"
 cat > "$WORK/policy.textproto" <<POLICY
-backup { path: "$WORK/backup" medium: SECOND_DISK max_age { seconds: 93600 } keep_last: 14 }
-offline { medium: REMOVABLE max_age { seconds: 604800 } key_file: "$WORK/offline.key" }
+backup { path: "$WORK/backup" medium: MEDIUM_SECOND_DISK max_age { seconds: 93600 } keep_last: 14 }
+offline { medium: MEDIUM_REMOVABLE max_age { seconds: 604800 } key_file: "$WORK/offline.key" }
 drill_path: "$WORK/drill"
 POLICY
 $B/adapters/motcuad --dev --data-dir "$WORK/data" --pki-dir "$WORK/pki" --listen 127.0.0.1:0 \

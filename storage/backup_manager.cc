@@ -147,7 +147,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::strin
   auto snapshot = TakeSnapshot(actor);
   if (!snapshot.ok()) return snapshot.status();
   v1::BackupRecord* record = &(*snapshot)->record;
-  record->set_kind(v1::BackupRecord::BACKUP);
+  record->set_kind(v1::BackupRecord::KIND_BACKUP);
   record->set_location(options_.policy.backup().path());
   auto repo = BackupRepository::Open(options_.policy.backup().path());
   if (!repo.ok()) return repo.status();
@@ -184,7 +184,7 @@ absl::Status BackupManager::ApplyRetention() {
   if (!records.ok()) return records.status();
   std::vector<v1::BackupRecord*> good;  // oldest first (catalog order)
   for (auto& r : *records) {
-    if (r.kind() == v1::BackupRecord::BACKUP && !r.deleted() && r.verified_ok()) good.push_back(&r);
+    if (r.kind() == v1::BackupRecord::KIND_BACKUP && !r.deleted() && r.verified_ok()) good.push_back(&r);
   }
   const size_t keep = static_cast<size_t>(options_.policy.backup().keep_last());
   if (good.size() <= keep) return absl::OkStatus();
@@ -210,9 +210,9 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
   auto repo = BackupRepository::Open(options_.policy.backup().path());
   if (!repo.ok()) return repo.status();
   int64_t total = 0, done = 0;
-  for (const auto& r : *records) total += r.kind() == v1::BackupRecord::BACKUP && !r.deleted();
+  for (const auto& r : *records) total += r.kind() == v1::BackupRecord::KIND_BACKUP && !r.deleted();
   for (auto& r : *records) {
-    if (r.kind() != v1::BackupRecord::BACKUP || r.deleted()) continue;
+    if (r.kind() != v1::BackupRecord::KIND_BACKUP || r.deleted()) continue;
     absl::Status s = (*repo)->Verify(static_cast<uint32_t>(std::stoul(r.id())));
     *r.mutable_verified_at() = ToProto(options_.now());
     r.set_verified_ok(s.ok());
@@ -226,7 +226,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     std::string id = manifest.ok() ? manifest->id() : fs::path(offline_dir).filename().string();
     v1::BackupRecord* record = nullptr;
     for (auto& r : *records) {
-      if (r.kind() == v1::BackupRecord::OFFLINE && r.id() == id) record = &r;
+      if (r.kind() == v1::BackupRecord::KIND_OFFLINE && r.id() == id) record = &r;
     }
     if (record == nullptr) {
       return absl::NotFoundError(absl::StrCat("offline copy ", id, " at ", offline_dir,
@@ -265,7 +265,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   // Closed, so the files on disk are complete and stay as they are.
   (*snapshot)->store.reset();
   v1::BackupRecord* record = &(*snapshot)->record;
-  record->set_kind(v1::BackupRecord::OFFLINE);
+  record->set_kind(v1::BackupRecord::KIND_OFFLINE);
   record->set_id(absl::StrCat(
       "motcua-offline-",
       absl::FormatTime("%Y%m%dT%H%M%SZ", FromProto(record->created_at()), absl::UTCTimeZone()),
@@ -308,7 +308,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ConfirmDetached(const std::strin
   auto records = LoadRecords();
   if (!records.ok()) return records.status();
   for (auto& r : *records) {
-    if (r.kind() != v1::BackupRecord::OFFLINE || r.id() != copy_id) continue;
+    if (r.kind() != v1::BackupRecord::KIND_OFFLINE || r.id() != copy_id) continue;
     if (!r.custody().detached_by().empty()) {
       return absl::AlreadyExistsError(absl::StrCat("custody of ", copy_id, " was already recorded by ",
                                                    r.custody().recorded_by()));
@@ -349,7 +349,7 @@ absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor
     if (!records.ok()) return records.status();
     const v1::BackupRecord* newest = nullptr;
     for (const auto& r : *records) {
-      if (r.kind() == v1::BackupRecord::BACKUP && !r.deleted() && r.verified_ok()) newest = &r;
+      if (r.kind() == v1::BackupRecord::KIND_BACKUP && !r.deleted() && r.verified_ok()) newest = &r;
     }
     if (newest != nullptr) {
       drill.set_source(absl::StrCat("backup ", newest->id()));
@@ -426,7 +426,7 @@ void BackupManager::ScheduleLoop() {
       absl::Time newest = absl::InfinitePast();
       if (records.ok()) {
         for (const auto& r : *records) {
-          if (r.kind() == v1::BackupRecord::BACKUP) newest = std::max(newest, FromProto(r.created_at()));
+          if (r.kind() == v1::BackupRecord::KIND_BACKUP) newest = std::max(newest, FromProto(r.created_at()));
         }
       }
       if (records.ok() && options_.now() - newest >= every) {

@@ -43,15 +43,15 @@ v1::BackupPolicy DefaultBackupPolicy(const std::string& var_dir) {
   p.set_min_copies(3);
   p.set_min_media(2);
   p.set_min_offline_copies(1);
-  p.set_live_medium(v1::LOCAL_DISK);
+  p.set_live_medium(v1::MEDIUM_LOCAL_DISK);
   auto* b = p.mutable_backup();
   b->set_path(var_dir + "/backup");
-  b->set_medium(v1::SECOND_DISK);
+  b->set_medium(v1::MEDIUM_SECOND_DISK);
   *b->mutable_every() = ToProto(absl::Hours(1));
   *b->mutable_max_age() = ToProto(absl::Hours(26));
   b->set_keep_last(14);
   auto* o = p.mutable_offline();
-  o->set_medium(v1::REMOVABLE);
+  o->set_medium(v1::MEDIUM_REMOVABLE);
   *o->mutable_max_age() = ToProto(absl::Hours(24 * 7));
   o->set_key_file(var_dir + "/keys/offline.key");
   *p.mutable_recovery_time_objective() = ToProto(absl::Hours(24));
@@ -79,6 +79,15 @@ absl::Status ValidateBackupPolicy(const v1::BackupPolicy& p) {
   if (!Positive(p.drill_max_age())) return bad("drill_max_age must be positive");
   if (p.drill_path().empty()) return bad("drill_path is not set");
   return absl::OkStatus();
+}
+
+const char* CopyName(v1::CopyStatus::Copy copy) {
+  switch (copy) {
+    case v1::CopyStatus::COPY_LIVE: return "live";
+    case v1::CopyStatus::COPY_BACKUP: return "backup";
+    case v1::CopyStatus::COPY_OFFLINE: return "offline";
+    default: return "unknown";
+  }
 }
 
 absl::StatusOr<v1::BackupPolicy> LoadBackupPolicy(const std::string& path) {
@@ -122,7 +131,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
 
   // Copy 1: the live data.
   v1::CopyStatus* live = status.add_copies();
-  live->set_copy("live");
+  live->set_copy(v1::CopyStatus::COPY_LIVE);
   live->set_medium(policy.live_medium());
   live->set_counts(true);
 
@@ -131,7 +140,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
   const v1::BackupRecord* latest_backup = nullptr;
   const v1::BackupRecord* latest_offline = nullptr;
   for (const auto& r : records) {
-    if (r.kind() == v1::BackupRecord::BACKUP && !r.deleted()) {
+    if (r.kind() == v1::BackupRecord::KIND_BACKUP && !r.deleted()) {
       if (latest_backup == nullptr || FromProto(r.created_at()) >= FromProto(latest_backup->created_at())) {
         latest_backup = &r;
       }
@@ -140,7 +149,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
                             ": ", r.verification_error()));
       }
     }
-    if (r.kind() == v1::BackupRecord::OFFLINE) {
+    if (r.kind() == v1::BackupRecord::KIND_OFFLINE) {
       if (latest_offline == nullptr || FromProto(r.created_at()) >= FromProto(latest_offline->created_at())) {
         latest_offline = &r;
       }
@@ -168,7 +177,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
     }
   };
   v1::CopyStatus* backup = status.add_copies();
-  backup->set_copy("backup");
+  backup->set_copy(v1::CopyStatus::COPY_BACKUP);
   judge(backup, latest_backup, policy.backup().medium(), policy.backup().max_age(), "copy 2: backup");
   if (!backup->counts() && (latest_backup == nullptr || latest_backup->verified_ok())) {
     reason(backup->reason());
@@ -180,7 +189,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
   }
 
   v1::CopyStatus* offline = status.add_copies();
-  offline->set_copy("offline");
+  offline->set_copy(v1::CopyStatus::COPY_OFFLINE);
   judge(offline, latest_offline, policy.offline().medium(), policy.offline().max_age(),
         "offline copy");
   if (offline->counts() && latest_offline->custody().detached_by().empty()) {
@@ -198,7 +207,7 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
     if (!c.counts()) continue;
     ++copies;
     media.insert(c.medium());
-    if (c.copy() == "offline") ++offline_copies;
+    if (c.copy() == v1::CopyStatus::COPY_OFFLINE) ++offline_copies;
   }
   if (copies < policy.min_copies()) {
     reason(absl::StrCat("only ", copies, " of the ", policy.min_copies(), " required copies are usable"));

@@ -21,7 +21,7 @@ namespace motcua::storage {
 v1::BackupPolicy DefaultBackupPolicy(const std::string& var_dir);
 
 // Reads a text-format BackupPolicy. The rule (3 copies, 2 media, 1
-// offline, on LOCAL_DISK live) and the limits (RTO 24 h, a drill every 30
+// offline, on MEDIUM_LOCAL_DISK live) and the limits (RTO 24 h, a drill every 30
 // days) default when left out; paths, media and ages must be given.
 // backup.every zero or absent: no schedule. INVALID_ARGUMENT naming the
 // problem.
@@ -41,6 +41,9 @@ v1::BackupStatus EvaluateBackupPolicy(const v1::BackupPolicy& policy,
                                       const std::vector<v1::BackupRecord>& records,
                                       const v1::DrillRecord* last_drill, absl::Time now,
                                       const std::string& live_dir);
+
+// "live", "backup", "offline": the copy's name for people and metric labels.
+const char* CopyName(v1::CopyStatus::Copy copy);
 
 // "3 d 4 h", "25 min", "12 s": for people.
 std::string HumanDuration(absl::Duration d);

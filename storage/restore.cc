@@ -131,7 +131,7 @@ absl::StatusOr<RestoreResult> RestoreFromOffline(const std::string& copy_dir, ab
   return Restore(target_dir, app, progress, [&](const std::string& staging, v1::BackupRecord* source) {
     auto manifest = ReadOfflineManifest(copy_dir, check);
     if (!manifest.ok()) return manifest.status();
-    source->set_kind(v1::BackupRecord::OFFLINE);
+    source->set_kind(v1::BackupRecord::KIND_OFFLINE);
     source->set_id(manifest->id());
     source->set_location(copy_dir);
     *source->mutable_created_at() = manifest->created_at();

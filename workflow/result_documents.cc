@@ -51,11 +51,11 @@ std::string CommonName(X509* cert) {
   return cn;
 }
 
-v1::DocumentSigner SignerOf(X509* cert, absl::string_view kind) {
+v1::DocumentSigner SignerOf(X509* cert, v1::SignatureRequirement::Signer kind) {
   v1::DocumentSigner signer;
   signer.set_common_name(CommonName(cert));
   signer.set_certificate_sha256(CertificateSha256(cert));
-  signer.set_kind(std::string(kind));
+  signer.set_signer(kind);
   return signer;
 }
 
@@ -224,7 +224,7 @@ class SignedResultDocuments : public ResultDocuments {
     if (!pdf.ok()) return pdf.status();
     SignedDocument document;
     document.pdf = *std::move(pdf);
-    document.signers.push_back(SignerOf(cert, "actor"));
+    document.signers.push_back(SignerOf(cert, v1::SignatureRequirement::SIGNER_ACTOR));
     if (pending.seal_) {
       if (absl::Status s = Seal(document, pending.unit_, pending.time_, pending.seal_placement_);
           !s.ok()) {
@@ -365,7 +365,7 @@ class SignedResultDocuments : public ResultDocuments {
     auto sealed = signing::EmbedSignature(*prepared, *stamped);
     if (!sealed.ok()) return sealed.status();
     document.pdf = *std::move(sealed);
-    document.signers.push_back(SignerOf(key.certificate(), "unit_seal"));
+    document.signers.push_back(SignerOf(key.certificate(), v1::SignatureRequirement::SIGNER_UNIT_SEAL));
     return absl::OkStatus();
   }
 

@@ -40,7 +40,7 @@ void ShowProgressMessage(const v1::BackupProgress& p) {
 
 std::string FormatRecord(const v1::BackupRecord& r) {
   Fields f;
-  f.Add("copy", absl::StrCat(r.kind() == v1::BackupRecord::OFFLINE ? "offline " : "backup ", r.id()));
+  f.Add("copy", absl::StrCat(r.kind() == v1::BackupRecord::KIND_OFFLINE ? "offline " : "backup ", r.id()));
   f.Add("location", r.location());
   f.Add("created", FormatTime(r.created_at()));
   f.Add("created by", r.created_by());
@@ -82,15 +82,15 @@ std::string FormatStatus(const v1::BackupStatus& s) {
                                               "VERIFIED"));
   for (const auto& c : s.copies()) {
     const bool has = c.has_latest();
-    std::string verified = c.copy() == "live" ? "-"
+    std::string verified = c.copy() == v1::CopyStatus::COPY_LIVE ? "-"
                            : !has             ? "never"
                            : c.latest().verified_ok()
                                ? absl::StrCat("ok ", FormatTime(c.latest().verified_at()))
                                : "FAILED";
     absl::StrAppend(
-        &out, absl::StrFormat("%-8s %-12s %-7s %-10s %-10s %-28s %s\n", c.copy(), MediumName(c.medium()),
+        &out, absl::StrFormat("%-8s %-12s %-7s %-10s %-10s %-28s %s\n", storage::CopyName(c.copy()), MediumName(c.medium()),
                               c.counts() ? "yes" : "NO",
-                              c.copy() == "live" ? "-" : has ? storage::HumanDuration(FromProto(c.age())) : "-",
+                              c.copy() == v1::CopyStatus::COPY_LIVE ? "-" : has ? storage::HumanDuration(FromProto(c.age())) : "-",
                               c.has_max_age() ? storage::HumanDuration(FromProto(c.max_age())) : "-",
                               has ? c.latest().id() : "-", verified));
     if (!c.reason().empty()) absl::StrAppend(&out, "         ", c.reason(), "\n");

@@ -51,10 +51,11 @@ std::string FormatAudit(const v1::VerifyDossierResponse& audit, bool check_revoc
                     d.event_sequence(), ", ", d.actor(), "): ", Outcome(d.problems().empty()),
                     "\n    sha256 ", d.actual_sha256().empty() ? "-" : d.actual_sha256(), "\n");
     for (const v1::SignatureVerification& s : d.verification().signatures()) {
-      absl::StrAppend(&text, "    ", s.type() == "Sig" ? "signed by " : "timestamp by ",
-                      s.signer_common_name(), ": ", s.indication(),
-                      s.sub_indication().empty() ? "" : absl::StrCat("/", s.sub_indication()),
-                      "\n");
+      absl::StrAppend(&text, "    ",
+                      s.type() == v1::SignatureVerification::TYPE_DOCUMENT_TIMESTAMP
+                          ? "timestamp by "
+                          : "signed by ",
+                      s.signer_common_name(), ": ", adapters::IndicationText(s), "\n");
     }
     for (const std::string& problem : d.problems()) absl::StrAppend(&text, "    - ", problem, "\n");
   }

@@ -48,9 +48,9 @@ std::unique_ptr<ServerProcess> StartWithPolicy(const std::string& offline_max_ag
       absl::StrCat(testing::TempDir(), "/motcua-policy-", getpid(), "-", counter++);
   fs::create_directories(dir);
   const std::string policy = absl::StrCat(
-      "backup { path: \"", dir, "/backup\" medium: SECOND_DISK max_age { seconds: 86400 }",
+      "backup { path: \"", dir, "/backup\" medium: MEDIUM_SECOND_DISK max_age { seconds: 86400 }",
       " keep_last: 3 }\n",
-      "offline { medium: REMOVABLE key_file: \"", dir, "/keys/offline.key\" max_age { seconds: ",
+      "offline { medium: MEDIUM_REMOVABLE key_file: \"", dir, "/keys/offline.key\" max_age { seconds: ",
       offline_max_age.substr(0, offline_max_age.size() - 1), " } }\n",
       "drill_path: \"", dir, "/drill\"\n", more_policy);
   std::ofstream(dir + "/policy.textproto") << policy;
@@ -464,7 +464,7 @@ TEST(BackupTest, CliTakesAnOperatorFromNotCompliantToCompliant) {
   ASSERT_EQ(exported.exit_code, 0) << exported;
   v1::BackupRecord copy;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.out, &copy).ok()) << exported;
-  EXPECT_EQ(copy.kind(), v1::BackupRecord::OFFLINE);
+  EXPECT_EQ(copy.kind(), v1::BackupRecord::KIND_OFFLINE);
 
   CliResult denied = cli("auditor", {"backup", "confirm-detached", copy.id(), "--by", "A", "--kept-at", "B"});
   EXPECT_EQ(denied.exit_code, 2) << denied;

@@ -100,9 +100,9 @@ class ProductionConfigTest : public ::testing::Test {
         << "        parent: \"Ủy ban nhân dân tỉnh Quảng Ninh\" place: \"Quảng Ninh\"\n"
         << "        signer_titles { key: \"head\" value: \"Giám đốc\" } }\n"
         << "backup_policy {\n"
-        << "  backup { path: \"../var/backup\" medium: SECOND_DISK max_age { seconds: 93600 }\n"
+        << "  backup { path: \"../var/backup\" medium: MEDIUM_SECOND_DISK max_age { seconds: 93600 }\n"
         << "           keep_last: 3 }\n"
-        << "  offline { medium: REMOVABLE max_age { seconds: 604800 } key_file: "
+        << "  offline { medium: MEDIUM_REMOVABLE max_age { seconds: 604800 } key_file: "
            "\"../offline.key\" }\n"
         << "  drill_path: \"../var/drill\"\n"
         << "}\n";
@@ -186,7 +186,7 @@ TEST(ServerConfigExampleTest, DocsExample_ParsesAsServerConfig) {
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(*text, &config));
   EXPECT_EQ(config.units(0).signer_titles().at("head"), "Giám đốc");
   EXPECT_TRUE(config.seal_keys(0).has_pkcs11_uri());
-  EXPECT_EQ(config.backup_policy().offline().medium(), v1::REMOVABLE);
+  EXPECT_EQ(config.backup_policy().offline().medium(), v1::MEDIUM_REMOVABLE);
 }
 
 TEST(MotcuadFlagsTest, NoMode_SaysHowToChooseAndExits2) {

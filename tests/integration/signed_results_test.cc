@@ -180,7 +180,7 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
   const v1::Document& doc = received.value.documents(0);
   EXPECT_EQ(doc.kind(), "receipt");
   ASSERT_EQ(doc.signers_size(), 1);
-  EXPECT_EQ(doc.signers(0).kind(), "unit_seal");
+  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
   EXPECT_EQ(doc.signers(0).certificate_sha256(),
             CertificateSha256(server().pki_dir() + "/signers/seal-HN-SGDDT.crt"));
 

@@ -323,10 +323,10 @@ TEST_F(VerifyDocumentTest, Auditor_SignedPdf_ReportMirrorsVerifier) {
   EXPECT_GT(r.validation_time().seconds(), 0);
   ASSERT_EQ(r.signatures_size(), 1);
   const v1::SignatureVerification& s = r.signatures(0);
-  EXPECT_EQ(s.indication(), "TOTAL_PASSED");
-  EXPECT_EQ(s.sub_indication(), "");
+  EXPECT_EQ(s.indication(), v1::SignatureVerification::INDICATION_TOTAL_PASSED);
+  EXPECT_EQ(s.sub_indication(), v1::SignatureVerification::SUB_INDICATION_UNSPECIFIED);
   EXPECT_EQ(s.field_name(), "Officer");
-  EXPECT_EQ(s.type(), "Sig");
+  EXPECT_EQ(s.type(), v1::SignatureVerification::TYPE_SIGNATURE);
   EXPECT_EQ(s.sub_filter(), "ETSI.CAdES.detached");
   EXPECT_EQ(s.signer_common_name(), kHeadCn);
   EXPECT_THAT(s.signer_subject(), HasSubstr(absl::StrCat("CN=", kHeadCn)));
@@ -337,7 +337,7 @@ TEST_F(VerifyDocumentTest, Auditor_SignedPdf_ReportMirrorsVerifier) {
   EXPECT_TRUE(s.coverage().covers_whole_document());
   EXPECT_EQ(s.coverage().revision(), 1);
   EXPECT_GT(s.claimed_signing_time_parsed().seconds(), 0);
-  EXPECT_EQ(s.revocation(), "unknown");  // no data, and skipping was asked for
+  EXPECT_EQ(s.revocation(), v1::SignatureVerification::REVOCATION_UNKNOWN);  // no data, and skipping was asked for
   EXPECT_FALSE(s.modified_after_signing());
   EXPECT_EQ(r.revisions_size(), 2);
 }
@@ -347,9 +347,12 @@ TEST_F(VerifyDocumentTest, RevocationCheckedByDefault_NoData_TryLater) {
   ASSERT_RPC_OK(reply);
   EXPECT_FALSE(reply.value.all_passed());
   ASSERT_EQ(reply.value.signatures_size(), 1);
-  EXPECT_EQ(reply.value.signatures(0).indication(), "INDETERMINATE");
-  EXPECT_EQ(reply.value.signatures(0).sub_indication(), "TRY_LATER");
-  EXPECT_EQ(reply.value.signatures(0).revocation(), "unknown");
+  EXPECT_EQ(reply.value.signatures(0).indication(),
+            v1::SignatureVerification::INDICATION_INDETERMINATE);
+  EXPECT_EQ(reply.value.signatures(0).sub_indication(),
+            v1::SignatureVerification::SUB_INDICATION_TRY_LATER);
+  EXPECT_EQ(reply.value.signatures(0).revocation(),
+            v1::SignatureVerification::REVOCATION_UNKNOWN);
 }
 
 TEST_F(VerifyDocumentTest, OfficersClerkAndAdmin_MayVerify) {
@@ -371,8 +374,10 @@ TEST_F(VerifyDocumentTest, Tampered_TotalFailedHashFailure) {
   ASSERT_RPC_OK(reply);
   EXPECT_FALSE(reply.value.all_passed());
   ASSERT_EQ(reply.value.signatures_size(), 1);
-  EXPECT_EQ(reply.value.signatures(0).indication(), "TOTAL_FAILED");
-  EXPECT_EQ(reply.value.signatures(0).sub_indication(), "HASH_FAILURE");
+  EXPECT_EQ(reply.value.signatures(0).indication(),
+            v1::SignatureVerification::INDICATION_TOTAL_FAILED);
+  EXPECT_EQ(reply.value.signatures(0).sub_indication(),
+            v1::SignatureVerification::SUB_INDICATION_HASH_FAILURE);
 }
 
 TEST_F(VerifyDocumentTest, ModifiedAfterSigning_FlaggedWithLaterChanges) {
@@ -392,7 +397,8 @@ TEST_F(VerifyDocumentTest, SignedUnderUnknownRoot_NoCertificateChainFound) {
   const auto reply = Call("auditor", Shared().other_signed_pdf);
   ASSERT_RPC_OK(reply);
   ASSERT_EQ(reply.value.signatures_size(), 1);
-  EXPECT_EQ(reply.value.signatures(0).sub_indication(), "NO_CERTIFICATE_CHAIN_FOUND");
+  EXPECT_EQ(reply.value.signatures(0).sub_indication(),
+            v1::SignatureVerification::SUB_INDICATION_NO_CERTIFICATE_CHAIN_FOUND);
 }
 
 TEST_F(VerifyDocumentTest, GarbageEmptyAndOversized_InvalidArgumentServerStaysUp) {

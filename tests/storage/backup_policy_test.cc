@@ -25,7 +25,7 @@ google::protobuf::Timestamp At(absl::Time t) {
 
 v1::BackupRecord Backup(const std::string& id, absl::Duration age, bool ok = true) {
   v1::BackupRecord r;
-  r.set_kind(v1::BackupRecord::BACKUP);
+  r.set_kind(v1::BackupRecord::KIND_BACKUP);
   r.set_id(id);
   *r.mutable_created_at() = At(kNow - age);
   *r.mutable_verified_at() = At(kNow - age);
@@ -36,7 +36,7 @@ v1::BackupRecord Backup(const std::string& id, absl::Duration age, bool ok = tru
 
 v1::BackupRecord Offline(const std::string& id, absl::Duration age, bool detached = true) {
   v1::BackupRecord r;
-  r.set_kind(v1::BackupRecord::OFFLINE);
+  r.set_kind(v1::BackupRecord::KIND_OFFLINE);
   r.set_id(id);
   *r.mutable_created_at() = At(kNow - age);
   r.set_verified_ok(true);
@@ -125,8 +125,8 @@ TEST_F(PolicyTest, OfflineCopyMustBeDetachedAndRecent) {
 }
 
 TEST_F(PolicyTest, TwoCopiesOnOneKindOfMediumAreNotTwoMedia) {
-  policy_.mutable_backup()->set_medium(v1::LOCAL_DISK);
-  policy_.mutable_offline()->set_medium(v1::LOCAL_DISK);
+  policy_.mutable_backup()->set_medium(v1::MEDIUM_LOCAL_DISK);
+  policy_.mutable_offline()->set_medium(v1::MEDIUM_LOCAL_DISK);
   auto s = Evaluate({Backup("1", absl::Hours(1)), Offline("o1", absl::Hours(1))}, &good_drill_);
   EXPECT_FALSE(s.compliant());
   EXPECT_THAT(Reasons(s), HasSubstr("usable copies are on 1 kind(s) of media; the policy requires 2"));
@@ -147,8 +147,8 @@ TEST_F(PolicyTest, DrillsMustSucceedWithinTheRtoAndBeRecent) {
 TEST(BackupPolicyFileTest, DefaultsTheRuleAndRequiresPathsAndAges) {
   const std::string dir = testing::TempDir();
   const std::string good = dir + "/good.textproto";
-  std::ofstream(good) << "backup { path: \"/b\" medium: SECOND_DISK max_age { seconds: 3600 } keep_last: 2 }\n"
-                         "offline { medium: REMOVABLE max_age { seconds: 60 } key_file: \"/k\" }\n"
+  std::ofstream(good) << "backup { path: \"/b\" medium: MEDIUM_SECOND_DISK max_age { seconds: 3600 } keep_last: 2 }\n"
+                         "offline { medium: MEDIUM_REMOVABLE max_age { seconds: 60 } key_file: \"/k\" }\n"
                          "drill_path: \"/d\"\n";
   auto policy = LoadBackupPolicy(good);
   ASSERT_TRUE(policy.ok()) << policy.status();
@@ -159,7 +159,7 @@ TEST(BackupPolicyFileTest, DefaultsTheRuleAndRequiresPathsAndAges) {
   EXPECT_FALSE(policy->backup().has_every());  // no schedule
 
   const std::string missing = dir + "/missing.textproto";
-  std::ofstream(missing) << "backup { path: \"/b\" medium: SECOND_DISK keep_last: 2 }\n";
+  std::ofstream(missing) << "backup { path: \"/b\" medium: MEDIUM_SECOND_DISK keep_last: 2 }\n";
   auto bad = LoadBackupPolicy(missing);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("backup.max_age must be positive"));

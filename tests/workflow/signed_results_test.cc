@@ -228,7 +228,7 @@ TEST_F(SignedResultsTest, Receive_StoresReceiptSealedByTheUnit) {
   EXPECT_EQ(doc.kind(), "receipt");
   EXPECT_EQ(doc.transition(), "receive");
   ASSERT_EQ(doc.signers_size(), 1);
-  EXPECT_EQ(doc.signers(0).kind(), "unit_seal");
+  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
   EXPECT_EQ(doc.signers(0).common_name(), "HN-SGDDT");
 
   const std::string pdf = Document(d.code(), "d1");
@@ -265,9 +265,9 @@ TEST_F(SignedResultsTest, Approve_TwoPhase_OfficerThenSealBothVerify) {
   EXPECT_EQ(doc.id(), "d2");
   EXPECT_EQ(doc.kind(), "certified_copy");
   ASSERT_EQ(doc.signers_size(), 2);
-  EXPECT_EQ(doc.signers(0).kind(), "actor");
+  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_ACTOR);
   EXPECT_EQ(doc.signers(0).common_name(), "head.hn");
-  EXPECT_EQ(doc.signers(1).kind(), "unit_seal");
+  EXPECT_EQ(doc.signers(1).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
 
   const std::string pdf = Document(d.code(), "d2");
   EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
