@@ -3,8 +3,10 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/log.h"
+#include "motcua/v1/service.pb.h"
 #include "proto/error_reason.h"
 
 namespace motcua::adapters {
@@ -30,7 +32,31 @@ void LogServerFault(const absl::Status& status, const std::string& method,
        {"message", status.message()}});
 }
 
+size_t MaxRequestBytes(const google::protobuf::Descriptor* request_type) {
+  // Attachments (20 MiB in all) and PDFs to verify (20 MiB), with room for
+  // the rest of the message.
+  constexpr size_t kUpload = 24u << 20;
+  static const auto* const kLarger = new absl::flat_hash_map<std::string, size_t>{
+      {v1::SubmitDossierRequest::descriptor()->full_name(), kUpload},
+      {v1::AddSupplementRequest::descriptor()->full_name(), kUpload},
+      {v1::VerifyDocumentRequest::descriptor()->full_name(), kUpload},
+      {v1::DeployProcedureRequest::descriptor()->full_name(), 1u << 20},
+      // A signer's certificate chain in PEM.
+      {v1::PrepareSignatureRequest::descriptor()->full_name(), 256u << 10},
+  };
+  auto it = kLarger->find(request_type->full_name());
+  return it == kLarger->end() ? 64u << 10 : it->second;
+}
+
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  if (const size_t limit = MaxRequestBytes(request->GetDescriptor()); bytes.Length() > limit) {
+    return WithMetadata(
+        WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                       "a ", request->GetDescriptor()->name(), " of ", bytes.Length(),
+                       " bytes is larger than this method accepts (", limit, " bytes)")),
+                   v1::REQUEST_TOO_LARGE),
+        "limit_bytes", absl::StrCat(limit));
+  }
   std::vector<grpc::Slice> slices;
   std::string joined;
   if (bytes.Dump(&slices).ok()) {

@@ -35,7 +35,13 @@ grpc::Status Overloaded();
 void LogServerFault(const absl::Status& status, const std::string& method,
                     const workflow::Principal& caller);
 
-// Parses `bytes` as `request`; INVALID_ARGUMENT (REQUEST_MALFORMED) naming
+// The largest request each method accepts. gRPC's own limit is the
+// server's (it must admit 20 MiB uploads); every other request is refused
+// here long before parsing: a few kilobytes is all they ever need.
+size_t MaxRequestBytes(const google::protobuf::Descriptor* request_type);
+
+// Parses `bytes` as `request`; RESOURCE_EXHAUSTED (REQUEST_TOO_LARGE) when
+// they exceed MaxRequestBytes, INVALID_ARGUMENT (REQUEST_MALFORMED) naming
 // the message type when they are not one.
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request);
 

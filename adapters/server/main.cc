@@ -7,6 +7,7 @@
 //       ./var/pki that it creates itself, a time-stamping authority in
 //       process, and the default 3-2-1 policy (copy 2 under ./var/backup).
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -374,6 +375,12 @@ int Serve(const ServerConfig& config, const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large buffers (uploads, whole gRPC messages) come from mmap and go back
+  // to the system when freed. By default glibc raises this threshold each
+  // time such a block is freed, after which they stay in its arenas: 25
+  // refused 12 MiB requests left the server at ~0.5 GiB resident (figures
+  // and the allocators compared: docs/BENCHMARKS.md, scripts/bench-memory.sh).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   Flags flags;
   if (std::optional<int> exit_code = ParseFlags(argc, argv, &flags)) return *exit_code;
   motcua::adapters::SetLogFormat(*motcua::adapters::ParseLogFormat(flags.log_format));

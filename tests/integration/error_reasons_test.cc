@@ -171,6 +171,13 @@ TEST_F(ErrorReasonsTest, EveryPortalErrorPath_CarriesItsReasonAndField) {
          return receiver.CompleteTask(r).status;
        },
        grpc::StatusCode::INVALID_ARGUMENT, v1::FIELD_REQUIRED, "reasons"},
+      {"1 MiB CompleteTask (only uploads take megabytes)",
+       [&] {
+         v1::CompleteTaskRequest r = Approval(d);
+         r.set_comment(std::string(1 << 20, 'x'));
+         return receiver.CompleteTask(r).status;
+       },
+       grpc::StatusCode::RESOURCE_EXHAUSTED, v1::REQUEST_TOO_LARGE, ""},
       {"task of another unit",
        [&] { return server().As("receiver-hp").ClaimTask(Claim(d)).status; },
        grpc::StatusCode::PERMISSION_DENIED, v1::UNIT_NOT_ALLOWED, ""},
