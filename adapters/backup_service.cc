@@ -1,7 +1,9 @@
 #include "adapters/backup_service.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/call.h"
 #include "adapters/grpc_status.h"
@@ -33,8 +35,9 @@ class BackupService final
               bs::WithRawCallbackMethod_ExportOffline<bs::WithRawCallbackMethod_ConfirmDetached<
                   bs::WithRawCallbackMethod_RunRestoreDrill<bs::Service>>>>>>> {
  public:
-  BackupService(storage::BackupManager* manager, PrincipalResolver* identity, WorkPool* pool)
-      : manager_(manager), identity_(identity), pool_(pool) {}
+  BackupService(storage::BackupManager* manager, PrincipalResolver* identity, WorkPool* pool,
+                const workflow::PageTokens* page_tokens)
+      : manager_(manager), identity_(identity), pool_(pool), page_tokens_(page_tokens) {}
 
   grpc::ServerUnaryReactor* GetBackupStatus(grpc::CallbackServerContext* context,
                                             const grpc::ByteBuffer* in,
@@ -58,13 +61,13 @@ class BackupService final
     return ServeOnPool<v1::ListBackupsRequest>(
         pool_, identity_, context, in, out,
         [this](const Principal& caller,
-               const v1::ListBackupsRequest&) -> absl::StatusOr<v1::ListBackupsResponse> {
+               const v1::ListBackupsRequest& r) -> absl::StatusOr<v1::ListBackupsResponse> {
           if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
                                                      "list backups");
               !s.ok()) {
             return s;
           }
-          return manager_->List();
+          return ListPage(caller, r);
         });
   }
 
@@ -146,6 +149,44 @@ class BackupService final
   }
 
  private:
+  // The catalog only grows (records are marked, never removed), so a page
+  // resumes at offsets into its two lists, sealed in the token.
+  absl::StatusOr<v1::ListBackupsResponse> ListPage(const Principal& caller,
+                                                   const v1::ListBackupsRequest& r) {
+    if (r.page_size() < 0) {
+      return WithReason(absl::InvalidArgumentError("page_size must not be negative"),
+                        v1::FIELD_INVALID, "page_size");
+    }
+    const int page_size = r.page_size() == 0 ? 100 : std::min(r.page_size(), 500);
+    const std::string query = absl::StrCat("ListBackups\n", caller.subject);
+    int records_from = 0, drills_from = 0;
+    if (!r.page_token().empty()) {
+      auto position = page_tokens_->Unseal(r.page_token(), query);
+      if (!position.ok()) return position.status();
+      if (!absl::SimpleAtoi(position->key, &drills_from)) {
+        return WithReason(absl::InvalidArgumentError("page_token is not one this server returned"),
+                          v1::PAGE_TOKEN_INVALID, "page_token");
+      }
+      records_from = position->part;
+    }
+    auto all = manager_->List();
+    if (!all.ok()) return all.status();
+    v1::ListBackupsResponse page;
+    for (int i = records_from; i < all->records_size() && i < records_from + page_size; ++i) {
+      *page.add_records() = all->records(i);
+    }
+    for (int i = drills_from; i < all->drills_size() && i < drills_from + page_size; ++i) {
+      *page.add_drills() = all->drills(i);
+    }
+    const int records_next = records_from + page.records_size();
+    const int drills_next = drills_from + page.drills_size();
+    if (records_next < all->records_size() || drills_next < all->drills_size()) {
+      page.set_next_page_token(
+          page_tokens_->Seal(query, {records_next, absl::StrCat(drills_next)}));
+    }
+    return page;
+  }
+
   // Runs a long operation for an administrator on a thread of its own,
   // streaming its progress; the last messages carry the result.
   template <typename Request, typename Body>
@@ -181,13 +222,15 @@ class BackupService final
   storage::BackupManager* const manager_;
   PrincipalResolver* const identity_;
   WorkPool* const pool_;
+  const workflow::PageTokens* const page_tokens_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
-                                                 PrincipalResolver* identity, WorkPool* pool) {
-  return std::make_unique<BackupService>(manager, identity, pool);
+                                                 PrincipalResolver* identity, WorkPool* pool,
+                                                 const workflow::PageTokens* page_tokens) {
+  return std::make_unique<BackupService>(manager, identity, pool, page_tokens);
 }
 
 }  // namespace motcua::adapters

@@ -12,13 +12,15 @@
 #include "adapters/identity.h"
 #include "adapters/work_pool.h"
 #include "storage/backup_manager.h"
+#include "workflow/page_token.h"
 
 namespace motcua::adapters {
 
-// Unary calls run on `pool`; long operations each on a thread of their own.
-// `manager`, `identity` and `pool` must outlive the service.
+// Unary calls run on `pool`; long operations each on a thread of their own;
+// ListBackups pages with `page_tokens`. All must outlive the service.
 std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
-                                                 PrincipalResolver* identity, WorkPool* pool);
+                                                 PrincipalResolver* identity, WorkPool* pool,
+                                                 const workflow::PageTokens* page_tokens);
 
 }  // namespace motcua::adapters
 

@@ -583,11 +583,27 @@ absl::StatusOr<v1::ProcedureDefinition> EngineImpl::GetProcedure(
 }
 
 absl::StatusOr<v1::ListProceduresResponse> EngineImpl::ListProcedures(
-    const Principal&, const v1::ListProceduresRequest&) {
+    const Principal& caller, const v1::ListProceduresRequest& request) {
+  auto page_size = PageSize(request.page_size(), kDefaultPageSize);
+  if (!page_size.ok()) return page_size.status();
+  const std::string query = absl::StrCat("ListProcedures\n", caller.subject);
+  std::string after;
+  if (!request.page_token().empty()) {
+    auto position = page_tokens_->Unseal(request.page_token(), query);
+    if (!position.ok()) return position.status();
+    after = std::move(position->key);
+  }
   v1::ListProceduresResponse response;
   absl::MutexLock lock(&procedures_mu_);
-  for (const auto& [code, versions] : procedures_) {
+  for (auto it = after.empty() ? procedures_.begin() : procedures_.upper_bound(after);
+       it != procedures_.end(); ++it) {
+    const auto& [code, versions] = *it;
     if (versions.empty()) continue;
+    if (response.procedures_size() == *page_size) {
+      response.set_next_page_token(
+          page_tokens_->Seal(query, {0, response.procedures().rbegin()->latest().code()}));
+      break;
+    }
     auto* entry = response.add_procedures();
     *entry->mutable_latest() = versions.rbegin()->second->definition();
     for (const auto& [version, unused] : versions) entry->add_versions(version);

@@ -43,6 +43,7 @@
 #include "storage/store.h"
 #include "workflow/engine.h"
 #include "workflow/integrity.h"
+#include "workflow/page_token.h"
 #include "workflow/work_calendar.h"
 
 namespace {
@@ -288,7 +289,10 @@ int Serve(const ServerConfig& config, const Flags& flags) {
     metrics_http = *std::move(http);
   }
   auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool, &verifier);
-  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity, &pool));
+  auto page_tokens = motcua::workflow::PageTokens::Open(store->get(), /*may_write=*/true);
+  if (!page_tokens.ok()) return Fail("page_tokens", page_tokens.status());
+  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity,
+                                                         &pool, &*page_tokens));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

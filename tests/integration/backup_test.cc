@@ -408,6 +408,24 @@ int BackupsLeftAfterFive(const std::string& more_policy, int* marked_deleted) {
                   .ok());
   *marked_deleted = 0;
   for (const auto& r : list.records()) *marked_deleted += r.deleted();
+  // The same catalog two records at a time, following the page tokens.
+  std::vector<std::string> paged;
+  v1::ListBackupsRequest page_request;
+  page_request.set_page_size(2);
+  for (int pages = 0; pages < 20; ++pages) {
+    grpc::ClientContext page_context;
+    v1::ListBackupsResponse page;
+    EXPECT_TRUE(v1::BackupService::NewStub(server->Channel("auditor"))
+                    ->ListBackups(&page_context, page_request, &page)
+                    .ok());
+    EXPECT_LE(page.records_size(), 2);
+    for (const auto& r : page.records()) paged.push_back(r.id());
+    if (page.next_page_token().empty()) break;
+    page_request.set_page_token(page.next_page_token());
+  }
+  std::vector<std::string> whole;
+  for (const auto& r : list.records()) whole.push_back(r.id());
+  EXPECT_EQ(paged, whole);
   // What is really left in the repository, by its own metadata files.
   int left = 0;
   for (const auto& e : fs::directory_iterator(status.value.policy().backup().path() + "/meta")) {

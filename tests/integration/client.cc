@@ -162,9 +162,9 @@ Reply<v1::ProcedureDefinition> Client::GetProcedure(const std::string& code, int
                                        request);
 }
 
-Reply<v1::ListProceduresResponse> Client::ListProcedures() {
+Reply<v1::ListProceduresResponse> Client::ListProcedures(const v1::ListProceduresRequest& request) {
   return Call<v1::ListProceduresResponse>(*procedures_, &v1::ProcedureService::Stub::ListProcedures,
-                                          v1::ListProceduresRequest());
+                                          request);
 }
 
 Reply<v1::GetDossierHistoryResponse> Client::History(const std::string& dossier_code) {

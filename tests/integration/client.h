@@ -50,7 +50,7 @@ class Client {
 
   Reply<v1::ProcedureDefinition> Deploy(const v1::DeployProcedureRequest& request);
   Reply<v1::ProcedureDefinition> GetProcedure(const std::string& code, int version = 0);
-  Reply<v1::ListProceduresResponse> ListProcedures();
+  Reply<v1::ListProceduresResponse> ListProcedures(const v1::ListProceduresRequest& request = {});
 
   Reply<v1::GetDossierHistoryResponse> History(const std::string& dossier_code);
   Reply<v1::VerifyDossierHistoryResponse> Verify(const std::string& dossier_code);

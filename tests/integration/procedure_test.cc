@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tests/integration/fixtures.h"
 
@@ -59,6 +61,30 @@ TEST_F(ProcedureTest, ListProcedures_IncludesBuiltinWithItsVersions) {
     EXPECT_THAT(entry.versions(), Contains(entry.latest().version()));
   }
   EXPECT_TRUE(found) << kProcedure << " not listed";
+}
+
+TEST_F(ProcedureTest, ListProcedures_PageByPage_EveryCodeOnce) {
+  for (const char* code : {"2.001914.T1", "2.001914.T2"}) {
+    v1::ProcedureDefinition copy = Latest();
+    copy.set_code(code);
+    ASSERT_RPC_OK(server().As("admin").Deploy(DeployOf(copy)));
+  }
+  std::vector<std::string> codes;
+  v1::ListProceduresRequest request;
+  request.set_page_size(1);
+  for (int pages = 0; pages < 100; ++pages) {
+    Reply<v1::ListProceduresResponse> page = server().As("clerk").ListProcedures(request);
+    ASSERT_RPC_OK(page);
+    ASSERT_LE(page.value.procedures_size(), 1);
+    for (const auto& entry : page.value.procedures()) codes.push_back(entry.latest().code());
+    if (page.value.next_page_token().empty()) break;
+    request.set_page_token(page.value.next_page_token());
+  }
+  EXPECT_THAT(codes, Contains(kProcedure));
+  EXPECT_THAT(codes, Contains("2.001914.T1"));
+  EXPECT_THAT(codes, Contains("2.001914.T2"));
+  EXPECT_TRUE(std::is_sorted(codes.begin(), codes.end()));
+  EXPECT_EQ(std::adjacent_find(codes.begin(), codes.end()), codes.end()) << "a code twice";
 }
 
 TEST_F(ProcedureTest, DeployProcedure_Valid_ReturnsNextVersionStampedWithDeployer) {
