@@ -42,31 +42,17 @@ class BackupService final
   grpc::ServerUnaryReactor* GetBackupStatus(grpc::CallbackServerContext* context,
                                             const grpc::ByteBuffer* in,
                                             grpc::ByteBuffer* out) override {
-    return ServeOnPool<v1::GetBackupStatusRequest>(
-        pool_, identity_, context, in, out,
-        [this](const Principal& caller,
-               const v1::GetBackupStatusRequest&) -> absl::StatusOr<v1::BackupStatus> {
-          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
-                                                     "read the backup status");
-              !s.ok()) {
-            return s;
-          }
-          return manager_->Status();
-        });
+    return Unary<v1::GetBackupStatusRequest>(
+        context, in, out, kReaders, "read the backup status",
+        [this](const Principal&, const v1::GetBackupStatusRequest&) { return manager_->Status(); });
   }
 
   grpc::ServerUnaryReactor* ListBackups(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* in,
                                         grpc::ByteBuffer* out) override {
-    return ServeOnPool<v1::ListBackupsRequest>(
-        pool_, identity_, context, in, out,
-        [this](const Principal& caller,
-               const v1::ListBackupsRequest& r) -> absl::StatusOr<v1::ListBackupsResponse> {
-          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
-                                                     "list backups");
-              !s.ok()) {
-            return s;
-          }
+    return Unary<v1::ListBackupsRequest>(
+        context, in, out, kReaders, "list backups",
+        [this](const Principal& caller, const v1::ListBackupsRequest& r) {
           return ListPage(caller, r);
         });
   }
@@ -74,15 +60,9 @@ class BackupService final
   grpc::ServerUnaryReactor* ConfirmDetached(grpc::CallbackServerContext* context,
                                             const grpc::ByteBuffer* in,
                                             grpc::ByteBuffer* out) override {
-    return ServeOnPool<v1::ConfirmDetachedRequest>(
-        pool_, identity_, context, in, out,
-        [this](const Principal& caller,
-               const v1::ConfirmDetachedRequest& r) -> absl::StatusOr<v1::BackupRecord> {
-          if (absl::Status s = workflow::RequireRole(caller, {v1::ROLE_ADMIN},
-                                                     "record custody of an offline copy");
-              !s.ok()) {
-            return s;
-          }
+    return Unary<v1::ConfirmDetachedRequest>(
+        context, in, out, {v1::ROLE_ADMIN}, "record custody of an offline copy",
+        [this](const Principal& caller, const v1::ConfirmDetachedRequest& r) {
           return manager_->ConfirmDetached(caller.subject, r.copy_id(), r.detached_by(),
                                            r.kept_at());
         });
@@ -149,6 +129,26 @@ class BackupService final
   }
 
  private:
+  // Who may read the status and the catalog.
+  static constexpr v1::Role kReaders[] = {v1::ROLE_ADMIN, v1::ROLE_AUDITOR};
+
+  // A quick call on the pool for a caller whose role is in `allowed`.
+  template <typename Request, typename Body>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                  grpc::ByteBuffer* out, absl::Span<const v1::Role> allowed,
+                                  const char* action, Body body) {
+    return ServeOnPool<Request>(
+        pool_, identity_, context, in, out,
+        [allowed = std::vector<v1::Role>(allowed.begin(), allowed.end()), action, body](
+            const Principal& caller, const Request& r) {
+          using Response = typename std::decay_t<decltype(body(caller, r))>::value_type;
+          if (absl::Status s = workflow::RequireRole(caller, allowed, action); !s.ok()) {
+            return absl::StatusOr<Response>(s);
+          }
+          return absl::StatusOr<Response>(body(caller, r));
+        });
+  }
+
   // The catalog only grows (records are marked, never removed), so a page
   // resumes at offsets into its two lists, sealed in the token.
   absl::StatusOr<v1::ListBackupsResponse> ListPage(const Principal& caller,

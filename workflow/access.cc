@@ -18,7 +18,7 @@ absl::string_view RoleName(v1::Role role) {
   }
 }
 
-absl::Status RequireRole(const Principal& caller, std::initializer_list<v1::Role> allowed,
+absl::Status RequireRole(const Principal& caller, absl::Span<const v1::Role> allowed,
                          absl::string_view action) {
   if (std::find(allowed.begin(), allowed.end(), caller.role) != allowed.end()) {
     return absl::OkStatus();

@@ -4,15 +4,15 @@
 // Who may do what (private to workflow/). Every check returns OK or
 // PERMISSION_DENIED with a reason a person can act on.
 
-#include <initializer_list>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "motcua/v1/dossier.pb.h"
 #include "workflow/principal.h"
 
 namespace motcua::workflow {
 
-absl::Status RequireRole(const Principal& caller, std::initializer_list<v1::Role> allowed,
+absl::Status RequireRole(const Principal& caller, absl::Span<const v1::Role> allowed,
                          absl::string_view action);
 
 // Portals: their own dossiers. Officers and clerks: their unit's. Auditors
