@@ -117,29 +117,6 @@ void Print(const Context& context, const google::protobuf::Message& m, const std
   if (context.json()) std::cout << "\n";
 }
 
-absl::StatusOr<int> Status(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  auto client = context.client();
-  if (!client.ok()) return client.status();
-  auto status = (*client)->GetBackupStatus();
-  if (!status.ok()) return status.status();
-  Print(context, *status, FormatStatus(*status));
-  return status->compliant() ? kExitOk : kExitCheckFailed;
-}
-
-absl::StatusOr<int> List(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  auto client = context.client();
-  if (!client.ok()) return client.status();
-  auto list = (*client)->ListBackups();
-  if (!list.ok()) return list.status();
-  std::string text;
-  for (const auto& r : list->records()) absl::StrAppend(&text, FormatRecord(r), "\n");
-  for (const auto& d : list->drills()) absl::StrAppend(&text, FormatDrill(d), "\n");
-  Print(context, *list, text.empty() ? "No backups yet.\n" : text);
-  return kExitOk;
-}
-
 // Runs a streamed operation and prints the record it ends with.
 template <typename Call>
 absl::StatusOr<int> Operation(Context& context, Call call) {
@@ -165,39 +142,60 @@ absl::StatusOr<int> Operation(Context& context, Call call) {
   return exit;
 }
 
-absl::StatusOr<int> Run(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
+std::string AbsoluteOrEmpty(const std::string& dir) {
+  return dir.empty() ? "" : fs::absolute(dir).string();
+}
+
+}  // namespace
+
+namespace backup {
+
+absl::StatusOr<int> Status(Context& context, const Args&) {
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  auto status = (*client)->GetBackupStatus();
+  if (!status.ok()) return status.status();
+  Print(context, *status, FormatStatus(*status));
+  return status->compliant() ? kExitOk : kExitCheckFailed;
+}
+
+absl::StatusOr<int> List(Context& context, const Args&) {
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  auto list = (*client)->ListBackups();
+  if (!list.ok()) return list.status();
+  std::string text;
+  for (const auto& r : list->records()) absl::StrAppend(&text, FormatRecord(r), "\n");
+  for (const auto& d : list->drills()) absl::StrAppend(&text, FormatDrill(d), "\n");
+  Print(context, *list, text.empty() ? "No backups yet.\n" : text);
+  return kExitOk;
+}
+
+absl::StatusOr<int> Run(Context& context, const Args&) {
   return Operation(context, [](Client* c, const Client::OnProgress& p) { return c->RunBackup(p); });
 }
 
-absl::StatusOr<int> Verify(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"offline"}); !s.ok()) return s;
+absl::StatusOr<int> Verify(Context& context, const Args& args) {
   v1::VerifyBackupsRequest request;
-  if (auto dir = args.Get("offline")) request.set_offline_dir(fs::absolute(*dir).string());
+  request.set_offline_dir(AbsoluteOrEmpty(args.offline));
   return Operation(context, [&](Client* c, const Client::OnProgress& p) {
     return c->VerifyBackups(request, p);
   });
 }
 
-absl::StatusOr<int> Export(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (args.positional().size() != 1) return UsageError("export-offline needs the directory of the mounted medium");
+absl::StatusOr<int> ExportOffline(Context& context, const Args& args) {
   v1::ExportOfflineRequest request;
-  request.set_destination_dir(fs::absolute(args.positional()[0]).string());
+  request.set_destination_dir(fs::absolute(args.dir).string());
   return Operation(context, [&](Client* c, const Client::OnProgress& p) {
     return c->ExportOffline(request, p);
   });
 }
 
-absl::StatusOr<int> ConfirmDetached(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"by", "kept-at"}); !s.ok()) return s;
-  if (args.positional().size() != 1 || !args.Has("by") || !args.Has("kept-at")) {
-    return UsageError("confirm-detached needs COPY_ID --by NAME --kept-at PLACE");
-  }
+absl::StatusOr<int> ConfirmDetached(Context& context, const Args& args) {
   v1::ConfirmDetachedRequest request;
-  request.set_copy_id(args.positional()[0]);
-  request.set_detached_by(*args.Get("by"));
-  request.set_kept_at(*args.Get("kept-at"));
+  request.set_copy_id(args.copy_id);
+  request.set_detached_by(args.by);
+  request.set_kept_at(args.kept_at);
   auto client = context.client();
   if (!client.ok()) return client.status();
   auto record = (*client)->ConfirmDetached(request);
@@ -206,31 +204,26 @@ absl::StatusOr<int> ConfirmDetached(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> Drill(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"offline"}); !s.ok()) return s;
+absl::StatusOr<int> Drill(Context& context, const Args& args) {
   v1::RunRestoreDrillRequest request;
-  if (auto dir = args.Get("offline")) request.set_offline_dir(fs::absolute(*dir).string());
+  request.set_offline_dir(AbsoluteOrEmpty(args.offline));
   return Operation(context, [&](Client* c, const Client::OnProgress& p) {
     return c->RunRestoreDrill(request, p);
   });
 }
 
 // Local: reads the copy's files, needs no server.
-absl::StatusOr<int> Restore(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"from", "to", "backup-id", "key-file", "trust"}); !s.ok()) return s;
-  if (!args.Has("from") || !args.Has("to")) {
-    return UsageError("restore needs --from COPY_DIR --to NEW_DATA_DIR");
-  }
-  const std::string from = *args.Get("from");
-  const std::string to = *args.Get("to");
+absl::StatusOr<int> Restore(Context& context, const Args& args) {
+  const std::string& from = args.from;
+  const std::string& to = args.to;
   workflow::DossierIntegrity integrity;
   const absl::Time start = absl::Now();
   absl::StatusOr<storage::RestoreResult> result;
   if (fs::exists(fs::path(from) / "manifest.json")) {
-    if (!args.Has("key-file")) return UsageError("restoring an offline copy needs --key-file FILE");
-    auto key = storage::LoadOfflineKey(*args.Get("key-file"));
+    if (args.key_file.empty()) return UsageError("restoring an offline copy needs --key-file FILE");
+    auto key = storage::LoadOfflineKey(args.key_file);
     if (!key.ok()) return key.status();
-    const std::string trust = args.Get("trust").value_or("var/pki/ca.crt");
+    const std::string trust = args.trust.empty() ? "var/pki/ca.crt" : args.trust;
     auto ca = storage::ReadWholeFile(trust);
     if (!ca.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -242,10 +235,7 @@ absl::StatusOr<int> Restore(Context& context, Args& args) {
     };
     result = storage::RestoreFromOffline(from, *key, to, check, integrity, ShowProgress);
   } else {
-    auto id = args.GetInt("backup-id");
-    if (!id.ok()) return id.status();
-    result = storage::RestoreFromBackup(from, static_cast<uint32_t>(id->value_or(0)), to, integrity,
-                                        ShowProgress);
+    result = storage::RestoreFromBackup(from, args.backup_id, to, integrity, ShowProgress);
   }
   if (!result.ok()) return result.status();
   v1::BackupRecord restored = result->source;
@@ -261,28 +251,5 @@ absl::StatusOr<int> Restore(Context& context, Args& args) {
   return kExitOk;
 }
 
-struct Subcommand {
-  const char* name;
-  absl::StatusOr<int> (*run)(Context&, Args&);
-};
-
-constexpr Subcommand kSubcommands[] = {
-    {"status", Status},   {"list", List},
-    {"run", Run},         {"verify", Verify},
-    {"export-offline", Export}, {"confirm-detached", ConfirmDetached},
-    {"restore", Restore}, {"drill", Drill},
-};
-
-}  // namespace
-
-absl::StatusOr<int> Backup(Context& context, Args& args) {
-  if (args.positional().empty()) return UsageError("backup needs a subcommand");
-  const std::string name = args.positional()[0];
-  args.Shift();
-  for (const Subcommand& s : kSubcommands) {
-    if (name == s.name) return s.run(context, args);
-  }
-  return UsageError(absl::StrCat("unknown backup subcommand \"", name, "\""));
-}
-
+}  // namespace backup
 }  // namespace motcua::cli

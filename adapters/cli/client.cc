@@ -266,10 +266,17 @@ absl::StatusOr<v1::VerifyDossierResponse> Client::VerifyDossier(
 
 absl::StatusOr<v1::ListProceduresResponse> Client::ListProcedures() {
   v1::ListProceduresRequest request;
-  return Unary<v1::ListProceduresResponse>(
-      NewContext(), [&](grpc::ClientContext* c, v1::ListProceduresResponse* r) {
-        return procedures_->ListProcedures(c, request, r);
-      });
+  v1::ListProceduresResponse all;
+  do {
+    auto page = Unary<v1::ListProceduresResponse>(
+        NewContext(), [&](grpc::ClientContext* c, v1::ListProceduresResponse* r) {
+          return procedures_->ListProcedures(c, request, r);
+        });
+    if (!page.ok()) return page.status();
+    all.mutable_procedures()->MergeFrom(page->procedures());
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return all;
 }
 
 absl::StatusOr<v1::ProcedureDefinition> Client::GetProcedure(const std::string& code,
@@ -316,10 +323,19 @@ absl::StatusOr<v1::BackupStatus> Client::GetBackupStatus() {
 }
 
 absl::StatusOr<v1::ListBackupsResponse> Client::ListBackups() {
-  return Unary<v1::ListBackupsResponse>(NewContext(),
-                                        [&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
-                                          return backups_->ListBackups(c, v1::ListBackupsRequest(), r);
-                                        });
+  v1::ListBackupsRequest request;
+  v1::ListBackupsResponse all;
+  do {
+    auto page = Unary<v1::ListBackupsResponse>(
+        NewContext(), [&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
+          return backups_->ListBackups(c, request, r);
+        });
+    if (!page.ok()) return page.status();
+    all.mutable_records()->MergeFrom(page->records());
+    all.mutable_drills()->MergeFrom(page->drills());
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return all;
 }
 
 absl::StatusOr<v1::BackupRecord> Client::ConfirmDetached(const v1::ConfirmDetachedRequest& request) {

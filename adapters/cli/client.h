@@ -78,6 +78,7 @@ class Client {
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(const std::string& code);
   absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(const std::string& code);
   absl::StatusOr<v1::VerifyDossierResponse> VerifyDossier(const v1::VerifyDossierRequest& request);
+  // Every page, followed to the end.
   absl::StatusOr<v1::ListProceduresResponse> ListProcedures();
   absl::StatusOr<v1::ProcedureDefinition> GetProcedure(const std::string& code, int32_t version);
   absl::StatusOr<v1::ProcedureDefinition> DeployProcedure(
@@ -91,6 +92,7 @@ class Client {
 
   // Backups.
   absl::StatusOr<v1::BackupStatus> GetBackupStatus();
+  // Every page, followed to the end.
   absl::StatusOr<v1::ListBackupsResponse> ListBackups();
   absl::StatusOr<v1::BackupRecord> ConfirmDetached(const v1::ConfirmDetachedRequest& request);
   // The long operations stream progress to `on_progress` (no deadline).

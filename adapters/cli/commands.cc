@@ -3,16 +3,18 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
+#include <openssl/pem.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
-#include <openssl/pem.h>
-
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/cli/format.h"
 #include "signing/signing_key.h"
@@ -23,7 +25,7 @@ namespace {
 // Largest page the API allows (ListDossiers and ListMyTasks).
 constexpr int kMaxPageSize = 500;
 
-using Handler = absl::StatusOr<int> (*)(Context&, Args&);
+constexpr char kUsagePayload[] = "motcua.cli/usage";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -35,6 +37,16 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 }  // namespace
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
 
 absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* message) {
   absl::StatusOr<std::string> json = ReadFile(path);
@@ -68,22 +80,18 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::string errors_;
 };
 
-}  // namespace
-
-// Exactly `count` positional words, or a usage error naming what is missing.
-absl::Status ExpectPositional(const Args& args, size_t count, absl::string_view what) {
-  if (args.positional().size() < count) return UsageError(absl::StrCat("missing ", what));
-  if (args.positional().size() > count) {
-    return UsageError(absl::StrCat("unexpected argument \"", args.positional()[count], "\""));
-  }
-  return absl::OkStatus();
+std::string RequestIdFrom(const Args& args) {
+  return args.request_id.empty() ? NewRequestId() : args.request_id;
 }
 
-namespace {
-
-std::string RequestIdFrom(const Args& args) {
-  std::optional<std::string> given = args.Get("request-id");
-  return given.has_value() ? *given : NewRequestId();
+// The request id a JSON request file carries, unless --request-id says
+// otherwise; a new one when neither does.
+void SetRequestId(const Args& args, std::string* in_file) {
+  if (!args.request_id.empty()) {
+    *in_file = args.request_id;
+  } else if (in_file->empty()) {
+    *in_file = NewRequestId();
+  }
 }
 
 // "HN-SGDDT-250701-0001/receive" -> "HN-SGDDT-250701-0001".
@@ -99,9 +107,7 @@ absl::StatusOr<std::string> DossierCodeOfTask(const std::string& task_id) {
 // Reading it means the caller acts on whatever state the dossier is in at
 // this moment; --version pins the decision to the state the officer saw.
 absl::StatusOr<int64_t> ExpectedVersion(Client& client, const Args& args, const std::string& code) {
-  absl::StatusOr<std::optional<int64_t>> given = args.GetInt("version");
-  if (!given.ok()) return given.status();
-  if (given->has_value()) return **given;
+  if (args.version.has_value()) return *args.version;
   absl::StatusOr<v1::Dossier> dossier = client.GetDossier(code);
   if (!dossier.ok()) return dossier.status();
   return dossier->version();
@@ -117,28 +123,12 @@ void PrintDossier(const Context& context, const v1::Dossier& dossier) {
   Print(context.json() ? ToJson(dossier) : FormatDossier(dossier));
 }
 
-// A "YYYY-MM-DD" date, checked here so a typo is a usage error rather than
-// a round trip.
-absl::Status CheckDate(const std::optional<std::string>& date, absl::string_view flag) {
-  if (!date.has_value()) return absl::OkStatus();
-  bool ok = date->size() == 10 && (*date)[4] == '-' && (*date)[7] == '-';
-  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) ok = ok && absl::ascii_isdigit((*date)[i]);
-  if (!ok) return UsageError(absl::StrCat("--", flag, " must be YYYY-MM-DD, got ", *date));
-  return absl::OkStatus();
-}
-
 // ------------------------------------------------------------------ commands
 
-absl::StatusOr<int> Submit(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"request-id"}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "FILE.json"); !s.ok()) return s;
+absl::StatusOr<int> Submit(Context& context, const Args& args) {
   v1::SubmitDossierRequest request;
-  if (auto s = ParseJsonFile(args.positional()[0], &request); !s.ok()) return s;
-  if (args.Has("request-id")) {
-    request.set_request_id(*args.Get("request-id"));
-  } else if (request.request_id().empty()) {
-    request.set_request_id(NewRequestId());
-  }
+  if (auto s = ParseJsonFile(args.file, &request); !s.ok()) return s;
+  SetRequestId(args, request.mutable_request_id());
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::Dossier> dossier = (*client)->SubmitDossier(request);
@@ -147,9 +137,7 @@ absl::StatusOr<int> Submit(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> Worklist(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 0, ""); !s.ok()) return s;
+absl::StatusOr<int> Worklist(Context& context, const Args&) {
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   v1::ListMyTasksResponse all;
@@ -172,10 +160,8 @@ absl::StatusOr<int> Worklist(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> Claim(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"version", "request-id"}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "TASK_ID"); !s.ok()) return s;
-  const std::string& task_id = args.positional()[0];
+absl::StatusOr<int> Claim(Context& context, const Args& args) {
+  const std::string& task_id = args.task_id;
   absl::StatusOr<std::string> code = DossierCodeOfTask(task_id);
   if (!code.ok()) return code.status();
   absl::StatusOr<Client*> client = context.client();
@@ -196,24 +182,18 @@ absl::StatusOr<int> Claim(Context& context, Args& args) {
 // The officer's own signing key, when the command names one: a PKCS#12
 // file, or a key on a PKCS#11 token (which never leaves it). nullptr: none.
 absl::StatusOr<std::unique_ptr<signing::SigningKey>> OfficerKey(const Args& args) {
-  if (args.Has("sign-with-p12") && args.Has("pkcs11-module")) {
-    return UsageError("give either --sign-with-p12 or --pkcs11-module, not both");
+  if (!args.sign_with_p12.empty()) {
+    return signing::SigningKey::LoadPkcs12(args.sign_with_p12, args.p12_password);
   }
-  if (auto p12 = args.Get("sign-with-p12")) {
-    return signing::SigningKey::LoadPkcs12(*p12, args.Get("p12-password").value_or(""));
-  }
-  if (auto module = args.Get("pkcs11-module")) {
-    if (!args.Has("token") || !args.Has("key-label") || !args.Has("pin-file")) {
-      return UsageError("--pkcs11-module needs --token, --key-label and --pin-file");
-    }
-    absl::StatusOr<std::string> pin = ReadFile(*args.Get("pin-file"));
+  if (!args.pkcs11_module.empty()) {
+    absl::StatusOr<std::string> pin = ReadFile(args.pin_file);
     if (!pin.ok()) return pin.status();
     signing::Pkcs11KeyRef ref;
-    ref.module_path = *module;
-    ref.token_label = *args.Get("token");
-    ref.key_label = *args.Get("key-label");
+    ref.module_path = args.pkcs11_module;
+    ref.token_label = args.token;
+    ref.key_label = args.key_label;
     ref.pin = std::string(absl::StripTrailingAsciiWhitespace(*pin));
-    ref.certificate_chain_path = args.Get("certificate").value_or("");
+    ref.certificate_chain_path = args.certificate;
     return signing::SigningKey::OpenPkcs11Key(ref);
   }
   return std::unique_ptr<signing::SigningKey>();
@@ -251,31 +231,20 @@ absl::Status SignCompletion(Client& client, const signing::SigningKey& key,
 
 // approve, reject and request-supplement: CompleteTask with a decision,
 // signed two-phase when a key is given.
-absl::StatusOr<int> Complete(Context& context, Args& args, v1::Decision decision) {
-  std::set<std::string> allowed = {"version",       "request-id", "comment",  "sign-with-p12",
-                                   "p12-password",  "pkcs11-module", "token", "key-label",
-                                   "pin-file",      "certificate"};
-  if (decision == v1::DECISION_REJECT) allowed.insert("reason");
-  if (decision == v1::DECISION_REQUEST_SUPPLEMENT) allowed.insert("item");
-  if (auto s = args.CheckOnly(allowed); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "TASK_ID"); !s.ok()) return s;
-
+// (--reason and --item are required by the parser as well as by the
+// server: the law wants them in writing, and a usage error is quicker to
+// fix than a server round trip.)
+absl::StatusOr<int> Complete(Context& context, const Args& args, v1::Decision decision) {
   v1::CompleteTaskRequest request;
-  request.set_task_id(args.positional()[0]);
+  request.set_task_id(args.task_id);
   request.set_decision(decision);
-  // Checked here as well as by the server: the law wants them in writing,
-  // and a usage error is quicker to fix than a server round trip.
   if (decision == v1::DECISION_REJECT) {
-    const std::vector<std::string> reasons = args.GetAll("reason");
-    if (reasons.empty()) return UsageError("reject needs at least one --reason");
-    for (const auto& reason : reasons) request.add_reasons(reason);
+    for (const auto& reason : args.reasons) request.add_reasons(reason);
   }
   if (decision == v1::DECISION_REQUEST_SUPPLEMENT) {
-    const std::vector<std::string> items = args.GetAll("item");
-    if (items.empty()) return UsageError("request-supplement needs at least one --item");
-    for (const auto& item : items) request.add_missing_items(item);
+    for (const auto& item : args.items) request.add_missing_items(item);
   }
-  if (auto comment = args.Get("comment")) request.set_comment(*comment);
+  request.set_comment(args.comment);
 
   absl::StatusOr<std::string> code = DossierCodeOfTask(request.task_id());
   if (!code.ok()) return code.status();
@@ -297,45 +266,35 @@ absl::StatusOr<int> Complete(Context& context, Args& args, v1::Decision decision
   return kExitOk;
 }
 
-absl::StatusOr<int> Approve(Context& context, Args& args) {
+absl::StatusOr<int> Approve(Context& context, const Args& args) {
   return Complete(context, args, v1::DECISION_APPROVE);
 }
-absl::StatusOr<int> Reject(Context& context, Args& args) {
+absl::StatusOr<int> Reject(Context& context, const Args& args) {
   return Complete(context, args, v1::DECISION_REJECT);
 }
-absl::StatusOr<int> RequestSupplement(Context& context, Args& args) {
+absl::StatusOr<int> RequestSupplement(Context& context, const Args& args) {
   return Complete(context, args, v1::DECISION_REQUEST_SUPPLEMENT);
 }
 
 // `document CODE ID -o FILE.pdf` (or --output FILE.pdf): a signed document.
-absl::StatusOr<int> Document(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"output"}); !s.ok()) return s;
-  std::vector<std::string> words = args.positional();
-  std::optional<std::string> output = args.Get("output");
-  if (words.size() == 4 && words[2] == "-o") {
-    output = words[3];
-    words.resize(2);
-  }
-  if (words.size() != 2 || !output) return UsageError("usage: document CODE DOCUMENT_ID -o FILE.pdf");
+absl::StatusOr<int> Document(Context& context, const Args& args) {
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
-  absl::StatusOr<v1::DocumentContent> content = (*client)->GetDocument(words[0], words[1]);
+  absl::StatusOr<v1::DocumentContent> content = (*client)->GetDocument(args.code, args.document_id);
   if (!content.ok()) return content.status();
-  std::ofstream out(*output, std::ios::binary | std::ios::trunc);
+  std::ofstream out(args.output, std::ios::binary | std::ios::trunc);
   out << content->content();
   out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", *output));
-  Print(context.json() ? ToJson(content->document())
-                       : absl::StrCat(content->document().kind(), " ", content->document().id(),
-                                      " sha256 ", content->document().sha256(), " -> ", *output,
-                                      "\n"));
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", args.output));
+  Print(context.json()
+            ? ToJson(content->document())
+            : absl::StrCat(content->document().kind(), " ", content->document().id(), " sha256 ",
+                           content->document().sha256(), " -> ", args.output, "\n"));
   return kExitOk;
 }
 
-absl::StatusOr<int> Show(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "CODE"); !s.ok()) return s;
-  const std::string& code = args.positional()[0];
+absl::StatusOr<int> Show(Context& context, const Args& args) {
+  const std::string& code = args.code;
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::Dossier> dossier = (*client)->GetDossier(code);
@@ -354,27 +313,14 @@ absl::StatusOr<int> Show(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> List(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"applicant", "unit", "status", "from", "to", "limit"}); !s.ok()) {
-    return s;
-  }
-  if (auto s = ExpectPositional(args, 0, ""); !s.ok()) return s;
+absl::StatusOr<int> List(Context& context, const Args& args) {
   v1::ListDossiersRequest request;
-  if (auto v = args.Get("applicant")) request.set_applicant_id_number(*v);
-  if (auto v = args.Get("unit")) request.set_unit_code(*v);
-  absl::StatusOr<std::optional<int64_t>> status = args.GetInt("status");
-  if (!status.ok()) return status.status();
-  if (status->has_value()) {
-    if (**status < 0 || **status > 10) return UsageError("--status must be 1..10 (0 for any)");
-    request.set_national_status(static_cast<int32_t>(**status));
-  }
-  if (auto s = CheckDate(args.Get("from"), "from"); !s.ok()) return s;
-  if (auto s = CheckDate(args.Get("to"), "to"); !s.ok()) return s;
-  if (auto v = args.Get("from")) request.set_submitted_from(*v);
-  if (auto v = args.Get("to")) request.set_submitted_to(*v);
-  absl::StatusOr<std::optional<int64_t>> limit_flag = args.GetInt("limit");
-  if (!limit_flag.ok()) return limit_flag.status();
-  const int64_t limit = limit_flag->value_or(0);  // 0: no limit
+  request.set_applicant_id_number(args.applicant);
+  request.set_unit_code(args.unit);
+  if (args.status.has_value()) request.set_national_status(static_cast<int32_t>(*args.status));
+  request.set_submitted_from(args.from);
+  request.set_submitted_to(args.to);
+  const int64_t limit = args.limit;  // 0: no limit
   if (limit < 0) return UsageError("--limit must be positive");
   request.set_page_size(
       static_cast<int32_t>(limit > 0 && limit < kMaxPageSize ? limit : kMaxPageSize));
@@ -402,38 +348,30 @@ absl::StatusOr<int> List(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> History(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "CODE"); !s.ok()) return s;
+absl::StatusOr<int> History(Context& context, const Args& args) {
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
-  absl::StatusOr<v1::GetDossierHistoryResponse> history =
-      (*client)->GetDossierHistory(args.positional()[0]);
+  absl::StatusOr<v1::GetDossierHistoryResponse> history = (*client)->GetDossierHistory(args.code);
   if (!history.ok()) return history.status();
   Print(context.json() ? ToJson(*history)
                        : FormatHistory({history->events().begin(), history->events().end()}));
   return kExitOk;
 }
 
-absl::StatusOr<int> VerifyHistory(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "CODE"); !s.ok()) return s;
+absl::StatusOr<int> VerifyHistory(Context& context, const Args& args) {
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::VerifyDossierHistoryResponse> result =
-      (*client)->VerifyDossierHistory(args.positional()[0]);
+      (*client)->VerifyDossierHistory(args.code);
   if (!result.ok()) return result.status();
   Print(context.json() ? ToJson(*result) : FormatVerifyResult(*result));
   return result->intact() ? kExitOk : kExitCheckFailed;
 }
 
-absl::StatusOr<int> Withdraw(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"reason", "version", "request-id"}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 1, "CODE"); !s.ok()) return s;
-  if (!args.Has("reason")) return UsageError("withdraw needs --reason");
+absl::StatusOr<int> Withdraw(Context& context, const Args& args) {
   v1::WithdrawDossierRequest request;
-  request.set_code(args.positional()[0]);
-  request.set_reason(*args.Get("reason"));
+  request.set_code(args.code);
+  request.set_reason(args.reason);
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<int64_t> version = ExpectedVersion(**client, args, request.code());
@@ -446,92 +384,71 @@ absl::StatusOr<int> Withdraw(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> Supplement(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"version", "request-id"}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 2, "CODE FILE.json"); !s.ok()) return s;
+absl::StatusOr<int> Supplement(Context& context, const Args& args) {
   v1::AddSupplementRequest request;
-  if (auto s = ParseJsonFile(args.positional()[1], &request); !s.ok()) return s;
-  request.set_code(args.positional()[0]);
+  if (auto s = ParseJsonFile(args.file, &request); !s.ok()) return s;
+  request.set_code(args.code);
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<int64_t> version = ExpectedVersion(**client, args, request.code());
   if (!version.ok()) return version.status();
   request.set_expected_version(*version);
-  if (args.Has("request-id")) {
-    request.set_request_id(*args.Get("request-id"));
-  } else if (request.request_id().empty()) {
-    request.set_request_id(NewRequestId());
-  }
+  SetRequestId(args, request.mutable_request_id());
   absl::StatusOr<v1::Dossier> dossier = (*client)->AddSupplement(request);
   if (!dossier.ok()) return dossier.status();
   PrintDossier(context, *dossier);
   return kExitOk;
 }
 
-absl::StatusOr<int> Procedures(Context& context, Args& args) {
-  if (args.positional().empty()) return UsageError("procedures needs list, get or deploy");
-  const std::string sub = args.positional()[0];
-  const std::vector<std::string> rest(args.positional().begin() + 1, args.positional().end());
-  absl::StatusOr<Client*> client;
-
-  if (sub == "list") {
-    if (auto s = args.CheckOnly({}); !s.ok()) return s;
-    if (!rest.empty()) return UsageError("procedures list takes no argument");
-    if (client = context.client(); !client.ok()) return client.status();
-    absl::StatusOr<v1::ListProceduresResponse> list = (*client)->ListProcedures();
-    if (!list.ok()) return list.status();
-    Print(context.json() ? ToJson(*list) : FormatProcedureList(*list));
-    return kExitOk;
-  }
-  if (sub == "get") {
-    if (auto s = args.CheckOnly({"version"}); !s.ok()) return s;
-    if (rest.size() != 1) return UsageError("procedures get needs exactly one CODE");
-    absl::StatusOr<std::optional<int64_t>> version = args.GetInt("version");
-    if (!version.ok()) return version.status();
-    if (client = context.client(); !client.ok()) return client.status();
-    absl::StatusOr<v1::ProcedureDefinition> definition =
-        (*client)->GetProcedure(rest[0], static_cast<int32_t>(version->value_or(0)));
-    if (!definition.ok()) return definition.status();
-    Print(context.json() ? ToJson(*definition) : FormatProcedure(*definition));
-    return kExitOk;
-  }
-  if (sub == "deploy") {
-    if (auto s = args.CheckOnly({"request-id"}); !s.ok()) return s;
-    if (rest.size() != 1) return UsageError("procedures deploy needs exactly one FILE.textproto");
-    absl::StatusOr<std::string> text = ReadFile(rest[0]);
-    if (!text.ok()) return text.status();
-    v1::DeployProcedureRequest request;
-    google::protobuf::TextFormat::Parser parser;
-    CollectErrors errors;
-    parser.RecordErrorsTo(&errors);
-    if (!parser.ParseFromString(*text, request.mutable_definition())) {
-      return absl::InvalidArgumentError(absl::StrCat(rest[0], ": ", errors.errors()));
-    }
-    request.set_request_id(RequestIdFrom(args));
-    if (client = context.client(); !client.ok()) return client.status();
-    absl::StatusOr<v1::ProcedureDefinition> deployed = (*client)->DeployProcedure(request);
-    if (!deployed.ok()) return deployed.status();
-    Print(context.json() ? ToJson(*deployed) : FormatProcedure(*deployed));
-    return kExitOk;
-  }
-  return UsageError(absl::StrCat("unknown procedures command \"", sub, "\""));
+absl::StatusOr<int> ProceduresList(Context& context, const Args&) {
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::ListProceduresResponse> list = (*client)->ListProcedures();
+  if (!list.ok()) return list.status();
+  Print(context.json() ? ToJson(*list) : FormatProcedureList(*list));
+  return kExitOk;
 }
 
-absl::StatusOr<int> Watch(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"dossier", "unit", "after"}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 0, ""); !s.ok()) return s;
-  if (args.Has("dossier") == args.Has("unit")) {
+absl::StatusOr<int> ProceduresGet(Context& context, const Args& args) {
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::ProcedureDefinition> definition =
+      (*client)->GetProcedure(args.code, static_cast<int32_t>(args.version.value_or(0)));
+  if (!definition.ok()) return definition.status();
+  Print(context.json() ? ToJson(*definition) : FormatProcedure(*definition));
+  return kExitOk;
+}
+
+absl::StatusOr<int> ProceduresDeploy(Context& context, const Args& args) {
+  absl::StatusOr<std::string> text = ReadFile(args.file);
+  if (!text.ok()) return text.status();
+  v1::DeployProcedureRequest request;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(*text, request.mutable_definition())) {
+    return absl::InvalidArgumentError(absl::StrCat(args.file, ": ", errors.errors()));
+  }
+  request.set_request_id(RequestIdFrom(args));
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::ProcedureDefinition> deployed = (*client)->DeployProcedure(request);
+  if (!deployed.ok()) return deployed.status();
+  Print(context.json() ? ToJson(*deployed) : FormatProcedure(*deployed));
+  return kExitOk;
+}
+
+absl::StatusOr<int> Watch(Context& context, const Args& args) {
+  if (args.dossier.empty() == args.unit.empty()) {
     return UsageError("watch needs exactly one of --dossier CODE or --unit U");
   }
   v1::WatchEventsRequest request;
-  if (args.Has("dossier")) {
-    request.set_dossier_code(*args.Get("dossier"));
+  if (!args.dossier.empty()) {
+    request.set_dossier_code(args.dossier);
   } else {
-    request.set_unit_code(*args.Get("unit"));
+    request.set_unit_code(args.unit);
   }
-  absl::StatusOr<std::optional<int64_t>> after = args.GetInt("after");
-  if (!after.ok()) return after.status();
-  request.set_after_sequence(after->value_or(0));
+  request.set_after_sequence(args.after);
 
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
@@ -545,33 +462,6 @@ absl::StatusOr<int> Watch(Context& context, Args& args) {
   return kExitOk;
 }
 
-struct CommandEntry {
-  const char* name;
-  Handler handler;
-};
-
-constexpr CommandEntry kCommands[] = {
-    {"submit", Submit},
-    {"worklist", Worklist},
-    {"claim", Claim},
-    {"approve", Approve},
-    {"reject", Reject},
-    {"request-supplement", RequestSupplement},
-    {"show", Show},
-    {"document", Document},
-    {"list", List},
-    {"history", History},
-    {"verify-history", VerifyHistory},
-    {"verify", Verify},
-    {"export", Export},
-    {"verify-dossier", VerifyDossier},
-    {"withdraw", Withdraw},
-    {"supplement", Supplement},
-    {"procedures", Procedures},
-    {"watch", Watch},
-    {"backup", Backup},
-};
-
 }  // namespace
 
 absl::StatusOr<Client*> Context::client() {
@@ -583,103 +473,207 @@ absl::StatusOr<Client*> Context::client() {
   return client_.get();
 }
 
-absl::StatusOr<int> RunCommand(const std::string& name, Context& context, Args& args) {
-  for (const CommandEntry& command : kCommands) {
-    if (name == command.name) return command.handler(context, args);
-  }
-  return UsageError(absl::StrCat("unknown command \"", name, "\""));
-}
+// Every command, in the order `motcua --help` lists them, each with its
+// arguments, its options and its handler; the helpers above the list
+// declare what several commands share.
+void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
+  std::string group;  // of the commands declared next, in the help
+  auto command = [&](CLI::App* parent, const char* name, const char* description,
+                     Handler handler) -> CLI::App* {
+    CLI::App* c = parent->add_subcommand(name, description)->group(group);
+    if (handler != nullptr) c->callback([chosen, handler] { *chosen = handler; });
+    return c;
+  };
+  auto arg = [](CLI::App* c, const char* name, std::string& value, const char* description) {
+    c->add_option(name, value, description)->type_name("")->required();
+  };
+  auto request_id = [&](CLI::App* c) {
+    c->add_option("--request-id", a.request_id,
+                  "a retry with the same ID is safe (default: a new random ID)")
+        ->type_name("ID");
+  };
+  // Commands that change a dossier or a task.
+  auto change = [&](CLI::App* c) {
+    c->add_option("--version", a.version,
+                  "the dossier's version you decided on; refused if it moved on "
+                  "(default: its current version, read first)")
+        ->type_name("N");
+    request_id(c);
+  };
+  // Each --flag takes one value; every one given is kept, in order.
+  auto repeated = [](CLI::Option* option) {
+    option->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->allow_extra_args(false);
+  };
+  // approve, reject, request-supplement: a decision, signed two-phase with
+  // the officer's key when the step needs it (the key stays here).
+  auto decision = [&](CLI::App* c) {
+    arg(c, "TASK_ID", a.task_id, "<dossier code>/<step>, from worklist");
+    c->add_option("--comment", a.comment, "a note kept with the decision")->type_name("C");
+    change(c);
+    const std::string key = "Signing key (when the step needs the officer's signature)";
+    CLI::Option* p12 = c->add_option("--sign-with-p12", a.sign_with_p12, "a PKCS#12 file")
+                           ->type_name("FILE")
+                           ->group(key);
+    c->add_option("--p12-password", a.p12_password, "its password")->type_name("P")->group(key);
+    CLI::Option* module =
+        c->add_option("--pkcs11-module", a.pkcs11_module, "or a key on a PKCS#11 token: the module")
+            ->type_name("M")
+            ->group(key)
+            ->excludes(p12);
+    for (auto [name, value, type, description] :
+         {std::tuple{"--token", &a.token, "T", "the token's label"},
+          {"--key-label", &a.key_label, "K", "the key's label"},
+          {"--pin-file", &a.pin_file, "F", "a file holding the PIN"}}) {
+      module->needs(c->add_option(name, *value, description)->type_name(type)->group(key));
+    }
+    c->add_option("--certificate", a.certificate,
+                  "the key's certificate chain (default: on the token)")
+        ->type_name("CHAIN.pem")
+        ->group(key);
+  };
+  auto offline_check = [&](CLI::App* c) {
+    c->add_option("--trust", a.trust,
+                  "trust anchors: a directory or a certificate file (default <pki-dir>/ca.crt)")
+        ->type_name("PATH");
+    c->add_flag("--no-revocation", a.no_revocation,
+                "judge signatures without revocation data (CRL/OCSP); without it, a document "
+                "carrying none is INDETERMINATE/TRY_LATER");
+  };
+  CLI::Validator date(
+      [](std::string& text) -> std::string {
+        bool ok = text.size() == 10 && text[4] == '-' && text[7] == '-';
+        for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) ok = ok && absl::ascii_isdigit(text[i]);
+        return ok ? "" : absl::StrCat("must be YYYY-MM-DD, got ", text);
+      },
+      "");
 
-const char* UsageText() {
-  return R"(usage: motcua [OPTIONS] COMMAND [ARGS]
+  group = "Dossiers (hồ sơ)";
+  CLI::App* c = command(&app, "submit", "file a SubmitDossierRequest (JSON)", Submit);
+  arg(c, "FILE.json", a.file, "the request");
+  request_id(c);
+  c = command(&app, "show", "the dossier and its history", Show);
+  arg(c, "CODE", a.code, "the dossier");
+  c = command(&app, "document", "save a signed document of the dossier", Document);
+  arg(c, "CODE", a.code, "the dossier");
+  arg(c, "DOCUMENT_ID", a.document_id, "d1, d2, ... (show lists them)");
+  c->add_option("-o,--output", a.output, "where to write it")->type_name("FILE.pdf")->required();
+  c = command(&app, "list", "search dossiers, newest first", List);
+  c->add_option("--applicant", a.applicant, "the applicant's ID number")->type_name("ID");
+  c->add_option("--unit", a.unit, "the unit's code")->type_name("U");
+  c->add_option("--status", a.status, "national status 1..10 (0 for any)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 10).description(""));
+  c->add_option("--from", a.from, "submitted on or after")->type_name("YYYY-MM-DD")->check(date);
+  c->add_option("--to", a.to, "submitted on or before")->type_name("YYYY-MM-DD")->check(date);
+  c->add_option("--limit", a.limit, "at most N (default: all)")->type_name("N");
+  c = command(&app, "withdraw", "the applicant withdraws the dossier", Withdraw);
+  arg(c, "CODE", a.code, "the dossier");
+  c->add_option("--reason", a.reason, "why")->type_name("R")->required();
+  change(c);
+  c = command(&app, "supplement", "add what was asked for (an AddSupplementRequest, JSON)",
+              Supplement);
+  arg(c, "CODE", a.code, "the dossier");
+  arg(c, "FILE.json", a.file, "the supplement");
+  change(c);
+  c = command(&app, "watch", "print events as they happen, one line each", Watch);
+  c->add_option("--dossier", a.dossier, "the events of one dossier")->type_name("CODE");
+  c->add_option("--unit", a.unit, "or of every dossier of a unit")->type_name("U");
+  c->add_option("--after", a.after, "only events after this sequence number")->type_name("SEQ");
 
-Options (anywhere on the line):
-  --server HOST:PORT   server address ($MOTCUA_SERVER, default 127.0.0.1:50051)
-  --pki-dir DIR        dev PKI directory ($MOTCUA_PKI_DIR, default ./var/pki)
-Who you are (required for every command that talks to the server; there is
-no default identity):
-  --cert F --key F     your client certificate and key
-  --ca F               CA of the server certificate (default <pki-dir>/ca.crt)
-  --profile F          a file of "server = ...", "ca = ...", "cert = ...",
-                       "key = ..." lines ($MOTCUA_PROFILE)
-  --as NAME            development: a client of the dev PKI ($MOTCUA_AS):
-                       portal, receiver, head, clerk, auditor, admin, ...
-  --insecure           plain-text connection (server started with --insecure)
-  --timeout SECONDS    deadline of each call (default 30)
-  --json               print protobuf JSON instead of tables
-  --help               this text
+  group = "Tasks (officers)";
+  command(&app, "worklist", "your open tasks, with their TASK_IDs", Worklist);
+  c = command(&app, "claim", "take a task of your position for yourself", Claim);
+  arg(c, "TASK_ID", a.task_id, "<dossier code>/<step>, from worklist");
+  change(c);
+  decision(command(&app, "approve", "complete the task: approve", Approve));
+  c = command(&app, "reject", "complete the task: refuse the dossier", Reject);
+  decision(c);
+  repeated(
+      c->add_option("--reason", a.reasons, "why; repeat for several")->type_name("R")->required());
+  c = command(&app, "request-supplement", "complete the task: ask the applicant for more",
+              RequestSupplement);
+  decision(c);
+  repeated(c->add_option("--item", a.items, "what is missing; repeat for several")
+               ->type_name("I")
+               ->required());
 
-Dossiers (hồ sơ):
-  submit FILE.json [--request-id ID]         file a SubmitDossierRequest
-  show CODE                                  the dossier and its history
-  document CODE DOCUMENT_ID -o FILE.pdf      save a signed document (d1, d2, ...)
-  list [--applicant ID] [--unit U] [--status 1..10] [--from YYYY-MM-DD]
-       [--to YYYY-MM-DD] [--limit N]         search, newest first
-  withdraw CODE --reason R                   the applicant withdraws
-  supplement CODE FILE.json                  add an AddSupplementRequest
-  watch (--dossier CODE [--after SEQ] | --unit U)
-                                             print events as they happen
+  group = "Audit";
+  c = command(&app, "history", "every event of the dossier with its hash", History);
+  arg(c, "CODE", a.code, "the dossier");
+  c = command(&app, "verify-history", "recheck the dossier's hash chain; exit 1 if broken",
+              VerifyHistory);
+  arg(c, "CODE", a.code, "the dossier");
+  c = command(&app, "verify",
+              "check a PDF's signatures offline, with no server: exit 1 unless every\n"
+              "signature is TOTAL_PASSED and nothing was changed after signing",
+              Verify);
+  arg(c, "FILE.pdf", a.file, "the document");
+  offline_check(c);
+  c = command(&app, "export",
+              "the dossier, its history and its signed documents, for checking with no server",
+              Export);
+  arg(c, "CODE", a.code, "the dossier");
+  arg(c, "DIR", a.dir, "a new or empty directory");
+  c = command(&app, "verify-dossier",
+              "the whole dossier: history chain, each document's hash against its event,\n"
+              "every signature, and that each was made by whom the event names; exit 1 if\n"
+              "not. On the server (CODE), or offline on an export (--from DIR)",
+              VerifyDossier);
+  c->add_option("CODE", a.code, "the dossier, on the server")->type_name("");
+  c->add_option("--from", a.from, "check the export in DIR instead, offline")->type_name("DIR");
+  offline_check(c);
 
-Tasks (officers):
-  worklist                                   the caller's open tasks
-  claim TASK_ID
-  approve TASK_ID [--comment C] [SIGNING KEY]
-                                             SIGNING KEY, when the step needs the
-                                             officer's signature (two-phase; the
-                                             key stays here):
-                                               --sign-with-p12 FILE [--p12-password P]
-                                               --pkcs11-module M --token T --key-label K
-                                               --pin-file F [--certificate CHAIN.pem]
-  reject TASK_ID --reason R [--reason R2 ...] [--comment C]
-  request-supplement TASK_ID --item I [--item I2 ...] [--comment C]
+  group = "Procedures (thủ tục)";
+  CLI::App* procedures = command(&app, "procedures", "list, get or deploy", nullptr);
+  procedures->require_subcommand(1);
+  group = "Commands";
+  command(procedures, "list", "every procedure deployed", ProceduresList);
+  c = command(procedures, "get", "one procedure's definition", ProceduresGet);
+  arg(c, "CODE", a.code, "the procedure");
+  c->add_option("--version", a.version, "that version (default: the latest)")->type_name("N");
+  c = command(procedures, "deploy", "a new procedure or version (text-format definition)",
+              ProceduresDeploy);
+  arg(c, "FILE.textproto", a.file, "the ProcedureDefinition");
+  request_id(c);
 
-Audit:
-  history CODE                               every event with its hash
-  verify-history CODE                        recheck the hash chain; exit 1 if broken
-  verify FILE.pdf [--trust PATH] [--no-revocation]
-                                             check a PDF's signatures, offline, no server:
-                                             anchors from PATH (directory or certificate
-                                             file; default <pki-dir>/ca.crt); exit 1 unless
-                                             every signature is TOTAL_PASSED and unmodified.
-                                             Without CRL/OCSP in the PDF a signature is
-                                             INDETERMINATE/TRY_LATER unless --no-revocation
-  export CODE DIR                            the dossier, its history and its signed
-                                             documents, for checking with no server
-  verify-dossier CODE [--no-revocation]      the whole dossier, on the server: history
-                                             chain, every document's hash against its
-                                             event, every signature, and that each was
-                                             made by whom the event names; exit 1 if not
-  verify-dossier --from DIR [--trust PATH] [--no-revocation]
-                                             the same check offline, on an export
-
-Procedures (thủ tục):
-  procedures list
-  procedures get CODE [--version N]
-  procedures deploy FILE.textproto
-
-Backups (3-2-1 policy; admin, status also auditor):
-  backup status                              COMPLIANT or not, and why; exit 1 if not
-  backup list                                every copy and drill on record
-  backup run                                 take and verify a backup (copy 2) now
-  backup verify [--offline DIR]              re-verify backups (and a mounted offline copy)
-  backup export-offline DIR                  encrypted, signed copy to the medium at DIR
-  backup confirm-detached COPY_ID --by NAME --kept-at PLACE
-                                             record custody; only then it counts as offline
-  backup drill [--offline DIR]               timed restore into scratch, recorded as evidence
-  backup restore --from COPY_DIR --to NEW_DATA_DIR [--backup-id N]
-                 [--key-file FILE] [--trust CA.pem]
-                                             local, no server: copy 2 or an offline copy
-                                             (offline needs the key; manifest checked
-                                             against --trust, default var/pki/ca.crt)
-
-Commands that change a dossier or task take --version N (expected version;
-default: the dossier's current version, read first) and --request-id ID
-(default: a new random id; pass the same id to retry safely).
-
-Exit status: 0 ok, 1 a check failed (broken chain, policy not met, failed
-verification or drill), 2 error
-(printed as "error: CODE: message"), 64 usage error.
-)";
+  group = "Backups (3-2-1 policy; admin, status also auditor)";
+  CLI::App* backup = command(
+      &app, "backup", "status, list, run, verify, export-offline, confirm-detached, drill, restore",
+      nullptr);
+  backup->require_subcommand(1);
+  group = "Commands";
+  command(backup, "status", "COMPLIANT or not, and why; exit 1 if not", backup::Status);
+  command(backup, "list", "every copy and drill on record", backup::List);
+  command(backup, "run", "take and verify a backup (copy 2) now", backup::Run);
+  auto offline = [&](CLI::App* c) {
+    c->add_option("--offline", a.offline, "the offline copy mounted at DIR too")->type_name("DIR");
+  };
+  offline(command(backup, "verify", "re-verify the backups (and a mounted offline copy)",
+                  backup::Verify));
+  c = command(backup, "export-offline", "an encrypted, signed copy to the medium at DIR",
+              backup::ExportOffline);
+  arg(c, "DIR", a.dir, "the mounted medium");
+  c = command(backup, "confirm-detached",
+              "record who took the copy away and where it is kept; only then it counts as "
+              "offline",
+              backup::ConfirmDetached);
+  arg(c, "COPY_ID", a.copy_id, "the offline copy");
+  c->add_option("--by", a.by, "who detached it")->type_name("NAME")->required();
+  c->add_option("--kept-at", a.kept_at, "where it is kept")->type_name("PLACE")->required();
+  offline(
+      command(backup, "drill", "timed restore into scratch, recorded as evidence", backup::Drill));
+  c = command(backup, "restore",
+              "local, no server: restore copy 2 or an offline copy into a new data directory,\n"
+              "checked end to end",
+              backup::Restore);
+  c->add_option("--from", a.from, "the copy")->type_name("COPY_DIR")->required();
+  c->add_option("--to", a.to, "the new data directory")->type_name("NEW_DATA_DIR")->required();
+  c->add_option("--backup-id", a.backup_id, "which backup of copy 2 (default: the latest)")
+      ->type_name("N");
+  c->add_option("--key-file", a.key_file, "the offline copy's key (an offline copy needs it)")
+      ->type_name("FILE");
+  c->add_option("--trust", a.trust, "the CA that signs offline manifests (default var/pki/ca.crt)")
+      ->type_name("CA.pem");
 }
 
 }  // namespace motcua::cli

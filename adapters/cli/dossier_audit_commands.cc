@@ -100,11 +100,9 @@ absl::StatusOr<v1::VerifyDossierResponse> AuditExport(const std::string& dir,
 
 }  // namespace
 
-absl::StatusOr<int> Export(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({}); !s.ok()) return s;
-  if (auto s = ExpectPositional(args, 2, "CODE DIR"); !s.ok()) return s;
-  const std::string& code = args.positional()[0];
-  const std::string& dir = args.positional()[1];
+absl::StatusOr<int> Export(Context& context, const Args& args) {
+  const std::string& code = args.code;
+  const std::string& dir = args.dir;
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     return absl::AlreadyExistsError(absl::StrCat(dir, " is not empty; export into a new directory"));
@@ -140,28 +138,27 @@ absl::StatusOr<int> Export(Context& context, Args& args) {
   return kExitOk;
 }
 
-absl::StatusOr<int> VerifyDossier(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"from", "trust", "no-revocation"}); !s.ok()) return s;
-  const bool check_revocation = !args.Has("no-revocation");
-  if (std::optional<std::string> dir = args.Get("from")) {
-    if (!args.positional().empty()) {
+absl::StatusOr<int> VerifyDossier(Context& context, const Args& args) {
+  const bool check_revocation = !args.no_revocation;
+  if (!args.from.empty()) {
+    if (!args.code.empty()) {
       return UsageError("verify-dossier --from DIR takes no CODE: the export names its dossier");
     }
     absl::StatusOr<signing::TrustStore> trust = LoadTrustAnchors(context, args);
     if (!trust.ok()) return trust.status();
     absl::StatusOr<v1::VerifyDossierResponse> audit =
-        AuditExport(*dir, *std::move(trust), check_revocation);
+        AuditExport(args.from, *std::move(trust), check_revocation);
     if (!audit.ok()) return audit.status();
     return Report(context, *audit, check_revocation);
   }
-  if (args.Has("trust")) {
+  if (!args.trust.empty()) {
     return UsageError("--trust is for --from DIR; the server judges with its own anchors");
   }
-  if (auto s = ExpectPositional(args, 1, "CODE"); !s.ok()) return s;
+  if (args.code.empty()) return UsageError("missing CODE (or --from DIR)");
   absl::StatusOr<Client*> client = context.client();
   if (!client.ok()) return client.status();
   v1::VerifyDossierRequest request;
-  request.set_dossier_code(args.positional()[0]);
+  request.set_dossier_code(args.code);
   request.set_skip_revocation_check(!check_revocation);
   absl::StatusOr<v1::VerifyDossierResponse> audit = (*client)->VerifyDossier(request);
   if (!audit.ok()) return audit.status();

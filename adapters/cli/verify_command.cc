@@ -41,14 +41,15 @@ absl::StatusOr<std::string> ReadPdfFile(const std::string& path) {
 absl::StatusOr<signing::TrustStore> LoadTrustAnchors(const Context& context, const Args& args) {
   // Only the CA certificate by default: the PKI directory also holds the
   // server's TLS certificate, which must not be trusted to sign documents.
-  const std::string path = args.Get("trust").value_or(context.pki_dir() + "/ca.crt");
+  const std::string path = args.trust.empty() ? context.pki_dir() + "/ca.crt" : args.trust;
   signing::TrustStore trust;
   if (absl::Status s = trust.AddAnchorsFrom(path); !s.ok()) {
     return absl::Status(
         s.code(),
-        absl::StrCat("trust anchors",
-                     args.Has("trust") ? "" : " (default <pki-dir>/ca.crt; see --trust, --pki-dir)",
-                     ": ", s.message()));
+        absl::StrCat(
+            "trust anchors",
+            args.trust.empty() ? " (default <pki-dir>/ca.crt; see --trust, --pki-dir)" : "", ": ",
+            s.message()));
   }
   return trust;
 }
@@ -78,20 +79,15 @@ std::string Verdict(const signing::VerificationReport& report) {
 
 }  // namespace
 
-absl::StatusOr<int> Verify(Context& context, Args& args) {
-  if (auto s = args.CheckOnly({"trust", "no-revocation"}); !s.ok()) return s;
-  if (args.positional().empty()) return UsageError("missing FILE.pdf");
-  if (args.positional().size() > 1) {
-    return UsageError(absl::StrCat("unexpected argument \"", args.positional()[1], "\""));
-  }
-  const std::string& path = args.positional()[0];
+absl::StatusOr<int> Verify(Context& context, const Args& args) {
+  const std::string& path = args.file;
   absl::StatusOr<signing::TrustStore> trust = LoadTrustAnchors(context, args);
   if (!trust.ok()) return trust.status();
   absl::StatusOr<std::string> pdf = ReadPdfFile(path);
   if (!pdf.ok()) return pdf.status();
 
   signing::VerifyOptions options;
-  options.check_revocation = !args.Has("no-revocation");
+  options.check_revocation = !args.no_revocation;
   absl::StatusOr<signing::VerificationReport> report = signing::VerifyPdf(*pdf, *trust, options);
   if (!report.ok()) {
     return absl::Status(report.status().code(),

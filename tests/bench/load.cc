@@ -27,6 +27,7 @@
 #include <grpcpp/grpcpp.h>
 #include <openssl/rand.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -42,6 +43,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -92,12 +94,6 @@ struct Options {
   bool insecure = false;
 };
 
-const char* kUsage =
-    "usage: motcua_load --server 127.0.0.1:PORT [--pki-dir DIR] --mode submit|complete|read\n"
-    "                   [--clients N] [--duration SECONDS] [--rate R] [--channels C]\n"
-    "                   [--warmup SECONDS] [--preload N] [--read-existing N]\n"
-    "                   [--timeout SECONDS] [--insecure]\n";
-
 // ----------------------------------------------------------------- options
 
 bool IsLoopback(const std::string& server) {
@@ -106,67 +102,72 @@ bool IsLoopback(const std::string& server) {
          absl::StartsWith(server, "ipv6:[::1]:");
 }
 
-absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+// A number above zero, or (`zero_ok`) at least zero. CLI11's PositiveNumber
+// would print DBL_MAX in its message.
+CLI::Validator Positive(bool zero_ok = false) {
+  return CLI::Validator(
+      [zero_ok](std::string& text) -> std::string {
+        double value = 0;
+        const bool ok = absl::SimpleAtod(text, &value) && (value > 0 || (zero_ok && value == 0));
+        return ok ? ""
+                  : absl::StrCat("must be a number ", zero_ok ? ">= 0" : "> 0", ", got ", text);
+      },
+      "");
+}
+
+// The options, or the exit code when there is nothing to run: 0 after
+// --help, 64 after a usage mistake.
+std::variant<Options, int> ParseOptions(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string name = argv[i];
-    if (name == "--insecure") {
-      options.insecure = true;
-      continue;
-    }
-    std::string value;
-    if (const size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    }
-    bool ok = true;
-    if (name == "--server") {
-      options.server = value;
-    } else if (name == "--pki-dir") {
-      options.pki_dir = value;
-    } else if (name == "--mode") {
-      options.mode_name = value;
-      if (value == "submit") {
-        options.mode = Mode::kSubmit;
-      } else if (value == "complete") {
-        options.mode = Mode::kComplete;
-      } else if (value == "read") {
-        options.mode = Mode::kRead;
-      } else {
-        ok = false;
-      }
-    } else if (name == "--clients") {
-      ok = absl::SimpleAtoi(value, &options.clients) && options.clients > 0;
-    } else if (name == "--duration") {
-      ok = absl::SimpleAtod(value, &options.duration_s) && options.duration_s > 0;
-    } else if (name == "--rate") {
-      ok = absl::SimpleAtod(value, &options.rate) && options.rate >= 0;
-    } else if (name == "--channels") {
-      ok = absl::SimpleAtoi(value, &options.channels) && options.channels > 0;
-    } else if (name == "--warmup") {
-      ok = absl::SimpleAtod(value, &options.warmup_s) && options.warmup_s >= 0;
-    } else if (name == "--preload") {
-      ok = absl::SimpleAtoi(value, &options.preload) && options.preload >= 0;
-    } else if (name == "--read-existing") {
-      ok = absl::SimpleAtoi(value, &options.read_existing) && options.read_existing >= 0;
-    } else if (name == "--timeout") {
-      ok = absl::SimpleAtod(value, &options.timeout_s) && options.timeout_s > 0;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option ", name));
-    }
-    if (!ok) return absl::InvalidArgumentError(absl::StrCat("bad value for ", name, ": ", value));
+  CLI::App app("motcua_load: a load generator for a running motcuad on loopback.", "motcua_load");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--server", options.server, "the server: 127.0.0.1:PORT")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& server) -> std::string {
+            // The generator can saturate a machine; it is meant for a server
+            // of our own on this host, never for someone else's.
+            return IsLoopback(server) ? "" : "must be a loopback address (127.x, [::1], localhost)";
+          },
+          ""));
+  app.add_option("--pki-dir", options.pki_dir, "the server's development PKI")
+      ->capture_default_str();
+  app.add_option("--mode", options.mode_name, "what the timed phase calls")
+      ->check(CLI::IsMember({"submit", "complete", "read"}))
+      ->capture_default_str();
+  app.add_option("--clients", options.clients, "client threads")
+      ->check(Positive())
+      ->capture_default_str();
+  app.add_option("--duration", options.duration_s, "seconds of the timed phase")
+      ->check(Positive())
+      ->capture_default_str();
+  app.add_option("--rate", options.rate, "calls per second in total; 0: a closed loop")
+      ->check(Positive(/*zero_ok=*/true))
+      ->capture_default_str();
+  app.add_option("--channels", options.channels, "channels (TCP connections) per identity")
+      ->check(Positive())
+      ->capture_default_str();
+  app.add_option("--warmup", options.warmup_s, "seconds sent but not counted, first")
+      ->check(Positive(/*zero_ok=*/true))
+      ->capture_default_str();
+  app.add_option("--preload", options.preload,
+                 "dossiers submitted before the timed phase (default: by mode)")
+      ->check(Positive(/*zero_ok=*/true));
+  app.add_option("--read-existing", options.read_existing,
+                 "read mode: also read up to N dossiers already in the store")
+      ->check(Positive(/*zero_ok=*/true));
+  app.add_option("--timeout", options.timeout_s, "deadline of each call, seconds")
+      ->check(Positive())
+      ->capture_default_str();
+  app.add_flag("--insecure", options.insecure, "no TLS (server started with --insecure)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;
   }
-  if (options.server.empty()) return absl::InvalidArgumentError("--server is required");
-  // The generator can saturate a machine; it is meant for a server of our
-  // own on this host, never for someone else's.
-  if (!IsLoopback(options.server)) {
-    return absl::InvalidArgumentError(
-        "--server must be a loopback address (127.x, [::1], localhost)");
-  }
+  options.mode = options.mode_name == "complete" ? Mode::kComplete
+                 : options.mode_name == "read"   ? Mode::kRead
+                                                 : Mode::kSubmit;
   return options;
 }
 
@@ -706,13 +707,9 @@ absl::StatusOr<std::vector<std::string>> ListExisting(const Identity& auditor, i
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<Options> parsed = ParseOptions(argc, argv);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "motcua_load: %s\n%s", std::string(parsed.status().message()).c_str(),
-                 kUsage);
-    return 64;
-  }
-  const Options& options = *parsed;
+  std::variant<Options, int> parsed = ParseOptions(argc, argv);
+  if (const int* exit = std::get_if<int>(&parsed)) return *exit;
+  const Options& options = std::get<Options>(parsed);
   std::unique_ptr<Workload> workload;
   int64_t pool = 0;
   int64_t existing = 0;

@@ -455,6 +455,20 @@ TEST_F(CliTest, Cli_Approve_MissingTaskId_ExitsUsageWithUsageText) {
   EXPECT_THAT(r.err, HasSubstr("usage: motcua")) << r;
 }
 
+TEST_F(CliTest, Cli_NoCommand_ExitsUsageWithUsageText) {
+  const CliResult r = RunCli({"--server", server().target(), "--pki-dir", server().pki_dir()});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r;
+  EXPECT_THAT(r.err, HasSubstr("missing command")) << r;
+  EXPECT_THAT(r.err, HasSubstr("usage: motcua")) << r;
+}
+
+TEST_F(CliTest, Cli_UnknownOptionOfCommand_ExitsUsageNamingIt) {
+  const CliResult r = Cli("receiver", {"worklist", "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r;
+  EXPECT_THAT(r.err, HasSubstr("--no-such-flag")) << r;
+  EXPECT_THAT(r.err, HasSubstr("usage: motcua worklist")) << r;
+}
+
 TEST_F(CliTest, Cli_Submit_NonexistentFile_ExitsTwoNamingFile) {
   const std::string missing = absl::StrCat(server().scratch_dir(), "/no-such-request.json");
   const CliResult r = Cli("portal", {"submit", missing});
@@ -468,6 +482,42 @@ TEST_F(CliTest, Cli_VerifyHistory_NonexistentDossier_ExitsTwoWithNotFound) {
   const CliResult r = Cli("auditor", {"verify-history", "HN-SGDDT-000101-9999"});
   EXPECT_EQ(r.exit_code, kExitError) << r;
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND")) << r;
+}
+
+// ------------------------------------------------------------ help, options
+
+TEST_F(CliTest, Cli_Help_ExitsZeroListingEveryCommand) {
+  const CliResult r = RunCli({"--help"});
+  EXPECT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_THAT(r.out, HasSubstr("usage: motcua")) << r;
+  for (const char* command : {"submit", "worklist", "approve", "request-supplement", "verify",
+                              "verify-dossier", "procedures", "backup"}) {
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\n  ", command, " "))) << command;
+  }
+  EXPECT_THAT(r.out, HasSubstr("Exit status")) << r;
+  EXPECT_TRUE(r.err.empty()) << r;
+}
+
+TEST_F(CliTest, Cli_ApproveHelp_ExitsZeroNamingItsOptions) {
+  const CliResult r = RunCli({"approve", "--help"});
+  EXPECT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_THAT(r.out, HasSubstr("usage: motcua approve TASK_ID")) << r;
+  EXPECT_THAT(r.out, HasSubstr("--sign-with-p12")) << r;
+  EXPECT_THAT(r.out, HasSubstr("--pkcs11-module")) << r;
+}
+
+TEST_F(CliTest, Cli_GlobalOptionsAfterCommand_ActAsBefore) {
+  const std::string code = CliSubmit().code();
+  ASSERT_FALSE(code.empty());
+  const CliResult r = RunCli({"worklist", "--json", "--as", "receiver", "--server",
+                              server().target(), "--pki-dir", server().pki_dir()});
+  ASSERT_EQ(r.exit_code, kExitOk) << r;
+  v1::ListMyTasksResponse tasks;
+  std::string error;
+  ASSERT_TRUE(ParseJson(r.out, &tasks, &error)) << error << "\n" << r;
+  bool found = false;
+  for (const v1::Task& task : tasks.tasks()) found = found || task.dossier_code() == code;
+  EXPECT_TRUE(found) << code << " missing from\n" << r.out;
 }
 
 // ------------------------------------------------------------------ queries

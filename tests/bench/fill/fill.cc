@@ -9,8 +9,10 @@
 // With --sync every commit is fsynced, as in the server: then its rate is
 // the engine's own ceiling, without gRPC or TLS.
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,24 +54,25 @@ int main(int argc, char** argv) {
   int threads = 8;
   int64_t receive_every = 4;
   bool sync = false;
-  for (int i = 1; i < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--sync") {
-      sync = true;
-      --i;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    std::string value = argv[i + 1];
-    if (flag == "--data-dir") data_dir = value;
-    else if (flag == "--count") count = std::stoll(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--receive-every") receive_every = std::stoll(value);
-  }
-  if (data_dir.empty() || count <= 0) {
-    std::cerr << "usage: motcua_fill --data-dir DIR --count N [--threads T] [--receive-every K]"
-                 " [--sync]\n";
-    return 64;
+  CLI::App app("motcua_fill: puts N dossiers into a data directory through the engine itself.",
+               "motcua_fill");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--data-dir", data_dir, "the RocksDB data directory")->required();
+  app.add_option("--count", count, "dossiers to submit")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
+  app.add_option("--threads", threads, "threads submitting")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--receive-every", receive_every,
+                 "receive every K-th dossier of HN-SGDDT (0: none)")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()))
+      ->capture_default_str();
+  app.add_flag("--sync", sync, "fsync every commit, as the server does");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;
   }
   motcua::storage::StoreOptions options;
   options.sync = sync;

@@ -38,6 +38,7 @@
 
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -54,8 +55,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "signing/dev/dev_pki.h"
 #include "signing/documents.h"
@@ -242,54 +241,48 @@ bool Wanted(const Options& options, const std::string& run) {
   return std::find(options.runs.begin(), options.runs.end(), run) != options.runs.end();
 }
 
-int Usage() {
-  std::cerr << "usage: motcua_sign_bench --pki-dir DIR [--threads N] [--seconds S] [--warmup S]\n"
-               "         [--runs "
-            << absl::StrJoin(kAllRuns, ",")
-            << "|none]\n"
-               "         [--samples-dir DIR] [--pkcs11-module SO --token-label L --key-label K\n"
-               "          --pin PIN [--chain PEM]]\n";
-  return 64;
-}
-
 int Main(int argc, char** argv) {
   Options options;
   options.token.module_path = "/usr/lib/softhsm/libsofthsm2.so";
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return Usage();
-    const std::string value = argv[i + 1];
-    if (flag == "--pki-dir")
-      options.pki_dir = value;
-    else if (flag == "--threads")
-      options.threads = std::stoi(value);
-    else if (flag == "--seconds")
-      options.seconds = std::stod(value);
-    else if (flag == "--warmup")
-      options.warmup = std::stod(value);
-    else if (flag == "--runs")
-      options.runs = absl::StrSplit(value, ',', absl::SkipEmpty());
-    else if (flag == "--samples-dir")
-      options.samples_dir = value;
-    else if (flag == "--pkcs11-module")
-      options.token.module_path = value;
-    else if (flag == "--token-label")
-      options.token.token_label = value;
-    else if (flag == "--key-label")
-      options.token.key_label = value;
-    else if (flag == "--pin")
-      options.token.pin = value;
-    else if (flag == "--chain")
-      options.token.certificate_chain_path = value;
-    else
-      return Usage();
+  CLI::App app(
+      "motcua_sign_bench: how many one-page diplomas signing/ renders, signs and verifies per "
+      "second, in process, on all cores.",
+      "motcua_sign_bench");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--pki-dir", options.pki_dir, "the development PKI (created if missing)")
+      ->required();
+  app.add_option("--threads", options.threads, "threads signing at once")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--seconds", options.seconds, "length of each run")->capture_default_str();
+  app.add_option("--warmup", options.warmup, "seconds before each run, not counted")
+      ->capture_default_str();
+  std::vector<std::string> runs(std::begin(kAllRuns), std::end(kAllRuns));
+  runs.push_back("none");
+  app.add_option("--runs", options.runs, "the runs, comma-separated (default: all that can run)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->check(CLI::IsMember(runs));
+  app.add_option("--samples-dir", options.samples_dir,
+                 "write diploma.pdf, diploma-signed.pdf, diploma-sealed.pdf here");
+  const std::string token = "PKCS#11 token runs";
+  app.add_option("--pkcs11-module", options.token.module_path, "the module")
+      ->capture_default_str()
+      ->group(token);
+  app.add_option("--token-label", options.token.token_label, "the token")->group(token);
+  app.add_option("--key-label", options.token.key_label, "the officer's key on it")->group(token);
+  app.add_option("--pin", options.token.pin, "the user PIN")->group(token);
+  app.add_option("--chain", options.token.certificate_chain_path,
+                 "the key's certificate chain, PEM")
+      ->group(token);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;
   }
-  if (options.pki_dir.empty() || options.threads < 1 || options.seconds <= 0) return Usage();
-  for (const std::string& run : options.runs) {
-    if (run != "none" &&
-        std::find(std::begin(kAllRuns), std::end(kAllRuns), run) == std::end(kAllRuns)) {
-      return Usage();
-    }
+  if (!(options.seconds > 0) || !(options.warmup >= 0)) {
+    std::cerr << "motcua_sign_bench: --seconds must be > 0 and --warmup >= 0\n";
+    return 64;
   }
 
   absl::Status pki = EnsureDevPki(options.pki_dir);
