@@ -292,41 +292,42 @@ absl::StatusOr<Family*> MetricsRegistry::Register(std::unique_ptr<Family> family
   return it->second.get();
 }
 
+namespace {
+
+// The descriptor of a family whose children are updated by code, not read
+// from a callback.
+Descriptor Updated(absl::string_view name, absl::string_view help, MetricType type,
+                   std::vector<std::string> label_names, std::vector<double> bucket_bounds = {}) {
+  return Descriptor{.name = std::string(name),
+                    .help = std::string(help),
+                    .type = type,
+                    .callback = false,
+                    .label_names = std::move(label_names),
+                    .bucket_bounds = std::move(bucket_bounds)};
+}
+
+}  // namespace
+
 absl::StatusOr<CounterFamily*> MetricsRegistry::AddCounter(absl::string_view name,
                                                            absl::string_view help,
                                                            std::vector<std::string> label_names) {
-  return Downcast<CounterFamily>(
-      Register(absl::WrapUnique(new CounterFamily({.name = std::string(name),
-                                                   .help = std::string(help),
-                                                   .type = MetricType::kCounter,
-                                                   .callback = false,
-                                                   .label_names = std::move(label_names),
-                                                   .bucket_bounds = {}}))));
+  return Downcast<CounterFamily>(Register(absl::WrapUnique(
+      new CounterFamily(Updated(name, help, MetricType::kCounter, std::move(label_names))))));
 }
 
 absl::StatusOr<GaugeFamily*> MetricsRegistry::AddGauge(absl::string_view name,
                                                        absl::string_view help,
                                                        std::vector<std::string> label_names) {
-  return Downcast<GaugeFamily>(
-      Register(absl::WrapUnique(new GaugeFamily({.name = std::string(name),
-                                                 .help = std::string(help),
-                                                 .type = MetricType::kGauge,
-                                                 .callback = false,
-                                                 .label_names = std::move(label_names),
-                                                 .bucket_bounds = {}}))));
+  return Downcast<GaugeFamily>(Register(absl::WrapUnique(
+      new GaugeFamily(Updated(name, help, MetricType::kGauge, std::move(label_names))))));
 }
 
 absl::StatusOr<HistogramFamily*> MetricsRegistry::AddHistogram(absl::string_view name,
                                                                absl::string_view help,
                                                                std::vector<std::string> label_names,
                                                                std::vector<double> bucket_bounds) {
-  return Downcast<HistogramFamily>(
-      Register(absl::WrapUnique(new HistogramFamily({.name = std::string(name),
-                                                     .help = std::string(help),
-                                                     .type = MetricType::kHistogram,
-                                                     .callback = false,
-                                                     .label_names = std::move(label_names),
-                                                     .bucket_bounds = std::move(bucket_bounds)}))));
+  return Downcast<HistogramFamily>(Register(absl::WrapUnique(new HistogramFamily(Updated(
+      name, help, MetricType::kHistogram, std::move(label_names), std::move(bucket_bounds))))));
 }
 
 absl::Status MetricsRegistry::AddCallback(MetricType type, absl::string_view name,

@@ -281,8 +281,12 @@ absl::StatusOr<std::optional<absl::Time>> ParseDay(absl::string_view text, absl:
 class EngineImpl : public Engine {
  public:
   EngineImpl(storage::Store* store, Clock* clock, const WorkCalendar* calendar,
-             EngineOptions options)
-      : store_(store), clock_(clock), calendar_(calendar), options_(options) {}
+             EngineOptions options, PageTokens page_tokens)
+      : store_(store),
+        clock_(clock),
+        calendar_(calendar),
+        options_(options),
+        page_tokens_(std::move(page_tokens)) {}
 
   // Reads stored definitions into memory.
   absl::Status Load();
@@ -401,10 +405,7 @@ class EngineImpl : public Engine {
   };
   absl::Mutex challenges_mu_;
   absl::flat_hash_map<std::string, Challenge> challenges_ ABSL_GUARDED_BY(challenges_mu_);
-
- public:
-  // Set once by Engine::Open, before any call.
-  std::optional<PageTokens> page_tokens_;
+  const PageTokens page_tokens_;
 };
 
 template <typename Response>
@@ -589,7 +590,7 @@ absl::StatusOr<v1::ListProceduresResponse> EngineImpl::ListProcedures(
   const std::string query = absl::StrCat("ListProcedures\n", caller.subject);
   std::string after;
   if (!request.page_token().empty()) {
-    auto position = page_tokens_->Unseal(request.page_token(), query);
+    auto position = page_tokens_.Unseal(request.page_token(), query);
     if (!position.ok()) return position.status();
     after = std::move(position->key);
   }
@@ -601,7 +602,7 @@ absl::StatusOr<v1::ListProceduresResponse> EngineImpl::ListProcedures(
     if (versions.empty()) continue;
     if (response.procedures_size() == *page_size) {
       response.set_next_page_token(
-          page_tokens_->Seal(query, {0, response.procedures().rbegin()->latest().code()}));
+          page_tokens_.Seal(query, {0, response.procedures().rbegin()->latest().code()}));
       break;
     }
     auto* entry = response.add_procedures();
@@ -950,7 +951,7 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
       absl::StrCat("ListDossiers\n", caller.subject, "\n", DeterministicBytes(query_request));
   std::string start;
   if (!request.page_token().empty()) {
-    auto position = page_tokens_->Unseal(request.page_token(), query);
+    auto position = page_tokens_.Unseal(request.page_token(), query);
     if (!position.ok()) return position.status();
     start = std::move(position->key);
   } else if (*to) {
@@ -993,7 +994,7 @@ absl::StatusOr<v1::ListDossiersResponse> EngineImpl::ListDossiers(
   });
   if (!s.ok()) return s;
   if (!load_error.ok()) return load_error;
-  if (more) response.set_next_page_token(page_tokens_->Seal(query, {0, last_key}));
+  if (more) response.set_next_page_token(page_tokens_.Seal(query, {0, last_key}));
   return response;
 }
 
@@ -1164,7 +1165,7 @@ absl::StatusOr<v1::ListMyTasksResponse> EngineImpl::ListMyTasks(
   int part = 0;
   std::string resume_after;
   if (!request.page_token().empty()) {
-    auto position = page_tokens_->Unseal(request.page_token(), query);
+    auto position = page_tokens_.Unseal(request.page_token(), query);
     if (!position.ok()) return position.status();
     part = position->part;
     resume_after = std::move(position->key);
@@ -1194,7 +1195,7 @@ absl::StatusOr<v1::ListMyTasksResponse> EngineImpl::ListMyTasks(
     if (!s.ok()) return s;
     if (!parse_error.ok()) return parse_error;
     if (full) {
-      response.set_next_page_token(page_tokens_->Seal(query, {part, resume_after}));
+      response.set_next_page_token(page_tokens_.Seal(query, {part, resume_after}));
       break;
     }
     resume_after.clear();
@@ -1568,12 +1569,11 @@ absl::StatusOr<v1::VerifyDossierHistoryResponse> EngineImpl::VerifyDossierHistor
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store, Clock* clock,
                                                      const WorkCalendar* calendar,
                                                      const EngineOptions& options) {
-  auto engine = std::make_unique<EngineImpl>(store, clock, calendar, options);
-  if (absl::Status s = engine->Load(); !s.ok()) return s;
   // Only a serving engine (one that installs its procedures) writes at Open.
   auto tokens = PageTokens::Open(store, options.install_builtin_procedures);
   if (!tokens.ok()) return tokens.status();
-  engine->page_tokens_.emplace(*std::move(tokens));
+  auto engine = std::make_unique<EngineImpl>(store, clock, calendar, options, *std::move(tokens));
+  if (absl::Status s = engine->Load(); !s.ok()) return s;
   if (options.install_builtin_procedures) {
     if (absl::Status s = engine->InstallBuiltinProcedures(); !s.ok()) return s;
   }

@@ -121,7 +121,7 @@ TEST_F(ProductionConfigTest, StartAndStop_ChangesNoFileOfThePki) {
   {
     auto server = ServerProcess::StartWithConfig(config);
     ASSERT_TRUE(server.ok()) << server.status();
-    EXPECT_THAT((*server)->LogTail(), HasSubstr("mode=production"));
+    EXPECT_THAT((*server)->LogTail(), HasSubstr("\"mode\":\"production\""));
     auto channel = (*server)->NewChannelWith((etc_ / "ca.crt").string(),
                                              (etc_ / "admin.crt").string(),
                                              (etc_ / "admin.key").string());
