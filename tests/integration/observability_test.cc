@@ -172,5 +172,14 @@ TEST(ObservabilityTest, Logs_OneJsonObjectPerLine_NoIdNumbersOrNames) {
   EXPECT_EQ(log.find("Minh Khai"), std::string::npos);
 }
 
+TEST(ObservabilityTest, LogFormatText_KeyValueLinesForPeople) {
+  auto server = ServerProcess::Start({"--log-format", "text"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string log = (*server)->LogTail();
+  EXPECT_THAT(log, ::testing::HasSubstr(" event=serving "));
+  EXPECT_THAT(log, ::testing::HasSubstr("mode=development"));
+  EXPECT_EQ(log.find("{\""), std::string::npos) << "a JSON line in text mode: " << log;
+}
+
 }  // namespace
 }  // namespace motcua::itest
