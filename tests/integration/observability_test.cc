@@ -86,13 +86,21 @@ TEST(ObservabilityTest, MetricsScrapedUnderLoad_EverySeriesPresentAndMoving) {
       if (SubmitAndReceive(**server).ok()) ++received;
     }
   });
-  while (received < 3) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Waits until `count` dossiers were received, at most a minute.
+  auto wait_for = [&](int count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (received < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return received >= count;
+  };
+  const bool loaded = wait_for(3);
   const std::map<std::string, double> first = Samples(Scrape(port));
-  const int seen = received;
-  while (received < seen + 5) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool moved = loaded && wait_for(received + 5);
   const std::map<std::string, double> second = Samples(Scrape(port));
   stop = true;
   load.join();
+  ASSERT_TRUE(loaded && moved) << "the load made no progress; log:\n" << (*server)->LogTail();
 
   ASSERT_FALSE(first.empty());
   auto value = [](const std::map<std::string, double>& samples, const std::string& name) {
