@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/utf8.h"
 
 namespace motcua::adapters {
 namespace {
@@ -38,26 +39,6 @@ absl::string_view LevelName(LogLevel level) {
       return "error";
   }
   return "unknown";
-}
-
-// Length of the well-formed UTF-8 sequence `text` starts with, or 0 (stray
-// continuation byte, truncated, overlong, surrogate, past U+10FFFF).
-size_t Utf8SequenceLength(absl::string_view text) {
-  const unsigned char lead = text[0];
-  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
-  if (length == 0 || lead > 0xF4 || text.size() < length) return 0;
-  uint32_t code_point = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    const unsigned char next = text[i];
-    if ((next & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code_point < kSmallest[length] || code_point > 0x10FFFF ||
-      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return 0;
-  }
-  return length;
 }
 
 // A JSON string literal; the text format quotes with the same escapes.
