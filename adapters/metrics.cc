@@ -306,6 +306,14 @@ Descriptor Updated(absl::string_view name, absl::string_view help, MetricType ty
                     .bucket_bounds = std::move(bucket_bounds)};
 }
 
+// The descriptor of a family whose samples are read at scrape time.
+Descriptor Read(absl::string_view name, absl::string_view help, MetricType type,
+                std::vector<std::string> label_names) {
+  Descriptor d = Updated(name, help, type, std::move(label_names));
+  d.callback = true;
+  return d;
+}
+
 }  // namespace
 
 absl::StatusOr<CounterFamily*> MetricsRegistry::AddCounter(absl::string_view name,
@@ -341,12 +349,7 @@ absl::Status MetricsRegistry::AddCallback(MetricType type, absl::string_view nam
                                                    " label names"));
   }
   absl::StatusOr<CallbackFamily*> family = Downcast<CallbackFamily>(
-      Register(std::make_unique<CallbackFamily>(Descriptor{.name = std::string(name),
-                                                           .help = std::string(help),
-                                                           .type = type,
-                                                           .callback = true,
-                                                           .label_names = std::move(label_names),
-                                                           .bucket_bounds = {}})));
+      Register(std::make_unique<CallbackFamily>(Read(name, help, type, std::move(label_names)))));
   if (!family.ok()) return family.status();
   return (*family)->AddCallback(std::move(label_values), std::move(read));
 }
@@ -356,12 +359,7 @@ absl::Status MetricsRegistry::AddCollector(MetricType type, absl::string_view na
                                            std::vector<std::string> label_names,
                                            std::function<std::vector<MetricSample>()> collect) {
   absl::StatusOr<CallbackFamily*> family = Downcast<CallbackFamily>(
-      Register(std::make_unique<CallbackFamily>(Descriptor{.name = std::string(name),
-                                                           .help = std::string(help),
-                                                           .type = type,
-                                                           .callback = true,
-                                                           .label_names = std::move(label_names),
-                                                           .bucket_bounds = {}})));
+      Register(std::make_unique<CallbackFamily>(Read(name, help, type, std::move(label_names)))));
   if (!family.ok()) return family.status();
   (*family)->AddCollector(std::move(collect));
   return absl::OkStatus();

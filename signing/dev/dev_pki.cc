@@ -71,17 +71,9 @@ struct KeyAndCert {
   X509Ptr cert;
 };
 
-// Drains OpenSSL's thread-local error queue into a status, so the message
-// says which call failed and why, and the next failure does not inherit
-// stale entries.
+// openssl_util.h's error, named as the development PKI's.
 absl::Status OpenSslError(absl::string_view what) {
-  std::string detail;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    absl::StrAppend(&detail, detail.empty() ? "" : "; ", buf);
-  }
-  return absl::InternalError(absl::StrCat("dev PKI: ", what, detail.empty() ? "" : ": ", detail));
+  return signing::OpenSslError(absl::StrCat("dev PKI: ", what));
 }
 
 absl::Status ErrnoError(int error, absl::string_view what, const std::string& path) {
