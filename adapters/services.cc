@@ -96,7 +96,9 @@ class DossierService final
       constexpr absl::Duration kPoll = absl::Milliseconds(200);
       v1::HistoryEvent event;
       while (!stream.IsCancelled()) {
-        if (!(*feed)->Next(&event, kPoll)) continue;
+        absl::StatusOr<bool> got = (*feed)->Next(&event, kPoll);
+        if (!got.ok()) return ToGrpcStatus(got.status());
+        if (!*got) continue;
         if (!stream.Write(event)) break;
       }
       return grpc::Status::OK;
@@ -142,12 +144,16 @@ using as = v1::AuditService;
 class AuditService final
     : public as::WithRawCallbackMethod_GetDossierHistory<
           as::WithRawCallbackMethod_VerifyDossierHistory<as::WithRawCallbackMethod_VerifyDocument<
-              as::WithRawCallbackMethod_VerifyDossier<as::Service>>>>,
+              as::WithRawCallbackMethod_VerifyDossier<as::WithRawCallbackMethod_ListLogEvents<
+                  as::WithRawCallbackMethod_VerifyEventLog<as::Service>>>>>>,
       Backend {
  public:
   explicit AuditService(Backend backend) : Backend(backend) {}
   MOTCUA_READ(GetDossierHistory)
   MOTCUA_READ(VerifyDossierHistory)
+  MOTCUA_READ(ListLogEvents)
+  // Reads up to a million entries: on the pool.
+  MOTCUA_CHANGE(VerifyEventLog)
 
   // Parsing and hashing PDFs is slow work: it runs on the pool, not on
   // gRPC's callback threads.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/rocks_internal.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
@@ -19,7 +20,7 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Family::kCount)> kFamilyNames = {
     "definitions", "dossiers", "history", "worklist",
-    "indexes",     "idempotency", "sequences", "documents", "backups"};
+    "indexes",     "idempotency", "sequences", "documents", "backups", "event_log"};
 
 // Large values (attachments, signed PDFs) go to blob files so the LSM tree
 // stays small and compaction cheap.
@@ -39,6 +40,21 @@ class MaxCounterOperator : public rocksdb::AssociativeMergeOperator {
     return true;
   }
   const char* Name() const override { return "motcua.MaxCounter"; }
+};
+
+// Drops entries a retention rule says have expired.
+class RetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit RetentionFilter(std::function<bool(absl::string_view)> expired)
+      : expired_(std::move(expired)) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    return expired_(AsView(value));
+  }
+  const char* Name() const override { return "motcua.Retention"; }
+
+ private:
+  std::function<bool(absl::string_view)> expired_;
 };
 
 }  // namespace
@@ -70,11 +86,73 @@ std::string PrefixSuccessor(absl::string_view prefix) {
   return succ;  // empty: no successor, scan to the end
 }
 
+absl::StatusOr<std::string> ReadValue(rocksdb::DB* db, const rocksdb::ReadOptions& options,
+                                      rocksdb::ColumnFamilyHandle* family, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db->Get(options, family, AsSlice(key), &value);
+  if (s.IsNotFound()) return absl::NotFoundError("not found");
+  if (!s.ok()) return FromRocks(s, "reading");
+  return value;
+}
+
+absl::Status ScanRange(rocksdb::DB* db, const rocksdb::ReadOptions& options,
+                       rocksdb::ColumnFamilyHandle* family, absl::string_view prefix,
+                       absl::string_view start, bool reverse, const ScanVisitor& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, family));
+  if (!reverse) {
+    it->Seek(AsSlice(start.empty() ? prefix : start));
+  } else if (!start.empty()) {
+    it->SeekForPrev(AsSlice(start));
+  } else {
+    std::string succ = PrefixSuccessor(prefix);
+    if (succ.empty()) {
+      it->SeekToLast();
+    } else {
+      it->Seek(succ);
+      if (it->Valid()) {
+        it->Prev();
+      } else {
+        it->SeekToLast();
+      }
+    }
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    absl::string_view key = AsView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, AsView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "scanning");
+}
+
+// Reads pinned to one RocksDB snapshot, released with the view.
+class SnapshotReader : public StoreReader {
+ public:
+  SnapshotReader(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>* handles)
+      : db_(db), handles_(handles), snapshot_(db->GetSnapshot()) {
+    options_.snapshot = snapshot_;
+  }
+  ~SnapshotReader() override { db_->ReleaseSnapshot(snapshot_); }
+  absl::StatusOr<std::string> Get(Family family, absl::string_view key) const override {
+    return ReadValue(db_, options_, (*handles_)[static_cast<int>(family)], key);
+  }
+  absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start,
+                    bool reverse, const ScanVisitor& visit) const override {
+    return ScanRange(db_, options_, (*handles_)[static_cast<int>(family)], prefix, start,
+                     reverse, visit);
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>* handles_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions options_;
+};
+
 class RocksStore : public Store {
  public:
   RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-             bool sync)
-      : db_(std::move(db)), handles_(std::move(handles)) {
+             bool sync, std::unique_ptr<RetentionFilter> retention)
+      : retention_(std::move(retention)), db_(std::move(db)), handles_(std::move(handles)) {
     write_options_.sync = sync;
   }
 
@@ -90,6 +168,14 @@ class RocksStore : public Store {
   absl::StatusOr<std::string> Get(Family family, absl::string_view key) const override;
   absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start, bool reverse,
                     const ScanVisitor& visit) const override;
+  std::unique_ptr<StoreReader> Snapshot() const override {
+    return std::make_unique<SnapshotReader>(db_.get(), &handles_);
+  }
+  absl::Status Compact(Family family) override {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return FromRocks(db_->CompactRange(options, handle(family), nullptr, nullptr), "compacting");
+  }
   uint64_t LatestSequenceNumber() const override { return db_->GetLatestSequenceNumber(); }
   absl::Status Checkpoint(const std::string& dir) override {
     rocksdb::Checkpoint* raw = nullptr;
@@ -147,6 +233,8 @@ class RocksStore : public Store {
  private:
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
 
+  // Outlives db_, which calls it during compactions.
+  std::unique_ptr<RetentionFilter> retention_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
@@ -177,40 +265,13 @@ absl::Status RocksStore::Commit(const WriteSet& changes) {
 }
 
 absl::StatusOr<std::string> RocksStore::Get(Family family, absl::string_view key) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family), AsSlice(key), &value);
-  if (s.IsNotFound()) return absl::NotFoundError("not found");
-  if (!s.ok()) return FromRocks(s, "reading");
-  return value;
+  return ReadValue(db_.get(), rocksdb::ReadOptions(), handle(family), key);
 }
 
 absl::Status RocksStore::Scan(Family family, absl::string_view prefix, absl::string_view start,
                               bool reverse, const ScanVisitor& visit) const {
-  rocksdb::ReadOptions read_options;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handle(family)));
-  if (!reverse) {
-    it->Seek(AsSlice(start.empty() ? prefix : start));
-  } else if (!start.empty()) {
-    it->SeekForPrev(AsSlice(start));
-  } else {
-    std::string succ = PrefixSuccessor(prefix);
-    if (succ.empty()) {
-      it->SeekToLast();
-    } else {
-      it->Seek(succ);
-      if (it->Valid()) {
-        it->Prev();
-      } else {
-        it->SeekToLast();
-      }
-    }
-  }
-  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
-    absl::string_view key = AsView(it->key());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, AsView(it->value()))) break;
-  }
-  return FromRocks(it->status(), "scanning");
+  return ScanRange(db_.get(), rocksdb::ReadOptions(), handle(family), prefix, start, reverse,
+                   visit);
 }
 
 }  // namespace
@@ -219,14 +280,25 @@ rocksdb::DB* RocksDbOf(Store& store) { return static_cast<RocksStore&>(store).db
 
 void WriteSet::Put(Family family, absl::string_view key, absl::string_view value) {
   ops_.push_back({Kind::kPut, family, std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size();
 }
 
 void WriteSet::Delete(Family family, absl::string_view key) {
   ops_.push_back({Kind::kDelete, family, std::string(key), {}});
+  bytes_ += key.size();
 }
 
 void WriteSet::RaiseCounter(Family family, absl::string_view key, uint64_t value) {
   ops_.push_back({Kind::kRaise, family, std::string(key), OrderedUint64(value)});
+  bytes_ += key.size() + 8;
+}
+
+void WriteSet::Append(WriteSet&& other) {
+  ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
+              std::make_move_iterator(other.ops_.end()));
+  bytes_ += other.bytes_;
+  other.ops_.clear();
+  other.bytes_ = 0;
 }
 
 uint64_t DecodeCounter(absl::string_view value) {
@@ -288,6 +360,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   auto merge = std::make_shared<MaxCounterOperator>();
+  std::unique_ptr<RetentionFilter> retention;
+  if (options.idempotency_expired) {
+    retention = std::make_unique<RetentionFilter>(options.idempotency_expired);
+  }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
@@ -297,6 +373,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     cf.write_buffer_size = 32u << 20;
     cf.compression = rocksdb::kNoCompression;
     if (absl::string_view(name) == "sequences") cf.merge_operator = merge;
+    if (absl::string_view(name) == "idempotency") cf.compaction_filter = retention.get();
     if (absl::string_view(name) == "documents") {
       cf.enable_blob_files = true;
       cf.min_blob_size = kMinBlobBytes;
@@ -313,7 +390,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // handles[0] is the default family, which we do not use.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
-  return std::unique_ptr<Store>(new RocksStore(std::move(db), std::move(handles), options.sync));
+  return std::unique_ptr<Store>(
+      new RocksStore(std::move(db), std::move(handles), options.sync, std::move(retention)));
 }
 
 }  // namespace motcua::storage

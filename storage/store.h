@@ -28,6 +28,7 @@ enum class Family : int {
   kSequences,        // monotonic counters (dossier codes)
   kDocuments,        // attachment and document bytes (blob files)
   kBackups,          // catalog of backups, offline copies and restore drills
+  kEventLog,         // every committed history event, by global log sequence
   kCount,
 };
 
@@ -41,6 +42,10 @@ struct StoreOptions {
   // Total memtable budget across families. It is also about the most log a
   // restart after a crash has to replay (~1 s per 30 MiB here).
   size_t write_buffer_bytes = 64u << 20;
+  // Entries of kIdempotency that compaction may drop (a retention window).
+  // Runs on RocksDB's background threads: must be thread-safe and cheap.
+  // Unset: kept forever.
+  std::function<bool(absl::string_view value)> idempotency_expired;
 };
 
 // A set of changes that Store::Commit applies all together or not at all.
@@ -51,6 +56,10 @@ class WriteSet {
   // Raises the counter at `key` to at least `value`. Counters only grow, even
   // when commits race, so a value once committed is never handed out again.
   void RaiseCounter(Family family, absl::string_view key, uint64_t value);
+  // Moves every change of `other` to the end of this set.
+  void Append(WriteSet&& other);
+  // Bytes of keys and values staged so far.
+  size_t bytes() const { return bytes_; }
 
   enum class Kind { kPut, kDelete, kRaise };
   struct Op {
@@ -64,6 +73,7 @@ class WriteSet {
 
  private:
   std::vector<Op> ops_;
+  size_t bytes_ = 0;
 };
 
 // What the database has done since it was opened, for monitoring.
@@ -87,16 +97,11 @@ struct StoreStats {
 // Calls (key, value) for each entry; return false to stop.
 using ScanVisitor = std::function<bool(absl::string_view key, absl::string_view value)>;
 
-class Store {
+// Reads. Errors: NOT_FOUND (Get of an absent key), DATA_LOSS (corruption),
+// INTERNAL (I/O); a read never changes anything.
+class StoreReader {
  public:
-  // Opens or creates the database at `path`.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
-                                                     const StoreOptions& options = {});
-  virtual ~Store() = default;
-
-  // Applies `changes` atomically. When OK is returned the changes are durable
-  // (with options.sync) and visible to every later read.
-  virtual absl::Status Commit(const WriteSet& changes) = 0;
+  virtual ~StoreReader() = default;
 
   // The value at `key`; NOT_FOUND when absent.
   virtual absl::StatusOr<std::string> Get(Family family, absl::string_view key) const = 0;
@@ -106,6 +111,33 @@ class Store {
   // `reverse` the last, key of the prefix).
   virtual absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start,
                             bool reverse, const ScanVisitor& visit) const = 0;
+};
+
+// Every method is thread-safe. Reads through the Store itself see the
+// latest commit at the moment of each call; a caller that reads several
+// keys and needs them to agree takes a Snapshot.
+class Store : public StoreReader {
+ public:
+  // Opens or creates the database at `path`. INTERNAL when the directory
+  // cannot be used, UNAVAILABLE when another process holds it, DATA_LOSS
+  // when it is corrupt.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options = {});
+  virtual ~Store() = default;
+
+  // Applies `changes` atomically. When OK is returned the changes are durable
+  // (with options.sync) and visible to every later read. On error nothing
+  // was applied: RESOURCE_EXHAUSTED (disk full), UNAVAILABLE (busy),
+  // INTERNAL (I/O).
+  virtual absl::Status Commit(const WriteSet& changes) = 0;
+
+  // A read-only view of the database as of now, unchanged by later commits.
+  // Valid while the Store lives.
+  virtual std::unique_ptr<StoreReader> Snapshot() const = 0;
+
+  // Compacts `family` now, applying retention (options.idempotency_expired)
+  // to everything in it. Blocks until done.
+  virtual absl::Status Compact(Family family) = 0;
 
   // Sequence number of the last committed write.
   virtual uint64_t LatestSequenceNumber() const = 0;

@@ -6,11 +6,18 @@
 //
 // Every mutating call:
 //  - is authorised against the caller's Principal (role, unit, position);
-//  - is idempotent by (caller, request_id): a retry returns the first answer;
+//  - is idempotent by (caller, request_id): a retry within the retention
+//    window (EngineOptions, 7 days by default) returns the first answer;
 //  - on an existing dossier, checks expected_version (stale: ABORTED);
-//  - commits state + history event + worklist + indexes + idempotency record
-//    in one durable write before returning.
-// Errors are absl::Status; citizen-facing messages are Vietnamese.
+//  - decides history events, and the engine's one writer applies them to the
+//    dossier and commits state + events + event log entries + worklist +
+//    indexes + idempotency record in one durable write before returning.
+// Errors are absl::Status, each with its ErrorInfo reason; citizen-facing
+// messages are Vietnamese.
+//
+// Thread safety: every method may be called from any number of threads at
+// once. Commands on one dossier are serialised; reads that look at several
+// records read one snapshot.
 
 #include <memory>
 #include <string>
@@ -45,8 +52,10 @@ struct EngineOptions {
 class EventSubscription {
  public:
   virtual ~EventSubscription() = default;
-  // Waits up to `timeout` for the next event. False on timeout.
-  virtual bool Next(v1::HistoryEvent* event, absl::Duration timeout) = 0;
+  // Waits up to `timeout` for the next event: true with an event, false on
+  // timeout. RESOURCE_EXHAUSTED once the reader fell so far behind that
+  // events were dropped; the message says where to resume.
+  virtual absl::StatusOr<bool> Next(v1::HistoryEvent* event, absl::Duration timeout) = 0;
 };
 
 class Engine {
@@ -107,6 +116,11 @@ class Engine {
       const Principal& caller, const v1::GetDossierHistoryRequest& request) = 0;
   virtual absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request) = 0;
+  // The global event log (see service.proto).
+  virtual absl::StatusOr<v1::ListLogEventsResponse> ListLogEvents(
+      const Principal& caller, const v1::ListLogEventsRequest& request) = 0;
+  virtual absl::StatusOr<v1::VerifyEventLogResponse> VerifyEventLog(
+      const Principal& caller, const v1::VerifyEventLogRequest& request) = 0;
 };
 
 }  // namespace motcua::workflow

@@ -32,23 +32,24 @@ class EventBus::Queue : public EventSubscription {
  public:
   Queue(std::string dossier_code, std::string unit)
       : dossier_code_(std::move(dossier_code)), unit_(std::move(unit)) {}
-  bool Next(v1::HistoryEvent* event, absl::Duration timeout) override;
-  // Delivers `replay` first; live events of the dossier up to the last
-  // replayed sequence (or `after_sequence`) are dropped, so nothing arrives
-  // twice.
-  void Prepend(std::vector<v1::HistoryEvent> replay, int64_t after_sequence);
+  absl::StatusOr<bool> Next(v1::HistoryEvent* event, absl::Duration timeout) override;
+  // Delivers `replay` (in log order) first; live events up to its last
+  // log_sequence are dropped, so nothing arrives twice.
+  void Prepend(std::vector<v1::HistoryEvent> replay);
   bool Wants(const v1::HistoryEvent& event, absl::string_view unit) const;
   void Push(const v1::HistoryEvent& event);
 
  private:
   // A watcher that stops reading must not hold memory without bound.
   static constexpr size_t kMaxPending = 10000;
-  bool HasPending() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty(); }
+  bool Ready() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty() || overflowed_; }
   const std::string dossier_code_;
   const std::string unit_;
   absl::Mutex mu_;
   std::deque<v1::HistoryEvent> pending_ ABSL_GUARDED_BY(mu_);
-  int64_t replayed_up_to_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t replayed_up_to_ ABSL_GUARDED_BY(mu_) = 0;   // log_sequence
+  int64_t delivered_up_to_ ABSL_GUARDED_BY(mu_) = 0;  // log_sequence
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace motcua::workflow

@@ -211,4 +211,29 @@ bool SameDefinition(const v1::ProcedureDefinition& a, const v1::ProcedureDefinit
   return google::protobuf::util::MessageDifferencer::Equals(x, y);
 }
 
+v1::Trigger TriggerOf(v1::Decision d) {
+  switch (d) {
+    case v1::DECISION_APPROVE: return v1::TRIGGER_APPROVE;
+    case v1::DECISION_REJECT: return v1::TRIGGER_REJECT;
+    case v1::DECISION_REQUEST_SUPPLEMENT: return v1::TRIGGER_REQUEST_SUPPLEMENT;
+    default: return v1::TRIGGER_UNSPECIFIED;
+  }
+}
+
+v1::Decision DecisionOf(v1::Trigger t) {
+  switch (t) {
+    case v1::TRIGGER_APPROVE: return v1::DECISION_APPROVE;
+    case v1::TRIGGER_REJECT: return v1::DECISION_REJECT;
+    case v1::TRIGGER_REQUEST_SUPPLEMENT: return v1::DECISION_REQUEST_SUPPLEMENT;
+    default: return v1::DECISION_UNSPECIFIED;
+  }
+}
+
+bool NeedsActorSignature(const v1::TransitionDefinition& t) {
+  for (const auto& r : t.signatures()) {
+    if (r.signer() == v1::SignatureRequirement::SIGNER_ACTOR) return true;
+  }
+  return false;
+}
+
 }  // namespace motcua::workflow

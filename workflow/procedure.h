@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "motcua/v1/dossier.pb.h"
 #include "motcua/v1/procedure.pb.h"
 
 namespace motcua::workflow {
@@ -45,6 +46,13 @@ class Procedure {
   absl::flat_hash_map<std::string, int> transitions_;
   absl::flat_hash_map<std::string, TaskSpec> tasks_;
 };
+
+// The trigger an officer's decision fires, and back; UNSPECIFIED for none.
+v1::Trigger TriggerOf(v1::Decision decision);
+v1::Decision DecisionOf(v1::Trigger trigger);
+
+// Whether the transition's document needs the deciding officer's signature.
+bool NeedsActorSignature(const v1::TransitionDefinition& t);
 
 // Whether two definitions say the same thing (ignores the version and deploy
 // stamps the server sets).

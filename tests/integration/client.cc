@@ -181,6 +181,15 @@ Reply<v1::VerifyDossierHistoryResponse> Client::Verify(const std::string& dossie
       *audit_, &v1::AuditService::Stub::VerifyDossierHistory, request);
 }
 
+Reply<v1::ListLogEventsResponse> Client::ListLogEvents(const v1::ListLogEventsRequest& request) {
+  return Call<v1::ListLogEventsResponse>(*audit_, &v1::AuditService::Stub::ListLogEvents, request);
+}
+
+Reply<v1::VerifyEventLogResponse> Client::VerifyEventLog(const v1::VerifyEventLogRequest& request) {
+  return Call<v1::VerifyEventLogResponse>(*audit_, &v1::AuditService::Stub::VerifyEventLog,
+                                          request);
+}
+
 Reply<v1::VerifyDossierResponse> Client::VerifyDossier(const std::string& dossier_code,
                                                        bool skip_revocation_check) {
   v1::VerifyDossierRequest request;

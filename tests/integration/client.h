@@ -54,6 +54,8 @@ class Client {
 
   Reply<v1::GetDossierHistoryResponse> History(const std::string& dossier_code);
   Reply<v1::VerifyDossierHistoryResponse> Verify(const std::string& dossier_code);
+  Reply<v1::ListLogEventsResponse> ListLogEvents(const v1::ListLogEventsRequest& request);
+  Reply<v1::VerifyEventLogResponse> VerifyEventLog(const v1::VerifyEventLogRequest& request);
   Reply<v1::VerifyDossierResponse> VerifyDossier(const std::string& dossier_code,
                                                  bool skip_revocation_check);
 

@@ -3,6 +3,8 @@
 
 #include "workflow/engine.h"
 
+#include "tests/workflow/engine_fixture.h"
+
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -16,86 +18,6 @@
 
 namespace motcua::workflow {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-absl::Time Local(int y, int mo, int d, int h, int mi) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), WorkCalendar::VietnamTime());
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-const Principal kPortal{"portal.dichvucong", v1::ROLE_PORTAL, "", ""};
-const Principal kPortal2{"portal.tuyensinh", v1::ROLE_PORTAL, "", ""};
-const Principal kReceiver{"receiver.hn", v1::ROLE_OFFICER, "HN-SGDDT", "receiving"};
-const Principal kReceiverB{"receiver-b.hn", v1::ROLE_OFFICER, "HN-SGDDT", "receiving"};
-const Principal kHead{"head.hn", v1::ROLE_OFFICER, "HN-SGDDT", "head"};
-const Principal kHeadHp{"head.hp", v1::ROLE_OFFICER, "HP-SGDDT", "head"};
-const Principal kAuditor{"auditor.thanhtra", v1::ROLE_AUDITOR, "", ""};
-const Principal kAdmin{"admin.it", v1::ROLE_ADMIN, "", ""};
-
-class EngineTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/motcua-engine-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    Reopen();
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    engine_.reset();
-    store_.reset();
-    auto store = storage::Store::Open(dir_ + "/db");
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    auto engine = Engine::Open(store_.get(), &clock_, &WorkCalendar::Builtin());
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = *std::move(engine);
-  }
-
-  v1::SubmitDossierRequest Request(std::string request_id) {
-    v1::SubmitDossierRequest r;
-    r.set_procedure_code("2.001914");
-    r.set_unit_code("HN-SGDDT");
-    r.set_channel(v1::CHANNEL_ONLINE);
-    r.mutable_applicant()->set_id_number("001203004567");
-    r.mutable_applicant()->set_full_name("Nguyễn Thị Lan");
-    (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
-    (*r.mutable_form())["diploma_serial"] = "B0123456";
-    (*r.mutable_form())["graduation_year"] = "2015";
-    (*r.mutable_form())["school"] = "THPT Chu Văn An";
-    r.set_request_id(std::move(request_id));
-    return r;
-  }
-
-  v1::Dossier Submit(const std::string& request_id) {
-    auto d = engine_->SubmitDossier(kPortal, Request(request_id));
-    EXPECT_TRUE(d.ok()) << d.status();
-    return d.ok() ? *d : v1::Dossier();
-  }
-
-  absl::StatusOr<v1::Dossier> Decide(const Principal& who, const v1::Dossier& d,
-                                     v1::Decision decision, const std::string& request_id) {
-    v1::CompleteTaskRequest r;
-    r.set_task_id(d.task().id());
-    r.set_expected_version(d.version());
-    r.set_decision(decision);
-    if (decision == v1::DECISION_REJECT) r.add_reasons("Không có tên trong sổ gốc");
-    if (decision == v1::DECISION_REQUEST_SUPPLEMENT) r.add_missing_items("Bản sao CCCD");
-    r.set_request_id(request_id);
-    return engine_->CompleteTask(who, r);
-  }
-
-  std::string dir_;
-  ManualClock clock_{Local(2026, 3, 2, 9, 0)};  // Monday 09:00
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<Engine> engine_;
-};
 
 TEST_F(EngineTest, Submit_AssignsUnitDateSequenceCode) {
   v1::Dossier a = Submit("r1");
@@ -493,13 +415,13 @@ TEST_F(EngineTest, Watch_DossierReplaysThenStreamsLiveEvents) {
   auto feed = engine_->WatchEvents(kPortal, w);
   ASSERT_TRUE(feed.ok()) << feed.status();
   v1::HistoryEvent e;
-  ASSERT_TRUE((*feed)->Next(&e, absl::Seconds(1)));
+  ASSERT_TRUE(*(*feed)->Next(&e, absl::Seconds(1)));
   EXPECT_EQ(e.sequence(), 1);
   ASSERT_TRUE(Decide(kReceiver, d, v1::DECISION_APPROVE, "c1").ok());
-  ASSERT_TRUE((*feed)->Next(&e, absl::Seconds(1)));
+  ASSERT_TRUE(*(*feed)->Next(&e, absl::Seconds(1)));
   EXPECT_EQ(e.sequence(), 2);
   EXPECT_EQ(e.action(), "receive");
-  EXPECT_FALSE((*feed)->Next(&e, absl::Milliseconds(50)));
+  EXPECT_FALSE(*(*feed)->Next(&e, absl::Milliseconds(50)));
 }
 
 }  // namespace

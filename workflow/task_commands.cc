@@ -1,0 +1,356 @@
+#include "workflow/task_commands.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "proto/error_reason.h"
+#include "proto/proto_time.h"
+#include "workflow/access.h"
+#include "workflow/applier.h"
+#include "workflow/events.h"
+#include "workflow/history.h"
+#include "workflow/records.h"
+#include "workflow/validation.h"
+
+namespace motcua::workflow {
+namespace {
+
+absl::StatusOr<std::string> DossierOfTask(absl::string_view task_id) {
+  size_t slash = task_id.rfind('/');
+  if (task_id.empty() || slash == absl::string_view::npos || slash == 0) {
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "task_id \"", task_id, "\" is not of the form <dossier code>/<step>")),
+                      task_id.empty() ? v1::FIELD_REQUIRED : v1::FIELD_INVALID, "task_id");
+  }
+  return std::string(task_id.substr(0, slash));
+}
+
+// Errors of ResultDocuments, with the reasons a client sees for them.
+absl::Status DocumentError(const absl::Status& status, absl::string_view invalid_field,
+                           v1::ErrorReason invalid_reason) {
+  google::rpc::ErrorInfo tagged;
+  if (GetErrorInfo(status, &tagged)) return status;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return WithReason(status, invalid_reason, invalid_field);
+    case absl::StatusCode::kPermissionDenied:
+      return WithReason(status, v1::SIGNER_CERTIFICATE_REFUSED, "signer_certificate_pem");
+    case absl::StatusCode::kFailedPrecondition:
+      return WithReason(status, v1::DOCUMENT_NOT_ISSUED);
+    default:
+      return status;  // UNAVAILABLE, INTERNAL: as ErrorInfoOf says by code
+  }
+}
+
+std::string NextDocumentId(const v1::Dossier& d) {
+  return absl::StrCat("d", d.documents_size() + 1);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Task> TaskCommands::Claim(const Principal& caller,
+                                               const v1::ClaimTaskRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "claim tasks"); !s.ok()) {
+    return s;
+  }
+  auto code = DossierOfTask(request.task_id());
+  if (!code.ok()) return code.status();
+  return ctx_.runner->Run<v1::Task>(
+      caller, "ClaimTask", request, request.request_id(), *code,
+      [&]() -> absl::StatusOr<Change> {
+        auto d = LoadDossier(*ctx_.store, *code);
+        if (!d.ok()) return d.status();
+        if (!d->has_task() || d->task().id() != request.task_id()) {
+          return WithReason(
+              absl::NotFoundError(absl::StrCat("task ", request.task_id(), " is not open")),
+              v1::TASK_NOT_FOUND, "task_id");
+        }
+        if (absl::Status s = CanWork(caller, d->task()); !s.ok()) return s;
+        if (absl::Status s = CheckVersion(*d, request.expected_version()); !s.ok()) return s;
+        if (!d->task().claimed_by().empty() && d->task().claimed_by() != caller.subject) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                "task ", request.task_id(), " is claimed by another officer")),
+                            v1::TASK_CLAIMED, "task_id");
+        }
+        auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
+        if (!proc.ok()) return proc.status();
+        Change change;
+        change.procedure = *std::move(proc);
+        change.dossier = *std::move(d);
+        change.events.push_back(
+            EventBy(caller, kActionClaimTask, request.request_id(), ctx_.clock->Now()));
+        return change;
+      },
+      [](const v1::Dossier& d) { return d.task(); });
+}
+
+absl::Status TaskCommands::CheckSeparationOfDuty(const Principal& caller, const v1::Dossier& d,
+                                               const v1::TransitionDefinition& t) {
+  if (t.actor_differs_from().empty()) return absl::OkStatus();
+  auto history = LoadHistory(*ctx_.store, d.code());
+  if (!history.ok()) return history.status();
+  for (const v1::HistoryEvent& event : *history) {
+    if (event.actor() != caller.subject) continue;
+    for (const auto& other : t.actor_differs_from()) {
+      if (event.action() == other) {
+        return WithReason(
+            absl::PermissionDeniedError(absl::StrCat(
+                "separation of duty: ", caller.subject, " fired \"", other, "\" on dossier ",
+                d.code(), " and so may not fire \"", t.id(), "\"")),
+            v1::POSITION_NOT_ALLOWED);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Dossier> TaskCommands::Complete(const Principal& caller,
+                                                     const v1::CompleteTaskRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "complete tasks");
+      !s.ok()) {
+    return s;
+  }
+  auto code = DossierOfTask(request.task_id());
+  if (!code.ok()) return code.status();
+  const v1::Trigger trigger = TriggerOf(request.decision());
+  if (trigger == v1::TRIGGER_UNSPECIFIED) {
+    return WithReason(absl::InvalidArgumentError("decision must be DECISION_APPROVE, "
+                                                 "DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT"),
+                      request.decision() == v1::DECISION_UNSPECIFIED ? v1::FIELD_REQUIRED
+                                                                     : v1::FIELD_INVALID,
+                      "decision");
+  }
+  if (trigger == v1::TRIGGER_REJECT && !AllNonBlank(request.reasons())) {
+    return WithReason(
+        absl::InvalidArgumentError("Từ chối phải nêu rõ lý do bằng văn bản (reasons)"),
+        v1::FIELD_REQUIRED, "reasons");
+  }
+  if (trigger == v1::TRIGGER_REQUEST_SUPPLEMENT && !AllNonBlank(request.missing_items())) {
+    return WithReason(
+        absl::InvalidArgumentError(
+            "Yêu cầu bổ sung phải nêu cụ thể các giấy tờ, thông tin còn thiếu (missing_items)"),
+        v1::FIELD_REQUIRED, "missing_items");
+  }
+  return ctx_.runner->Run<v1::Dossier>(
+      caller, "CompleteTask", request, request.request_id(), *code,
+      [&]() -> absl::StatusOr<Change> {
+        auto step = LoadStep(caller, *code, request.task_id(), request.expected_version(),
+                             request.decision());
+        if (!step.ok()) return step.status();
+        const v1::TransitionDefinition* t = step->transition;
+        v1::HistoryEvent event =
+            TransitionEvent(caller, *t, request.request_id(), *step->procedure, step->dossier,
+                            *ctx_.calendar, ctx_.clock->Now());
+        event.set_decision(request.decision());
+        event.set_comment(request.comment());
+        *event.mutable_reasons() = request.reasons();
+        *event.mutable_missing_items() = request.missing_items();
+        const bool signs = ctx_.options.documents != nullptr && !t->signatures().empty();
+        if (request.has_signature() && !(signs && NeedsActorSignature(*t))) {
+          return WithReason(
+              absl::InvalidArgumentError(absl::StrCat(
+                  "transition \"", t->id(), "\" needs no signature of yours; leave signature unset")),
+              v1::FIELD_INVALID, "signature");
+        }
+        Change change;
+        if (signs) {
+          if (absl::Status s = AddSignedDocument(caller, request, *step, event, change); !s.ok()) {
+            return s;
+          }
+        }
+        change.procedure = std::move(step->procedure);
+        change.dossier = std::move(step->dossier);
+        change.events.push_back(std::move(event));
+        return change;
+      },
+      [](const v1::Dossier& d) { return d; });
+}
+
+absl::StatusOr<TaskCommands::Step> TaskCommands::LoadStep(const Principal& caller,
+                                                      const std::string& code,
+                                                      const std::string& task_id,
+                                                      int64_t expected_version,
+                                                      v1::Decision decision) {
+  Step step;
+  auto d = LoadDossier(*ctx_.store, code);
+  if (!d.ok()) return d.status();
+  step.dossier = *std::move(d);
+  if (absl::Status s = CheckVersion(step.dossier, expected_version); !s.ok()) return s;
+  const v1::Dossier& dossier = step.dossier;
+  if (!dossier.has_task() || dossier.task().id() != task_id) {
+    return WithReason(absl::NotFoundError(absl::StrCat("task ", task_id, " is not open")),
+                      v1::TASK_NOT_FOUND, "task_id");
+  }
+  if (absl::Status s = CanWork(caller, dossier.task()); !s.ok()) return s;
+  if (!dossier.task().claimed_by().empty() && dossier.task().claimed_by() != caller.subject) {
+    return WithReason(absl::FailedPreconditionError(
+                          absl::StrCat("task ", task_id, " is claimed by another officer")),
+                      v1::TASK_CLAIMED, "task_id");
+  }
+  auto proc = ctx_.catalog.Find(dossier.procedure_code(), dossier.procedure_version());
+  if (!proc.ok()) return proc.status();
+  step.procedure = *std::move(proc);
+  step.transition = step.procedure->Transition(dossier.state(), TriggerOf(decision));
+  if (step.transition == nullptr) {
+    return WithMetadata(
+        WithReason(absl::FailedPreconditionError(absl::StrCat(
+                       "decision ", v1::Decision_Name(decision), " is not possible in state \"",
+                       dossier.state(), "\"")),
+                   v1::DECISION_NOT_ALLOWED, "decision"),
+        "state", dossier.state());
+  }
+  if (absl::Status s = CheckSeparationOfDuty(caller, dossier, *step.transition); !s.ok()) return s;
+  return step;
+}
+
+absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
+                                             const v1::CompleteTaskRequest& request,
+                                             const Step& step, v1::HistoryEvent& event,
+                                             Change& change) {
+  const absl::Time now = FromProto(event.time());
+  const v1::TransitionDefinition& t = *step.transition;
+  const v1::Dossier& d = step.dossier;
+  const std::string id = NextDocumentId(d);
+  absl::StatusOr<SignedDocument> signed_document;
+  if (NeedsActorSignature(t)) {
+    if (!request.has_signature() || request.signature().challenge_id().empty()) {
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "transition \"", t.id(), "\" needs your signature on the ", t.produces_document(),
+              ": call PrepareSignature first, sign its to_be_signed with your key, and pass "
+              "challenge_id and signature_value in CompleteTask.signature")),
+          v1::SIGNATURE_REQUIRED, "signature");
+    }
+    const std::string& challenge_id = request.signature().challenge_id();
+    std::shared_ptr<const PendingSignature> pending;
+    {
+      absl::MutexLock lock(&challenges_mu_);
+      auto it = challenges_.find(challenge_id);
+      if (it == challenges_.end() || it->second.expires < now) {
+        return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                              "signature challenge \"", challenge_id,
+                              "\" is unknown or has expired: call PrepareSignature again")),
+                          v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
+      }
+      const Challenge& c = it->second;
+      if (c.subject != caller.subject) {
+        return WithReason(
+            absl::PermissionDeniedError("this signature challenge was issued to another officer"),
+            v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
+      }
+      if (c.task_id != request.task_id() || c.decision != request.decision() ||
+          c.version != request.expected_version() || c.document_id != id) {
+        return WithReason(
+            absl::FailedPreconditionError(absl::StrCat(
+                "signature challenge \"", challenge_id, "\" was prepared for task ", c.task_id,
+                ", decision ", v1::Decision_Name(c.decision), " at version ", c.version,
+                ": call PrepareSignature again for this completion")),
+            v1::SIGNATURE_CHALLENGE_INVALID, "signature.challenge_id");
+      }
+      pending = c.pending;
+    }
+    signed_document =
+        ctx_.options.documents->Complete(*pending, request.signature().signature_value());
+    change.after_commit.push_back([this, challenge_id] {
+      absl::MutexLock lock(&challenges_mu_);
+      challenges_.erase(challenge_id);
+    });
+  } else {
+    // The document shows what the step does (a receipt its appointment):
+    // render it from the dossier as the step will leave it.
+    v1::Dossier after = d;
+    v1::HistoryEvent provisional = event;
+    provisional.set_dossier_code(d.code());
+    provisional.set_sequence(d.history_length() + 1);
+    if (absl::Status s = ApplyEvent(*step.procedure, provisional, &after); !s.ok()) return s;
+    DocumentRequest document{&step.procedure->definition(), &t, &after, id, now};
+    signed_document = ctx_.options.documents->SignByServer(document);
+  }
+  if (!signed_document.ok()) {
+    return DocumentError(signed_document.status(), "signature.signature_value",
+                         v1::SIGNATURE_INVALID);
+  }
+
+  v1::Document* entry = event.mutable_document();
+  entry->set_id(id);
+  entry->set_kind(t.produces_document());
+  entry->set_transition(t.id());
+  entry->set_sha256(Sha256Hex(signed_document->pdf));
+  entry->set_size_bytes(static_cast<int64_t>(signed_document->pdf.size()));
+  *entry->mutable_signed_at() = ToProto(now);
+  event.set_document_id(id);
+  event.set_document_sha256(entry->sha256());
+  for (const v1::DocumentSigner& signer : signed_document->signers) {
+    *entry->add_signers() = signer;
+    event.add_signer_certificate_sha256(signer.certificate_sha256());
+  }
+  change.files.emplace_back(id, std::move(signed_document->pdf));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
+    const Principal& caller, const v1::PrepareSignatureRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "sign documents");
+      !s.ok()) {
+    return s;
+  }
+  auto code = DossierOfTask(request.task_id());
+  if (!code.ok()) return code.status();
+  if (TriggerOf(request.decision()) == v1::TRIGGER_UNSPECIFIED) {
+    return WithReason(absl::InvalidArgumentError("decision must be DECISION_APPROVE, "
+                                                 "DECISION_REJECT or DECISION_REQUEST_SUPPLEMENT"),
+                      request.decision() == v1::DECISION_UNSPECIFIED ? v1::FIELD_REQUIRED
+                                                                     : v1::FIELD_INVALID,
+                      "decision");
+  }
+  auto step = LoadStep(caller, *code, request.task_id(), request.expected_version(),
+                       request.decision());
+  if (!step.ok()) return step.status();
+  const v1::TransitionDefinition& t = *step->transition;
+  if (ctx_.options.documents == nullptr || !NeedsActorSignature(t)) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "transition \"", t.id(),
+                          "\" needs no signature of yours: complete the task directly")),
+                      v1::DECISION_NOT_ALLOWED, "decision");
+  }
+  const absl::Time now = ctx_.clock->Now();
+  const std::string id = NextDocumentId(step->dossier);
+  DocumentRequest document{&step->procedure->definition(), &t, &step->dossier, id, now};
+  auto pending = ctx_.options.documents->Prepare(document, caller, request.signer_certificate_pem());
+  if (!pending.ok()) {
+    return DocumentError(pending.status(), "signer_certificate_pem", v1::FIELD_INVALID);
+  }
+
+  unsigned char random[16];
+  if (RAND_bytes(random, sizeof(random)) != 1) return absl::InternalError("RAND_bytes failed");
+  const std::string challenge_id =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
+  v1::SignatureChallenge challenge;
+  challenge.set_challenge_id(challenge_id);
+  challenge.set_to_be_signed((*pending)->to_be_signed());
+  challenge.set_document_sha256((*pending)->document_sha256());
+  challenge.set_document_kind(t.produces_document());
+  const absl::Time expires = now + ctx_.options.signature_challenge_ttl;
+  *challenge.mutable_expires_at() = ToProto(expires);
+
+  // Each holds a prepared PDF (~100 KB): bound the memory they take.
+  constexpr size_t kMaxChallenges = 1000;
+  absl::MutexLock lock(&challenges_mu_);
+  absl::erase_if(challenges_, [now](const auto& entry) { return entry.second.expires < now; });
+  if (challenges_.size() >= kMaxChallenges) {
+    return WithReason(
+        absl::ResourceExhaustedError("too many signatures are being prepared; retry shortly"),
+        v1::SERVER_BUSY);
+  }
+  challenges_[challenge_id] = Challenge{caller.subject,
+                                        request.task_id(),
+                                        request.decision(),
+                                        request.expected_version(),
+                                        id,
+                                        expires,
+                                        std::shared_ptr<const PendingSignature>(*std::move(pending))};
+  return challenge;
+}
+
+}  // namespace motcua::workflow

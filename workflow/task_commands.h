@@ -1,0 +1,61 @@
+#ifndef MOTCUA_WORKFLOW_TASK_COMMANDS_H_
+#define MOTCUA_WORKFLOW_TASK_COMMANDS_H_
+
+// What officers do with tasks: claim, prepare a signature, complete with a
+// decision (private to workflow/).
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "motcua/v1/service.pb.h"
+#include "workflow/engine_context.h"
+
+namespace motcua::workflow {
+
+class TaskCommands {
+ public:
+  explicit TaskCommands(EngineContext& ctx) : ctx_(ctx) {}
+
+  absl::StatusOr<v1::Task> Claim(const Principal& caller, const v1::ClaimTaskRequest& request);
+  absl::StatusOr<v1::Dossier> Complete(const Principal& caller,
+                                       const v1::CompleteTaskRequest& request);
+  absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
+      const Principal& caller, const v1::PrepareSignatureRequest& request);
+
+ private:
+  // A task's dossier, procedure and the transition `decision` fires, once
+  // the caller may fire it at `expected_version`.
+  struct Step {
+    v1::Dossier dossier;
+    std::shared_ptr<const Procedure> procedure;
+    const v1::TransitionDefinition* transition = nullptr;
+  };
+  absl::StatusOr<Step> LoadStep(const Principal& caller, const std::string& code,
+                                const std::string& task_id, int64_t expected_version,
+                                v1::Decision decision);
+  absl::Status CheckSeparationOfDuty(const Principal& caller, const v1::Dossier& d,
+                                     const v1::TransitionDefinition& t);
+  // Gets the document the step's transition requires signed (from the
+  // caller's challenge, or by the server alone) and puts it in `event` and
+  // `change`.
+  absl::Status AddSignedDocument(const Principal& caller, const v1::CompleteTaskRequest& request,
+                                 const Step& step, v1::HistoryEvent& event, Change& change);
+
+  EngineContext& ctx_;
+
+  // Officers' signatures prepared and not yet completed, by challenge id.
+  struct Challenge {
+    std::string subject;
+    std::string task_id;
+    v1::Decision decision = v1::DECISION_UNSPECIFIED;
+    int64_t version = 0;
+    std::string document_id;
+    absl::Time expires;
+    std::shared_ptr<const PendingSignature> pending;
+  };
+  absl::Mutex challenges_mu_;
+  absl::flat_hash_map<std::string, Challenge> challenges_ ABSL_GUARDED_BY(challenges_mu_);
+};
+
+}  // namespace motcua::workflow
+
+#endif  // MOTCUA_WORKFLOW_TASK_COMMANDS_H_
