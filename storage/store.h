@@ -29,6 +29,7 @@ enum class Family : int {
   kDocuments,        // attachment and document bytes (blob files)
   kBackups,          // catalog of backups, offline copies and restore drills
   kEventLog,         // every committed history event, by global log sequence
+  kTimers,           // timers armed on dossiers, by due time
   kCount,
 };
 

@@ -1,5 +1,7 @@
 #include "workflow/applier.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "proto/proto_time.h"
 
@@ -21,6 +23,7 @@ void MoveClock(v1::ClockAction action, const v1::HistoryEvent& e, v1::Dossier* d
     case v1::CLOCK_ACTION_PAUSE:
       if (clock->started() && !clock->paused()) {
         clock->set_paused(true);
+        d->set_overdue(false);
         *clock->mutable_paused_at() = e.time();
         clock->set_remaining_working_seconds_at_pause(e.remaining_working_seconds());
       }
@@ -40,11 +43,37 @@ void MoveClock(v1::ClockAction action, const v1::HistoryEvent& e, v1::Dossier* d
                                         : FromProto(e.time()) <=
                                               FromProto(d->receipt().appointment_at()));
         clock->set_paused(false);
+        d->set_overdue(false);
       }
       break;
     default:
       break;
   }
+}
+
+void RemoveTimers(v1::Timer::Kind kind, v1::Dossier* d) {
+  auto* timers = d->mutable_timers();
+  timers->erase(std::remove_if(timers->begin(), timers->end(),
+                               [kind](const v1::Timer& t) { return t.kind() == kind; }),
+                timers->end());
+}
+
+// The overdue timer follows the legal clock: armed at the appointment while
+// the clock runs and the dossier is not yet overdue.
+void RearmOverdue(v1::Dossier* d) {
+  RemoveTimers(v1::Timer::KIND_OVERDUE, d);
+  const v1::Clock& c = d->clock();
+  if (c.started() && !c.paused() && !c.has_stopped_at() && !d->overdue()) {
+    v1::Timer* timer = d->add_timers();
+    timer->set_kind(v1::Timer::KIND_OVERDUE);
+    *timer->mutable_due_at() = d->receipt().appointment_at();
+    timer->set_id(absl::StrCat("overdue@", absl::ToUnixMicros(FromProto(timer->due_at()))));
+  }
+  std::sort(d->mutable_timers()->begin(), d->mutable_timers()->end(),
+            [](const v1::Timer& a, const v1::Timer& b) {
+              const absl::Time x = FromProto(a.due_at()), y = FromProto(b.due_at());
+              return x != y ? x < y : a.id() < b.id();
+            });
 }
 
 void ApplyTrigger(v1::Trigger trigger, const v1::HistoryEvent& e, v1::Dossier* d) {
@@ -78,6 +107,9 @@ void EnterState(const Procedure& proc, absl::string_view state_id, const v1::His
   d->set_national_status(to->national_status());
   d->set_closed(to->terminal());
   d->clear_task();
+  // Leaving a state cancels its timers; the event armed the new state's.
+  RemoveTimers(v1::Timer::KIND_TRANSITION, d);
+  for (const v1::Timer& timer : e.timers()) *d->add_timers() = timer;
   const TaskSpec* spec = proc.Task(to->id());
   if (spec == nullptr) return;
   v1::Task* task = d->mutable_task();
@@ -126,6 +158,8 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
       return Unfit(e, "the procedure has no initial state");
     }
     EnterState(proc, proc.definition().initial_state(), e, d);
+  } else if (e.action() == kActionOverdue) {
+    d->set_overdue(true);
   } else if (e.action() == kActionClaimTask) {
     if (!d->has_task()) return Unfit(e, "a claim, but no task is open");
     d->mutable_task()->set_claimed_by(e.actor());
@@ -142,6 +176,7 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
   }
   if (e.has_document()) *d->add_documents() = e.document();
 
+  RearmOverdue(d);
   d->set_version(d->version() + 1);
   *d->mutable_updated_at() = e.time();
   d->set_history_length(e.sequence());

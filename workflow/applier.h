@@ -17,6 +17,8 @@ namespace motcua::workflow {
 // Event actions that are not transitions.
 inline constexpr char kActionSubmitted[] = "submitted";
 inline constexpr char kActionClaimTask[] = "claim_task";
+// The legal clock passed the appointment (fired by the overdue timer).
+inline constexpr char kActionOverdue[] = "overdue";
 
 // Applies `event` to `dossier`, which runs on `procedure`. The event must
 // carry its sequence and time; sets the dossier's history head to
@@ -25,7 +27,7 @@ inline constexpr char kActionClaimTask[] = "claim_task";
 absl::Status ApplyEvent(const Procedure& procedure, const v1::HistoryEvent& event,
                         v1::Dossier* dossier);
 
-// The dossier as its history leaves it. The computed `overdue` is not set.
+// The dossier as its history leaves it.
 absl::StatusOr<v1::Dossier> ReplayHistory(const Procedure& procedure,
                                           const std::vector<v1::HistoryEvent>& events);
 

@@ -1,5 +1,7 @@
 #include "workflow/command_runner.h"
 
+#include "workflow/engine.h"
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"

@@ -21,14 +21,6 @@
 
 namespace motcua::workflow {
 
-// How long the first answer to a request id is kept: a retry within the
-// window gets it back; after it, compaction removes the record.
-inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 7);
-
-// The store's retention rule for idempotency records older than `window`
-// (by the system clock).
-std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration window);
-
 // Striped locks: serialise commands on the same key from read to commit, so
 // optimistic version checks cannot both pass.
 class StripedLocks {

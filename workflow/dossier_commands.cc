@@ -116,6 +116,11 @@ absl::StatusOr<v1::Dossier> DossierCommands::Submit(const Principal& caller,
             !s.ok()) {
           return s;
         }
+        if (absl::Status s = ArmTimers(**proc, def.initial_state(), request.form(),
+                                       *ctx_.calendar, now, &event);
+            !s.ok()) {
+          return s;
+        }
         change.events.push_back(std::move(event));
         return change;
       },
@@ -143,13 +148,14 @@ absl::StatusOr<v1::Dossier> DossierCommands::Withdraw(const Principal& caller,
                          v1::STATE_NOT_ALLOWED),
               "state", d->state());
         }
-        v1::HistoryEvent event = TransitionEvent(caller, *t, request.request_id(), **proc, *d,
-                                                 *ctx_.calendar, ctx_.clock->Now());
-        event.set_comment(request.reason());
+        auto event = TransitionEvent(caller, *t, request.request_id(), **proc, *d,
+                                     *ctx_.calendar, ctx_.clock->Now());
+        if (!event.ok()) return event.status();
+        event->set_comment(request.reason());
         Change change;
         change.procedure = *std::move(proc);
         change.dossier = *std::move(d);
-        change.events.push_back(std::move(event));
+        change.events.push_back(*std::move(event));
         return change;
       },
       Same);
@@ -184,19 +190,19 @@ absl::StatusOr<v1::Dossier> DossierCommands::AddSupplement(
           return s;
         }
         const absl::Time now = ctx_.clock->Now();
-        v1::HistoryEvent event =
-            TransitionEvent(caller, *t, request.request_id(), **proc, *d, *ctx_.calendar, now);
-        event.set_comment(request.note());
-        SetEventForm(request.form(), &event);
+        auto event = TransitionEvent(caller, *t, request.request_id(), **proc, *d,
+                                     *ctx_.calendar, now, request.form());
+        if (!event.ok()) return event.status();
+        event->set_comment(request.note());
         Change change;
-        if (absl::Status s =
-                StageAttachments(d->attachments_size(), request.attachments(), now, event, change);
+        if (absl::Status s = StageAttachments(d->attachments_size(), request.attachments(), now,
+                                              *event, change);
             !s.ok()) {
           return s;
         }
         change.procedure = *std::move(proc);
         change.dossier = *std::move(d);
-        change.events.push_back(std::move(event));
+        change.events.push_back(*std::move(event));
         return change;
       },
       Same);

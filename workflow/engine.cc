@@ -1,11 +1,15 @@
 #include "workflow/engine.h"
 
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "workflow/dossier_commands.h"
 #include "workflow/engine_context.h"
 #include "workflow/event_log.h"
 #include "workflow/procedure_commands.h"
 #include "workflow/queries.h"
 #include "workflow/task_commands.h"
+#include "workflow/timers.h"
 
 namespace motcua::workflow {
 namespace {
@@ -21,7 +25,15 @@ class EngineImpl : public Engine {
         dossiers_(ctx_),
         tasks_(ctx_),
         log_(ctx_),
-        queries_(ctx_, log_) {}
+        queries_(ctx_, log_),
+        timers_(ctx_) {}
+
+  ~EngineImpl() override {
+    if (timer_thread_.joinable()) {
+      stop_.Notify();
+      timer_thread_.join();
+    }
+  }
 
   absl::Status Start(bool install_builtins) {
     if (absl::Status s = ctx_.catalog.Load(*ctx_.store); !s.ok()) return s;
@@ -29,7 +41,13 @@ class EngineImpl : public Engine {
     if (!journal.ok()) return journal.status();
     ctx_.journal = *std::move(journal);
     ctx_.runner = std::make_unique<CommandRunner>(ctx_.store, ctx_.journal.get(), ctx_.clock);
-    return install_builtins ? procedures_.InstallBuiltins() : absl::OkStatus();
+    if (install_builtins) {
+      if (absl::Status s = procedures_.InstallBuiltins(); !s.ok()) return s;
+    }
+    if (ctx_.options.timer_poll > absl::ZeroDuration()) {
+      timer_thread_ = std::thread([this] { RunTimers(); });
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<v1::ProcedureDefinition> DeployProcedure(
@@ -100,6 +118,16 @@ class EngineImpl : public Engine {
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request) override {
     return queries_.VerifyHistory(caller, request);
   }
+  absl::StatusOr<int> FireDueTimers() override {
+    int fired = 0;
+    for (;;) {
+      auto batch = timers_.FireDue(kTimerBatch);
+      if (!batch.ok()) return batch.status();
+      fired += *batch;
+      if (*batch < kTimerBatch) return fired;
+    }
+  }
+
   absl::StatusOr<v1::ListLogEventsResponse> ListLogEvents(
       const Principal& caller, const v1::ListLogEventsRequest& request) override {
     return log_.List(caller, request);
@@ -116,6 +144,18 @@ class EngineImpl : public Engine {
   TaskCommands tasks_;
   EventLog log_;
   DossierQueries queries_;
+  TimerService timers_;
+
+  // Fires due timers every options.timer_poll until the engine closes. A
+  // failed firing leaves its timer armed, so the next round retries it.
+  void RunTimers() {
+    while (!stop_.WaitForNotificationWithTimeout(ctx_.options.timer_poll)) {
+      FireDueTimers().IgnoreError();
+    }
+  }
+  static constexpr int kTimerBatch = 5000;
+  absl::Notification stop_;
+  std::thread timer_thread_;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 // once. Commands on one dossier are serialised; reads that look at several
 // records read one snapshot.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,14 @@
 
 namespace motcua::workflow {
 
+// How long the first answer to a request id is kept by default: a retry
+// within the window gets it back; after it, compaction removes the record.
+inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 7);
+
+// The rule to open the engine's store with (StoreOptions::
+// idempotency_expired): records older than `window` by the system clock go.
+std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration window);
+
 struct EngineOptions {
   // Largest attachment, and the most attachment bytes in one request.
   int64_t max_attachment_bytes = 10 << 20;
@@ -46,6 +55,9 @@ struct EngineOptions {
   ResultDocuments* documents = nullptr;
   // How long a PrepareSignature challenge stays usable.
   absl::Duration signature_challenge_ttl = absl::Minutes(10);
+  // How often a background thread fires the timers that fell due. Zero: no
+  // thread; the owner calls FireDueTimers (tests with a manual clock).
+  absl::Duration timer_poll = absl::ZeroDuration();
 };
 
 // A live feed of history events for WatchEvents.
@@ -116,6 +128,10 @@ class Engine {
       const Principal& caller, const v1::GetDossierHistoryRequest& request) = 0;
   virtual absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request) = 0;
+  // Fires the timers due by now, each exactly once (a transition of
+  // TRIGGER_TIMER, or marking a dossier overdue); returns how many.
+  virtual absl::StatusOr<int> FireDueTimers() = 0;
+
   // The global event log (see service.proto).
   virtual absl::StatusOr<v1::ListLogEventsResponse> ListLogEvents(
       const Principal& caller, const v1::ListLogEventsRequest& request) = 0;

@@ -37,6 +37,10 @@ void StageProjections(const v1::Dossier& before, const v1::Dossier& after, bool 
     }
     w.Put(Family::kIndexes, IndexKey("status", StatusValue(after.national_status()), after), "");
   }
+  for (const v1::Timer& timer : before.timers()) {
+    w.Delete(Family::kTimers, TimerKey(before, timer));
+  }
+  for (const v1::Timer& timer : after.timers()) w.Put(Family::kTimers, TimerKey(after, timer), "");
   if (!is_new) return;
   for (const auto& [index, value] : {std::pair<absl::string_view, absl::string_view>{"all", ""},
                                      {"unit", after.unit_code()},

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "motcua/v1/dossier.pb.h"
 #include "storage/store.h"
@@ -34,6 +35,18 @@ inline std::string LogKey(int64_t log_sequence) {
 inline std::string DocumentKey(absl::string_view code, absl::string_view id) {
   return storage::JoinKey({code, id});
 }
+
+// Armed timers, soonest first: "<due micros><code>\0<timer id>".
+std::string TimerKey(const v1::Dossier& d, const v1::Timer& timer);
+struct TimerRef {
+  absl::Time due;
+  std::string dossier_code;
+  std::string timer_id;
+};
+// NOT for keys TimerKey did not make: false.
+bool ParseTimerKey(absl::string_view key, TimerRef* ref);
+// The first key of timers due after `t`.
+std::string TimersDueAfter(absl::Time t);
 
 // Open tasks by unit, role and position, most urgent first.
 std::string WorklistPrefix(absl::string_view unit, v1::Role role, absl::string_view position);

@@ -22,6 +22,48 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
+// A timer transition has exactly one due rule, in range; only it has one.
+absl::Status CheckTimer(const v1::ProcedureDefinition& d, const v1::TransitionDefinition& t,
+                        absl::string_view at) {
+  if (t.trigger() != v1::TRIGGER_TIMER) {
+    if (t.has_timer()) return Invalid(at, "has a timer but its trigger is not TRIGGER_TIMER");
+    return absl::OkStatus();
+  }
+  const v1::TimerRule& rule = t.timer();
+  switch (rule.due_case()) {
+    case v1::TimerRule::kAfterWorkingDays:
+      if (rule.after_working_days() < 1 || rule.after_working_days() > kMaxWorkingDays) {
+        return Invalid(at, absl::StrCat("timer.after_working_days must be 1..", kMaxWorkingDays));
+      }
+      return absl::OkStatus();
+    case v1::TimerRule::kAfterWorkingHours:
+      if (rule.after_working_hours() < 1 || rule.after_working_hours() > kMaxWorkingDays * 8) {
+        return Invalid(at, absl::StrCat("timer.after_working_hours must be 1..",
+                                        kMaxWorkingDays * 8));
+      }
+      return absl::OkStatus();
+    case v1::TimerRule::kAfter:
+      if (rule.after().seconds() <= 0 || rule.after().nanos() != 0) {
+        return Invalid(at, "timer.after must be a positive whole number of seconds");
+      }
+      return absl::OkStatus();
+    case v1::TimerRule::kAtFormField:
+      for (const auto& f : d.form_fields()) {
+        if (f.name() == rule.at_form_field()) {
+          if (!f.required()) {
+            return Invalid(at, absl::StrCat("timer.at_form_field \"", f.name(),
+                                            "\" must be a required form field"));
+          }
+          return absl::OkStatus();
+        }
+      }
+      return Invalid(at, absl::StrCat("timer.at_form_field names unknown form field \"",
+                                      rule.at_form_field(), "\""));
+    default:
+      return Invalid(at, "a TRIGGER_TIMER transition needs a timer with a due rule");
+  }
+}
+
 // The person signs first, the organisation's seal last (Decree 30/2020
 // Art. 32); each at most once, on the document the transition produces.
 absl::Status CheckSignatures(const v1::TransitionDefinition& t, absl::string_view at) {
@@ -133,10 +175,15 @@ absl::Status Procedure::Index() {
                                         "\" has one task; all its decisions need the same role "
                                         "and position"));
       }
+    } else if (t.trigger() == v1::TRIGGER_TIMER || t.trigger() == v1::TRIGGER_SYSTEM) {
+      if (t.role() != v1::ROLE_UNSPECIFIED || !t.position().empty()) {
+        return Invalid(at, "is fired by the engine, not a person: leave role and position unset");
+      }
     } else if (t.role() != v1::ROLE_PORTAL) {
       return Invalid(at, "nobody may fire it: applicant triggers need role ROLE_PORTAL");
     }
     if (absl::Status s = CheckSignatures(t, at); !s.ok()) return s;
+    if (absl::Status s = CheckTimer(d, t, at); !s.ok()) return s;
     if (!exits.insert(absl::StrCat(t.from_state(), "/", t.trigger())).second) {
       return Invalid(at, absl::StrCat("state \"", t.from_state(),
                                       "\" already has a transition for this trigger"));
@@ -194,6 +241,14 @@ const v1::TransitionDefinition* Procedure::Transition(absl::string_view state,
 const v1::TransitionDefinition* Procedure::TransitionById(absl::string_view id) const {
   auto it = transitions_.find(id);
   return it == transitions_.end() ? nullptr : &definition_.transitions(it->second);
+}
+
+std::vector<const v1::TransitionDefinition*> Procedure::Timers(absl::string_view state) const {
+  std::vector<const v1::TransitionDefinition*> timers;
+  for (const auto& t : definition_.transitions()) {
+    if (t.from_state() == state && t.trigger() == v1::TRIGGER_TIMER) timers.push_back(&t);
+  }
+  return timers;
 }
 
 const TaskSpec* Procedure::Task(absl::string_view state) const {

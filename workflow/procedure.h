@@ -34,6 +34,8 @@ class Procedure {
   // The transition leaving `state` on `trigger`, or nullptr.
   const v1::TransitionDefinition* Transition(absl::string_view state, v1::Trigger trigger) const;
   const v1::TransitionDefinition* TransitionById(absl::string_view id) const;
+  // The TRIGGER_TIMER transitions leaving `state`.
+  std::vector<const v1::TransitionDefinition*> Timers(absl::string_view state) const;
   // The officer task of `state`, or nullptr when no officer acts there.
   const TaskSpec* Task(absl::string_view state) const;
 

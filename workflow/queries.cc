@@ -25,19 +25,12 @@ constexpr size_t kMaxReplay = 10000;
 
 }  // namespace
 
-void DossierQueries::Fill(v1::Dossier& d) {
-  const v1::Clock& c = d.clock();
-  d.set_overdue(c.started() && !c.paused() && !c.has_stopped_at() &&
-                ctx_.clock->Now() > FromProto(d.receipt().appointment_at()));
-}
-
 absl::StatusOr<v1::Dossier> DossierQueries::LoadReadable(const Principal& caller,
                                                          const storage::StoreReader& store,
                                                          absl::string_view code) {
   auto d = LoadDossier(store, code);
   if (!d.ok()) return d.status();
   if (absl::Status s = CanRead(caller, *d); !s.ok()) return s;
-  Fill(*d);
   return d;
 }
 
@@ -141,7 +134,6 @@ absl::StatusOr<v1::ListDossiersResponse> DossierQueries::ListDossiers(
         (*to && FromProto(d->submitted_at()) > **to)) {
       return true;
     }
-    Fill(*d);
     *response.add_dossiers() = *std::move(d);
     return true;
   });

@@ -35,8 +35,6 @@ class DossierQueries {
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request);
 
  private:
-  // Sets what is computed on read (overdue).
-  void Fill(v1::Dossier& d);
   absl::StatusOr<v1::Dossier> LoadReadable(const Principal& caller,
                                            const storage::StoreReader& store,
                                            absl::string_view code);

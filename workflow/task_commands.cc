@@ -139,9 +139,10 @@ absl::StatusOr<v1::Dossier> TaskCommands::Complete(const Principal& caller,
                              request.decision());
         if (!step.ok()) return step.status();
         const v1::TransitionDefinition* t = step->transition;
-        v1::HistoryEvent event =
-            TransitionEvent(caller, *t, request.request_id(), *step->procedure, step->dossier,
-                            *ctx_.calendar, ctx_.clock->Now());
+        auto made = TransitionEvent(caller, *t, request.request_id(), *step->procedure,
+                                    step->dossier, *ctx_.calendar, ctx_.clock->Now());
+        if (!made.ok()) return made.status();
+        v1::HistoryEvent event = *std::move(made);
         event.set_decision(request.decision());
         event.set_comment(request.comment());
         *event.mutable_reasons() = request.reasons();

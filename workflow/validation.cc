@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "proto/error_reason.h"
+#include "workflow/events.h"
 #include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
@@ -97,6 +98,17 @@ absl::Status ValidateForm(const v1::ProcedureDefinition& def,
     if (value.size() > 2000) {
       return WithReason(absl::InvalidArgumentError(absl::StrCat("Trường \"", name, "\" quá dài")),
                         v1::FORM_FIELD_INVALID, absl::StrCat("form.", name));
+    }
+  }
+  // A deadline a timer reads must be a time, or the timer could never fire.
+  for (const auto& t : def.transitions()) {
+    if (!t.timer().has_at_form_field()) continue;
+    auto it = form.find(t.timer().at_form_field());
+    if (it == form.end()) continue;
+    if (auto at = ParseDeadline(it->second); !at.ok()) {
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                            "Trường ", it->first, ": ", at.status().message())),
+                        v1::FORM_FIELD_INVALID, absl::StrCat("form.", it->first));
     }
   }
   if (!check_required) return absl::OkStatus();

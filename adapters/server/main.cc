@@ -259,11 +259,17 @@ int Serve(const ServerConfig& config, const Flags& flags) {
     return Fail("store", absl::UnavailableError(absl::StrCat("cannot create ", config.data_dir(),
                                                              ": ", mkdir_error.message())));
   }
-  auto store = motcua::storage::Store::Open(config.data_dir());
+  motcua::storage::StoreOptions store_options;
+  store_options.idempotency_expired = motcua::workflow::IdempotencyRetention(
+      config.idempotency_retention_days() > 0
+          ? absl::Hours(24) * config.idempotency_retention_days()
+          : motcua::workflow::kDefaultIdempotencyRetention);
+  auto store = motcua::storage::Store::Open(config.data_dir(), store_options);
   if (!store.ok()) return Fail("store", store.status());
   motcua::workflow::SystemClock clock;
   motcua::workflow::EngineOptions engine_options;
   engine_options.documents = documents.get();
+  engine_options.timer_poll = absl::Seconds(1);
   auto engine = motcua::workflow::Engine::Open(store->get(), &clock,
                                                &motcua::workflow::WorkCalendar::Builtin(),
                                                engine_options);

@@ -154,16 +154,6 @@ TEST_F(EngineTest, RequestSupplement_PausesClock_SupplementMovesAppointment) {
   EXPECT_EQ(resumed->task().position(), "head");
 }
 
-TEST_F(EngineTest, Overdue_ClockPastAppointment_ReportsOverdue) {
-  v1::Dossier d = Submit("r1");
-  ASSERT_TRUE(Decide(kReceiver, d, v1::DECISION_APPROVE, "c1").ok());
-  v1::GetDossierRequest get;
-  get.set_code(d.code());
-  EXPECT_FALSE(engine_->GetDossier(kAuditor, get)->overdue());
-  clock_.Set(Local(2026, 3, 3, 9, 1));
-  EXPECT_TRUE(engine_->GetDossier(kAuditor, get)->overdue());
-}
-
 TEST_F(EngineTest, Reject_WithoutReasons_InvalidArgument) {
   v1::Dossier d = Submit("r1");
   v1::CompleteTaskRequest r;
