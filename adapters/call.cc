@@ -1,5 +1,6 @@
 #include "adapters/call.h"
 
+#include <atomic>
 #include <thread>
 #include <utility>
 
@@ -68,6 +69,19 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
           "request is not a valid ", request->GetDescriptor()->full_name(),
           " (malformed protobuf, or a string that is not UTF-8)")),
       v1::REQUEST_MALFORMED);
+}
+
+bool StartWaitingCall(std::function<void()> body) {
+  static std::atomic<int> waiting{0};
+  if (waiting.fetch_add(1) >= kMaxWaitingCalls) {
+    waiting.fetch_sub(1);
+    return false;
+  }
+  std::thread([body = std::move(body)] {
+    body();
+    waiting.fetch_sub(1);
+  }).detach();
+  return true;
 }
 
 BlockingStream* BlockingStream::Start(grpc::CallbackServerContext* context, Body body) {

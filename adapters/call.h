@@ -85,6 +85,25 @@ grpc::ServerUnaryReactor* ServeOnPool(WorkPool* pool, PrincipalResolver* identit
   return reactor;
 }
 
+// Serve on a thread of its own, for calls that mostly wait (WaitOperation):
+// they must not hold the work pool. At most kMaxWaitingCalls at once; more
+// answer Overloaded().
+inline constexpr int kMaxWaitingCalls = 256;
+bool StartWaitingCall(std::function<void()> body);
+template <typename Request, typename Handler>
+grpc::ServerUnaryReactor* ServeOnThread(PrincipalResolver* identity,
+                                        grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                        Handler handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!StartWaitingCall([=] {
+        reactor->Finish(Serve<Request>(identity, context, *in, out, handler));
+      })) {
+    reactor->Finish(Overloaded());
+  }
+  return reactor;
+}
+
 // A server-streaming call served like a synchronous one: `body` runs on a
 // thread of its own and writes with blocking Write() calls, which return
 // false once the client is gone. The reactor deletes itself when done.

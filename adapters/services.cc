@@ -7,6 +7,7 @@
 #include "adapters/call.h"
 #include "adapters/grpc_status.h"
 #include "adapters/verify_report.h"
+#include "motcua/v1/operations.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 #include "workflow/dossier_audit.h"
 
@@ -69,8 +70,8 @@ class DossierService final
     : public ds::WithRawCallbackMethod_SubmitDossier<ds::WithRawCallbackMethod_GetDossier<
           ds::WithRawCallbackMethod_ListDossiers<ds::WithRawCallbackMethod_WithdrawDossier<
               ds::WithRawCallbackMethod_AddSupplement<ds::WithRawCallbackMethod_GetAttachment<
-                  ds::WithRawCallbackMethod_GetDocument<
-                      ds::WithRawCallbackMethod_WatchEvents<ds::Service>>>>>>>>,
+                  ds::WithRawCallbackMethod_GetDocument<ds::WithRawCallbackMethod_WatchEvents<
+                      ds::WithRawCallbackMethod_TransitionDossiers<ds::Service>>>>>>>>>,
       Backend {
  public:
   explicit DossierService(Backend backend) : Backend(backend) {}
@@ -78,6 +79,7 @@ class DossierService final
   MOTCUA_READ(GetDossier)
   MOTCUA_READ(ListDossiers)
   MOTCUA_CHANGE(WithdrawDossier)
+  MOTCUA_CHANGE(TransitionDossiers)
   MOTCUA_CHANGE(AddSupplement)
   MOTCUA_READ(GetAttachment)
   MOTCUA_READ(GetDocument)
@@ -225,6 +227,30 @@ class AuditService final
   }
 };
 
+using os = v1::OperationService;
+class OperationService final
+    : public os::WithRawCallbackMethod_GetOperation<os::WithRawCallbackMethod_ListOperations<
+          os::WithRawCallbackMethod_CancelOperation<
+              os::WithRawCallbackMethod_WaitOperation<os::Service>>>>,
+      Backend {
+ public:
+  explicit OperationService(Backend backend) : Backend(backend) {}
+  MOTCUA_READ(GetOperation)
+  MOTCUA_READ(ListOperations)
+  MOTCUA_CHANGE(CancelOperation)
+
+  // Waits up to a minute: on a thread of its own, not the pool's.
+  grpc::ServerUnaryReactor* WaitOperation(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override {
+    return ServeOnThread<v1::WaitOperationRequest>(
+        identity_, context, request, response,
+        [this](const Principal& caller, const v1::WaitOperationRequest& r) {
+          return engine_->WaitOperation(caller, r);
+        });
+  }
+};
+
 #undef MOTCUA_READ
 #undef MOTCUA_CHANGE
 
@@ -239,6 +265,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeServices(
   services.push_back(std::make_unique<DossierService>(backend));
   services.push_back(std::make_unique<TaskService>(backend));
   services.push_back(std::make_unique<AuditService>(backend));
+  services.push_back(std::make_unique<OperationService>(backend));
   return services;
 }
 

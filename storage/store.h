@@ -30,6 +30,7 @@ enum class Family : int {
   kBackups,          // catalog of backups, offline copies and restore drills
   kEventLog,         // every committed history event, by global log sequence
   kTimers,           // timers armed on dossiers, by due time
+  kOperations,       // long-running operations and their plans
   kCount,
 };
 

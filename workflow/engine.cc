@@ -6,6 +6,7 @@
 #include "workflow/dossier_commands.h"
 #include "workflow/engine_context.h"
 #include "workflow/event_log.h"
+#include "workflow/operations.h"
 #include "workflow/procedure_commands.h"
 #include "workflow/queries.h"
 #include "workflow/task_commands.h"
@@ -26,7 +27,8 @@ class EngineImpl : public Engine {
         tasks_(ctx_),
         log_(ctx_),
         queries_(ctx_, log_),
-        timers_(ctx_) {}
+        timers_(ctx_),
+        operations_(ctx_) {}
 
   ~EngineImpl() override {
     if (timer_thread_.joinable()) {
@@ -43,6 +45,8 @@ class EngineImpl : public Engine {
     ctx_.runner = std::make_unique<CommandRunner>(ctx_.store, ctx_.journal.get(), ctx_.clock);
     if (install_builtins) {
       if (absl::Status s = procedures_.InstallBuiltins(); !s.ok()) return s;
+      // Only a serving engine carries on with unfinished operations.
+      if (absl::Status s = operations_.Resume(); !s.ok()) return s;
     }
     if (ctx_.options.timer_poll > absl::ZeroDuration()) {
       timer_thread_ = std::thread([this] { RunTimers(); });
@@ -118,6 +122,27 @@ class EngineImpl : public Engine {
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request) override {
     return queries_.VerifyHistory(caller, request);
   }
+  absl::StatusOr<v1::Operation> TransitionDossiers(
+      const Principal& caller, const v1::TransitionDossiersRequest& request) override {
+    return operations_.StartTransition(caller, request);
+  }
+  absl::StatusOr<v1::Operation> GetOperation(const Principal& caller,
+                                             const v1::GetOperationRequest& request) override {
+    return operations_.Get(caller, request);
+  }
+  absl::StatusOr<v1::ListOperationsResponse> ListOperations(
+      const Principal& caller, const v1::ListOperationsRequest& request) override {
+    return operations_.List(caller, request);
+  }
+  absl::StatusOr<v1::Operation> CancelOperation(
+      const Principal& caller, const v1::CancelOperationRequest& request) override {
+    return operations_.Cancel(caller, request);
+  }
+  absl::StatusOr<v1::Operation> WaitOperation(const Principal& caller,
+                                              const v1::WaitOperationRequest& request) override {
+    return operations_.Wait(caller, request);
+  }
+
   absl::StatusOr<int> FireDueTimers() override {
     int fired = 0;
     for (;;) {
@@ -145,6 +170,7 @@ class EngineImpl : public Engine {
   EventLog log_;
   DossierQueries queries_;
   TimerService timers_;
+  Operations operations_;
 
   // Fires due timers every options.timer_poll until the engine closes. A
   // failed firing leaves its timer armed, so the next round retries it.

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "motcua/v1/operations.pb.h"
 #include "motcua/v1/service.pb.h"
 #include "storage/store.h"
 #include "workflow/clock.h"
@@ -128,6 +129,20 @@ class Engine {
       const Principal& caller, const v1::GetDossierHistoryRequest& request) = 0;
   virtual absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(
       const Principal& caller, const v1::VerifyDossierHistoryRequest& request) = 0;
+  // Long-running operations (operations.proto). TransitionDossiers starts
+  // one and returns it at once; the work goes on in the background and
+  // resumes after a restart.
+  virtual absl::StatusOr<v1::Operation> TransitionDossiers(
+      const Principal& caller, const v1::TransitionDossiersRequest& request) = 0;
+  virtual absl::StatusOr<v1::Operation> GetOperation(const Principal& caller,
+                                                     const v1::GetOperationRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListOperationsResponse> ListOperations(
+      const Principal& caller, const v1::ListOperationsRequest& request) = 0;
+  virtual absl::StatusOr<v1::Operation> CancelOperation(
+      const Principal& caller, const v1::CancelOperationRequest& request) = 0;
+  virtual absl::StatusOr<v1::Operation> WaitOperation(
+      const Principal& caller, const v1::WaitOperationRequest& request) = 0;
+
   // Fires the timers due by now, each exactly once (a transition of
   // TRIGGER_TIMER, or marking a dossier overdue); returns how many.
   virtual absl::StatusOr<int> FireDueTimers() = 0;

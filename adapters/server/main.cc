@@ -34,6 +34,7 @@
 #include "adapters/services.h"
 #include "adapters/tls.h"
 #include "motcua/v1/backup.grpc.pb.h"
+#include "motcua/v1/operations.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 #include "signing/document_verifier.h"
 #include "signing/manifest_seal.h"
@@ -202,6 +203,7 @@ const std::vector<std::string>& ServiceNames() {
       motcua::v1::DossierService::service_full_name(),
       motcua::v1::TaskService::service_full_name(),
       motcua::v1::AuditService::service_full_name(),
+      motcua::v1::OperationService::service_full_name(),
   };
   return *kNames;
 }

@@ -1,0 +1,172 @@
+// Long-running operations driven on the engine: planned, each item done
+// once in its own commit, cancelled between items, resumed after a restart.
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "tests/workflow/engine_fixture.h"
+
+namespace motcua::workflow {
+namespace {
+
+// Open dossiers are archived by the engine's own job.
+constexpr char kArchivable[] = R"pb(
+  code: "T.200" name: "Thủ tục lưu trữ" initial_state: "open"
+  time_limit { working_days: 5 }
+  states { id: "open" title: "Đang mở" national_status: 1 task_title: "Tiếp nhận" }
+  states { id: "accepted" title: "Đã nhận" national_status: 4 task_title: "Trả kết quả" }
+  states { id: "archived" title: "Lưu trữ" national_status: 10 terminal: true }
+  transitions { id: "accept" from_state: "open" to_state: "accepted"
+                trigger: TRIGGER_APPROVE role: ROLE_OFFICER position: "receiving" }
+  transitions { id: "archive" from_state: "open" to_state: "archived" trigger: TRIGGER_SYSTEM }
+  transitions { id: "return" from_state: "accepted" to_state: "archived"
+                trigger: TRIGGER_APPROVE role: ROLE_OFFICER position: "receiving" }
+)pb";
+
+class OperationsTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    v1::DeployProcedureRequest r;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kArchivable, r.mutable_definition()));
+    r.set_request_id("deploy-archivable");
+    ASSERT_TRUE(engine_->DeployProcedure(kAdmin, r).ok());
+  }
+
+  std::vector<v1::Dossier> SubmitMany(int n) {
+    std::vector<v1::Dossier> dossiers;
+    for (int i = 0; i < n; ++i) {
+      v1::SubmitDossierRequest r = Request(absl::StrCat("s", i));
+      r.set_procedure_code("T.200");
+      r.clear_form();
+      auto d = engine_->SubmitDossier(kPortal, r);
+      EXPECT_TRUE(d.ok()) << d.status();
+      dossiers.push_back(*d);
+    }
+    return dossiers;
+  }
+
+  v1::TransitionDossiersRequest Archive(const std::string& request_id) {
+    v1::TransitionDossiersRequest r;
+    r.set_procedure_code("T.200");
+    r.set_transition("archive");
+    r.set_request_id(request_id);
+    return r;
+  }
+
+  v1::Operation WaitDone(const std::string& name) {
+    v1::WaitOperationRequest r;
+    r.set_name(name);
+    r.set_timeout_seconds(60);
+    auto op = engine_->WaitOperation(kAdmin, r);
+    EXPECT_TRUE(op.ok()) << op.status();
+    EXPECT_TRUE(op->done()) << op->DebugString();
+    return *op;
+  }
+
+  // How many "archive" events the dossier's history holds.
+  int Archives(const v1::Dossier& d) {
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(d.code());
+    auto h = engine_->GetDossierHistory(kAuditor, r);
+    EXPECT_TRUE(h.ok()) << h.status();
+    int n = 0;
+    for (const auto& e : h->events()) n += e.action() == "archive";
+    return n;
+  }
+};
+
+TEST_F(OperationsTest, TransitionDossiers_MovesEveryDossierInTheStateOnce) {
+  std::vector<v1::Dossier> dossiers = SubmitMany(60);
+  // One has moved on: not planned.
+  ASSERT_TRUE(Decide(kReceiver, dossiers[0], v1::DECISION_APPROVE, "c0").ok());
+
+  auto started = engine_->TransitionDossiers(kAdmin, Archive("op-1"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_TRUE(absl::StartsWith(started->name(), "operations/"));
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_response()) << done.DebugString();
+  EXPECT_EQ(done.response().done_items(), 59);
+  EXPECT_EQ(done.metadata().total_items(), 59);
+  EXPECT_EQ(done.metadata().phase(), v1::OperationMetadata::PHASE_DONE);
+  EXPECT_EQ(Archives(dossiers[0]), 0);
+  for (size_t i = 1; i < dossiers.size(); ++i) EXPECT_EQ(Archives(dossiers[i]), 1) << i;
+
+  // A retry of the start returns the same operation and starts nothing.
+  auto retried = engine_->TransitionDossiers(kAdmin, Archive("op-1"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->name(), started->name());
+  v1::ListOperationsRequest list;
+  auto listed = engine_->ListOperations(kAdmin, list);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->operations_size(), 1);
+}
+
+TEST_F(OperationsTest, Cancelled_EveryItemDoneOrUntouched) {
+  std::vector<v1::Dossier> dossiers = SubmitMany(1500);
+  auto started = engine_->TransitionDossiers(kAdmin, Archive("op-1"));
+  ASSERT_TRUE(started.ok());
+  v1::CancelOperationRequest cancel;
+  cancel.set_name(started->name());
+  // Cancel once some items are done.
+  for (int i = 0; i < 2000; ++i) {
+    v1::GetOperationRequest get;
+    get.set_name(started->name());
+    if (engine_->GetOperation(kAdmin, get)->metadata().done_items() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(engine_->CancelOperation(kAdmin, cancel).ok());
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_error()) << done.DebugString();
+  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kCancelled));
+  int archived = 0;
+  for (const v1::Dossier& d : dossiers) {
+    const int n = Archives(d);
+    EXPECT_LE(n, 1) << d.code();
+    archived += n;
+  }
+  EXPECT_EQ(archived, done.metadata().done_items());
+  EXPECT_GT(archived, 0);
+  EXPECT_LT(archived, 1500) << "the operation finished before the cancel";
+}
+
+TEST_F(OperationsTest, EngineClosedMidway_ResumesAtOpen_EachItemOnce) {
+  std::vector<v1::Dossier> dossiers = SubmitMany(1500);
+  auto started = engine_->TransitionDossiers(kAdmin, Archive("op-1"));
+  ASSERT_TRUE(started.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  v1::GetOperationRequest get;
+  get.set_name(started->name());
+  ASSERT_FALSE(engine_->GetOperation(kAdmin, get)->done()) << "finished before the close";
+  Reopen();
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_response()) << done.DebugString();
+  EXPECT_EQ(done.response().done_items(), 1500);
+  for (const v1::Dossier& d : dossiers) EXPECT_EQ(Archives(d), 1) << d.code();
+}
+
+TEST_F(OperationsTest, BadStarts_Refused) {
+  auto unknown = Archive("x1");
+  unknown.set_procedure_code("9.999");
+  auto refused = engine_->TransitionDossiers(kAdmin, unknown);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("9.999"), std::string::npos);
+
+  auto officer_decision = Archive("x2");
+  officer_decision.set_transition("accept");
+  refused = engine_->TransitionDossiers(kAdmin, officer_decision);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("accept"), std::string::npos);
+
+  EXPECT_EQ(engine_->TransitionDossiers(kReceiver, Archive("x3")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::GetOperationRequest get;
+  get.set_name("operations/nope");
+  EXPECT_EQ(engine_->GetOperation(kAdmin, get).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace motcua::workflow

@@ -1,0 +1,84 @@
+#ifndef MOTCUA_WORKFLOW_OPERATIONS_H_
+#define MOTCUA_WORKFLOW_OPERATIONS_H_
+
+// Long-running operations (private to workflow/): one action applied to many
+// dossiers. An operation first stores its plan (one item per dossier), then
+// does each item in its own commit, which also marks the item done; so it
+// resumes after a crash where it stopped and never does an item twice.
+// Cancelling stops it between items: each is done or untouched.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "motcua/v1/service.pb.h"
+#include "motcua/v1/store.pb.h"
+#include "workflow/engine_context.h"
+
+namespace motcua::workflow {
+
+class Operations {
+ public:
+  explicit Operations(EngineContext& ctx) : ctx_(ctx) {}
+  // Pauses running operations (they resume at the next start).
+  ~Operations();
+
+  // Restarts every unfinished operation. Call once, at start.
+  absl::Status Resume();
+
+  absl::StatusOr<v1::Operation> StartTransition(const Principal& caller,
+                                                const v1::TransitionDossiersRequest& request);
+  absl::StatusOr<v1::Operation> Get(const Principal& caller,
+                                    const v1::GetOperationRequest& request);
+  absl::StatusOr<v1::ListOperationsResponse> List(const Principal& caller,
+                                                  const v1::ListOperationsRequest& request);
+  absl::StatusOr<v1::Operation> Cancel(const Principal& caller,
+                                       const v1::CancelOperationRequest& request);
+  absl::StatusOr<v1::Operation> Wait(const Principal& caller,
+                                     const v1::WaitOperationRequest& request);
+
+ private:
+  // An operation running in this process: its progress and its stop flag.
+  struct Running {
+    std::atomic<bool> cancel{false};
+    absl::Mutex mu;
+    v1::OperationMetadata metadata ABSL_GUARDED_BY(mu);
+    bool finished ABSL_GUARDED_BY(mu) = false;
+  };
+
+  void Launch(const std::string& id);
+  void Run(const std::string& id, const std::shared_ptr<Running>& running);
+  absl::Status Plan(v1::OperationRecord& record, Running& running);
+  absl::Status Execute(const v1::OperationRecord& record, Running& running);
+  absl::Status Finish(v1::OperationRecord& record, Running& running);
+  // Does one item: DONE with its dossier change, or SKIPPED/FAILED.
+  absl::Status DoItem(const v1::OperationRecord& record, const std::string& code,
+                      v1::OperationItem::Status* outcome);
+
+  absl::StatusOr<v1::OperationRecord> Load(absl::string_view id);
+  // Reads, changes and writes back one record, serialised with every other
+  // change to records, so a cancel is never overwritten by progress.
+  absl::StatusOr<v1::OperationRecord> Update(
+      absl::string_view id, const std::function<void(v1::OperationRecord&)>& change);
+  // The record, readable by `caller`: NOT_FOUND, PERMISSION_DENIED.
+  absl::StatusOr<v1::OperationRecord> LoadVisible(const Principal& caller,
+                                                  absl::string_view name);
+  // The stored operation with this process's live progress.
+  v1::Operation View(const v1::OperationRecord& record);
+
+  EngineContext& ctx_;
+  std::atomic<bool> stopping_{false};
+  absl::Mutex records_mu_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Running>> running_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace motcua::workflow
+
+#endif  // MOTCUA_WORKFLOW_OPERATIONS_H_
