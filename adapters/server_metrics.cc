@@ -213,6 +213,61 @@ absl::Status ServerMetrics::WatchWorkPool(const WorkPool* pool) {
                                [pool] { return double(pool->queued()); });
 }
 
+absl::Status ServerMetrics::WatchEngine(workflow::Engine* engine) {
+  // One status read serves every series of a scrape.
+  struct Cached {
+    absl::Mutex mu;
+    absl::Time read = absl::InfinitePast();
+    v1::EngineStatus status;
+  };
+  auto cached = std::make_shared<Cached>();
+  auto read = [engine, cached](double (*pick)(const v1::EngineStatus&)) {
+    return [engine, cached, pick] {
+      absl::MutexLock lock(&cached->mu);
+      if (absl::Now() - cached->read > absl::Seconds(1)) {
+        const workflow::Principal self{"motcuad (metrics)", v1::ROLE_ADMIN, "", ""};
+        auto status = engine->GetEngineStatus(self, v1::GetEngineStatusRequest());
+        if (status.ok()) cached->status = *std::move(status);
+        cached->read = absl::Now();
+      }
+      return pick(cached->status);
+    };
+  };
+  const struct {
+    MetricType type;
+    const char* name;
+    const char* help;
+    double (*pick)(const v1::EngineStatus&);
+  } kSeries[] = {
+      {MetricType::kGauge, "motcua_event_log_head", "Number of the last event in the event log",
+       [](const v1::EngineStatus& s) { return double(s.log_head()); }},
+      {MetricType::kGauge, "motcua_timers_due", "Timers due and not yet fired",
+       [](const v1::EngineStatus& s) { return double(s.timers_due()); }},
+      {MetricType::kGauge, "motcua_documents_pending",
+       "Documents waiting to be issued after their step",
+       [](const v1::EngineStatus& s) { return double(s.documents_pending()); }},
+      {MetricType::kGauge, "motcua_documents_oldest_pending_seconds",
+       "How long the oldest pending document has waited",
+       [](const v1::EngineStatus& s) { return s.oldest_pending_seconds(); }},
+      {MetricType::kCounter, "motcua_documents_issued_total",
+       "Documents issued after their step since the server started",
+       [](const v1::EngineStatus& s) { return double(s.documents_issued()); }},
+      {MetricType::kCounter, "motcua_document_failures_total",
+       "Failed attempts to issue a document since the server started",
+       [](const v1::EngineStatus& s) { return double(s.document_failures()); }},
+      {MetricType::kGauge, "motcua_operations_running", "Long-running operations not finished",
+       [](const v1::EngineStatus& s) { return double(s.operations_running()); }},
+  };
+  for (const auto& series : kSeries) {
+    if (absl::Status s = registry_.AddCallback(series.type, series.name, series.help, {}, {},
+                                               read(series.pick));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 void ServerMetrics::SetBackupStatus(const v1::BackupStatus& status) {
   absl::MutexLock lock(&backup_mu_);
   backup_status_ = std::make_unique<v1::BackupStatus>(status);

@@ -11,6 +11,9 @@
 //                           signatures made for result documents, or failed
 //   motcua_backup_*         the 3-2-1 policy's state and each copy's age
 //   motcua_work_pool_*      changes waiting for a commit thread
+//   motcua_event_log_head, motcua_timers_due, motcua_documents_*,
+//   motcua_operations_running
+//                           the engine's own work (Engine::GetEngineStatus)
 // Thread-safe. Everything watched must outlive the scrapes.
 
 #include <memory>
@@ -23,6 +26,7 @@
 #include "adapters/work_pool.h"
 #include "motcua/v1/backup.pb.h"
 #include "storage/store.h"
+#include "workflow/engine.h"
 #include "workflow/result_documents.h"
 
 namespace motcua::adapters {
@@ -43,6 +47,8 @@ class ServerMetrics {
   absl::Status WatchStore(const storage::Store* store);
   // Reads the queue length of `pool` at every scrape.
   absl::Status WatchWorkPool(const WorkPool* pool);
+  // Reads the engine's status (at most once a second) at scrapes.
+  absl::Status WatchEngine(workflow::Engine* engine);
 
   // The backup policy's latest verdict (BackupManager::StartSchedule's);
   // ages are computed at scrape time from it.

@@ -210,6 +210,7 @@ class AuditService final
       evidence.history.push_back(std::move(event));
     }
     for (const v1::Document& doc : evidence.dossier.documents()) {
+      if (doc.pending()) continue;  // the audit reports it pending
       v1::GetDocumentRequest get_document;
       get_document.set_dossier_code(request.dossier_code());
       get_document.set_document_id(doc.id());
@@ -230,14 +231,15 @@ class AuditService final
 using os = v1::OperationService;
 class OperationService final
     : public os::WithRawCallbackMethod_GetOperation<os::WithRawCallbackMethod_ListOperations<
-          os::WithRawCallbackMethod_CancelOperation<
-              os::WithRawCallbackMethod_WaitOperation<os::Service>>>>,
+          os::WithRawCallbackMethod_CancelOperation<os::WithRawCallbackMethod_WaitOperation<
+              os::WithRawCallbackMethod_GetEngineStatus<os::Service>>>>>,
       Backend {
  public:
   explicit OperationService(Backend backend) : Backend(backend) {}
   MOTCUA_READ(GetOperation)
   MOTCUA_READ(ListOperations)
   MOTCUA_CHANGE(CancelOperation)
+  MOTCUA_READ(GetEngineStatus)
 
   // Waits up to a minute: on a thread of its own, not the pool's.
   grpc::ServerUnaryReactor* WaitOperation(grpc::CallbackServerContext* context,

@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Family::kCount)> kFamilyNames = {
     "definitions", "dossiers", "history", "worklist",
-    "indexes",     "idempotency", "sequences", "documents", "backups", "event_log", "timers", "operations"};
+    "indexes",     "idempotency", "sequences", "documents", "backups", "event_log", "timers", "operations", "outbox"};
 
 // Large values (attachments, signed PDFs) go to blob files so the LSM tree
 // stays small and compaction cheap.

@@ -31,6 +31,7 @@ enum class Family : int {
   kEventLog,         // every committed history event, by global log sequence
   kTimers,           // timers armed on dossiers, by due time
   kOperations,       // long-running operations and their plans
+  kOutbox,           // documents to issue after their step committed
   kCount,
 };
 

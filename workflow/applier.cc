@@ -160,6 +160,13 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
     EnterState(proc, proc.definition().initial_state(), e, d);
   } else if (e.action() == kActionOverdue) {
     d->set_overdue(true);
+  } else if (e.action() == kActionDocumentIssued) {
+    v1::Document* pending = nullptr;
+    for (v1::Document& doc : *d->mutable_documents()) {
+      if (doc.id() == e.document().id() && doc.pending()) pending = &doc;
+    }
+    if (pending == nullptr) return Unfit(e, "no such pending document");
+    *pending = e.document();
   } else if (e.action() == kActionClaimTask) {
     if (!d->has_task()) return Unfit(e, "a claim, but no task is open");
     d->mutable_task()->set_claimed_by(e.actor());
@@ -174,10 +181,13 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
     ApplyTrigger(t->trigger(), e, d);
     EnterState(proc, t->to_state(), e, d);
   }
-  if (e.has_document()) *d->add_documents() = e.document();
+  if (e.has_document() && e.action() != kActionDocumentIssued) *d->add_documents() = e.document();
 
   RearmOverdue(d);
-  d->set_version(d->version() + 1);
+  // The engine's bookkeeping never makes a person's decision stale.
+  if (e.action() != kActionDocumentIssued && e.action() != kActionOverdue) {
+    d->set_version(d->version() + 1);
+  }
   *d->mutable_updated_at() = e.time();
   d->set_history_length(e.sequence());
   d->set_history_head(e.hash());

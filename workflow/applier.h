@@ -19,6 +19,8 @@ inline constexpr char kActionSubmitted[] = "submitted";
 inline constexpr char kActionClaimTask[] = "claim_task";
 // The legal clock passed the appointment (fired by the overdue timer).
 inline constexpr char kActionOverdue[] = "overdue";
+// A pending document was issued (document workers, after its step).
+inline constexpr char kActionDocumentIssued[] = "document_issued";
 
 // Applies `event` to `dossier`, which runs on `procedure`. The event must
 // carry its sequence and time; sets the dossier's history head to

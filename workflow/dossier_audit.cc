@@ -119,6 +119,10 @@ absl::StatusOr<DossierAudit> AuditDossier(const DossierEvidence& evidence,
     DocumentAudit& d = audit.documents.emplace_back();
     d.document_id = doc.id();
     d.kind = doc.kind();
+    if (doc.pending()) {
+      d.problems.push_back("still being issued after its step: verify again shortly");
+      continue;
+    }
     auto producer = producers.find(doc.id());
     const v1::HistoryEvent* event = producer == producers.end() ? nullptr : producer->second;
     if (event == nullptr) {

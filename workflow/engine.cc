@@ -3,10 +3,12 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "workflow/access.h"
 #include "workflow/dossier_commands.h"
 #include "workflow/engine_context.h"
 #include "workflow/event_log.h"
 #include "workflow/operations.h"
+#include "workflow/outbox.h"
 #include "workflow/procedure_commands.h"
 #include "workflow/queries.h"
 #include "workflow/task_commands.h"
@@ -28,7 +30,8 @@ class EngineImpl : public Engine {
         log_(ctx_),
         queries_(ctx_, log_),
         timers_(ctx_),
-        operations_(ctx_) {}
+        operations_(ctx_),
+        outbox_(ctx_) {}
 
   ~EngineImpl() override {
     if (timer_thread_.joinable()) {
@@ -47,6 +50,10 @@ class EngineImpl : public Engine {
       if (absl::Status s = procedures_.InstallBuiltins(); !s.ok()) return s;
       // Only a serving engine carries on with unfinished operations.
       if (absl::Status s = operations_.Resume(); !s.ok()) return s;
+    }
+    ctx_.outbox_ready = [this] { outbox_.Wake(); };
+    if (ctx_.options.documents != nullptr && ctx_.options.document_workers > 0) {
+      outbox_.Start(ctx_.options.document_workers);
     }
     if (ctx_.options.timer_poll > absl::ZeroDuration()) {
       timer_thread_ = std::thread([this] { RunTimers(); });
@@ -143,6 +150,34 @@ class EngineImpl : public Engine {
     return operations_.Wait(caller, request);
   }
 
+  absl::StatusOr<int> IssuePendingDocuments() override {
+    if (ctx_.options.documents == nullptr) return 0;
+    return outbox_.IssueAll();
+  }
+
+  absl::StatusOr<v1::EngineStatus> GetEngineStatus(const Principal& caller,
+                                                   const v1::GetEngineStatusRequest&) override {
+    if (absl::Status s = RequireRole(caller, {v1::ROLE_ADMIN, v1::ROLE_AUDITOR},
+                                     "read the engine's status");
+        !s.ok()) {
+      return s;
+    }
+    v1::EngineStatus status;
+    status.set_log_head(ctx_.journal->Head().log_sequence);
+    status.set_timers_due(timers_.CountDue(1000000));
+    const Outbox::Status documents = outbox_.GetStatus();
+    status.set_documents_pending(documents.backlog);
+    if (documents.backlog > 0) {
+      status.set_oldest_pending_seconds(
+          absl::ToDoubleSeconds(ctx_.clock->Now() - documents.oldest));
+    }
+    status.set_documents_issued(documents.issued);
+    status.set_document_failures(documents.failures);
+    status.set_document_last_error(documents.last_error);
+    status.set_operations_running(operations_.RunningCount());
+    return status;
+  }
+
   absl::StatusOr<int> FireDueTimers() override {
     int fired = 0;
     for (;;) {
@@ -171,6 +206,7 @@ class EngineImpl : public Engine {
   DossierQueries queries_;
   TimerService timers_;
   Operations operations_;
+  Outbox outbox_;
 
   // Fires due timers every options.timer_poll until the engine closes. A
   // failed firing leaves its timer armed, so the next round retries it.

@@ -59,6 +59,9 @@ struct EngineOptions {
   // How often a background thread fires the timers that fell due. Zero: no
   // thread; the owner calls FireDueTimers (tests with a manual clock).
   absl::Duration timer_poll = absl::ZeroDuration();
+  // Threads issuing the documents steps queue after they commit
+  // (issue_after_commit). Zero: none; the owner calls IssuePendingDocuments.
+  int document_workers = 0;
 };
 
 // A live feed of history events for WatchEvents.
@@ -142,6 +145,13 @@ class Engine {
       const Principal& caller, const v1::CancelOperationRequest& request) = 0;
   virtual absl::StatusOr<v1::Operation> WaitOperation(
       const Principal& caller, const v1::WaitOperationRequest& request) = 0;
+
+  // Issues every document waiting after its step, on the calling thread;
+  // returns how many. The first failure stops it.
+  virtual absl::StatusOr<int> IssuePendingDocuments() = 0;
+  // The engine's own work: log head, timers due, documents pending.
+  virtual absl::StatusOr<v1::EngineStatus> GetEngineStatus(
+      const Principal& caller, const v1::GetEngineStatusRequest& request) = 0;
 
   // Fires the timers due by now, each exactly once (a transition of
   // TRIGGER_TIMER, or marking a dossier overdue); returns how many.

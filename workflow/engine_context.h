@@ -4,6 +4,7 @@
 // What the engine's parts share (private to workflow/): the store and the
 // one writer to it, the procedures, the clock, the event feed.
 
+#include <functional>
 #include <memory>
 
 #include "storage/store.h"
@@ -36,6 +37,8 @@ struct EngineContext {
   EventBus bus;
   std::unique_ptr<Journal> journal;  // after bus: the journal publishes to it
   std::unique_ptr<CommandRunner> runner;
+  // Wakes the document workers: a commit queued a document to issue.
+  std::function<void()> outbox_ready;
 };
 
 }  // namespace motcua::workflow

@@ -17,21 +17,25 @@ std::string DefinitionKey(absl::string_view code, int version) {
   return JoinKey({code, OrderedUint64(static_cast<uint64_t>(version))});
 }
 
+std::string TimedKey(absl::Time due, absl::string_view code, absl::string_view id) {
+  return OrderedUint64(static_cast<uint64_t>(absl::ToUnixMicros(due))) + JoinKey({code, id});
+}
+
 std::string TimerKey(const v1::Dossier& d, const v1::Timer& timer) {
   return OrderedTime(timer.due_at()) + JoinKey({d.code(), timer.id()});
 }
 
-bool ParseTimerKey(absl::string_view key, TimerRef* ref) {
+bool ParseTimedKey(absl::string_view key, TimedRef* ref) {
   if (key.size() < 10) return false;
   const size_t zero = key.find('\0', 8);
   if (zero == absl::string_view::npos) return false;
   ref->due = absl::FromUnixMicros(static_cast<int64_t>(storage::DecodeCounter(key.substr(0, 8))));
   ref->dossier_code = std::string(key.substr(8, zero - 8));
-  ref->timer_id = std::string(key.substr(zero + 1));
+  ref->id = std::string(key.substr(zero + 1));
   return true;
 }
 
-std::string TimersDueAfter(absl::Time t) {
+std::string TimedKeysAfter(absl::Time t) {
   return OrderedUint64(static_cast<uint64_t>(absl::ToUnixMicros(t) + 1));
 }
 

@@ -36,17 +36,19 @@ inline std::string DocumentKey(absl::string_view code, absl::string_view id) {
   return storage::JoinKey({code, id});
 }
 
-// Armed timers, soonest first: "<due micros><code>\0<timer id>".
-std::string TimerKey(const v1::Dossier& d, const v1::Timer& timer);
-struct TimerRef {
+// Work due at a time on one dossier (armed timers, documents to issue),
+// soonest first: "<due micros><code>\0<id>".
+std::string TimedKey(absl::Time due, absl::string_view code, absl::string_view id);
+struct TimedRef {
   absl::Time due;
   std::string dossier_code;
-  std::string timer_id;
+  std::string id;
 };
-// NOT for keys TimerKey did not make: false.
-bool ParseTimerKey(absl::string_view key, TimerRef* ref);
-// The first key of timers due after `t`.
-std::string TimersDueAfter(absl::Time t);
+// False for a key TimedKey did not make.
+bool ParseTimedKey(absl::string_view key, TimedRef* ref);
+// The first key due after `t`.
+std::string TimedKeysAfter(absl::Time t);
+std::string TimerKey(const v1::Dossier& d, const v1::Timer& timer);
 
 // Open tasks by unit, role and position, most urgent first.
 std::string WorklistPrefix(absl::string_view unit, v1::Role role, absl::string_view position);

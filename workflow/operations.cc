@@ -505,6 +505,20 @@ absl::StatusOr<v1::Operation> Operations::Cancel(const Principal& caller,
   return View(*record);
 }
 
+int Operations::RunningCount() {
+  std::vector<std::shared_ptr<Running>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, running] : running_) all.push_back(running);
+  }
+  int count = 0;
+  for (const auto& running : all) {
+    absl::MutexLock lock(&running->mu);
+    count += !running->finished;
+  }
+  return count;
+}
+
 absl::StatusOr<v1::Operation> Operations::Wait(const Principal& caller,
                                                const v1::WaitOperationRequest& request) {
   if (request.timeout_seconds() < 0 || request.timeout_seconds() > 60) {

@@ -41,6 +41,8 @@ class Operations {
                                        const v1::CancelOperationRequest& request);
   absl::StatusOr<v1::Operation> Wait(const Principal& caller,
                                      const v1::WaitOperationRequest& request);
+  // Operations running in this process.
+  int RunningCount();
 
  private:
   // An operation running in this process: its progress and its stop flag.

@@ -184,6 +184,14 @@ absl::Status Procedure::Index() {
     }
     if (absl::Status s = CheckSignatures(t, at); !s.ok()) return s;
     if (absl::Status s = CheckTimer(d, t, at); !s.ok()) return s;
+    if (t.issue_after_commit()) {
+      if (t.signatures().empty()) {
+        return Invalid(at, "issue_after_commit needs a document the unit seal signs");
+      }
+      if (NeedsActorSignature(t)) {
+        return Invalid(at, "issue_after_commit: an officer's signature cannot wait for the commit");
+      }
+    }
     if (!exits.insert(absl::StrCat(t.from_state(), "/", t.trigger())).second) {
       return Invalid(at, absl::StrCat("state \"", t.from_state(),
                                       "\" already has a transition for this trigger"));

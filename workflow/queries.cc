@@ -168,6 +168,12 @@ absl::StatusOr<v1::DocumentContent> DossierQueries::GetDocument(const Principal&
   if (!d.ok()) return d.status();
   for (const auto& doc : d->documents()) {
     if (doc.id() != request.document_id()) continue;
+    if (doc.pending()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "Văn bản ", doc.id(), " của hồ sơ ", d->code(),
+                            " đang được phát hành, vui lòng thử lại sau ít phút")),
+                        v1::DOCUMENT_NOT_ISSUED, "document_id");
+    }
     auto bytes = ctx_.store->Get(Family::kDocuments, DocumentKey(d->code(), doc.id()));
     if (!bytes.ok()) return bytes.status();
     v1::DocumentContent content;

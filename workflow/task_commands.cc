@@ -10,6 +10,7 @@
 #include "workflow/applier.h"
 #include "workflow/events.h"
 #include "workflow/history.h"
+#include "workflow/keys.h"
 #include "workflow/records.h"
 #include "workflow/validation.h"
 
@@ -155,7 +156,9 @@ absl::StatusOr<v1::Dossier> TaskCommands::Complete(const Principal& caller,
               v1::FIELD_INVALID, "signature");
         }
         Change change;
-        if (signs) {
+        if (signs && t->issue_after_commit()) {
+          AddPendingDocument(*step, event, change);
+        } else if (signs) {
           if (absl::Status s = AddSignedDocument(caller, request, *step, event, change); !s.ok()) {
             return s;
           }
@@ -288,6 +291,26 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
   }
   change.files.emplace_back(id, std::move(signed_document->pdf));
   return absl::OkStatus();
+}
+
+void TaskCommands::AddPendingDocument(const Step& step, v1::HistoryEvent& event,
+                                      Change& change) {
+  const v1::Dossier& d = step.dossier;
+  v1::Document* pending = event.mutable_document();
+  pending->set_id(NextDocumentId(d));
+  pending->set_kind(step.transition->produces_document());
+  pending->set_transition(step.transition->id());
+  pending->set_pending(true);
+  v1::OutboxEntry entry;
+  entry.set_dossier_code(d.code());
+  entry.set_document_id(pending->id());
+  entry.set_event_sequence(d.history_length() + 1);  // this step's event
+  change.writes.Put(storage::Family::kOutbox,
+                    TimedKey(FromProto(event.time()), d.code(), pending->id()),
+                    entry.SerializeAsString());
+  change.after_commit.push_back([this] {
+    if (ctx_.outbox_ready) ctx_.outbox_ready();
+  });
 }
 
 absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(

@@ -39,6 +39,9 @@ class TaskCommands {
   // `change`.
   absl::Status AddSignedDocument(const Principal& caller, const v1::CompleteTaskRequest& request,
                                  const Step& step, v1::HistoryEvent& event, Change& change);
+  // Lists the step's document as pending in `event` and queues it for the
+  // document workers in the same commit.
+  void AddPendingDocument(const Step& step, v1::HistoryEvent& event, Change& change);
 
   EngineContext& ctx_;
 

@@ -25,13 +25,13 @@ const Principal& System() {
 }  // namespace
 
 absl::StatusOr<int> TimerService::FireDue(int limit) {
-  std::vector<std::pair<TimerRef, std::string>> due;
-  const std::string end = TimersDueAfter(ctx_.clock->Now());
+  std::vector<std::pair<TimedRef, std::string>> due;
+  const std::string end = TimedKeysAfter(ctx_.clock->Now());
   absl::Status s = ctx_.store->Scan(Family::kTimers, "", "", false,
                                     [&](absl::string_view key, absl::string_view) {
     if (key >= end || static_cast<int>(due.size()) >= limit) return false;
-    TimerRef ref;
-    if (ParseTimerKey(key, &ref)) due.emplace_back(std::move(ref), std::string(key));
+    TimedRef ref;
+    if (ParseTimedKey(key, &ref)) due.emplace_back(std::move(ref), std::string(key));
     return true;
   });
   if (!s.ok()) return s;
@@ -44,7 +44,7 @@ absl::StatusOr<int> TimerService::FireDue(int limit) {
       if (absl::Status fired = Fire(due[i].first, due[i].second); !fired.ok()) {
         absl::MutexLock lock(&mu);
         if (first_error.ok()) {
-          first_error = absl::Status(fired.code(), absl::StrCat("timer ", due[i].first.timer_id,
+          first_error = absl::Status(fired.code(), absl::StrCat("timer ", due[i].first.id,
                                                                 " of dossier ",
                                                                 due[i].first.dossier_code, ": ",
                                                                 fired.message()));
@@ -62,7 +62,17 @@ absl::StatusOr<int> TimerService::FireDue(int limit) {
   return static_cast<int>(due.size());
 }
 
-absl::Status TimerService::Fire(const TimerRef& ref, const std::string& key) {
+int64_t TimerService::CountDue(int64_t limit) {
+  const std::string end = TimedKeysAfter(ctx_.clock->Now());
+  int64_t due = 0;
+  ctx_.store->Scan(Family::kTimers, "", "", false, [&](absl::string_view key, absl::string_view) {
+    if (key >= end) return false;
+    return ++due < limit;
+  }).IgnoreError();
+  return due;
+}
+
+absl::Status TimerService::Fire(const TimedRef& ref, const std::string& key) {
   absl::MutexLock lock(&ctx_.runner->DossierLock(ref.dossier_code));
   Change change;
   auto d = LoadDossier(*ctx_.store, ref.dossier_code);
@@ -70,7 +80,7 @@ absl::Status TimerService::Fire(const TimerRef& ref, const std::string& key) {
   const v1::Timer* timer = nullptr;
   if (d.ok()) {
     for (const v1::Timer& t : d->timers()) {
-      if (t.id() == ref.timer_id) timer = &t;
+      if (t.id() == ref.id) timer = &t;
     }
   }
   if (timer == nullptr) {

@@ -21,9 +21,11 @@ class TimerService {
   // Journal commits them in groups). Returns how many keys it handled. On
   // errors, fires what it can and returns the first error.
   absl::StatusOr<int> FireDue(int limit);
+  // Timers due now and not fired yet (at most `limit` counted).
+  int64_t CountDue(int64_t limit);
 
  private:
-  absl::Status Fire(const TimerRef& ref, const std::string& key);
+  absl::Status Fire(const TimedRef& ref, const std::string& key);
 
   EngineContext& ctx_;
 };

@@ -156,7 +156,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout, M
       tasks_(v1::TaskService::NewStub(channel_)),
       audit_(v1::AuditService::NewStub(channel_)),
       procedures_(v1::ProcedureService::NewStub(channel_)),
-      backups_(v1::BackupService::NewStub(channel_)) {}
+      backups_(v1::BackupService::NewStub(channel_)),
+      operations_(v1::OperationService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -235,6 +236,64 @@ absl::StatusOr<v1::DocumentContent> Client::GetDocument(const std::string& code,
                                     [&](grpc::ClientContext* c, v1::DocumentContent* r) {
                                       return dossiers_->GetDocument(c, request, r);
                                     });
+}
+
+absl::StatusOr<v1::Operation> Client::TransitionDossiers(
+    const v1::TransitionDossiersRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return dossiers_->TransitionDossiers(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::Operation> Client::GetOperation(const std::string& name) {
+  v1::GetOperationRequest request;
+  request.set_name(name);
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return operations_->GetOperation(c, request, r);
+  });
+}
+
+absl::StatusOr<std::vector<v1::Operation>> Client::ListOperations() {
+  std::vector<v1::Operation> all;
+  v1::ListOperationsRequest request;
+  request.set_page_size(200);
+  for (;;) {
+    auto page = Unary<v1::ListOperationsResponse>(
+        NewContext(), [&](grpc::ClientContext* c, v1::ListOperationsResponse* r) {
+          return operations_->ListOperations(c, request, r);
+        });
+    if (!page.ok()) return page.status();
+    for (auto& op : *page->mutable_operations()) all.push_back(std::move(op));
+    if (page->next_page_token().empty()) return all;
+    request.set_page_token(page->next_page_token());
+  }
+}
+
+absl::StatusOr<v1::Operation> Client::CancelOperation(const std::string& name) {
+  v1::CancelOperationRequest request;
+  request.set_name(name);
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return operations_->CancelOperation(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::Operation> Client::WaitOperation(const std::string& name, int timeout_seconds) {
+  v1::WaitOperationRequest request;
+  request.set_name(name);
+  request.set_timeout_seconds(timeout_seconds);
+  auto context = NewContext();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(timeout_seconds + 30));
+  return Unary<v1::Operation>(std::move(context), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return operations_->WaitOperation(c, request, r);
+  });
+}
+
+absl::StatusOr<v1::EngineStatus> Client::GetEngineStatus() {
+  v1::GetEngineStatusRequest request;
+  return Unary<v1::EngineStatus>(NewContext(), [&](grpc::ClientContext* c, v1::EngineStatus* r) {
+    return operations_->GetEngineStatus(c, request, r);
+  });
 }
 
 absl::StatusOr<v1::GetDossierHistoryResponse> Client::GetDossierHistory(const std::string& code) {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "motcua/v1/backup.grpc.pb.h"
+#include "motcua/v1/operations.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 
 namespace motcua::cli {
@@ -90,6 +91,16 @@ class Client {
   absl::Status WatchEvents(const v1::WatchEventsRequest& request,
                            const std::function<bool(const v1::HistoryEvent&)>& on_event);
 
+  // Operations and the engine's own work.
+  absl::StatusOr<v1::Operation> TransitionDossiers(const v1::TransitionDossiersRequest& request);
+  absl::StatusOr<v1::Operation> GetOperation(const std::string& name);
+  // Every page, followed to the end.
+  absl::StatusOr<std::vector<v1::Operation>> ListOperations();
+  absl::StatusOr<v1::Operation> CancelOperation(const std::string& name);
+  // Returns when done or after `timeout_seconds` (1..60).
+  absl::StatusOr<v1::Operation> WaitOperation(const std::string& name, int timeout_seconds);
+  absl::StatusOr<v1::EngineStatus> GetEngineStatus();
+
   // Backups.
   absl::StatusOr<v1::BackupStatus> GetBackupStatus();
   // Every page, followed to the end.
@@ -120,6 +131,7 @@ class Client {
   std::unique_ptr<v1::AuditService::Stub> audit_;
   std::unique_ptr<v1::ProcedureService::Stub> procedures_;
   std::unique_ptr<v1::BackupService::Stub> backups_;
+  std::unique_ptr<v1::OperationService::Stub> operations_;
 };
 
 }  // namespace motcua::cli

@@ -636,6 +636,34 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
   arg(c, "FILE.textproto", a.file, "the ProcedureDefinition");
   request_id(c);
 
+  group = "Operations (the engine's long work; admin)";
+  c = command(&app, "transition-all",
+              "fire a TRIGGER_SYSTEM transition on every dossier of the procedure in its\n"
+              "state, as an operation; follows it with a progress bar",
+              operations::TransitionAll);
+  arg(c, "CODE", a.code, "the procedure");
+  arg(c, "TRANSITION", a.transition, "the transition's id");
+  c->add_option("--unit", a.unit, "only this unit's dossiers")->type_name("UNIT");
+  c->add_flag("--no-wait", a.no_wait, "print the operation's name and return");
+  request_id(c);
+  command(&app, "status",
+          "the engine's own work: event log, timers due, documents waiting to be issued,\n"
+          "operations; exit 1 while issuing documents fails",
+          operations::EngineStatus);
+  CLI::App* ops = command(&app, "operations", "list, show, cancel, wait", nullptr);
+  ops->require_subcommand(1);
+  group = "Commands";
+  command(ops, "list", "every operation, newest first", operations::List);
+  c = command(ops, "show", "one operation and its progress", operations::Show);
+  arg(c, "NAME", a.code, "operations/<id>");
+  c = command(ops, "cancel",
+              "stop between items (each done or untouched) and wait until it stopped",
+              operations::Cancel);
+  arg(c, "NAME", a.code, "operations/<id>");
+  c = command(ops, "wait", "follow it to its end with a progress bar; exit 1 if it failed",
+              operations::Wait);
+  arg(c, "NAME", a.code, "operations/<id>");
+
   group = "Backups (3-2-1 policy; admin, status also auditor)";
   CLI::App* backup = command(
       &app, "backup", "status, list, run, verify, export-offline, confirm-detached, drill, restore",

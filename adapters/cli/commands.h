@@ -92,6 +92,9 @@ struct Args {
   // Backups.
   std::string offline, by, kept_at, key_file;
   uint32_t backup_id = 0;  // 0: the latest
+  // Operations.
+  std::string transition;
+  bool no_wait = false;
 };
 
 using Handler = absl::StatusOr<int> (*)(Context& context, const Args& args);
@@ -123,6 +126,17 @@ absl::StatusOr<int> ConfirmDetached(Context& context, const Args& args);
 absl::StatusOr<int> Drill(Context& context, const Args& args);
 absl::StatusOr<int> Restore(Context& context, const Args& args);
 }  // namespace backup
+
+// `operations SUBCOMMAND`, `transition-all` and `status`
+// (operation_commands.cc).
+namespace operations {
+absl::StatusOr<int> List(Context& context, const Args& args);
+absl::StatusOr<int> Show(Context& context, const Args& args);
+absl::StatusOr<int> Cancel(Context& context, const Args& args);
+absl::StatusOr<int> Wait(Context& context, const Args& args);
+absl::StatusOr<int> TransitionAll(Context& context, const Args& args);
+absl::StatusOr<int> EngineStatus(Context& context, const Args& args);
+}  // namespace operations
 
 // Helpers the command files share.
 

@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "adapters/backup_service.h"
 #include "adapters/identity.h"
@@ -196,6 +197,9 @@ absl::StatusOr<std::unique_ptr<Backups>> OpenBackupManager(const ServerConfig& c
   return backups;
 }
 
+// Health name of issuing documents after their step.
+constexpr char kDocumentsHealth[] = "motcua.documents";
+
 // The services whose health is reported by name, beside "" (the server).
 const std::vector<std::string>& ServiceNames() {
   static const std::vector<std::string>* const kNames = new std::vector<std::string>{
@@ -272,6 +276,7 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   motcua::workflow::EngineOptions engine_options;
   engine_options.documents = documents.get();
   engine_options.timer_poll = absl::Seconds(1);
+  engine_options.document_workers = 2;
   auto engine = motcua::workflow::Engine::Open(store->get(), &clock,
                                                &motcua::workflow::WorkCalendar::Builtin(),
                                                engine_options);
@@ -289,6 +294,7 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);
   if (absl::Status s = (*metrics)->WatchStore(store->get()); !s.ok()) return Fail("metrics", s);
   if (absl::Status s = (*metrics)->WatchWorkPool(&pool); !s.ok()) return Fail("metrics", s);
+  if (absl::Status s = (*metrics)->WatchEngine(engine->get()); !s.ok()) return Fail("metrics", s);
   std::unique_ptr<motcua::adapters::MetricsHttpServer> metrics_http;
   if (!config.metrics_listen().empty()) {
     auto http = motcua::adapters::MetricsHttpServer::Start(config.metrics_listen(),
@@ -329,6 +335,7 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   for (const std::string& name : ServiceNames()) {
     server->GetHealthCheckService()->SetServingStatus(name, true);
   }
+  server->GetHealthCheckService()->SetServingStatus(kDocumentsHealth, true);
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
@@ -366,6 +373,27 @@ int Serve(const ServerConfig& config, const Flags& flags) {
     }
   });
 
+  // Issuing documents after their step is shown by the health service as
+  // "motcua.documents": NOT_SERVING while it keeps failing (a seal token
+  // unplugged, a TSA down); the reason is logged once per change.
+  absl::Notification stopping;
+  std::thread documents_watch([&] {
+    const motcua::workflow::Principal self{"motcuad", motcua::v1::ROLE_ADMIN, "", ""};
+    std::string last_error;
+    while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(5))) {
+      auto status = (*engine)->GetEngineStatus(self, motcua::v1::GetEngineStatusRequest());
+      if (!status.ok()) continue;
+      server->GetHealthCheckService()->SetServingStatus(kDocumentsHealth,
+                                                        status->document_last_error().empty());
+      if (status->document_last_error() == last_error) continue;
+      last_error = status->document_last_error();
+      Log(last_error.empty() ? LogLevel::kInfo : LogLevel::kWarning, "documents_issuing",
+          {{"status", last_error.empty() ? "ok" : "failing"},
+           {"pending", status->documents_pending()},
+           {"error", last_error}});
+    }
+  });
+
   std::optional<motcua::adapters::DevPkiRefresher> refresher;
   if (flags.dev) {
     refresher.emplace(flags.dev_options.pki_dir, absl::Seconds(flags.dev_pki_refresh_seconds));
@@ -379,6 +407,8 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   });
   server->Wait();
   stopper.join();
+  stopping.Notify();
+  documents_watch.join();
   (*backups)->manager.reset();
   Log(LogLevel::kInfo, "stopped");
   return 0;

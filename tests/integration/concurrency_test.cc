@@ -50,6 +50,7 @@ TEST_F(ConcurrencyTest, CompleteTask_TwoOfficersAtOnce_ExactlyOneWinsPerDossier)
                 loser.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
         << Describe(loser);
 
+    ASSERT_RPC_OK(AwaitIssued(server(), submitted.value.code()));
     Reply<v1::GetDossierHistoryResponse> history =
         server().As("auditor").History(submitted.value.code());
     ASSERT_RPC_OK(history);
@@ -58,7 +59,7 @@ TEST_F(ConcurrencyTest, CompleteTask_TwoOfficersAtOnce_ExactlyOneWinsPerDossier)
       if (event.action() == "receive") ++receive_events;
     }
     EXPECT_EQ(receive_events, 1);
-    EXPECT_EQ(history.value.events_size(), 2);
+    EXPECT_EQ(history.value.events_size(), 3);  // submitted, receive, its receipt issued
     Reply<v1::Dossier> now = Reread(server(), submitted.value.code());
     ASSERT_RPC_OK(now);
     EXPECT_EQ(now.value.version(), 2);

@@ -85,15 +85,16 @@ TEST_F(EventLogTest, ListAndVerify_AuditorReadsEveryEventInOrder_OfficerOnlyThei
   ASSERT_RPC_OK(SubmitAndReceive(server(), kUnitHn));
   ASSERT_RPC_OK(SubmitNew(server(), kUnitHp));
 
+  // HN: submitted, received, its receipt issued; HP: submitted.
   Reply<v1::ListLogEventsResponse> all = Log("auditor", start);
   ASSERT_RPC_OK(all);
-  ASSERT_EQ(all.value.events_size(), 3);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(all.value.events(i).log_sequence(), start + i + 1);
-  EXPECT_EQ(all.value.head_log_sequence(), start + 3);
+  ASSERT_EQ(all.value.events_size(), 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(all.value.events(i).log_sequence(), start + i + 1);
+  EXPECT_EQ(all.value.head_log_sequence(), start + 4);
 
   Reply<v1::ListLogEventsResponse> hn = Log("receiver", start);
   ASSERT_RPC_OK(hn);
-  EXPECT_EQ(hn.value.events_size(), 2);
+  EXPECT_EQ(hn.value.events_size(), 3);
   EXPECT_RPC_CODE(Log("receiver", 0, kUnitHp), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_RPC_CODE(Log("portal", 0), grpc::StatusCode::PERMISSION_DENIED);
 
@@ -101,7 +102,7 @@ TEST_F(EventLogTest, ListAndVerify_AuditorReadsEveryEventInOrder_OfficerOnlyThei
       server().As("auditor").VerifyEventLog(v1::VerifyEventLogRequest());
   ASSERT_RPC_OK(verified);
   EXPECT_TRUE(verified.value.intact()) << verified.value.problem();
-  EXPECT_EQ(verified.value.to_log_sequence(), start + 3);
+  EXPECT_EQ(verified.value.to_log_sequence(), start + 4);
   EXPECT_EQ(verified.value.chain_at_end().size(), 64u);
 }
 
@@ -138,18 +139,20 @@ TEST_F(EventLogTest, UnitWatch_DisconnectsAndResumes_MissesNothingAndSeesNothing
   });
   ASSERT_EQ(session1.size(), 2u);
 
-  // While disconnected: the first dossier is received, another submitted.
+  // While disconnected: the first dossier is received (and its receipt
+  // issued), another submitted.
   ASSERT_RPC_OK(server().As("receiver").CompleteTask(Approval(first.value)));
+  ASSERT_RPC_OK(AwaitIssued(server(), first.value.code()));
   ASSERT_RPC_OK(SubmitNew(server(), kUnitHp));
   ASSERT_RPC_OK(SubmitNew(server(), kUnitHn));
 
   // Second session resumes from the last event received; one more arrives live.
   std::vector<v1::HistoryEvent> session2 =
-      WatchUnit(server(), session1.back().log_sequence(), 3, [&] {
+      WatchUnit(server(), session1.back().log_sequence(), 4, [&] {
         Reply<v1::Dossier> d = SubmitNew(server(), kUnitHn);
         ASSERT_RPC_OK(d);
       });
-  ASSERT_EQ(session2.size(), 3u);
+  ASSERT_EQ(session2.size(), 4u);
 
   // Exactly the unit's events after the first, in log order, once each.
   Reply<v1::ListLogEventsResponse> log = Log("auditor", start, kUnitHn);
@@ -163,6 +166,7 @@ TEST_F(EventLogTest, UnitWatch_DisconnectsAndResumes_MissesNothingAndSeesNothing
   }
   EXPECT_EQ(session2[0].action(), "receive");
   EXPECT_EQ(session2[0].dossier_code(), first.value.code());
+  EXPECT_EQ(session2[1].action(), "document_issued");
 }
 
 }  // namespace

@@ -183,8 +183,24 @@ Reply<v1::Dossier> SubmitNew(ServerProcess& server, const std::string& unit,
 Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& unit) {
   Reply<v1::Dossier> reply = SubmitNew(server, unit);
   if (!reply.ok()) return reply;
-  return server.As(unit == kUnitHn ? "receiver" : "receiver-hp")
-      .CompleteTask(Approval(reply.value));
+  reply = server.As(unit == kUnitHn ? "receiver" : "receiver-hp").CompleteTask(Approval(reply.value));
+  if (!reply.ok()) return reply;
+  return AwaitIssued(server, reply.value.code());
+}
+
+Reply<v1::Dossier> AwaitIssued(ServerProcess& server, const std::string& code) {
+  Reply<v1::Dossier> reply;
+  for (int i = 0; i < 3000; ++i) {
+    reply = server.As("auditor").GetDossier(code);
+    if (!reply.ok()) return reply;
+    bool pending = false;
+    for (const v1::Document& doc : reply.value.documents()) pending |= doc.pending();
+    if (!pending) return reply;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  reply.status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                              "a document of " + code + " was still pending after 30 s");
+  return reply;
 }
 
 Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server) {

@@ -79,7 +79,11 @@ std::string Sha256Hex(const std::string& bytes);
 // failure.
 Reply<v1::Dossier> SubmitNew(ServerProcess& server, const std::string& unit = kUnitHn,
                              const std::string& portal = "portal");
-// submitted -> processing (the receiving officer of the unit approves).
+// The dossier once no document of it is pending (they are issued after
+// their step), at most 30 s.
+Reply<v1::Dossier> AwaitIssued(ServerProcess& server, const std::string& code);
+// submitted -> processing (the receiving officer of the unit approves), its
+// receipt issued.
 Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& unit = kUnitHn);
 // ... -> processed (the head approves, signing two-phase).
 Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server);

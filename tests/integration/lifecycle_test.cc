@@ -224,6 +224,8 @@ TEST_F(LifecycleTest, CompleteTask_AlreadyCompletedTask_RefusedAndUnchanged) {
   ASSERT_RPC_OK(submitted);
   Reply<v1::Dossier> received = server().As("receiver").CompleteTask(Approval(submitted.value));
   ASSERT_RPC_OK(received);
+  received = AwaitIssued(server(), received.value.code());  // the receipt's event, first
+  ASSERT_RPC_OK(received);
   // The receiving task is gone; naming it again with the current version
   // (and a new request id) must not fire anything.
   v1::CompleteTaskRequest again = Approval(submitted.value);

@@ -208,8 +208,10 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
   EXPECT_THAT(text.output, HasSubstr("Nguyễn Thị Minh Khai"));
   EXPECT_THAT(text.output, HasSubstr(received.value.code()));
 
+  // Issued after the step, by the server, in an event of its own.
   v1::HistoryEvent event = LastEvent(received.value.code());
-  EXPECT_EQ(event.action(), "receive");
+  EXPECT_EQ(event.action(), "document_issued");
+  EXPECT_EQ(event.actor(), "system");
   EXPECT_EQ(event.document_sha256(), doc.sha256());
   ASSERT_EQ(event.signer_certificate_sha256_size(), 1);
 

@@ -140,7 +140,18 @@ class SignedResultsTest : public ::testing::Test {
     if (!d.ok()) return {};
     auto received = engine_->CompleteTask(kReceiver, Completion(*d, "receive"));
     EXPECT_TRUE(received.ok()) << received.status();
-    return received.ok() ? *received : v1::Dossier();
+    if (!received.ok()) return {};
+    // The receipt is issued after the step commits.
+    EXPECT_TRUE(received->documents(0).pending());
+    auto issued = engine_->IssuePendingDocuments();
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    EXPECT_EQ(*issued, 1);
+    v1::GetDossierRequest get;
+    get.set_code(d->code());
+    auto now = engine_->GetDossier(kAuditor, get);
+    EXPECT_TRUE(now.ok()) << now.status();
+    EXPECT_EQ(now->version(), received->version());  // bookkeeping: no new version
+    return now.ok() ? *now : v1::Dossier();
   }
 
   v1::CompleteTaskRequest Completion(const v1::Dossier& d, const std::string& id) {
@@ -240,7 +251,8 @@ TEST_F(SignedResultsTest, Receive_StoresReceiptSealedByTheUnit) {
   EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
 
   v1::HistoryEvent event = LastEvent(d.code());
-  EXPECT_EQ(event.action(), "receive");
+  EXPECT_EQ(event.action(), "document_issued");
+  EXPECT_EQ(event.actor(), "system");
   EXPECT_EQ(event.document_id(), "d1");
   EXPECT_EQ(event.document_sha256(), doc.sha256());
   ASSERT_EQ(event.signer_certificate_sha256_size(), 1);
@@ -683,6 +695,9 @@ TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
   auto received = (*engine)->CompleteTask(kReceiver, receive);
   ASSERT_TRUE(received.ok()) << received.status();
   ASSERT_EQ(received->documents_size(), 1);
+  auto issued = (*engine)->IssuePendingDocuments();
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_EQ(*issued, 1);
 
   v1::GetDocumentRequest get;
   get.set_dossier_code(d->code());
@@ -701,6 +716,156 @@ TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
   store->reset();
   documents.reset();
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace motcua::workflow
+
+namespace motcua::workflow {
+namespace {
+
+// The real documents, with a switch that makes the server's own signing
+// fail as a dead TSA or an unplugged seal token would.
+class SwitchableDocuments : public ResultDocuments {
+ public:
+  explicit SwitchableDocuments(ResultDocuments* real) : real_(real) {}
+  absl::Status CheckTransition(const v1::TransitionDefinition& t) const override {
+    return real_->CheckTransition(t);
+  }
+  absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
+      const DocumentRequest& request, const Principal& caller,
+      absl::string_view certificate_pem) override {
+    return real_->Prepare(request, caller, certificate_pem);
+  }
+  absl::StatusOr<SignedDocument> Complete(const PendingSignature& pending,
+                                          absl::string_view value) override {
+    return real_->Complete(pending, value);
+  }
+  absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) override {
+    if (down) return absl::UnavailableError("the time-stamping authority does not answer");
+    return real_->SignByServer(request);
+  }
+  std::atomic<bool> down{false};
+
+ private:
+  ResultDocuments* real_;
+};
+
+class OutboxTest : public SignedResultsTest {
+ protected:
+  void SetUp() override {
+    SignedResultsTest::SetUp();
+    switchable_ = std::make_unique<SwitchableDocuments>(documents_.get());
+    Reopen();
+  }
+  void Reopen() {
+    engine_.reset();
+    EngineOptions options;
+    options.documents = switchable_.get();
+    auto engine = Engine::Open(store_.get(), &clock_, &WorkCalendar::Builtin(), options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+  }
+  v1::Dossier Received() {
+    v1::SubmitDossierRequest r;
+    r.set_procedure_code("2.001914");
+    r.set_unit_code("HN-SGDDT");
+    r.set_channel(v1::CHANNEL_ONLINE);
+    r.mutable_applicant()->set_id_number("001203004567");
+    r.mutable_applicant()->set_full_name("Nguyễn Thị Lan");
+    (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
+    (*r.mutable_form())["diploma_serial"] = "B0123456";
+    (*r.mutable_form())["graduation_year"] = "2015";
+    (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
+    r.set_request_id("submit");
+    auto d = engine_->SubmitDossier(kPortal, r);
+    EXPECT_TRUE(d.ok()) << d.status();
+    auto received = engine_->CompleteTask(kReceiver, Completion(*d, "receive"));
+    EXPECT_TRUE(received.ok()) << received.status();
+    return *received;
+  }
+  int Issued(const std::string& code) {
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(code);
+    auto h = engine_->GetDossierHistory(kAuditor, r);
+    int n = 0;
+    for (const auto& e : h->events()) n += e.action() == "document_issued";
+    return n;
+  }
+  v1::EngineStatus Status() {
+    const Principal admin{"admin.it", v1::ROLE_ADMIN, "", ""};
+    auto status = engine_->GetEngineStatus(admin, v1::GetEngineStatusRequest());
+    EXPECT_TRUE(status.ok()) << status.status();
+    return *status;
+  }
+  std::unique_ptr<SwitchableDocuments> switchable_;
+};
+
+TEST_F(OutboxTest, Receive_ReturnsBeforeTheReceiptIsSealed_ListedPending) {
+  v1::Dossier d = Received();
+  ASSERT_EQ(d.documents_size(), 1);
+  EXPECT_TRUE(d.documents(0).pending());
+  EXPECT_TRUE(d.documents(0).sha256().empty());
+  v1::GetDocumentRequest get;
+  get.set_dossier_code(d.code());
+  get.set_document_id("d1");
+  auto content = engine_->GetDocument(kAuditor, get);
+  EXPECT_EQ(content.status().code(), absl::StatusCode::kFailedPrecondition) << content.status();
+  EXPECT_EQ(Status().documents_pending(), 1);
+}
+
+TEST_F(OutboxTest, SealingFails_RetriedLater_NeverMarkedIssuedUntilStored) {
+  switchable_->down = true;
+  v1::Dossier d = Received();
+  auto issued = engine_->IssuePendingDocuments();
+  EXPECT_EQ(issued.status().code(), absl::StatusCode::kUnavailable) << issued.status();
+  EXPECT_EQ(Issued(d.code()), 0);
+  v1::EngineStatus failing = Status();
+  EXPECT_EQ(failing.documents_pending(), 1);
+  EXPECT_GE(failing.document_failures(), 1);
+  EXPECT_NE(failing.document_last_error().find("time-stamping"), std::string::npos);
+
+  switchable_->down = false;
+  issued = engine_->IssuePendingDocuments();
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(*issued, 1);
+  EXPECT_EQ(Issued(d.code()), 1);
+  v1::EngineStatus healthy = Status();
+  EXPECT_EQ(healthy.documents_pending(), 0);
+  EXPECT_TRUE(healthy.document_last_error().empty());
+  const std::string pdf = Document(d.code(), "d1");
+  EXPECT_TRUE(Verify(pdf).AllPassed());
+}
+
+TEST_F(OutboxTest, RestartBetweenStepAndIssue_IssuedOnceAfterwards) {
+  v1::Dossier d = Received();
+  Reopen();
+  auto issued = engine_->IssuePendingDocuments();
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(*issued, 1);
+  EXPECT_EQ(*engine_->IssuePendingDocuments(), 0);
+  EXPECT_EQ(Issued(d.code()), 1);
+  v1::VerifyDossierHistoryRequest verify;
+  verify.set_dossier_code(d.code());
+  EXPECT_TRUE(engine_->VerifyDossierHistory(kAuditor, verify)->intact());
+}
+
+TEST_F(OutboxTest, DossierMovedOnBeforeIssue_ReceiptShowsTheStepAndVersionStays) {
+  v1::Dossier d = Received();
+  const Principal head{"head.hn", v1::ROLE_OFFICER, "HN-SGDDT", "head"};
+  v1::CompleteTaskRequest ask = Completion(d, "request_supplement");
+  ask.set_decision(v1::DECISION_REQUEST_SUPPLEMENT);
+  ask.add_missing_items("Bản sao CCCD");
+  auto asked = engine_->CompleteTask(head, ask);
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  ASSERT_TRUE(engine_->IssuePendingDocuments().ok());
+  v1::GetDossierRequest get;
+  get.set_code(d.code());
+  auto now = engine_->GetDossier(kAuditor, get);
+  EXPECT_EQ(now->version(), asked->version());
+  EXPECT_EQ(now->state(), "awaiting_supplement");
+  EXPECT_FALSE(now->documents(0).pending());
+  EXPECT_TRUE(Verify(Document(d.code(), "d1")).AllPassed());
 }
 
 }  // namespace
