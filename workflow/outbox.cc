@@ -1,5 +1,8 @@
 #include "workflow/outbox.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "motcua/v1/store.pb.h"
 #include "proto/proto_time.h"
@@ -43,6 +46,9 @@ void Outbox::Wake() {
 }
 
 void Outbox::Work() {
+  // Steps people wait for come first; receipts catch up when the CPU is
+  // free (nice 10 for this thread only).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
     std::string key;
     TimedRef ref;

@@ -68,6 +68,8 @@ class ServerProcess {
   bool Running();
 
   int port() const { return port_; }
+  // The running server's process id (-1 when stopped).
+  pid_t pid() const { return pid_; }
   // "127.0.0.1:<port>".
   std::string target() const;
   const std::string& data_dir() const { return data_dir_; }
