@@ -1,8 +1,9 @@
 // libFuzzer target for what callers send the server outside the protobuf
 // messages themselves: page tokens (opened against a query), the request
 // line of the metrics endpoint, the per-method request check before
-// parsing, and PKCS#11 URIs of the configuration. The first byte picks the
-// parser; the rest is its input.
+// parsing, PKCS#11 URIs of the configuration, deadlines in form fields (a
+// timer's due time) and procedure definitions with their timers. The first
+// byte picks the parser; the rest is its input.
 //
 // Built with clang by -DMOTCUA_FUZZ=ON (scripts/fuzz.sh api_input), and with
 // any compiler as api_input_corpus_replay over tests/fuzz/api_input_corpus.
@@ -25,7 +26,10 @@
 #include "motcua/v1/service.pb.h"
 #include "signing/signing_key.h"
 #include "storage/store.h"
+#include "google/protobuf/text_format.h"
+#include "workflow/events.h"
 #include "workflow/page_token.h"
+#include "workflow/procedure.h"
 
 namespace {
 
@@ -64,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)quiet;
   if (size == 0) return 0;
   const absl::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0: {
       // A token sealed for one query must open for it and for no other.
       const std::string query(input.substr(0, input.size() / 2));
@@ -90,6 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3:
       (void)motcua::signing::ParsePkcs11Uri(input);
       break;
+    case 4:
+      (void)motcua::workflow::ParseDeadline(input);
+      break;
+    case 5: {
+      motcua::v1::ProcedureDefinition definition;
+      if (google::protobuf::TextFormat::ParseFromString(std::string(input), &definition)) {
+        (void)motcua::workflow::Procedure::Compile(definition);
+      }
+      break;
+    }
   }
   return 0;
 }
