@@ -127,36 +127,49 @@ absl::StatusOr<v1::Dossier> DossierCommands::Submit(const Principal& caller,
       Same);
 }
 
+absl::StatusOr<DossierCommands::ApplicantStep> DossierCommands::ApplicantChange(
+    const Principal& caller, const std::string& code, int64_t expected_version,
+    v1::Trigger trigger) {
+  auto d = LoadDossier(*ctx_.store, code);
+  if (!d.ok()) return d.status();
+  if (absl::Status s = CanActForApplicant(caller, *d); !s.ok()) return s;
+  if (absl::Status s = CheckVersion(*d, expected_version); !s.ok()) return s;
+  auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
+  if (!proc.ok()) return proc.status();
+  const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), trigger);
+  if (t == nullptr) {
+    const std::string message =
+        trigger == v1::TRIGGER_WITHDRAW
+            ? absl::StrCat("Hồ sơ ", d->code(), " đang ở trạng thái \"",
+                           (*proc)->State(d->state())->title(), "\", không thể rút")
+            : absl::StrCat("Hồ sơ ", d->code(), " không ở trạng thái chờ bổ sung");
+    return WithMetadata(
+        WithReason(absl::FailedPreconditionError(message), v1::STATE_NOT_ALLOWED), "state",
+        d->state());
+  }
+  ApplicantStep step;
+  step.transition = t;
+  step.change.procedure = *std::move(proc);
+  step.change.dossier = *std::move(d);
+  return step;
+}
+
 absl::StatusOr<v1::Dossier> DossierCommands::Withdraw(const Principal& caller,
                                                       const v1::WithdrawDossierRequest& request) {
   if (absl::Status s = RequireRole(caller, {v1::ROLE_PORTAL}, "withdraw dossiers"); !s.ok()) return s;
   return ctx_.runner->Run<v1::Dossier>(
       caller, "WithdrawDossier", request, request.request_id(), request.code(),
       [&]() -> absl::StatusOr<Change> {
-        auto d = LoadDossier(*ctx_.store, request.code());
-        if (!d.ok()) return d.status();
-        if (absl::Status s = CanActForApplicant(caller, *d); !s.ok()) return s;
-        if (absl::Status s = CheckVersion(*d, request.expected_version()); !s.ok()) return s;
-        auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
-        if (!proc.ok()) return proc.status();
-        const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), v1::TRIGGER_WITHDRAW);
-        if (t == nullptr) {
-          return WithMetadata(
-              WithReason(absl::FailedPreconditionError(absl::StrCat(
-                             "Hồ sơ ", d->code(), " đang ở trạng thái \"",
-                             (*proc)->State(d->state())->title(), "\", không thể rút")),
-                         v1::STATE_NOT_ALLOWED),
-              "state", d->state());
-        }
-        auto event = TransitionEvent(caller, *t, request.request_id(), **proc, *d,
+        auto change = ApplicantChange(caller, request.code(), request.expected_version(),
+                                      v1::TRIGGER_WITHDRAW);
+        if (!change.ok()) return change.status();
+        auto event = TransitionEvent(caller, *change->transition, request.request_id(),
+                                     *change->change.procedure, change->change.dossier,
                                      *ctx_.calendar, ctx_.clock->Now());
         if (!event.ok()) return event.status();
         event->set_comment(request.reason());
-        Change change;
-        change.procedure = *std::move(proc);
-        change.dossier = *std::move(d);
-        change.events.push_back(*std::move(event));
-        return change;
+        change->change.events.push_back(*std::move(event));
+        return std::move(change->change);
       },
       Same);
 }
@@ -167,43 +180,32 @@ absl::StatusOr<v1::Dossier> DossierCommands::AddSupplement(
   return ctx_.runner->Run<v1::Dossier>(
       caller, "AddSupplement", request, request.request_id(), request.code(),
       [&]() -> absl::StatusOr<Change> {
-        auto d = LoadDossier(*ctx_.store, request.code());
-        if (!d.ok()) return d.status();
-        if (absl::Status s = CanActForApplicant(caller, *d); !s.ok()) return s;
-        if (absl::Status s = CheckVersion(*d, request.expected_version()); !s.ok()) return s;
-        auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
-        if (!proc.ok()) return proc.status();
-        const v1::TransitionDefinition* t = (*proc)->Transition(d->state(), v1::TRIGGER_SUPPLEMENT);
-        if (t == nullptr) {
-          return WithMetadata(
-              WithReason(absl::FailedPreconditionError(
-                             absl::StrCat("Hồ sơ ", d->code(), " không ở trạng thái chờ bổ sung")),
-                         v1::STATE_NOT_ALLOWED),
-              "state", d->state());
-        }
+        auto applicant = ApplicantChange(caller, request.code(), request.expected_version(),
+                                         v1::TRIGGER_SUPPLEMENT);
+        if (!applicant.ok()) return applicant.status();
+        Change& change = applicant->change;
+        const Procedure& proc = *change.procedure;
+        const v1::Dossier& d = change.dossier;
         if (request.form().empty() && request.attachments().empty()) {
           return WithReason(absl::InvalidArgumentError(
                                 "Bổ sung hồ sơ cần ít nhất một thông tin hoặc tệp đính kèm"),
                             v1::FIELD_REQUIRED, "form");
         }
-        if (absl::Status s = ValidateForm((*proc)->definition(), request.form(), false); !s.ok()) {
+        if (absl::Status s = ValidateForm(proc.definition(), request.form(), false); !s.ok()) {
           return s;
         }
         const absl::Time now = ctx_.clock->Now();
-        auto event = TransitionEvent(caller, *t, request.request_id(), **proc, *d,
-                                     *ctx_.calendar, now, request.form());
+        auto event = TransitionEvent(caller, *applicant->transition, request.request_id(), proc,
+                                     d, *ctx_.calendar, now, request.form());
         if (!event.ok()) return event.status();
         event->set_comment(request.note());
-        Change change;
-        if (absl::Status s = StageAttachments(d->attachments_size(), request.attachments(), now,
+        if (absl::Status s = StageAttachments(d.attachments_size(), request.attachments(), now,
                                               *event, change);
             !s.ok()) {
           return s;
         }
-        change.procedure = *std::move(proc);
-        change.dossier = *std::move(d);
         change.events.push_back(*std::move(event));
-        return change;
+        return std::move(change);
       },
       Same);
 }

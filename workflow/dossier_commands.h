@@ -29,6 +29,15 @@ class DossierCommands {
       int existing, const google::protobuf::RepeatedPtrField<v1::AttachmentUpload>& uploads,
       absl::Time now, v1::HistoryEvent& event, Change& change);
 
+  // The applicant's `trigger` on dossier `code` at `expected_version`, once
+  // the caller may fire it: the change to fill, and the transition.
+  struct ApplicantStep {
+    Change change;
+    const v1::TransitionDefinition* transition = nullptr;
+  };
+  absl::StatusOr<ApplicantStep> ApplicantChange(const Principal& caller, const std::string& code,
+                                                int64_t expected_version, v1::Trigger trigger);
+
   EngineContext& ctx_;
 };
 

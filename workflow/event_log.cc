@@ -6,6 +6,7 @@
 #include "workflow/access.h"
 #include "workflow/history.h"
 #include "workflow/keys.h"
+#include "workflow/validation.h"
 
 namespace motcua::workflow {
 namespace {
@@ -87,17 +88,13 @@ absl::StatusOr<v1::ListLogEventsResponse> EventLog::List(
     return WithReason(absl::InvalidArgumentError("after_log_sequence must not be negative"),
                       v1::FIELD_INVALID, "after_log_sequence");
   }
-  if (request.page_size() < 0) {
-    return WithReason(absl::InvalidArgumentError("page_size must not be negative"),
-                      v1::FIELD_INVALID, "page_size");
-  }
-  const int page_size =
-      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+  auto page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
   v1::ListLogEventsResponse response;
   response.set_head_log_sequence(ctx_.journal->Head().log_sequence);
   int64_t last = 0;
   auto snapshot = ctx_.store->Snapshot();
-  auto events = Read(*snapshot, request.after_log_sequence(), unit, page_size, &last);
+  auto events = Read(*snapshot, request.after_log_sequence(), unit, *page_size, &last);
   if (!events.ok()) return events.status();
   for (auto& e : *events) *response.add_events() = std::move(e);
   response.set_last_log_sequence(last);

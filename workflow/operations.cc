@@ -448,12 +448,8 @@ absl::StatusOr<v1::Operation> Operations::Get(const Principal& caller,
 
 absl::StatusOr<v1::ListOperationsResponse> Operations::List(
     const Principal& caller, const v1::ListOperationsRequest& request) {
-  if (request.page_size() < 0) {
-    return WithReason(absl::InvalidArgumentError("page_size must not be negative"),
-                      v1::FIELD_INVALID, "page_size");
-  }
-  const int page_size =
-      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+  auto page_size = PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize);
+  if (!page_size.ok()) return page_size.status();
   const std::string query = absl::StrCat("ListOperations\n", caller.subject);
   std::string start;
   if (!request.page_token().empty()) {
@@ -474,7 +470,7 @@ absl::StatusOr<v1::ListOperationsResponse> Operations::List(
         record.operation().metadata().created_by() != caller.subject) {
       return true;
     }
-    if (static_cast<int>(records.size()) == page_size) {
+    if (static_cast<int>(records.size()) == *page_size) {
       more = true;
       return false;
     }

@@ -9,12 +9,6 @@
 #include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
-namespace {
-
-constexpr int kMaxPageSize = 500;
-
-}  // namespace
-
 absl::Status CheckVersion(const v1::Dossier& d, int64_t expected) {
   if (expected != d.version()) {
     return WithMetadata(
@@ -123,13 +117,13 @@ absl::Status ValidateForm(const v1::ProcedureDefinition& def,
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> PageSize(int requested, int default_size) {
+absl::StatusOr<int> PageSize(int requested, int default_size, int max_size) {
   if (requested < 0) {
     return WithReason(absl::InvalidArgumentError("page_size must not be negative"),
                       v1::FIELD_INVALID, "page_size");
   }
   if (requested == 0) return default_size;
-  return std::min(requested, kMaxPageSize);
+  return std::min(requested, max_size);
 }
 
 absl::StatusOr<std::optional<absl::Time>> ParseDay(absl::string_view text, absl::string_view field,

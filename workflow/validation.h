@@ -27,8 +27,8 @@ absl::Status ValidateForm(const v1::ProcedureDefinition& def,
 absl::Status CheckVersion(const v1::Dossier& d, int64_t expected);
 // Non-empty, and no item blank.
 bool AllNonBlank(const google::protobuf::RepeatedPtrField<std::string>& items);
-// The page size to use: `default_size` for 0, at most 500.
-absl::StatusOr<int> PageSize(int requested, int default_size);
+// The page size to use: `default_size` for 0, at most `max_size`.
+absl::StatusOr<int> PageSize(int requested, int default_size, int max_size = 500);
 // "YYYY-MM-DD" in Vietnam time: its first (or last) microsecond; nullopt
 // for empty text.
 absl::StatusOr<std::optional<absl::Time>> ParseDay(absl::string_view text,

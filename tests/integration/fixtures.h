@@ -36,6 +36,21 @@ inline constexpr char kReceiverSubject[] = "receiver.hn";
 inline constexpr char kHeadSubject[] = "head.hn";
 inline constexpr char kAdminSubject[] = "admin.it";
 
+// Procedure T.100 (text format): each dossier closes by itself (a timer) at
+// the deadline its form field "deadline" names, unless received first.
+inline constexpr char kDeadlineProcedureText[] = R"pb(
+  code: "T.100" name: "Đăng ký có hạn chót" initial_state: "open"
+  time_limit { working_days: 5 }
+  form_fields { name: "deadline" title: "Hạn chót" required: true }
+  states { id: "open" title: "Đang mở" national_status: 1 task_title: "Tiếp nhận" }
+  states { id: "accepted" title: "Đã nhận" national_status: 9 terminal: true }
+  states { id: "closed" title: "Hết hạn" national_status: 3 terminal: true }
+  transitions { id: "accept" from_state: "open" to_state: "accepted"
+                trigger: TRIGGER_APPROVE role: ROLE_OFFICER position: "receiving" }
+  transitions { id: "close" from_state: "open" to_state: "closed"
+                trigger: TRIGGER_TIMER timer { at_form_field: "deadline" } }
+)pb";
+
 // Every development identity of the dev PKI, by file name.
 const std::vector<std::string>& AllDevClients();
 

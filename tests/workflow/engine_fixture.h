@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/time_util.h"
@@ -88,6 +89,24 @@ class EngineTest : public ::testing::Test {
     if (decision == v1::DECISION_REQUEST_SUPPLEMENT) r.add_missing_items("Bản sao CCCD");
     r.set_request_id(request_id);
     return engine_->CompleteTask(who, r);
+  }
+
+  // The dossier as the auditor reads it now.
+  v1::Dossier Get(const v1::Dossier& d) {
+    v1::GetDossierRequest r;
+    r.set_code(d.code());
+    auto got = engine_->GetDossier(kAuditor, r);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : v1::Dossier();
+  }
+
+  std::vector<v1::HistoryEvent> History(const v1::Dossier& d) {
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(d.code());
+    auto history = engine_->GetDossierHistory(kAuditor, r);
+    EXPECT_TRUE(history.ok()) << history.status();
+    if (!history.ok()) return {};
+    return {history->events().begin(), history->events().end()};
   }
 
   std::string dir_;

@@ -122,7 +122,7 @@ class SignedResultsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  v1::Dossier SubmitAndReceive() {
+  v1::SubmitDossierRequest CopyRequest() {
     v1::SubmitDossierRequest r;
     r.set_procedure_code("2.001914");
     r.set_unit_code("HN-SGDDT");
@@ -135,7 +135,11 @@ class SignedResultsTest : public ::testing::Test {
     (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
     (*r.mutable_form())["date_of_birth"] = "05/03/1997";
     r.set_request_id(absl::StrCat("submit-", ++ids_));
-    auto d = engine_->SubmitDossier(kPortal, r);
+    return r;
+  }
+
+  v1::Dossier SubmitAndReceive() {
+    auto d = engine_->SubmitDossier(kPortal, CopyRequest());
     EXPECT_TRUE(d.ok()) << d.status();
     if (!d.ok()) return {};
     auto received = engine_->CompleteTask(kReceiver, Completion(*d, "receive"));
@@ -767,18 +771,7 @@ class OutboxTest : public SignedResultsTest {
     engine_ = *std::move(engine);
   }
   v1::Dossier Received() {
-    v1::SubmitDossierRequest r;
-    r.set_procedure_code("2.001914");
-    r.set_unit_code("HN-SGDDT");
-    r.set_channel(v1::CHANNEL_ONLINE);
-    r.mutable_applicant()->set_id_number("001203004567");
-    r.mutable_applicant()->set_full_name("Nguyễn Thị Lan");
-    (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
-    (*r.mutable_form())["diploma_serial"] = "B0123456";
-    (*r.mutable_form())["graduation_year"] = "2015";
-    (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
-    r.set_request_id("submit");
-    auto d = engine_->SubmitDossier(kPortal, r);
+    auto d = engine_->SubmitDossier(kPortal, CopyRequest());
     EXPECT_TRUE(d.ok()) << d.status();
     auto received = engine_->CompleteTask(kReceiver, Completion(*d, "receive"));
     EXPECT_TRUE(received.ok()) << received.status();

@@ -58,22 +58,6 @@ class TimersTest : public EngineTest {
     return engine_->SubmitDossier(kPortal, r);
   }
 
-  v1::Dossier Get(const v1::Dossier& d) {
-    v1::GetDossierRequest r;
-    r.set_code(d.code());
-    auto got = engine_->GetDossier(kAuditor, r);
-    EXPECT_TRUE(got.ok()) << got.status();
-    return *got;
-  }
-
-  std::vector<v1::HistoryEvent> History(const v1::Dossier& d) {
-    v1::GetDossierHistoryRequest r;
-    r.set_dossier_code(d.code());
-    auto h = engine_->GetDossierHistory(kAuditor, r);
-    EXPECT_TRUE(h.ok()) << h.status();
-    return {h->events().begin(), h->events().end()};
-  }
-
   int Fire() {
     auto fired = engine_->FireDueTimers();
     EXPECT_TRUE(fired.ok()) << fired.status();

@@ -169,24 +169,11 @@ int ReceiptLatency(ServerProcess& server, int rate, int seconds) {
   return 0;
 }
 
-constexpr char kDeadlineProcedure[] = R"pb(
-  code: "T.100" name: "Đăng ký có hạn chót" initial_state: "open"
-  time_limit { working_days: 5 }
-  form_fields { name: "deadline" title: "Hạn chót" required: true }
-  states { id: "open" title: "Đang mở" national_status: 1 task_title: "Tiếp nhận" }
-  states { id: "accepted" title: "Đã nhận" national_status: 9 terminal: true }
-  states { id: "closed" title: "Hết hạn" national_status: 3 terminal: true }
-  transitions { id: "accept" from_state: "open" to_state: "accepted"
-                trigger: TRIGGER_APPROVE role: ROLE_OFFICER position: "receiving" }
-  transitions { id: "close" from_state: "open" to_state: "closed"
-                trigger: TRIGGER_TIMER timer { at_form_field: "deadline" } }
-)pb";
-
 int64_t LogHead(ServerProcess& server) { return EngineStatus(server).log_head(); }
 
 int Timers(ServerProcess& server, int count) {
   v1::DeployProcedureRequest deploy;
-  google::protobuf::TextFormat::ParseFromString(kDeadlineProcedure, deploy.mutable_definition());
+  google::protobuf::TextFormat::ParseFromString(itest::kDeadlineProcedureText, deploy.mutable_definition());
   deploy.set_request_id(itest::NewRequestId());
   if (!server.As("admin").Deploy(deploy).ok()) return 2;
   // Every timer due at one moment, once all are armed.
