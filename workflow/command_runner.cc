@@ -1,7 +1,5 @@
 #include "workflow/command_runner.h"
 
-#include "workflow/engine.h"
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -40,14 +38,6 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
   m.SerializeToCodedStream(&coded);
   coded.Trim();
   return out;
-}
-
-std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration window) {
-  return [window](absl::string_view value) {
-    v1::IdempotencyRecord record;
-    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
-    return absl::FromUnixSeconds(record.recorded_at_unix_seconds()) + window < absl::Now();
-  };
 }
 
 absl::Status CommandRunner::Prepare(const Principal& caller, absl::string_view method,

@@ -222,6 +222,14 @@ class EngineImpl : public Engine {
 
 }  // namespace
 
+std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration window) {
+  return [window](absl::string_view value) {
+    v1::IdempotencyRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+    return absl::FromUnixSeconds(record.recorded_at_unix_seconds()) + window < absl::Now();
+  };
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store, Clock* clock,
                                                      const WorkCalendar* calendar,
                                                      const EngineOptions& options) {

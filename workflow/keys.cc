@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/proto_time.h"
 
 namespace motcua::workflow {
 
@@ -22,7 +23,7 @@ std::string TimedKey(absl::Time due, absl::string_view code, absl::string_view i
 }
 
 std::string TimerKey(const v1::Dossier& d, const v1::Timer& timer) {
-  return OrderedTime(timer.due_at()) + JoinKey({d.code(), timer.id()});
+  return TimedKey(FromProto(timer.due_at()), d.code(), timer.id());
 }
 
 bool ParseTimedKey(absl::string_view key, TimedRef* ref) {
