@@ -24,6 +24,7 @@ void MoveClock(v1::ClockAction action, const v1::HistoryEvent& e, v1::Dossier* d
       if (clock->started() && !clock->paused()) {
         clock->set_paused(true);
         d->set_overdue(false);
+        d->set_apology_due(false);
         *clock->mutable_paused_at() = e.time();
         clock->set_remaining_working_seconds_at_pause(e.remaining_working_seconds());
       }
@@ -44,6 +45,7 @@ void MoveClock(v1::ClockAction action, const v1::HistoryEvent& e, v1::Dossier* d
                                               FromProto(d->receipt().appointment_at()));
         clock->set_paused(false);
         d->set_overdue(false);
+        d->set_apology_due(false);
       }
       break;
     default:
@@ -58,16 +60,29 @@ void RemoveTimers(v1::Timer::Kind kind, v1::Dossier* d) {
                 timers->end());
 }
 
-// The overdue timer follows the legal clock: armed at the appointment while
-// the clock runs and the dossier is not yet overdue.
-void RearmOverdue(v1::Dossier* d) {
-  RemoveTimers(v1::Timer::KIND_OVERDUE, d);
+void AddTimer(v1::Timer::Kind kind, absl::string_view name,
+              const google::protobuf::Timestamp& due, v1::Dossier* d) {
+  v1::Timer* timer = d->add_timers();
+  timer->set_kind(kind);
+  *timer->mutable_due_at() = due;
+  timer->set_id(absl::StrCat(name, "@", absl::ToUnixMicros(FromProto(due))));
+}
+
+// The legal clock's timers: overdue at the appointment, the apology reminder
+// a working day before it (armed by the event that set the appointment),
+// both only while the clock runs.
+void RearmClockTimers(const v1::HistoryEvent& e, v1::Dossier* d) {
   const v1::Clock& c = d->clock();
-  if (c.started() && !c.paused() && !c.has_stopped_at() && !d->overdue()) {
-    v1::Timer* timer = d->add_timers();
-    timer->set_kind(v1::Timer::KIND_OVERDUE);
-    *timer->mutable_due_at() = d->receipt().appointment_at();
-    timer->set_id(absl::StrCat("overdue@", absl::ToUnixMicros(FromProto(timer->due_at()))));
+  const bool running = c.started() && !c.paused() && !c.has_stopped_at();
+  RemoveTimers(v1::Timer::KIND_OVERDUE, d);
+  if (running && !d->overdue()) {
+    AddTimer(v1::Timer::KIND_OVERDUE, "overdue", d->receipt().appointment_at(), d);
+  }
+  if (!running || e.has_apology_reminder_at()) {
+    RemoveTimers(v1::Timer::KIND_APOLOGY_REMINDER, d);
+  }
+  if (running && e.has_apology_reminder_at()) {
+    AddTimer(v1::Timer::KIND_APOLOGY_REMINDER, "apology", e.apology_reminder_at(), d);
   }
   std::sort(d->mutable_timers()->begin(), d->mutable_timers()->end(),
             [](const v1::Timer& a, const v1::Timer& b) {
@@ -160,6 +175,9 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
     EnterState(proc, proc.definition().initial_state(), e, d);
   } else if (e.action() == kActionOverdue) {
     d->set_overdue(true);
+  } else if (e.action() == kActionApologyReminder) {
+    d->set_apology_due(true);
+    RemoveTimers(v1::Timer::KIND_APOLOGY_REMINDER, d);
   } else if (e.action() == kActionDocumentIssued) {
     v1::Document* pending = nullptr;
     for (v1::Document& doc : *d->mutable_documents()) {
@@ -183,9 +201,10 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
   }
   if (e.has_document() && e.action() != kActionDocumentIssued) *d->add_documents() = e.document();
 
-  RearmOverdue(d);
+  RearmClockTimers(e, d);
   // The engine's bookkeeping never makes a person's decision stale.
-  if (e.action() != kActionDocumentIssued && e.action() != kActionOverdue) {
+  if (e.action() != kActionDocumentIssued && e.action() != kActionOverdue &&
+      e.action() != kActionApologyReminder) {
     d->set_version(d->version() + 1);
   }
   *d->mutable_updated_at() = e.time();

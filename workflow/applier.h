@@ -19,6 +19,8 @@ inline constexpr char kActionSubmitted[] = "submitted";
 inline constexpr char kActionClaimTask[] = "claim_task";
 // The legal clock passed the appointment (fired by the overdue timer).
 inline constexpr char kActionOverdue[] = "overdue";
+// A working day before the appointment, the clock still running.
+inline constexpr char kActionApologyReminder[] = "apology_reminder";
 // A pending document was issued (document workers, after its step).
 inline constexpr char kActionDocumentIssued[] = "document_issued";
 

@@ -7,6 +7,12 @@
 #include "proto/proto_time.h"
 
 namespace motcua::workflow {
+namespace {
+
+// The apology reminder comes one working day before the appointment.
+constexpr absl::Duration kApologyLead = absl::Hours(8);
+
+}  // namespace
 
 v1::HistoryEvent EventBy(const Principal& caller, std::string action,
                          const std::string& request_id, absl::Time now) {
@@ -103,6 +109,13 @@ absl::StatusOr<v1::HistoryEvent> TransitionEvent(const Principal& caller, const 
       break;
     default:
       break;
+  }
+  // The apology reminder follows a new appointment, a working day ahead of it.
+  if (event.has_appointment_at()) {
+    const absl::Duration left = calendar.WorkingTimeBetween(now, FromProto(event.appointment_at()));
+    if (left > kApologyLead) {
+      *event.mutable_apology_reminder_at() = ToProto(calendar.AddWorkingTime(now, left - kApologyLead));
+    }
   }
   // The form as it will be: a supplement may correct a deadline field.
   google::protobuf::Map<std::string, std::string> form = d.form();

@@ -93,6 +93,8 @@ absl::Status TimerService::Fire(const TimedRef& ref, const std::string& key) {
     const std::string request_id = absl::StrCat("timer:", timer->id());
     if (timer->kind() == v1::Timer::KIND_OVERDUE) {
       change.events.push_back(EventBy(System(), kActionOverdue, request_id, now));
+    } else if (timer->kind() == v1::Timer::KIND_APOLOGY_REMINDER) {
+      change.events.push_back(EventBy(System(), kActionApologyReminder, request_id, now));
     } else {
       const v1::TransitionDefinition* t = (*proc)->TransitionById(timer->transition());
       if (t == nullptr || t->from_state() != d->state()) {

@@ -216,3 +216,77 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace motcua::workflow
+
+namespace motcua::workflow {
+namespace {
+
+// The built-in procedure with a three-day time limit, as a new version.
+class ApologyReminderTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    v1::GetProcedureRequest get;
+    get.set_code("2.001914");
+    auto builtin = engine_->GetProcedure(kAdmin, get);
+    ASSERT_TRUE(builtin.ok()) << builtin.status();
+    v1::DeployProcedureRequest deploy;
+    *deploy.mutable_definition() = *builtin;
+    deploy.mutable_definition()->mutable_time_limit()->set_working_days(3);
+    deploy.set_request_id("three-days");
+    ASSERT_TRUE(engine_->DeployProcedure(kAdmin, deploy).ok());
+  }
+
+  int Fire() {
+    auto fired = engine_->FireDueTimers();
+    EXPECT_TRUE(fired.ok()) << fired.status();
+    return fired.ok() ? *fired : -1;
+  }
+};
+
+TEST_F(ApologyReminderTest, OneWorkingDayBeforeTheAppointment_RemindsOnce) {
+  v1::Dossier d = Submit("r1");
+  auto received = Decide(kReceiver, d, v1::DECISION_APPROVE, "c1");
+  ASSERT_TRUE(received.ok()) << received.status();
+  // Monday 09:00 + 3 working days: Thursday 09:00; the reminder Wednesday 09:00.
+  ASSERT_EQ(FromProto(received->receipt().appointment_at()), Local(2026, 3, 5, 9, 0));
+  ASSERT_EQ(received->timers_size(), 2);
+  EXPECT_EQ(received->timers(0).kind(), v1::Timer::KIND_APOLOGY_REMINDER);
+  EXPECT_EQ(FromProto(received->timers(0).due_at()), Local(2026, 3, 4, 9, 0));
+
+  clock_.Set(Local(2026, 3, 4, 8, 59));
+  EXPECT_EQ(Fire(), 0);
+  clock_.Set(Local(2026, 3, 4, 9, 0));
+  EXPECT_EQ(Fire(), 1);
+  v1::Dossier reminded = Get(d);
+  EXPECT_TRUE(reminded.apology_due());
+  EXPECT_FALSE(reminded.overdue());
+  EXPECT_EQ(reminded.version(), received->version());  // bookkeeping
+  EXPECT_EQ(History(d).back().action(), "apology_reminder");
+  ASSERT_EQ(reminded.timers_size(), 1);
+  EXPECT_EQ(reminded.timers(0).kind(), v1::Timer::KIND_OVERDUE);
+  EXPECT_EQ(Fire(), 0);
+}
+
+TEST_F(ApologyReminderTest, ClockPausedFirst_NoReminder_ThenReArmedOnResume) {
+  v1::Dossier d = Submit("r1");
+  auto received = Decide(kReceiver, d, v1::DECISION_APPROVE, "c1");
+  ASSERT_TRUE(received.ok());
+  auto paused = Decide(kHead, *received, v1::DECISION_REQUEST_SUPPLEMENT, "c2");
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_EQ(paused->timers_size(), 0);
+  clock_.Set(Local(2026, 3, 9, 9, 0));  // the next Monday
+  EXPECT_EQ(Fire(), 0);
+  v1::AddSupplementRequest s;
+  s.set_code(d.code());
+  s.set_expected_version(paused->version());
+  (*s.mutable_form())["register_number"] = "123/2015";
+  s.set_request_id("s1");
+  auto resumed = engine_->AddSupplement(kPortal, s);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  // Three working days were left at the pause: the reminder comes after two.
+  ASSERT_EQ(resumed->timers_size(), 2);
+  EXPECT_EQ(FromProto(resumed->timers(0).due_at()), Local(2026, 3, 11, 9, 0));
+}
+
+}  // namespace
+}  // namespace motcua::workflow
