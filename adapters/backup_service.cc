@@ -1,13 +1,15 @@
 #include "adapters/backup_service.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/call.h"
 #include "adapters/grpc_status.h"
-#include "motcua/v1/backup.grpc.pb.h"
+#include "adapters/log.h"
+#include "motcua/v1/backup_service.grpc.pb.h"
 #include "proto/error_reason.h"
 #include "workflow/access.h"
 
@@ -17,17 +19,83 @@ namespace {
 using workflow::Principal;
 using bs = v1::BackupService;
 
-// The last messages of a long operation: its result.
-using Results = std::vector<v1::BackupProgress>;
+// Job kinds.
+constexpr char kBackup[] = "backup";
+constexpr char kVerify[] = "verify_backups";
+constexpr char kExport[] = "export_offline";
+constexpr char kDrill[] = "restore_drill";
 
-// One "finished" message with `set` applied.
-template <typename Set>
-Results Finished(Set set) {
-  v1::BackupProgress last;
-  last.set_stage("finished");
-  set(&last);
-  return {last};
+// A job that runs `body` on the request it was started with, reporting
+// through the manager's Progress, and logs why it failed.
+template <typename Request, typename Body>
+workflow::JobRunner Runner(Body body) {
+  return [body](const workflow::Job& job,
+                workflow::JobControl& control) -> absl::StatusOr<v1::OperationResult> {
+    Request request;
+    if (!request.ParseFromString(job.request)) {
+      return absl::DataLossError(absl::StrCat("the request of ", job.operation, " is unreadable"));
+    }
+    storage::Progress progress = [&control](absl::string_view stage, int64_t done,
+                                            int64_t total) {
+      return control.Report(stage, done, total);
+    };
+    absl::StatusOr<v1::OperationResult> result = body(job, request, progress);
+    if (!result.ok() && !absl::IsCancelled(result.status())) {
+      Log(LogLevel::kError, "backup_job_failed",
+          {{"operation", job.operation},
+           {"kind", Request::descriptor()->name()},
+           {"error", std::string(result.status().message())}});
+    }
+    return result;
+  };
 }
+
+// The response of a job that made or checked these records.
+absl::StatusOr<v1::OperationResult> WithRecords(
+    absl::StatusOr<std::vector<v1::BackupRecord>> records) {
+  if (!records.ok()) return records.status();
+  v1::OperationResult result;
+  for (v1::BackupRecord& r : *records) *result.add_backups() = std::move(r);
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::BackupRecord>> One(absl::StatusOr<v1::BackupRecord> record) {
+  if (!record.ok()) return record.status();
+  return std::vector<v1::BackupRecord>{*std::move(record)};
+}
+
+}  // namespace
+
+std::map<std::string, workflow::JobRunner> BackupJobs(storage::BackupManager* manager) {
+  using storage::Progress;
+  using workflow::Job;
+  return {
+      {kBackup, Runner<v1::RunBackupRequest>(
+                    [manager](const Job& job, const v1::RunBackupRequest&, const Progress& p) {
+                      return WithRecords(One(manager->RunBackup(job.started_by, p)));
+                    })},
+      {kVerify, Runner<v1::VerifyBackupsRequest>(
+                    [manager](const Job&, const v1::VerifyBackupsRequest& r, const Progress& p) {
+                      return WithRecords(manager->Verify(r.offline_dir(), p));
+                    })},
+      {kExport, Runner<v1::ExportOfflineRequest>(
+                    [manager](const Job& job, const v1::ExportOfflineRequest& r, const Progress& p) {
+                      return WithRecords(
+                          One(manager->ExportOffline(job.started_by, r.destination_dir(), p)));
+                    })},
+      {kDrill, Runner<v1::RunRestoreDrillRequest>(
+                   [manager](const Job& job, const v1::RunRestoreDrillRequest& r,
+                             const Progress& p) -> absl::StatusOr<v1::OperationResult> {
+                     auto drill = manager->RunDrill(job.started_by, r.offline_dir(), p);
+                     if (!drill.ok()) return drill.status();
+                     v1::OperationResult result;
+                     *result.mutable_drill() = *std::move(drill);
+                     return result;
+                   })},
+  };
+}
+
+namespace {
 
 class BackupService final
     : public bs::WithRawCallbackMethod_GetBackupStatus<bs::WithRawCallbackMethod_ListBackups<
@@ -35,9 +103,14 @@ class BackupService final
               bs::WithRawCallbackMethod_ExportOffline<bs::WithRawCallbackMethod_ConfirmDetached<
                   bs::WithRawCallbackMethod_RunRestoreDrill<bs::Service>>>>>>> {
  public:
-  BackupService(storage::BackupManager* manager, PrincipalResolver* identity, WorkPool* pool,
+  BackupService(storage::BackupManager* manager, workflow::Engine* engine,
+                PrincipalResolver* identity, WorkPool* pool,
                 const workflow::PageTokens* page_tokens)
-      : manager_(manager), identity_(identity), pool_(pool), page_tokens_(page_tokens) {}
+      : manager_(manager),
+        engine_(engine),
+        identity_(identity),
+        pool_(pool),
+        page_tokens_(page_tokens) {}
 
   grpc::ServerUnaryReactor* GetBackupStatus(grpc::CallbackServerContext* context,
                                             const grpc::ByteBuffer* in,
@@ -68,63 +141,47 @@ class BackupService final
         });
   }
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* RunBackup(grpc::CallbackServerContext* context,
-                                                        const grpc::ByteBuffer* in) override {
-    return Stream<v1::RunBackupRequest>(
-        context, in, "run a backup",
-        [this](const Principal& caller, const v1::RunBackupRequest&, storage::Progress progress)
-            -> absl::StatusOr<Results> {
-          auto record = manager_->RunBackup(caller.subject, progress);
-          if (!record.ok()) return record.status();
-          return Finished([&](v1::BackupProgress* p) { *p->mutable_record() = *record; });
+  grpc::ServerUnaryReactor* RunBackup(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* in, grpc::ByteBuffer* out) override {
+    return StartJob<v1::RunBackupRequest>(
+        context, in, out, "run a backup", [](const v1::RunBackupRequest&) {
+          return std::pair<const char*, std::string>{kBackup, "Back up the data (copy 2)"};
         });
   }
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* VerifyBackups(grpc::CallbackServerContext* context,
-                                                            const grpc::ByteBuffer* in) override {
-    return Stream<v1::VerifyBackupsRequest>(
-        context, in, "verify backups",
-        [this](const Principal&, const v1::VerifyBackupsRequest& r, storage::Progress progress)
-            -> absl::StatusOr<Results> {
-          auto records = manager_->Verify(r.offline_dir(), progress);
-          if (!records.ok()) return records.status();
-          Results results;
-          for (const v1::BackupRecord& record : *records) {
-            v1::BackupProgress& p = results.emplace_back();
-            p.set_stage("verified");
-            *p.mutable_record() = record;
-          }
-          return results;
+  grpc::ServerUnaryReactor* VerifyBackups(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* in,
+                                          grpc::ByteBuffer* out) override {
+    return StartJob<v1::VerifyBackupsRequest>(
+        context, in, out, "verify backups", [](const v1::VerifyBackupsRequest& r) {
+          return std::pair<const char*, std::string>{
+              kVerify, r.offline_dir().empty()
+                           ? std::string("Verify the backups")
+                           : absl::StrCat("Verify the backups and the offline copy at ",
+                                          r.offline_dir())};
         });
   }
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportOffline(grpc::CallbackServerContext* context,
-                                                            const grpc::ByteBuffer* in) override {
-    return Stream<v1::ExportOfflineRequest>(
-        context, in, "export an offline copy",
-        [this](const Principal& caller, const v1::ExportOfflineRequest& r,
-               storage::Progress progress) -> absl::StatusOr<Results> {
-          if (r.destination_dir().empty()) {
-            return WithReason(absl::InvalidArgumentError(
-                                  "destination_dir is required: the directory where the "
-                                  "medium is mounted"),
-                              v1::FIELD_REQUIRED, "destination_dir");
-          }
-          auto record = manager_->ExportOffline(caller.subject, r.destination_dir(), progress);
-          if (!record.ok()) return record.status();
-          return Finished([&](v1::BackupProgress* p) { *p->mutable_record() = *record; });
+  grpc::ServerUnaryReactor* ExportOffline(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* in,
+                                          grpc::ByteBuffer* out) override {
+    return StartJob<v1::ExportOfflineRequest>(
+        context, in, out, "export an offline copy", [](const v1::ExportOfflineRequest& r) {
+          return std::pair<const char*, std::string>{
+              kExport, absl::StrCat("Export an offline copy to ", r.destination_dir())};
         });
   }
 
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* RunRestoreDrill(grpc::CallbackServerContext* context,
-                                                              const grpc::ByteBuffer* in) override {
-    return Stream<v1::RunRestoreDrillRequest>(
-        context, in, "run a restore drill",
-        [this](const Principal& caller, const v1::RunRestoreDrillRequest& r,
-               storage::Progress progress) -> absl::StatusOr<Results> {
-          auto drill = manager_->RunDrill(caller.subject, r.offline_dir(), progress);
-          if (!drill.ok()) return drill.status();
-          return Finished([&](v1::BackupProgress* p) { *p->mutable_drill() = *drill; });
+  grpc::ServerUnaryReactor* RunRestoreDrill(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* in,
+                                            grpc::ByteBuffer* out) override {
+    return StartJob<v1::RunRestoreDrillRequest>(
+        context, in, out, "run a restore drill", [](const v1::RunRestoreDrillRequest& r) {
+          return std::pair<const char*, std::string>{
+              kDrill, r.offline_dir().empty()
+                          ? std::string("Restore drill from the newest verified backup")
+                          : absl::StrCat("Restore drill from the offline copy at ",
+                                         r.offline_dir())};
         });
   }
 
@@ -187,39 +244,32 @@ class BackupService final
     return page;
   }
 
-  // Runs a long operation for an administrator on a thread of its own,
-  // streaming its progress; the last messages carry the result.
-  template <typename Request, typename Body>
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Stream(grpc::CallbackServerContext* context,
-                                                     const grpc::ByteBuffer* in,
-                                                     std::string action, Body body) {
-    return BlockingStream::Start(context, [this, in, action, body](BlockingStream& stream) {
-      auto caller = identity_->Resolve(*stream.context());
-      if (!caller.ok()) return ToGrpcStatus(caller.status());
-      if (absl::Status s = workflow::RequireRole(*caller, {v1::ROLE_ADMIN}, action); !s.ok()) {
-        return ToGrpcStatus(s);
-      }
-      Request request;
-      if (absl::Status s = ParseRequest(*in, &request); !s.ok()) return ToGrpcStatus(s);
-      storage::Progress progress = [&stream](absl::string_view stage, int64_t done,
-                                             int64_t total) {
-        v1::BackupProgress p;
-        p.set_stage(std::string(stage));
-        p.set_done(done);
-        p.set_total(total);
-        stream.Write(p);
-      };
-      absl::StatusOr<Results> results = body(*caller, request, progress);
-      if (!results.ok()) {
-        LogServerFault(results.status(), Request::descriptor()->name(), *caller);
-        return ToGrpcStatus(results.status());
-      }
-      for (const v1::BackupProgress& p : *results) stream.Write(p);
-      return grpc::Status::OK;
-    });
+  // Starts the job `describe` names (kind, description) for an
+  // administrator and answers with its operation at once.
+  template <typename Request, typename Describe>
+  grpc::ServerUnaryReactor* StartJob(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
+                                     const char* action, Describe describe) {
+    return Unary<Request>(context, in, out, {v1::ROLE_ADMIN}, action,
+                          [this, describe](const Principal& caller, const Request& r)
+                              -> absl::StatusOr<v1::Operation> {
+                            if constexpr (std::is_same_v<Request, v1::ExportOfflineRequest>) {
+                              if (r.destination_dir().empty()) {
+                                return WithReason(
+                                    absl::InvalidArgumentError(
+                                        "destination_dir is required: the directory where the "
+                                        "medium is mounted"),
+                                    v1::FIELD_REQUIRED, "destination_dir");
+                              }
+                            }
+                            auto [kind, description] = describe(r);
+                            return engine_->StartJob(caller, kind, description, r,
+                                                     r.request_id());
+                          });
   }
 
   storage::BackupManager* const manager_;
+  workflow::Engine* const engine_;
   PrincipalResolver* const identity_;
   WorkPool* const pool_;
   const workflow::PageTokens* const page_tokens_;
@@ -228,9 +278,10 @@ class BackupService final
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeBackupService(storage::BackupManager* manager,
+                                                 workflow::Engine* engine,
                                                  PrincipalResolver* identity, WorkPool* pool,
                                                  const workflow::PageTokens* page_tokens) {
-  return std::make_unique<BackupService>(manager, identity, pool, page_tokens);
+  return std::make_unique<BackupService>(manager, engine, identity, pool, page_tokens);
 }
 
 }  // namespace motcua::adapters

@@ -143,7 +143,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackup(const std::string& act
 
 absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::string& actor,
                                                                 const Progress& progress) {
-  if (progress) progress("checkpoint", 0, 1);
+  if (!GoOn(progress, "checkpoint", 0, 1)) return Stopped("the backup");
   auto snapshot = TakeSnapshot(actor);
   if (!snapshot.ok()) return snapshot.status();
   v1::BackupRecord* record = &(*snapshot)->record;
@@ -153,7 +153,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::strin
   if (!repo.ok()) return repo.status();
   int64_t ticks = 0;
   absl::StatusOr<uint32_t> id = (*repo)->Create(*(*snapshot)->store, ToJson(*record), [&] {
-    if (progress) progress("copying files", ++ticks, 0);
+    return GoOn(progress, "copying files", ++ticks, 0);
   });
   if (!id.ok()) return id.status();
   record->set_id(std::to_string(*id));
@@ -164,7 +164,8 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::strin
 
   // Verify with a freshly opened repository, against the checksums recorded
   // on disk rather than those held in memory while copying.
-  if (progress) progress("verifying checksums", 0, 1);
+  // Made: from here on it is kept, whatever progress says.
+  GoOn(progress, "verifying checksums", 0, 1);
   auto fresh = BackupRepository::Open(options_.policy.backup().path());
   absl::Status verified = fresh.ok() ? (*fresh)->Verify(*id) : fresh.status();
   *record->mutable_verified_at() = ToProto(options_.now());
@@ -174,7 +175,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::RunBackupLocked(const std::strin
   if (verified.ok()) {
     if (absl::Status s = ApplyRetention(); !s.ok()) return s;
   }
-  if (progress) progress("done", 1, 1);
+  GoOn(progress, "done", 1, 1);
   return *record;
 }
 
@@ -219,7 +220,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     r.set_verification_error(std::string(s.message()));
     if (absl::Status saved = Save(r); !saved.ok()) return saved;
     checked.push_back(r);
-    if (progress) progress("verifying backups", ++done, total);
+    if (!GoOn(progress, "verifying backups", ++done, total)) return Stopped("verifying backups");
   }
   if (!offline_dir.empty()) {
     auto manifest = ReadOfflineManifest(offline_dir, options_.check);
@@ -234,6 +235,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     }
     absl::Status s = manifest.ok() ? CheckOfflineFiles(offline_dir, *manifest, progress)
                                    : manifest.status();
+    if (absl::IsCancelled(s)) return s;
     *record->mutable_verified_at() = ToProto(options_.now());
     record->set_verified_ok(s.ok());
     record->set_verification_error(std::string(s.message()));
@@ -259,7 +261,7 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   auto key = LoadOfflineKey(key_file);
   if (!key.ok()) return key.status();
 
-  if (progress) progress("checkpoint", 0, 1);
+  if (!GoOn(progress, "checkpoint", 0, 1)) return Stopped("the export");
   auto snapshot = TakeSnapshot(actor);
   if (!snapshot.ok()) return snapshot.status();
   // Closed, so the files on disk are complete and stay as they are.
@@ -286,13 +288,18 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ExportOffline(const std::string&
   record->set_size_bytes(TreeSize(copy_dir));
   // Read back from the medium: what was written is what counts.
   auto reread = ReadOfflineManifest(copy_dir, options_.check);
+  // Written: from here on it is kept, whatever progress says.
+  const Progress no_stop = [&](absl::string_view stage, int64_t done, int64_t total) {
+    GoOn(progress, stage, done, total);
+    return true;
+  };
   absl::Status verified =
-      reread.ok() ? CheckOfflineFiles(copy_dir, *reread, progress) : reread.status();
+      reread.ok() ? CheckOfflineFiles(copy_dir, *reread, no_stop) : reread.status();
   *record->mutable_verified_at() = ToProto(options_.now());
   record->set_verified_ok(verified.ok());
   record->set_verification_error(std::string(verified.message()));
   if (absl::Status s = Save(*record); !s.ok()) return s;
-  if (progress) progress("done", 1, 1);
+  GoOn(progress, "done", 1, 1);
   return *record;
 }
 
@@ -309,6 +316,9 @@ absl::StatusOr<v1::BackupRecord> BackupManager::ConfirmDetached(const std::strin
   if (!records.ok()) return records.status();
   for (auto& r : *records) {
     if (r.kind() != v1::BackupRecord::KIND_OFFLINE || r.id() != copy_id) continue;
+    if (r.custody().detached_by() == detached_by && r.custody().kept_at() == kept_at) {
+      return r;  // a retry: recorded already
+    }
     if (!r.custody().detached_by().empty()) {
       return absl::AlreadyExistsError(absl::StrCat("custody of ", copy_id, " was already recorded by ",
                                                    r.custody().recorded_by()));
@@ -365,6 +375,7 @@ absl::StatusOr<v1::DrillRecord> BackupManager::RunDrill(const std::string& actor
   }
   *drill.mutable_took() = ToProto(absl::Now() - clock_start);
   RemoveTree(scratch).IgnoreError();
+  if (absl::IsCancelled(restored.status())) return restored.status();  // no drill to record
   drill.set_ok(restored.ok());
   if (restored.ok()) {
     drill.set_source(absl::StrCat(drill.source(), " (", restored->source.id(), ")"));

@@ -9,6 +9,9 @@
 // Every copy is taken from a checkpoint, so it is the database exactly at
 // one sequence number, recorded with the audit-chain head at that point.
 // One operation runs at a time; a second one is refused with UNAVAILABLE.
+// Each takes a Progress, which may stop it (CANCELLED) until what it makes
+// is complete: a cancelled backup or export leaves nothing, a cancelled
+// drill records nothing; once a copy is made it is kept and recorded.
 // Nothing here deletes or rewrites an offline copy; retention deletes
 // copy-2 backups only, never while the policy declares a legal hold.
 
@@ -57,7 +60,9 @@ class BackupManager {
   absl::StatusOr<v1::BackupRecord> ExportOffline(const std::string& actor,
                                                  const std::string& destination,
                                                  const Progress& progress);
-  // Records who detached offline copy `copy_id` and where it is kept.
+  // Records who detached offline copy `copy_id` and where it is kept. The
+  // same custody again returns the record unchanged; another custody for a
+  // copy already confirmed is ALREADY_EXISTS.
   absl::StatusOr<v1::BackupRecord> ConfirmDetached(const std::string& actor,
                                                    const std::string& copy_id,
                                                    const std::string& detached_by,

@@ -27,15 +27,34 @@ absl::StatusOr<std::unique_ptr<BackupRepository>> BackupRepository::Open(const s
 }
 
 absl::StatusOr<uint32_t> BackupRepository::Create(Store& store, const std::string& metadata,
-                                                  const std::function<void()>& on_progress) {
+                                                  const std::function<bool()>& go_on) {
   rocksdb::CreateBackupOptions options;
   options.flush_before_backup = true;
-  if (on_progress) options.progress_callback = on_progress;
+  bool stopped = false;
+  if (go_on) {
+    options.progress_callback = [&] {
+      if (!stopped && !go_on()) {
+        stopped = true;
+        engine_->StopBackup();
+      }
+    };
+  }
   rocksdb::BackupID id = 0;
   rocksdb::IOStatus s =
       engine_->CreateNewBackupWithMetadata(options, RocksDbOf(store), metadata, &id);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("backing up to ", dir_));
-  return id;
+  if (s.ok()) return id;  // finished before it saw the stop
+  if (stopped) {
+    // A stopped engine stays stopped; a fresh one removes what was copied.
+    auto fresh = Open(dir_);
+    if (!fresh.ok()) return fresh.status();
+    engine_ = std::move((*fresh)->engine_);
+    if (absl::Status gc = FromRocks(engine_->GarbageCollect(), "cleaning up a cancelled backup");
+        !gc.ok()) {
+      return gc;
+    }
+    return absl::CancelledError("the backup was cancelled; nothing of it was kept");
+  }
+  return FromRocks(s, absl::StrCat("backing up to ", dir_));
 }
 
 absl::Status BackupRepository::Verify(uint32_t id) {

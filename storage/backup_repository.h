@@ -35,9 +35,10 @@ class BackupRepository {
   ~BackupRepository();
 
   // Backs up all of `store` with `metadata`; returns the new backup's id.
-  // `on_progress` is called now and then while files are copied.
+  // `go_on` is called now and then while files are copied; once it returns
+  // false the backup stops, its files are removed, and CANCELLED returned.
   absl::StatusOr<uint32_t> Create(Store& store, const std::string& metadata,
-                                  const std::function<void()>& on_progress);
+                                  const std::function<bool()>& go_on);
 
   // Re-reads every file of backup `id` and compares sizes and checksums
   // with those recorded when it was made (RocksDB 7.8 can miss corruption

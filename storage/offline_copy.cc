@@ -250,6 +250,14 @@ bool SafeName(absl::string_view name) {
 
 }  // namespace
 
+bool GoOn(const Progress& progress, absl::string_view stage, int64_t done, int64_t total) {
+  return !progress || progress(stage, done, total);
+}
+
+absl::Status Stopped(absl::string_view what) {
+  return absl::CancelledError(absl::StrCat(what, " was cancelled; nothing of it was kept"));
+}
+
 absl::StatusOr<std::string> LoadOfflineKey(const std::string& path) {
   auto text = ReadWholeFile(path);
   if (!text.ok()) {
@@ -328,7 +336,9 @@ absl::StatusOr<v1::OfflineManifest> WriteOfflineCopy(const std::string& db_dir,
         !s.ok()) {
       return fail(s);
     }
-    if (progress) progress("encrypting files", ++done, static_cast<int64_t>(names.size()));
+    if (!GoOn(progress, "encrypting files", ++done, static_cast<int64_t>(names.size()))) {
+      return fail(Stopped("the export"));
+    }
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -399,7 +409,9 @@ absl::Status CheckOfflineFiles(const std::string& copy_dir, const v1::OfflineMan
       return absl::DataLossError(absl::StrCat("file ", file.name(),
                                               " of the offline copy differs from its manifest (SHA-256 mismatch)"));
     }
-    if (progress) progress("checking files", ++done, manifest.files_size());
+    if (!GoOn(progress, "checking files", ++done, manifest.files_size())) {
+      return Stopped("checking the offline copy");
+    }
   }
   return absl::OkStatus();
 }
@@ -423,7 +435,10 @@ absl::Status DecryptOfflineCopy(const std::string& copy_dir, const v1::OfflineMa
       RemoveTree(target_dir).IgnoreError();
       return s;
     }
-    if (progress) progress("decrypting files", ++done, manifest.files_size());
+    if (!GoOn(progress, "decrypting files", ++done, manifest.files_size())) {
+      RemoveTree(target_dir).IgnoreError();
+      return Stopped("decrypting the offline copy");
+    }
   }
   return SyncPath(target_dir);
 }

@@ -26,8 +26,14 @@
 
 namespace motcua::storage {
 
-// Reports progress of a long operation: a stage name and a count.
-using Progress = std::function<void(absl::string_view stage, int64_t done, int64_t total)>;
+// Reports progress of a long operation: a stage name and a count. Returns
+// false to stop it: the operation then ends CANCELLED and leaves nothing
+// half-made. May be empty.
+using Progress = std::function<bool(absl::string_view stage, int64_t done, int64_t total)>;
+// Calls `progress` if set: false when it asks to stop.
+bool GoOn(const Progress& progress, absl::string_view stage, int64_t done, int64_t total);
+// The error of an operation its Progress stopped.
+absl::Status Stopped(absl::string_view what);
 
 // Who signs manifests: the server's key, kept outside storage/.
 struct ManifestSeal {

@@ -115,11 +115,11 @@ absl::StatusOr<RestoreResult> RestoreFromBackup(const std::string& backup_dir, u
       return absl::DataLossError(absl::StrCat("backup ", chosen->id, " has no readable metadata"));
     }
     source->set_id(std::to_string(chosen->id));
-    if (progress) progress("verifying backup checksums", 0, 1);
+    if (!GoOn(progress, "verifying backup checksums", 0, 1)) return Stopped("the restore");
     if (absl::Status s = (*repo)->Verify(chosen->id); !s.ok()) {
       return absl::DataLossError(absl::StrCat(s.message(), "; choose another with --backup-id (there are: ", ids, ")"));
     }
-    if (progress) progress("copying files", 0, 1);
+    if (!GoOn(progress, "copying files", 0, 1)) return Stopped("the restore");
     return (*repo)->Restore(chosen->id, staging);
   });
 }

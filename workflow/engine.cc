@@ -141,6 +141,12 @@ class EngineImpl : public Engine {
       const Principal& caller, const v1::ListOperationsRequest& request) override {
     return operations_.List(caller, request);
   }
+  absl::StatusOr<v1::Operation> StartJob(const Principal& caller, absl::string_view kind,
+                                         const std::string& description,
+                                         const google::protobuf::Message& request,
+                                         const std::string& request_id) override {
+    return operations_.StartJob(caller, kind, description, request, request_id);
+  }
   absl::StatusOr<v1::Operation> CancelOperation(
       const Principal& caller, const v1::CancelOperationRequest& request) override {
     return operations_.Cancel(caller, request);

@@ -20,11 +20,13 @@
 // records read one snapshot.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "motcua/v1/operations.pb.h"
 #include "motcua/v1/service.pb.h"
 #include "storage/store.h"
@@ -42,6 +44,30 @@ inline constexpr absl::Duration kDefaultIdempotencyRetention = absl::Hours(24 * 
 // The rule to open the engine's store with (StoreOptions::
 // idempotency_expired): records older than `window` by the system clock go.
 std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration window);
+
+// A job: work an operation does that is not a transition of dossiers (a
+// backup, an offline export, a restore drill). It runs in the background as
+// one piece; after a restart of the server it runs again from the start.
+struct Job {
+  std::string operation;   // "operations/<id>"
+  std::string started_by;  // the subject of the caller who started it
+  std::string request;     // the request that started it, serialised
+};
+
+// How a running job shows its progress and learns it should stop.
+class JobControl {
+ public:
+  virtual ~JobControl() = default;
+  // Shows `stage` and its count in the operation's metadata. False once the
+  // job should stop (cancelled, or the server stopping): it then returns
+  // CANCELLED, having left nothing half-made.
+  virtual bool Report(absl::string_view stage, int64_t done, int64_t total) = 0;
+};
+
+// Does a job; its result becomes the operation's response, its error the
+// operation's error.
+using JobRunner =
+    std::function<absl::StatusOr<v1::OperationResult>(const Job& job, JobControl& control)>;
 
 struct EngineOptions {
   // Largest attachment, and the most attachment bytes in one request.
@@ -62,6 +88,9 @@ struct EngineOptions {
   // Threads issuing the documents steps queue after they commit
   // (issue_after_commit). Zero: none; the owner calls IssuePendingDocuments.
   int document_workers = 0;
+  // The jobs StartJob can start, by kind. Runners must be thread-safe and
+  // outlive the engine; unfinished jobs restart at Open.
+  std::map<std::string, JobRunner> jobs;
 };
 
 // A live feed of history events for WatchEvents.
@@ -141,6 +170,13 @@ class Engine {
                                                      const v1::GetOperationRequest& request) = 0;
   virtual absl::StatusOr<v1::ListOperationsResponse> ListOperations(
       const Principal& caller, const v1::ListOperationsRequest& request) = 0;
+  // Starts a job of a kind registered in EngineOptions::jobs, for an
+  // administrator, described to people by `description`; `request` is kept
+  // with the operation and handed to the runner. Idempotent by request_id.
+  virtual absl::StatusOr<v1::Operation> StartJob(const Principal& caller, absl::string_view kind,
+                                                 const std::string& description,
+                                                 const google::protobuf::Message& request,
+                                                 const std::string& request_id) = 0;
   virtual absl::StatusOr<v1::Operation> CancelOperation(
       const Principal& caller, const v1::CancelOperationRequest& request) = 0;
   virtual absl::StatusOr<v1::Operation> WaitOperation(

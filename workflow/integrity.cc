@@ -107,8 +107,9 @@ absl::StatusOr<storage::AppSummary> DossierIntegrity::Verify(storage::Store& sto
     }
     fold.Add(d.code(), static_cast<int64_t>(events.size()), chain.head_hash());
     ++summary.dossiers;
-    if (progress && summary.dossiers % 10000 == 0) {
-      progress("checking dossiers", summary.dossiers, 0);
+    if (summary.dossiers % 1000 == 0 &&
+        !storage::GoOn(progress, "checking dossiers", summary.dossiers, 0)) {
+      return storage::Stopped("checking the restored data");
     }
     return absl::OkStatus();
   });
@@ -123,7 +124,7 @@ absl::StatusOr<storage::AppSummary> DossierIntegrity::Verify(storage::Store& sto
     return absl::DataLossError(absl::StrCat("the engine does not start on the restored data: ",
                                             engine.status().message()));
   }
-  if (progress) progress("checking dossiers", summary.dossiers, summary.dossiers);
+  storage::GoOn(progress, "checking dossiers", summary.dossiers, summary.dossiers);
   return summary;
 }
 

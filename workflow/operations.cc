@@ -121,27 +121,54 @@ absl::StatusOr<v1::Operation> Operations::StartTransition(
   if (!request.unit_code().empty()) {
     if (absl::Status s = ValidateUnitCode(request.unit_code()); !s.ok()) return s;
   }
+  return Start(caller, "TransitionDossiers", request, request.request_id(),
+               [&](v1::OperationRecord& record) {
+                 *record.mutable_transition() = request;
+                 record.mutable_transition()->clear_request_id();
+                 v1::OperationMetadata* m = record.mutable_operation()->mutable_metadata();
+                 m->set_kind("transition_dossiers");
+                 m->set_description(absl::StrCat(
+                     "Fire \"", t->id(), "\" on ", request.procedure_code(), " dossiers in \"",
+                     t->from_state(), "\"", request.unit_code().empty() ? "" : " of ",
+                     request.unit_code()));
+                 m->set_phase(v1::OperationMetadata::PHASE_PLANNING);
+               });
+}
+
+absl::StatusOr<v1::Operation> Operations::StartJob(const Principal& caller, absl::string_view kind,
+                                                   const std::string& description,
+                                                   const google::protobuf::Message& request,
+                                                   const std::string& request_id) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_ADMIN}, "start operations"); !s.ok()) return s;
+  if (!ctx_.options.jobs.contains(std::string(kind))) {
+    return absl::InternalError(absl::StrCat("no job of kind \"", kind, "\" is registered"));
+  }
+  return Start(caller, kind, request, request_id, [&](v1::OperationRecord& record) {
+    record.set_job_request(request.SerializeAsString());
+    v1::OperationMetadata* m = record.mutable_operation()->mutable_metadata();
+    m->set_kind(std::string(kind));
+    m->set_description(description);
+    m->set_phase(v1::OperationMetadata::PHASE_RUNNING);
+  });
+}
+
+absl::StatusOr<v1::Operation> Operations::Start(
+    const Principal& caller, absl::string_view method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::function<void(v1::OperationRecord&)>& fill) {
   v1::Operation started;
   return ctx_.runner->Run<v1::Operation>(
-      caller, "TransitionDossiers", request, request.request_id(), "",
+      caller, method, request, request_id, "",
       [&]() -> absl::StatusOr<Change> {
         const absl::Time now = ctx_.clock->Now();
         const std::string id = NewId(now);
         v1::OperationRecord record;
-        *record.mutable_transition() = request;
-        record.mutable_transition()->clear_request_id();
         v1::Operation* op = record.mutable_operation();
         op->set_name(absl::StrCat(kNamePrefix, id));
         v1::OperationMetadata* m = op->mutable_metadata();
-        m->set_kind("transition_dossiers");
-        m->set_description(absl::StrCat("Fire \"", t->id(), "\" on ", request.procedure_code(),
-                                        " dossiers in \"", t->from_state(), "\"",
-                                        request.unit_code().empty() ? "" : " of ",
-                                        request.unit_code()));
         m->set_created_by(caller.subject);
         *m->mutable_create_time() = ToProto(now);
         *m->mutable_update_time() = ToProto(now);
-        m->set_phase(v1::OperationMetadata::PHASE_PLANNING);
+        fill(record);
         Change change;
         change.writes.Put(Family::kOperations, RecordKey(id), record.SerializeAsString());
         change.after_commit.push_back([this, id] { Launch(id); });
@@ -168,13 +195,17 @@ void Operations::Run(const std::string& id, const std::shared_ptr<Running>& runn
       running->metadata = record->operation().metadata();
     }
     running->cancel = record->operation().metadata().cancel_requested();
-    if (record->operation().metadata().phase() == v1::OperationMetadata::PHASE_PLANNING &&
-        !running->cancel) {
-      s = Plan(*record, *running);
+    if (!record->has_transition()) {
+      s = RunJob(*record, *running);
+    } else {
+      if (record->operation().metadata().phase() == v1::OperationMetadata::PHASE_PLANNING &&
+          !running->cancel) {
+        s = Plan(*record, *running);
+      }
+      if (s.ok()) s = Execute(*record, *running);
+      // Stopped by shutdown: resumes at the next start, unfinished.
+      if (s.ok() && !stopping_) s = Finish(*record, *running);
     }
-    if (s.ok()) s = Execute(*record, *running);
-    // Stopped by shutdown: resumes at the next start, unfinished.
-    if (s.ok() && !stopping_) s = Finish(*record, *running);
   }
   absl::MutexLock lock(&running->mu);
   running->finished = true;
@@ -348,29 +379,92 @@ absl::Status Operations::Finish(v1::OperationRecord& record, Running& running) {
     return true;
   });
   if (!s.ok()) return s;
-  const absl::Time now = ctx_.clock->Now();
-  auto updated = Update(IdOf(record), [&](v1::OperationRecord& r) {
-    v1::Operation* op = r.mutable_operation();
-    v1::OperationMetadata* m = op->mutable_metadata();
+  return End(record, running, [&](v1::Operation& op) {
+    v1::OperationMetadata* m = op.mutable_metadata();
     m->set_done_items(counts.done_items());
     m->set_skipped_items(counts.skipped_items());
     m->set_failed_items(counts.failed_items());
-    m->set_phase(v1::OperationMetadata::PHASE_DONE);
-    *m->mutable_update_time() = ToProto(now);
-    *m->mutable_end_time() = ToProto(now);
-    op->set_done(true);
     // Cancellation is durable before it is obeyed, so the stored flag says.
     if (m->cancel_requested()) {
-      op->mutable_error()->set_code(static_cast<int>(absl::StatusCode::kCancelled));
-      op->mutable_error()->set_message(absl::StrCat("cancelled: ", counts.done_items(), " of ",
-                                                    m->total_items(),
-                                                    " items done, the others untouched"));
+      op.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kCancelled));
+      op.mutable_error()->set_message(absl::StrCat("cancelled: ", counts.done_items(), " of ",
+                                                   m->total_items(),
+                                                   " items done, the others untouched"));
     } else {
       result.set_done_items(counts.done_items());
       result.set_skipped_items(counts.skipped_items());
       result.set_failed_items(counts.failed_items());
-      *op->mutable_response() = std::move(result);
+      *op.mutable_response() = std::move(result);
     }
+  });
+}
+
+// What a job sees of its operation: progress goes to the live metadata.
+class Operations::Control : public JobControl {
+ public:
+  Control(Running& running, const std::atomic<bool>& stopping, Clock& clock)
+      : running_(running), stopping_(stopping), clock_(clock) {}
+  bool Report(absl::string_view stage, int64_t done, int64_t total) override {
+    {
+      absl::MutexLock lock(&running_.mu);
+      v1::OperationMetadata& m = running_.metadata;
+      m.set_stage(std::string(stage));
+      m.set_done_items(done);
+      m.set_total_items(total);
+      *m.mutable_update_time() = ToProto(clock_.Now());
+    }
+    return !running_.cancel && !stopping_;
+  }
+
+ private:
+  Running& running_;
+  const std::atomic<bool>& stopping_;
+  Clock& clock_;
+};
+
+absl::Status Operations::RunJob(v1::OperationRecord& record, Running& running) {
+  const v1::OperationMetadata& m = record.operation().metadata();
+  absl::StatusOr<v1::OperationResult> result;
+  auto runner = ctx_.options.jobs.find(m.kind());
+  if (running.cancel) {
+    result = absl::CancelledError("cancelled before it started");
+  } else if (runner == ctx_.options.jobs.end()) {
+    result = absl::FailedPreconditionError(
+        absl::StrCat("this server cannot run jobs of kind \"", m.kind(), "\""));
+  } else {
+    Control control(running, stopping_, *ctx_.clock);
+    result = runner->second(Job{record.operation().name(), m.created_by(), record.job_request()},
+                            control);
+    // Stopped by shutdown: runs again at the next start.
+    if (!result.ok() && stopping_) return absl::CancelledError("stopping");
+  }
+  return End(record, running, [&](v1::Operation& op) {
+    {
+      absl::MutexLock lock(&running.mu);
+      op.mutable_metadata()->set_stage(running.metadata.stage());
+      op.mutable_metadata()->set_done_items(running.metadata.done_items());
+      op.mutable_metadata()->set_total_items(running.metadata.total_items());
+    }
+    if (result.ok()) {
+      *op.mutable_response() = *std::move(result);
+    } else {
+      op.mutable_error()->set_code(static_cast<int>(result.status().code()));
+      op.mutable_error()->set_message(std::string(result.status().message()));
+    }
+  });
+}
+
+absl::Status Operations::End(v1::OperationRecord& record, Running& running,
+                             const std::function<void(v1::Operation&)>& set) {
+  const absl::Time now = ctx_.clock->Now();
+  auto updated = Update(IdOf(record), [&](v1::OperationRecord& r) {
+    v1::Operation* op = r.mutable_operation();
+    set(*op);
+    v1::OperationMetadata* m = op->mutable_metadata();
+    m->set_phase(v1::OperationMetadata::PHASE_DONE);
+    *m->mutable_update_time() = ToProto(now);
+    *m->mutable_end_time() = ToProto(now);
+    op->set_done(true);
   });
   if (!updated.ok()) return updated.status();
   record = *std::move(updated);

@@ -1,11 +1,15 @@
 #ifndef MOTCUA_WORKFLOW_OPERATIONS_H_
 #define MOTCUA_WORKFLOW_OPERATIONS_H_
 
-// Long-running operations (private to workflow/): one action applied to many
-// dossiers. An operation first stores its plan (one item per dossier), then
-// does each item in its own commit, which also marks the item done; so it
-// resumes after a crash where it stopped and never does an item twice.
-// Cancelling stops it between items: each is done or untouched.
+// Long-running operations (private to workflow/). Two kinds:
+//  - one action applied to many dossiers: the operation first stores its
+//    plan (one item per dossier), then does each item in its own commit,
+//    which also marks the item done; so it resumes after a crash where it
+//    stopped and never does an item twice. Cancelling stops it between
+//    items: each is done or untouched.
+//  - a job (engine.h), one piece of work done by a runner the owner
+//    registered: run again from the start after a crash; cancelled through
+//    JobControl.
 
 #include <atomic>
 #include <functional>
@@ -18,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "motcua/v1/service.pb.h"
 #include "motcua/v1/store.pb.h"
+#include "workflow/engine.h"
 #include "workflow/engine_context.h"
 
 namespace motcua::workflow {
@@ -33,6 +38,10 @@ class Operations {
 
   absl::StatusOr<v1::Operation> StartTransition(const Principal& caller,
                                                 const v1::TransitionDossiersRequest& request);
+  absl::StatusOr<v1::Operation> StartJob(const Principal& caller, absl::string_view kind,
+                                         const std::string& description,
+                                         const google::protobuf::Message& request,
+                                         const std::string& request_id);
   absl::StatusOr<v1::Operation> Get(const Principal& caller,
                                     const v1::GetOperationRequest& request);
   absl::StatusOr<v1::ListOperationsResponse> List(const Principal& caller,
@@ -52,12 +61,25 @@ class Operations {
     v1::OperationMetadata metadata ABSL_GUARDED_BY(mu);
     bool finished ABSL_GUARDED_BY(mu) = false;
   };
+  class Control;
 
+  // Stores a new operation and launches it after the commit; idempotent by
+  // (caller, request_id).
+  absl::StatusOr<v1::Operation> Start(const Principal& caller, absl::string_view method,
+                                      const google::protobuf::Message& request,
+                                      const std::string& request_id,
+                                      const std::function<void(v1::OperationRecord&)>& fill);
   void Launch(const std::string& id);
   void Run(const std::string& id, const std::shared_ptr<Running>& running);
   absl::Status Plan(v1::OperationRecord& record, Running& running);
   absl::Status Execute(const v1::OperationRecord& record, Running& running);
   absl::Status Finish(v1::OperationRecord& record, Running& running);
+  // Runs a job to its end and records the outcome; a job stopped by
+  // shutdown stays unfinished.
+  absl::Status RunJob(v1::OperationRecord& record, Running& running);
+  // Records the end of an operation: `set` fills its error or response.
+  absl::Status End(v1::OperationRecord& record, Running& running,
+                   const std::function<void(v1::Operation&)>& set);
   // Does one item: DONE with its dossier change, or SKIPPED/FAILED.
   absl::Status DoItem(const v1::OperationRecord& record, const std::string& code,
                       v1::OperationItem::Status* outcome);

@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 std::string MediumName(v1::Medium m) { return v1::Medium_Name(m); }
 
-void ShowProgress(absl::string_view stage, int64_t done, int64_t total) {
+// The local restore's progress (a restore is never stopped half-way here).
+bool ShowProgress(absl::string_view stage, int64_t done, int64_t total) {
   if (total > 0) {
     std::cerr << "  " << stage << " " << done << "/" << total << "\n";
   } else if (done > 0) {
@@ -32,10 +33,7 @@ void ShowProgress(absl::string_view stage, int64_t done, int64_t total) {
   } else {
     std::cerr << "  " << stage << "\n";
   }
-}
-
-void ShowProgressMessage(const v1::BackupProgress& p) {
-  if (p.stage() != "finished" && p.stage() != "verified") ShowProgress(p.stage(), p.done(), p.total());
+  return true;
 }
 
 std::string FormatRecord(const v1::BackupRecord& r) {
@@ -117,30 +115,38 @@ void Print(const Context& context, const google::protobuf::Message& m, const std
   if (context.json()) std::cout << "\n";
 }
 
-// Runs a streamed operation and prints the record it ends with.
-template <typename Call>
-absl::StatusOr<int> Operation(Context& context, Call call) {
+// Starts an operation with `start`, follows it with a progress bar, and
+// prints the records it made: exit 1 when a copy or drill failed its check.
+// Interrupted, the operation goes on in the server (`motcua operations wait`).
+template <typename Start>
+absl::StatusOr<int> RunOperation(Context& context, Start start) {
   auto client = context.client();
   if (!client.ok()) return client.status();
+  absl::StatusOr<v1::Operation> started = start(**client);
+  if (!started.ok()) return started.status();
+  std::cerr << started->name() << "\n";
+  auto op = FollowOperation(context, **client, started->name());
+  if (!op.ok()) return op.status();
+  if (op->has_error()) {
+    return absl::Status(static_cast<absl::StatusCode>(op->error().code()),
+                        absl::StrCat(op->name(), ": ", op->error().message()));
+  }
   int exit = kExitOk;
-  bool any = false;
-  absl::Status s = call(*client, [&](const v1::BackupProgress& p) {
-    ShowProgressMessage(p);
-    if (p.has_record()) {
-      any = true;
-      Print(context, p.record(), FormatRecord(p.record()));
-      if (!p.record().verified_ok()) exit = kExitCheckFailed;
-    }
-    if (p.has_drill()) {
-      any = true;
-      Print(context, p.drill(), FormatDrill(p.drill()));
-      if (!p.drill().ok()) exit = kExitCheckFailed;
-    }
-  });
-  if (!s.ok()) return s;
-  if (!any) std::cout << "Nothing to report.\n";
+  for (const v1::BackupRecord& record : op->response().backups()) {
+    Print(context, record, FormatRecord(record));
+    if (!record.verified_ok()) exit = kExitCheckFailed;
+  }
+  if (op->response().has_drill()) {
+    const v1::DrillRecord& drill = op->response().drill();
+    Print(context, drill, FormatDrill(drill));
+    if (!drill.ok()) exit = kExitCheckFailed;
+  }
+  if (op->response().backups().empty() && !op->response().has_drill()) {
+    std::cout << "Nothing to report.\n";
+  }
   return exit;
 }
+
 
 std::string AbsoluteOrEmpty(const std::string& dir) {
   return dir.empty() ? "" : fs::absolute(dir).string();
@@ -171,24 +177,24 @@ absl::StatusOr<int> List(Context& context, const Args&) {
   return kExitOk;
 }
 
-absl::StatusOr<int> Run(Context& context, const Args&) {
-  return Operation(context, [](Client* c, const Client::OnProgress& p) { return c->RunBackup(p); });
+absl::StatusOr<int> Run(Context& context, const Args& args) {
+  v1::RunBackupRequest request;
+  request.set_request_id(RequestIdFrom(args));
+  return RunOperation(context, [&](Client& c) { return c.RunBackup(request); });
 }
 
 absl::StatusOr<int> Verify(Context& context, const Args& args) {
   v1::VerifyBackupsRequest request;
   request.set_offline_dir(AbsoluteOrEmpty(args.offline));
-  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
-    return c->VerifyBackups(request, p);
-  });
+  request.set_request_id(RequestIdFrom(args));
+  return RunOperation(context, [&](Client& c) { return c.VerifyBackups(request); });
 }
 
 absl::StatusOr<int> ExportOffline(Context& context, const Args& args) {
   v1::ExportOfflineRequest request;
   request.set_destination_dir(fs::absolute(args.dir).string());
-  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
-    return c->ExportOffline(request, p);
-  });
+  request.set_request_id(RequestIdFrom(args));
+  return RunOperation(context, [&](Client& c) { return c.ExportOffline(request); });
 }
 
 absl::StatusOr<int> ConfirmDetached(Context& context, const Args& args) {
@@ -207,9 +213,8 @@ absl::StatusOr<int> ConfirmDetached(Context& context, const Args& args) {
 absl::StatusOr<int> Drill(Context& context, const Args& args) {
   v1::RunRestoreDrillRequest request;
   request.set_offline_dir(AbsoluteOrEmpty(args.offline));
-  return Operation(context, [&](Client* c, const Client::OnProgress& p) {
-    return c->RunRestoreDrill(request, p);
-  });
+  request.set_request_id(RequestIdFrom(args));
+  return RunOperation(context, [&](Client& c) { return c.RunRestoreDrill(request); });
 }
 
 // Local: reads the copy's files, needs no server.

@@ -26,18 +26,6 @@ absl::StatusOr<Response> Unary(std::unique_ptr<grpc::ClientContext> context, Cal
   return response;
 }
 
-// Reads a server stream to its end, handing each message on.
-template <typename Message, typename Start>
-absl::Status ReadStream(const std::vector<std::pair<std::string, std::string>>& metadata,
-                        Start start, const std::function<void(const Message&)>& on_message) {
-  grpc::ClientContext context;  // no deadline: backups of a large store take minutes
-  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
-  std::unique_ptr<grpc::ClientReader<Message>> reader = start(&context);
-  Message message;
-  while (reader->Read(&message)) on_message(message);
-  return FromGrpc(reader->Finish());
-}
-
 // Without TLS the server sees no certificate, so the caller states who it
 // is in metadata; the words are read from the certificate it would present.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> InsecureIdentity(
@@ -403,31 +391,28 @@ absl::StatusOr<v1::BackupRecord> Client::ConfirmDetached(const v1::ConfirmDetach
   });
 }
 
-absl::Status Client::RunBackup(const OnProgress& on_progress) {
-  return ReadStream<v1::BackupProgress>(
-      metadata_, [&](grpc::ClientContext* c) { return backups_->RunBackup(c, v1::RunBackupRequest()); },
-      on_progress);
+absl::StatusOr<v1::Operation> Client::RunBackup(const v1::RunBackupRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return backups_->RunBackup(c, request, r);
+  });
 }
 
-absl::Status Client::VerifyBackups(const v1::VerifyBackupsRequest& request,
-                                   const OnProgress& on_progress) {
-  return ReadStream<v1::BackupProgress>(
-      metadata_, [&](grpc::ClientContext* c) { return backups_->VerifyBackups(c, request); },
-      on_progress);
+absl::StatusOr<v1::Operation> Client::VerifyBackups(const v1::VerifyBackupsRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return backups_->VerifyBackups(c, request, r);
+  });
 }
 
-absl::Status Client::ExportOffline(const v1::ExportOfflineRequest& request,
-                                   const OnProgress& on_progress) {
-  return ReadStream<v1::BackupProgress>(
-      metadata_, [&](grpc::ClientContext* c) { return backups_->ExportOffline(c, request); },
-      on_progress);
+absl::StatusOr<v1::Operation> Client::ExportOffline(const v1::ExportOfflineRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return backups_->ExportOffline(c, request, r);
+  });
 }
 
-absl::Status Client::RunRestoreDrill(const v1::RunRestoreDrillRequest& request,
-                                     const OnProgress& on_progress) {
-  return ReadStream<v1::BackupProgress>(
-      metadata_, [&](grpc::ClientContext* c) { return backups_->RunRestoreDrill(c, request); },
-      on_progress);
+absl::StatusOr<v1::Operation> Client::RunRestoreDrill(const v1::RunRestoreDrillRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return backups_->RunRestoreDrill(c, request, r);
+  });
 }
 
 }  // namespace motcua::cli

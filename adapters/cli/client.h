@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "motcua/v1/backup.grpc.pb.h"
+#include "motcua/v1/backup_service.grpc.pb.h"
 #include "motcua/v1/operations.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 
@@ -106,13 +106,11 @@ class Client {
   // Every page, followed to the end.
   absl::StatusOr<v1::ListBackupsResponse> ListBackups();
   absl::StatusOr<v1::BackupRecord> ConfirmDetached(const v1::ConfirmDetachedRequest& request);
-  // The long operations stream progress to `on_progress` (no deadline).
-  using OnProgress = std::function<void(const v1::BackupProgress&)>;
-  absl::Status RunBackup(const OnProgress& on_progress);
-  absl::Status VerifyBackups(const v1::VerifyBackupsRequest& request, const OnProgress& on_progress);
-  absl::Status ExportOffline(const v1::ExportOfflineRequest& request, const OnProgress& on_progress);
-  absl::Status RunRestoreDrill(const v1::RunRestoreDrillRequest& request,
-                               const OnProgress& on_progress);
+  // Each starts an operation and returns it at once; WaitOperation follows it.
+  absl::StatusOr<v1::Operation> RunBackup(const v1::RunBackupRequest& request);
+  absl::StatusOr<v1::Operation> VerifyBackups(const v1::VerifyBackupsRequest& request);
+  absl::StatusOr<v1::Operation> ExportOffline(const v1::ExportOfflineRequest& request);
+  absl::StatusOr<v1::Operation> RunRestoreDrill(const v1::RunRestoreDrillRequest& request);
 
  private:
   using Metadata = std::vector<std::pair<std::string, std::string>>;

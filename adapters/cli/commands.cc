@@ -38,6 +38,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+std::string RequestIdFrom(const Args& args) {
+  return args.request_id.empty() ? NewRequestId() : args.request_id;
+}
+
 absl::Status UsageError(absl::string_view message) {
   absl::Status status = absl::InvalidArgumentError(message);
   status.SetPayload(kUsagePayload, absl::Cord("1"));
@@ -79,10 +83,6 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
  private:
   std::string errors_;
 };
-
-std::string RequestIdFrom(const Args& args) {
-  return args.request_id.empty() ? NewRequestId() : args.request_id;
-}
 
 // The request id a JSON request file carries, unless --request-id says
 // otherwise; a new one when neither does.
@@ -672,15 +672,19 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
   group = "Commands";
   command(backup, "status", "COMPLIANT or not, and why; exit 1 if not", backup::Status);
   command(backup, "list", "every copy and drill on record", backup::List);
-  command(backup, "run", "take and verify a backup (copy 2) now", backup::Run);
+  // The long ones run as operations: Ctrl-C leaves them running
+  // (`motcua operations wait|cancel NAME`).
+  request_id(command(backup, "run", "take and verify a backup (copy 2) now", backup::Run));
   auto offline = [&](CLI::App* c) {
     c->add_option("--offline", a.offline, "the offline copy mounted at DIR too")->type_name("DIR");
+    request_id(c);
   };
   offline(command(backup, "verify", "re-verify the backups (and a mounted offline copy)",
                   backup::Verify));
   c = command(backup, "export-offline", "an encrypted, signed copy to the medium at DIR",
               backup::ExportOffline);
   arg(c, "DIR", a.dir, "the mounted medium");
+  request_id(c);
   c = command(backup, "confirm-detached",
               "record who took the copy away and where it is kept; only then it counts as "
               "offline",

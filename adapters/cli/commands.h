@@ -140,6 +140,15 @@ absl::StatusOr<int> EngineStatus(Context& context, const Args& args);
 
 // Helpers the command files share.
 
+// --request-id, or a new random one.
+std::string RequestIdFrom(const Args& args);
+
+// Follows operation `name` to its end, drawing a progress bar (stage, rate,
+// time left) on stderr unless --json; returns the operation as it ended
+// (operation_commands.cc).
+absl::StatusOr<v1::Operation> FollowOperation(Context& context, Client& client,
+                                              const std::string& name);
+
 // `message` from the protobuf JSON in `path`; unknown fields are an error.
 absl::Status ParseJsonFile(const std::string& path, google::protobuf::Message* message);
 // A PDF file to verify; refused above 256 MiB.

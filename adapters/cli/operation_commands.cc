@@ -62,7 +62,9 @@ void DrawBar(const v1::OperationMetadata& m, double rate) {
       m.total_items() > 0 ? static_cast<double>(handled) / static_cast<double>(m.total_items()) : 0;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string line = absl::StrCat("\r[", std::string(filled, '#'),
-                                   std::string(kWidth - filled, '.'), "] ", Progress(m));
+                                   std::string(kWidth - filled, '.'), "] ");
+  if (!m.stage().empty()) absl::StrAppend(&line, m.stage(), " ");
+  absl::StrAppend(&line, Progress(m));
   if (m.phase() == v1::OperationMetadata::PHASE_PLANNING) {
     absl::StrAppend(&line, "  planning");
   } else {
@@ -76,7 +78,17 @@ void DrawBar(const v1::OperationMetadata& m, double rate) {
 }
 
 // Follows the operation to its end with a progress bar; exit 1 if it failed.
-absl::StatusOr<int> Follow(Context& context, Client& client, std::string name) {
+absl::StatusOr<int> Follow(Context& context, Client& client, const std::string& name) {
+  auto op = FollowOperation(context, client, name);
+  if (!op.ok()) return op.status();
+  std::cout << (context.json() ? ToJson(*op) : FormatOperation(*op));
+  return op->has_error() ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Operation> FollowOperation(Context& context, Client& client,
+                                              const std::string& name) {
   absl::Time last_time = absl::Now();
   int64_t last_handled = 0;
   double rate = 0;
@@ -95,13 +107,10 @@ absl::StatusOr<int> Follow(Context& context, Client& client, std::string name) {
     if (!context.json()) DrawBar(m, rate);
     if (op->done()) {
       if (!context.json()) std::cerr << "\n";
-      std::cout << (context.json() ? ToJson(*op) : FormatOperation(*op));
-      return op->has_error() ? kExitCheckFailed : kExitOk;
+      return op;
     }
   }
 }
-
-}  // namespace
 
 namespace operations {
 
@@ -160,7 +169,7 @@ absl::StatusOr<int> TransitionAll(Context& context, const Args& args) {
   request.set_procedure_code(args.code);
   request.set_transition(args.transition);
   request.set_unit_code(args.unit);
-  request.set_request_id(args.request_id.empty() ? NewRequestId() : args.request_id);
+  request.set_request_id(RequestIdFrom(args));
   auto op = (*client)->TransitionDossiers(request);
   if (!op.ok()) return op.status();
   if (args.no_wait) {

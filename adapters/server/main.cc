@@ -34,7 +34,7 @@
 #include "adapters/server_metrics.h"
 #include "adapters/services.h"
 #include "adapters/tls.h"
-#include "motcua/v1/backup.grpc.pb.h"
+#include "motcua/v1/backup_service.grpc.pb.h"
 #include "motcua/v1/operations.grpc.pb.h"
 #include "motcua/v1/service.grpc.pb.h"
 #include "signing/document_verifier.h"
@@ -272,8 +272,12 @@ int Serve(const ServerConfig& config, const Flags& flags) {
           : motcua::workflow::kDefaultIdempotencyRetention);
   auto store = motcua::storage::Store::Open(config.data_dir(), store_options);
   if (!store.ok()) return Fail("store", store.status());
+  auto backups = OpenBackupManager(config, store->get());
+  if (!backups.ok()) return Fail("backup_policy", backups.status());
+
   motcua::workflow::SystemClock clock;
   motcua::workflow::EngineOptions engine_options;
+  engine_options.jobs = motcua::adapters::BackupJobs((*backups)->manager.get());
   engine_options.documents = documents.get();
   engine_options.timer_poll = absl::Seconds(1);
   engine_options.document_workers = 2;
@@ -281,9 +285,6 @@ int Serve(const ServerConfig& config, const Flags& flags) {
                                                &motcua::workflow::WorkCalendar::Builtin(),
                                                engine_options);
   if (!engine.ok()) return Fail("engine", engine.status());
-
-  auto backups = OpenBackupManager(config, store->get());
-  if (!backups.ok()) return Fail("backup_policy", backups.status());
 
   auto verifier_trust = LoadAnchors(config.signature_trust_anchors());
   if (!verifier_trust.ok()) return Fail("signature_trust_anchors", verifier_trust.status());
@@ -305,8 +306,8 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   auto services = motcua::adapters::MakeServices(engine->get(), &identity, &pool, &verifier);
   auto page_tokens = motcua::workflow::PageTokens::Open(store->get(), /*may_write=*/true);
   if (!page_tokens.ok()) return Fail("page_tokens", page_tokens.status());
-  services.push_back(motcua::adapters::MakeBackupService((*backups)->manager.get(), &identity,
-                                                         &pool, &*page_tokens));
+  services.push_back(motcua::adapters::MakeBackupService(
+      (*backups)->manager.get(), engine->get(), &identity, &pool, &*page_tokens));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -409,6 +410,10 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   stopper.join();
   stopping.Notify();
   documents_watch.join();
+  // The engine first: its jobs use the backup manager. A job it stops runs
+  // again at the next start.
+  metrics_http.reset();
+  engine->reset();
   (*backups)->manager.reset();
   Log(LogLevel::kInfo, "stopped");
   return 0;

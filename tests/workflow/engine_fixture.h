@@ -53,7 +53,7 @@ class EngineTest : public ::testing::Test {
     auto store = storage::Store::Open(dir_ + "/db", store_options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    auto engine = Engine::Open(store_.get(), &clock_, &WorkCalendar::Builtin());
+    auto engine = Engine::Open(store_.get(), &clock_, &WorkCalendar::Builtin(), engine_options_);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
   }
@@ -112,6 +112,7 @@ class EngineTest : public ::testing::Test {
   std::string dir_;
   ManualClock clock_{Local(2026, 3, 2, 9, 0)};  // Monday 09:00
   std::unique_ptr<storage::Store> store_;
+  EngineOptions engine_options_;  // for the next Reopen
   std::unique_ptr<Engine> engine_;
 };
 

@@ -1,6 +1,7 @@
 // Long-running operations driven on the engine: planned, each item done
 // once in its own commit, cancelled between items, resumed after a restart.
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -166,6 +167,137 @@ TEST_F(OperationsTest, BadStarts_Refused) {
   v1::GetOperationRequest get;
   get.set_name("operations/nope");
   EXPECT_EQ(engine_->GetOperation(kAdmin, get).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Jobs: one piece of work by a registered runner (backups use them).
+class JobsTest : public EngineTest {
+ protected:
+  // A runner that counts three steps, each held while `gated_`; stops when
+  // told to.
+  void SetUp() override {
+    engine_options_.jobs["count"] = [this](const Job& job, JobControl& control)
+        -> absl::StatusOr<v1::OperationResult> {
+      ++runs_;
+      v1::TransitionDossiersRequest request;
+      if (!request.ParseFromString(job.request)) return absl::DataLossError("bad request");
+      last_request_id_ = request.request_id();
+      started_by_ = job.started_by;
+      for (int step = 1; step <= 3; ++step) {
+        while (gated_) {
+          if (!control.Report("waiting", step - 1, 3)) {
+            return absl::CancelledError("stopped while waiting");
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        if (!control.Report("counting", step, 3)) return absl::CancelledError("stopped");
+      }
+      v1::OperationResult result;
+      result.set_done_items(3);
+      return result;
+    };
+    EngineTest::SetUp();
+  }
+
+  absl::StatusOr<v1::Operation> Start(const Principal& who, const std::string& request_id) {
+    v1::TransitionDossiersRequest request;
+    request.set_request_id(request_id);
+    return engine_->StartJob(who, "count", "Count to three", request, request_id);
+  }
+  v1::Operation Get(const std::string& name) {
+    v1::GetOperationRequest r;
+    r.set_name(name);
+    auto op = engine_->GetOperation(kAdmin, r);
+    EXPECT_TRUE(op.ok()) << op.status();
+    return op.ok() ? *op : v1::Operation();
+  }
+  v1::Operation WaitDone(const std::string& name) {
+    v1::WaitOperationRequest r;
+    r.set_name(name);
+    r.set_timeout_seconds(60);
+    auto op = engine_->WaitOperation(kAdmin, r);
+    EXPECT_TRUE(op.ok()) << op.status();
+    EXPECT_TRUE(op->done()) << op->DebugString();
+    return *op;
+  }
+  // Waits until the running job shows `stage`.
+  void AwaitStage(const std::string& name, const std::string& stage) {
+    for (int i = 0; i < 5000 && Get(name).metadata().stage() != stage; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(Get(name).metadata().stage(), stage);
+  }
+
+  std::atomic<int> runs_{0};
+  std::atomic<bool> gated_{false};
+  std::string last_request_id_;
+  std::string started_by_;
+};
+
+TEST_F(JobsTest, Runs_ItsResultIsTheResponse_ARetryStartsNothing) {
+  auto started = Start(kAdmin, "job-1");
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->metadata().kind(), "count");
+  EXPECT_EQ(started->metadata().description(), "Count to three");
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_response()) << done.DebugString();
+  EXPECT_EQ(done.response().done_items(), 3);
+  EXPECT_EQ(done.metadata().stage(), "counting");
+  EXPECT_EQ(done.metadata().done_items(), 3);
+  EXPECT_EQ(done.metadata().total_items(), 3);
+  EXPECT_EQ(last_request_id_, "job-1");
+  EXPECT_EQ(started_by_, kAdmin.subject);
+
+  auto retried = Start(kAdmin, "job-1");
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->name(), started->name());
+  EXPECT_EQ(runs_, 1);
+  EXPECT_EQ(Start(kAuditor, "job-2").status().code(), absl::StatusCode::kPermissionDenied);
+  v1::TransitionDossiersRequest request;
+  EXPECT_EQ(engine_->StartJob(kAdmin, "no-such-kind", "?", request, "job-3").status().code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST_F(JobsTest, Cancelled_StopsAtItsNextReport) {
+  gated_ = true;
+  auto started = Start(kAdmin, "job-1");
+  ASSERT_TRUE(started.ok());
+  AwaitStage(started->name(), "waiting");
+  EXPECT_EQ(Get(started->name()).metadata().total_items(), 3);  // progress is live
+  v1::CancelOperationRequest cancel;
+  cancel.set_name(started->name());
+  ASSERT_TRUE(engine_->CancelOperation(kAdmin, cancel).ok());
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_error()) << done.DebugString();
+  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kCancelled));
+  EXPECT_EQ(done.error().message(), "stopped while waiting");
+  EXPECT_TRUE(done.metadata().cancel_requested());
+}
+
+TEST_F(JobsTest, EngineClosedWhileItRuns_RunsAgainAtOpen) {
+  gated_ = true;
+  auto started = Start(kAdmin, "job-1");
+  ASSERT_TRUE(started.ok());
+  AwaitStage(started->name(), "waiting");
+  Reopen();  // the job sees the stop; its operation stays unfinished
+  gated_ = false;
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_response()) << done.DebugString();
+  EXPECT_EQ(done.response().done_items(), 3);
+  EXPECT_EQ(runs_, 2);
+}
+
+TEST_F(JobsTest, KindNoLongerRegistered_FailsWithoutRunning) {
+  gated_ = true;
+  auto started = Start(kAdmin, "job-1");
+  ASSERT_TRUE(started.ok());
+  AwaitStage(started->name(), "waiting");
+  engine_options_.jobs.clear();
+  Reopen();
+  v1::Operation done = WaitDone(started->name());
+  ASSERT_TRUE(done.has_error()) << done.DebugString();
+  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(done.error().message().find("count"), std::string::npos);
+  EXPECT_EQ(runs_, 1);
 }
 
 }  // namespace
