@@ -47,7 +47,10 @@ std::function<bool(absl::string_view value)> IdempotencyRetention(absl::Duration
 
 // A job: work an operation does that is not a transition of dossiers (a
 // backup, an offline export, a restore drill). It runs in the background as
-// one piece; after a restart of the server it runs again from the start.
+// one piece. One that a restart of the server interrupted is not run again:
+// the next start ends its operation ABORTED, saying so, for a person to
+// decide (the medium it wrote to may be gone, or the store restored from a
+// copy taken while it ran).
 struct Job {
   std::string operation;   // "operations/<id>"
   std::string started_by;  // the subject of the caller who started it
@@ -89,7 +92,7 @@ struct EngineOptions {
   // (issue_after_commit). Zero: none; the owner calls IssuePendingDocuments.
   int document_workers = 0;
   // The jobs StartJob can start, by kind. Runners must be thread-safe and
-  // outlive the engine; unfinished jobs restart at Open.
+  // outlive the engine.
   std::map<std::string, JobRunner> jobs;
 };
 

@@ -84,6 +84,7 @@ Operations::~Operations() {
 
 absl::Status Operations::Resume() {
   std::vector<std::string> unfinished;
+  std::vector<std::string> interrupted_jobs;
   absl::Status parse_error;
   absl::Status s = ctx_.store->Scan(Family::kOperations, RecordPrefix(), "", false,
                                     [&](absl::string_view, absl::string_view value) {
@@ -92,11 +93,28 @@ absl::Status Operations::Resume() {
       parse_error = absl::DataLossError("a stored operation cannot be parsed");
       return false;
     }
-    if (!record.operation().done()) unfinished.push_back(IdOf(record));
+    if (!record.operation().done()) {
+      (record.has_transition() ? unfinished : interrupted_jobs).push_back(IdOf(record));
+    }
     return true;
   });
   if (!s.ok()) return s;
   if (!parse_error.ok()) return parse_error;
+  // A job is not run again by itself: the medium it wrote to may be gone,
+  // or this store restored from a copy taken while the job ran.
+  for (const std::string& id : interrupted_jobs) {
+    auto record = Load(id);
+    if (!record.ok()) return record.status();
+    Running ended;
+    absl::Status recorded = End(*record, ended, [](v1::Operation& op) {
+      op.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
+      op.mutable_error()->set_message(
+          "interrupted by a restart of the server before it finished; it is not run again by "
+          "itself: see what it left (e.g. the backup catalog) and start it again if still "
+          "needed");
+    });
+    if (!recorded.ok()) return recorded;
+  }
   for (const std::string& id : unfinished) Launch(id);
   return absl::OkStatus();
 }
@@ -425,17 +443,14 @@ class Operations::Control : public JobControl {
 absl::Status Operations::RunJob(v1::OperationRecord& record, Running& running) {
   const v1::OperationMetadata& m = record.operation().metadata();
   absl::StatusOr<v1::OperationResult> result;
-  auto runner = ctx_.options.jobs.find(m.kind());
+  auto runner = ctx_.options.jobs.find(m.kind());  // StartJob checked it is there
   if (running.cancel) {
     result = absl::CancelledError("cancelled before it started");
-  } else if (runner == ctx_.options.jobs.end()) {
-    result = absl::FailedPreconditionError(
-        absl::StrCat("this server cannot run jobs of kind \"", m.kind(), "\""));
   } else {
     Control control(running, stopping_, *ctx_.clock);
     result = runner->second(Job{record.operation().name(), m.created_by(), record.job_request()},
                             control);
-    // Stopped by shutdown: runs again at the next start.
+    // Stopped by shutdown: the next start ends it as interrupted.
     if (!result.ok() && stopping_) return absl::CancelledError("stopping");
   }
   return End(record, running, [&](v1::Operation& op) {

@@ -8,8 +8,8 @@
 //    stopped and never does an item twice. Cancelling stops it between
 //    items: each is done or untouched.
 //  - a job (engine.h), one piece of work done by a runner the owner
-//    registered: run again from the start after a crash; cancelled through
-//    JobControl.
+//    registered, cancelled through JobControl; one a restart interrupted is
+//    ended ABORTED at the next start, not run again.
 
 #include <atomic>
 #include <functional>
@@ -33,7 +33,8 @@ class Operations {
   // Pauses running operations (they resume at the next start).
   ~Operations();
 
-  // Restarts every unfinished operation. Call once, at start.
+  // Restarts every unfinished operation over dossiers and ends every
+  // unfinished job as interrupted. Call once, at start.
   absl::Status Resume();
 
   absl::StatusOr<v1::Operation> StartTransition(const Principal& caller,
@@ -75,7 +76,7 @@ class Operations {
   absl::Status Execute(const v1::OperationRecord& record, Running& running);
   absl::Status Finish(v1::OperationRecord& record, Running& running);
   // Runs a job to its end and records the outcome; a job stopped by
-  // shutdown stays unfinished.
+  // shutdown stays unfinished (Resume ends it).
   absl::Status RunJob(v1::OperationRecord& record, Running& running);
   // Records the end of an operation: `set` fills its error or response.
   absl::Status End(v1::OperationRecord& record, Running& running,

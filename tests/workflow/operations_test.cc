@@ -273,31 +273,26 @@ TEST_F(JobsTest, Cancelled_StopsAtItsNextReport) {
   EXPECT_TRUE(done.metadata().cancel_requested());
 }
 
-TEST_F(JobsTest, EngineClosedWhileItRuns_RunsAgainAtOpen) {
+TEST_F(JobsTest, EngineClosedWhileItRuns_EndedAbortedAtOpenNotRunAgain) {
   gated_ = true;
   auto started = Start(kAdmin, "job-1");
   ASSERT_TRUE(started.ok());
   AwaitStage(started->name(), "waiting");
-  Reopen();  // the job sees the stop; its operation stays unfinished
+  Reopen();  // the job sees the stop and returns; the next start ends it
   gated_ = false;
-  v1::Operation done = WaitDone(started->name());
-  ASSERT_TRUE(done.has_response()) << done.DebugString();
-  EXPECT_EQ(done.response().done_items(), 3);
-  EXPECT_EQ(runs_, 2);
-}
-
-TEST_F(JobsTest, KindNoLongerRegistered_FailsWithoutRunning) {
-  gated_ = true;
-  auto started = Start(kAdmin, "job-1");
-  ASSERT_TRUE(started.ok());
-  AwaitStage(started->name(), "waiting");
-  engine_options_.jobs.clear();
-  Reopen();
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = Get(started->name());
+  ASSERT_TRUE(done.done()) << done.DebugString();
   ASSERT_TRUE(done.has_error()) << done.DebugString();
-  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
-  EXPECT_NE(done.error().message().find("count"), std::string::npos);
+  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_NE(done.error().message().find("interrupted by a restart"), std::string::npos);
   EXPECT_EQ(runs_, 1);
+
+  // A new start runs; the retried id still names the first operation.
+  EXPECT_EQ(Start(kAdmin, "job-1")->name(), started->name());
+  auto again = Start(kAdmin, "job-2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(WaitDone(again->name()).has_response());
+  EXPECT_EQ(runs_, 2);
 }
 
 }  // namespace
