@@ -1,7 +1,6 @@
 #include "adapters/backup_service.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -24,6 +23,12 @@ constexpr char kBackup[] = "backup";
 constexpr char kVerify[] = "verify_backups";
 constexpr char kExport[] = "export_offline";
 constexpr char kDrill[] = "restore_drill";
+
+// Which job a call starts, and how people see it described.
+struct JobStart {
+  const char* kind;
+  std::string description;
+};
 
 // A job that runs `body` on the request it was started with, reporting
 // through the manager's Progress, and logs why it failed.
@@ -144,8 +149,9 @@ class BackupService final
   grpc::ServerUnaryReactor* RunBackup(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* in, grpc::ByteBuffer* out) override {
     return StartJob<v1::RunBackupRequest>(
-        context, in, out, "run a backup", [](const v1::RunBackupRequest&) {
-          return std::pair<const char*, std::string>{kBackup, "Back up the data (copy 2)"};
+        context, in, out, "run a backup",
+        [](const v1::RunBackupRequest&) -> absl::StatusOr<JobStart> {
+          return JobStart{kBackup, "Back up the data (copy 2)"};
         });
   }
 
@@ -153,12 +159,12 @@ class BackupService final
                                           const grpc::ByteBuffer* in,
                                           grpc::ByteBuffer* out) override {
     return StartJob<v1::VerifyBackupsRequest>(
-        context, in, out, "verify backups", [](const v1::VerifyBackupsRequest& r) {
-          return std::pair<const char*, std::string>{
-              kVerify, r.offline_dir().empty()
-                           ? std::string("Verify the backups")
-                           : absl::StrCat("Verify the backups and the offline copy at ",
-                                          r.offline_dir())};
+        context, in, out, "verify backups",
+        [](const v1::VerifyBackupsRequest& r) -> absl::StatusOr<JobStart> {
+          return JobStart{kVerify, r.offline_dir().empty()
+                                       ? std::string("Verify the backups")
+                                       : absl::StrCat("Verify the backups and the offline copy at ",
+                                                      r.offline_dir())};
         });
   }
 
@@ -166,9 +172,15 @@ class BackupService final
                                           const grpc::ByteBuffer* in,
                                           grpc::ByteBuffer* out) override {
     return StartJob<v1::ExportOfflineRequest>(
-        context, in, out, "export an offline copy", [](const v1::ExportOfflineRequest& r) {
-          return std::pair<const char*, std::string>{
-              kExport, absl::StrCat("Export an offline copy to ", r.destination_dir())};
+        context, in, out, "export an offline copy",
+        [](const v1::ExportOfflineRequest& r) -> absl::StatusOr<JobStart> {
+          if (r.destination_dir().empty()) {
+            return WithReason(absl::InvalidArgumentError(
+                                  "destination_dir is required: the directory where the "
+                                  "medium is mounted"),
+                              v1::FIELD_REQUIRED, "destination_dir");
+          }
+          return JobStart{kExport, absl::StrCat("Export an offline copy to ", r.destination_dir())};
         });
   }
 
@@ -176,12 +188,12 @@ class BackupService final
                                             const grpc::ByteBuffer* in,
                                             grpc::ByteBuffer* out) override {
     return StartJob<v1::RunRestoreDrillRequest>(
-        context, in, out, "run a restore drill", [](const v1::RunRestoreDrillRequest& r) {
-          return std::pair<const char*, std::string>{
-              kDrill, r.offline_dir().empty()
-                          ? std::string("Restore drill from the newest verified backup")
-                          : absl::StrCat("Restore drill from the offline copy at ",
-                                         r.offline_dir())};
+        context, in, out, "run a restore drill",
+        [](const v1::RunRestoreDrillRequest& r) -> absl::StatusOr<JobStart> {
+          return JobStart{kDrill, r.offline_dir().empty()
+                                      ? std::string("Restore drill from the newest verified backup")
+                                      : absl::StrCat("Restore drill from the offline copy at ",
+                                                     r.offline_dir())};
         });
   }
 
@@ -244,28 +256,20 @@ class BackupService final
     return page;
   }
 
-  // Starts the job `describe` names (kind, description) for an
+  // Starts the job `describe` names (or refuses the request) for an
   // administrator and answers with its operation at once.
   template <typename Request, typename Describe>
   grpc::ServerUnaryReactor* StartJob(grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* in, grpc::ByteBuffer* out,
                                      const char* action, Describe describe) {
-    return Unary<Request>(context, in, out, {v1::ROLE_ADMIN}, action,
-                          [this, describe](const Principal& caller, const Request& r)
-                              -> absl::StatusOr<v1::Operation> {
-                            if constexpr (std::is_same_v<Request, v1::ExportOfflineRequest>) {
-                              if (r.destination_dir().empty()) {
-                                return WithReason(
-                                    absl::InvalidArgumentError(
-                                        "destination_dir is required: the directory where the "
-                                        "medium is mounted"),
-                                    v1::FIELD_REQUIRED, "destination_dir");
-                              }
-                            }
-                            auto [kind, description] = describe(r);
-                            return engine_->StartJob(caller, kind, description, r,
-                                                     r.request_id());
-                          });
+    return Unary<Request>(
+        context, in, out, {v1::ROLE_ADMIN}, action,
+        [this, describe](const Principal& caller,
+                         const Request& r) -> absl::StatusOr<v1::Operation> {
+          absl::StatusOr<JobStart> start = describe(r);
+          if (!start.ok()) return start.status();
+          return engine_->StartJob(caller, start->kind, start->description, r, r.request_id());
+        });
   }
 
   storage::BackupManager* const manager_;

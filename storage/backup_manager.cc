@@ -220,7 +220,10 @@ absl::StatusOr<std::vector<v1::BackupRecord>> BackupManager::Verify(const std::s
     r.set_verification_error(std::string(s.message()));
     if (absl::Status saved = Save(r); !saved.ok()) return saved;
     checked.push_back(r);
-    if (!GoOn(progress, "verifying backups", ++done, total)) return Stopped("verifying backups");
+    if (!GoOn(progress, "verifying backups", ++done, total)) {
+      return absl::CancelledError(absl::StrCat("verifying backups was cancelled after ", done,
+                                               " of ", total, "; those checked are recorded"));
+    }
   }
   if (!offline_dir.empty()) {
     auto manifest = ReadOfflineManifest(offline_dir, options_.check);
