@@ -76,7 +76,9 @@ struct Outcome {
 class Backups {
  public:
   explicit Backups(ServerProcess& server, const std::string& as = "admin")
-      : stub_(v1::BackupService::NewStub(server.Channel(as))),
+      : server_(server),
+        as_(as),
+        stub_(v1::BackupService::NewStub(server.Channel(as))),
         operations_(v1::OperationService::NewStub(server.Channel(as))) {}
 
   // Starts an operation and follows it to its end. The status is the start
@@ -101,20 +103,7 @@ class Backups {
     reply.status = start(stub_.get(), &context, request, &reply.value.operation);
     return reply;
   }
-  v1::Operation Wait(const std::string& name) {
-    v1::Operation op;
-    for (int i = 0; i < 120 && !op.done(); ++i) {
-      v1::WaitOperationRequest request;
-      request.set_name(name);
-      request.set_timeout_seconds(5);
-      grpc::ClientContext context;
-      grpc::Status s = operations_->WaitOperation(&context, request, &op);
-      EXPECT_TRUE(s.ok()) << Describe(s);
-      if (!s.ok()) break;
-    }
-    EXPECT_TRUE(op.done()) << op.DebugString();
-    return op;
-  }
+  v1::Operation Wait(const std::string& name) { return AwaitOperation(server_, name, as_); }
   static constexpr auto kRun = [](auto* stub, auto* c, const auto& r, auto* op) {
     return stub->RunBackup(c, r, op);
   };
@@ -175,6 +164,8 @@ class Backups {
   }
 
  private:
+  ServerProcess& server_;
+  const std::string as_;
   std::unique_ptr<v1::BackupService::Stub> stub_;
   std::unique_ptr<v1::OperationService::Stub> operations_;
 };

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "motcua/v1/operations.grpc.pb.h"
 #include "signing/dev/dev_pki.h"
 #include "signing/signing_key.h"
 #include "workflow/work_calendar.h"
@@ -201,6 +202,24 @@ Reply<v1::Dossier> AwaitIssued(ServerProcess& server, const std::string& code) {
   reply.status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                               "a document of " + code + " was still pending after 30 s");
   return reply;
+}
+
+v1::Operation AwaitOperation(ServerProcess& server, const std::string& name,
+                             const std::string& as) {
+  auto stub = v1::OperationService::NewStub(server.Channel(as));
+  v1::Operation op;
+  for (int round = 0; round < 10 && !op.done(); ++round) {
+    v1::WaitOperationRequest request;
+    request.set_name(name);
+    request.set_timeout_seconds(60);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(90));
+    grpc::Status s = stub->WaitOperation(&context, request, &op);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    if (!s.ok()) break;
+  }
+  EXPECT_TRUE(op.done()) << op.DebugString();
+  return op;
 }
 
 Reply<v1::Dossier> SubmitReceiveApprove(ServerProcess& server) {

@@ -97,6 +97,10 @@ Reply<v1::Dossier> SubmitNew(ServerProcess& server, const std::string& unit = kU
 // The dossier once no document of it is pending (they are issued after
 // their step), at most 30 s.
 Reply<v1::Dossier> AwaitIssued(ServerProcess& server, const std::string& code);
+// Operation `name` as it ended, asked with WaitOperation as `as` (at most
+// ten minutes); a failed call or an operation still running fails the test.
+v1::Operation AwaitOperation(ServerProcess& server, const std::string& name,
+                             const std::string& as = "admin");
 // submitted -> processing (the receiving officer of the unit approves), its
 // receipt issued.
 Reply<v1::Dossier> SubmitAndReceive(ServerProcess& server, const std::string& unit = kUnitHn);

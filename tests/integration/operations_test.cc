@@ -89,20 +89,6 @@ class OperationKillTest : public ::testing::Test {
     return op;
   }
 
-  v1::Operation AwaitDone(const std::string& name) {
-    v1::Operation op;
-    for (int round = 0; round < 10 && !op.done(); ++round) {
-      v1::WaitOperationRequest request;
-      request.set_name(name);
-      request.set_timeout_seconds(60);
-      grpc::Status s = Call([&](auto& stub, auto& context) {
-        return stub.WaitOperation(&context, request, &op);
-      });
-      EXPECT_TRUE(s.ok()) << Describe(s);
-    }
-    return op;
-  }
-
   // How many "archive" events each dossier's history holds.
   std::vector<int> Archives() {
     std::vector<int> counts(codes_.size(), -1);
@@ -137,7 +123,7 @@ TEST_F(OperationKillTest, KilledThreeTimesAtRandomPoints_EveryItemDoneExactlyOnc
     ASSERT_TRUE(server_->Kill().ok());
     ASSERT_TRUE(server_->Restart().ok());
   }
-  v1::Operation done = AwaitDone(started.name());
+  v1::Operation done = AwaitOperation(*server_, started.name());
   ASSERT_TRUE(done.done());
   ASSERT_TRUE(done.has_response()) << done.DebugString();
   EXPECT_EQ(done.response().done_items(), static_cast<int64_t>(codes_.size()));
@@ -163,7 +149,7 @@ TEST_F(OperationKillTest, CancelledHalfway_EachDossierMovedOnceOrUntouched) {
     return stub.CancelOperation(&context, cancel, &cancelled);
   });
   ASSERT_TRUE(s.ok()) << Describe(s);
-  v1::Operation done = AwaitDone(started.name());
+  v1::Operation done = AwaitOperation(*server_, started.name());
   ASSERT_TRUE(done.has_error()) << done.DebugString();
   EXPECT_EQ(done.error().code(), grpc::StatusCode::CANCELLED);
   std::vector<int> archives = Archives();

@@ -13,6 +13,17 @@
 namespace motcua::workflow {
 namespace {
 
+// The operation once done; fails the test if it is not within a minute.
+v1::Operation WaitDone(Engine& engine, const std::string& name) {
+  v1::WaitOperationRequest r;
+  r.set_name(name);
+  r.set_timeout_seconds(60);
+  auto op = engine.WaitOperation(kAdmin, r);
+  EXPECT_TRUE(op.ok()) << op.status();
+  EXPECT_TRUE(op->done()) << op->DebugString();
+  return *op;
+}
+
 // Open dossiers are archived by the engine's own job.
 constexpr char kArchivable[] = R"pb(
   code: "T.200" name: "Thủ tục lưu trữ" initial_state: "open"
@@ -58,15 +69,6 @@ class OperationsTest : public EngineTest {
     return r;
   }
 
-  v1::Operation WaitDone(const std::string& name) {
-    v1::WaitOperationRequest r;
-    r.set_name(name);
-    r.set_timeout_seconds(60);
-    auto op = engine_->WaitOperation(kAdmin, r);
-    EXPECT_TRUE(op.ok()) << op.status();
-    EXPECT_TRUE(op->done()) << op->DebugString();
-    return *op;
-  }
 
   // How many "archive" events the dossier's history holds.
   int Archives(const v1::Dossier& d) {
@@ -88,7 +90,7 @@ TEST_F(OperationsTest, TransitionDossiers_MovesEveryDossierInTheStateOnce) {
   auto started = engine_->TransitionDossiers(kAdmin, Archive("op-1"));
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_TRUE(absl::StartsWith(started->name(), "operations/"));
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = WaitDone(*engine_, started->name());
   ASSERT_TRUE(done.has_response()) << done.DebugString();
   EXPECT_EQ(done.response().done_items(), 59);
   EXPECT_EQ(done.metadata().total_items(), 59);
@@ -120,7 +122,7 @@ TEST_F(OperationsTest, Cancelled_EveryItemDoneOrUntouched) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_TRUE(engine_->CancelOperation(kAdmin, cancel).ok());
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = WaitDone(*engine_, started->name());
   ASSERT_TRUE(done.has_error()) << done.DebugString();
   EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kCancelled));
   int archived = 0;
@@ -143,7 +145,7 @@ TEST_F(OperationsTest, EngineClosedMidway_ResumesAtOpen_EachItemOnce) {
   get.set_name(started->name());
   ASSERT_FALSE(engine_->GetOperation(kAdmin, get)->done()) << "finished before the close";
   Reopen();
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = WaitDone(*engine_, started->name());
   ASSERT_TRUE(done.has_response()) << done.DebugString();
   EXPECT_EQ(done.response().done_items(), 1500);
   for (const v1::Dossier& d : dossiers) EXPECT_EQ(Archives(d), 1) << d.code();
@@ -210,15 +212,6 @@ class JobsTest : public EngineTest {
     EXPECT_TRUE(op.ok()) << op.status();
     return op.ok() ? *op : v1::Operation();
   }
-  v1::Operation WaitDone(const std::string& name) {
-    v1::WaitOperationRequest r;
-    r.set_name(name);
-    r.set_timeout_seconds(60);
-    auto op = engine_->WaitOperation(kAdmin, r);
-    EXPECT_TRUE(op.ok()) << op.status();
-    EXPECT_TRUE(op->done()) << op->DebugString();
-    return *op;
-  }
   // Waits until the running job shows `stage`.
   void AwaitStage(const std::string& name, const std::string& stage) {
     for (int i = 0; i < 5000 && Get(name).metadata().stage() != stage; ++i) {
@@ -238,7 +231,7 @@ TEST_F(JobsTest, Runs_ItsResultIsTheResponse_ARetryStartsNothing) {
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_EQ(started->metadata().kind(), "count");
   EXPECT_EQ(started->metadata().description(), "Count to three");
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = WaitDone(*engine_, started->name());
   ASSERT_TRUE(done.has_response()) << done.DebugString();
   EXPECT_EQ(done.response().done_items(), 3);
   EXPECT_EQ(done.metadata().stage(), "counting");
@@ -266,7 +259,7 @@ TEST_F(JobsTest, Cancelled_StopsAtItsNextReport) {
   v1::CancelOperationRequest cancel;
   cancel.set_name(started->name());
   ASSERT_TRUE(engine_->CancelOperation(kAdmin, cancel).ok());
-  v1::Operation done = WaitDone(started->name());
+  v1::Operation done = WaitDone(*engine_, started->name());
   ASSERT_TRUE(done.has_error()) << done.DebugString();
   EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kCancelled));
   EXPECT_EQ(done.error().message(), "stopped while waiting");
@@ -291,7 +284,7 @@ TEST_F(JobsTest, EngineClosedWhileItRuns_EndedAbortedAtOpenNotRunAgain) {
   EXPECT_EQ(Start(kAdmin, "job-1")->name(), started->name());
   auto again = Start(kAdmin, "job-2");
   ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(WaitDone(again->name()).has_response());
+  EXPECT_TRUE(WaitDone(*engine_, again->name()).has_response());
   EXPECT_EQ(runs_, 2);
 }
 
