@@ -84,7 +84,7 @@ Operations::~Operations() {
 
 absl::Status Operations::Resume() {
   std::vector<std::string> unfinished;
-  std::vector<std::string> interrupted_jobs;
+  std::vector<v1::OperationRecord> interrupted_jobs;
   absl::Status parse_error;
   absl::Status s = ctx_.store->Scan(Family::kOperations, RecordPrefix(), "", false,
                                     [&](absl::string_view, absl::string_view value) {
@@ -93,8 +93,11 @@ absl::Status Operations::Resume() {
       parse_error = absl::DataLossError("a stored operation cannot be parsed");
       return false;
     }
-    if (!record.operation().done()) {
-      (record.has_transition() ? unfinished : interrupted_jobs).push_back(IdOf(record));
+    if (record.operation().done()) return true;
+    if (record.has_transition()) {
+      unfinished.push_back(IdOf(record));
+    } else {
+      interrupted_jobs.push_back(std::move(record));
     }
     return true;
   });
@@ -102,11 +105,9 @@ absl::Status Operations::Resume() {
   if (!parse_error.ok()) return parse_error;
   // A job is not run again by itself: the medium it wrote to may be gone,
   // or this store restored from a copy taken while the job ran.
-  for (const std::string& id : interrupted_jobs) {
-    auto record = Load(id);
-    if (!record.ok()) return record.status();
+  for (v1::OperationRecord& record : interrupted_jobs) {
     Running ended;
-    absl::Status recorded = End(*record, ended, [](v1::Operation& op) {
+    absl::Status recorded = End(record, ended, [](v1::Operation& op) {
       op.mutable_error()->set_code(static_cast<int>(absl::StatusCode::kAborted));
       op.mutable_error()->set_message(
           "interrupted by a restart of the server before it finished; it is not run again by "
