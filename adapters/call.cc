@@ -44,6 +44,9 @@ size_t MaxRequestBytes(const google::protobuf::Descriptor* request_type) {
       {v1::DeployProcedureRequest::descriptor()->full_name(), 1u << 20},
       // A signer's certificate chain in PEM.
       {v1::PrepareSignatureRequest::descriptor()->full_name(), 256u << 10},
+      // The same and 1,000 items; 1,000 completions with their signatures.
+      {v1::PrepareSignaturesRequest::descriptor()->full_name(), 512u << 10},
+      {v1::CompleteTasksRequest::descriptor()->full_name(), 8u << 20},
   };
   auto it = kLarger->find(request_type->full_name());
   return it == kLarger->end() ? 64u << 10 : it->second;

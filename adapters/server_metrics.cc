@@ -73,8 +73,8 @@ class RequestInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
 // Counts what `inner` signs: one signature per signer of each finished
 // document; a failed Complete or SignByServer counts as one failure.
-const char* SignerName(v1::SignatureRequirement::Signer signer) {
-  return signer == v1::SignatureRequirement::SIGNER_ACTOR ? "actor" : "unit_seal";
+const char* SignerName(v1::Signer signer) {
+  return signer == v1::SIGNER_ACTOR ? "actor" : "unit_seal";
 }
 
 class CountingDocuments : public workflow::ResultDocuments {
@@ -82,9 +82,6 @@ class CountingDocuments : public workflow::ResultDocuments {
   CountingDocuments(std::unique_ptr<workflow::ResultDocuments> inner, CounterFamily* signatures)
       : inner_(std::move(inner)), signatures_(signatures) {}
 
-  absl::Status CheckTransition(const v1::TransitionDefinition& t) const override {
-    return inner_->CheckTransition(t);
-  }
   absl::StatusOr<std::unique_ptr<workflow::PendingSignature>> Prepare(
       const workflow::DocumentRequest& request, const workflow::Principal& caller,
       absl::string_view certificate_pem) override {

@@ -112,7 +112,9 @@ using ts = v1::TaskService;
 class TaskService final
     : public ts::WithRawCallbackMethod_ListMyTasks<ts::WithRawCallbackMethod_ClaimTask<
           ts::WithRawCallbackMethod_CompleteTask<ts::WithRawCallbackMethod_PrepareSignature<
-              ts::Service>>>>,
+              ts::WithRawCallbackMethod_GetSignaturePreview<
+                  ts::WithRawCallbackMethod_PrepareSignatures<
+                      ts::WithRawCallbackMethod_CompleteTasks<ts::Service>>>>>>>,
       Backend {
  public:
   explicit TaskService(Backend backend) : Backend(backend) {}
@@ -121,6 +123,9 @@ class TaskService final
   MOTCUA_CHANGE(CompleteTask)
   // Changes nothing durable, but renders and signs: kept off gRPC's threads.
   MOTCUA_CHANGE(PrepareSignature)
+  MOTCUA_READ(GetSignaturePreview)
+  MOTCUA_CHANGE(PrepareSignatures)
+  MOTCUA_CHANGE(CompleteTasks)
 };
 
 // Document verification is the signing library's, not the engine's, so

@@ -72,4 +72,12 @@ google::rpc::ErrorInfo ErrorInfoOf(const absl::Status& status) {
   return info;
 }
 
+google::rpc::Status ToRpcStatus(const absl::Status& status) {
+  google::rpc::Status rpc;
+  rpc.set_code(static_cast<int>(status.code()));
+  rpc.set_message(std::string(status.message()));
+  if (!status.ok()) rpc.add_details()->PackFrom(ErrorInfoOf(status));
+  return rpc;
+}
+
 }  // namespace motcua

@@ -35,6 +35,10 @@ bool GetErrorInfo(const absl::Status& status, google::rpc::ErrorInfo* info);
 // untagged INVALID_ARGUMENT).
 google::rpc::ErrorInfo ErrorInfoOf(const absl::Status& status);
 
+// `status` as clients see it: code, message and ErrorInfoOf(status) as its
+// one detail. (Also what a batch answer carries per failed item.)
+google::rpc::Status ToRpcStatus(const absl::Status& status);
+
 }  // namespace motcua
 
 #endif  // MOTCUA_PROTO_ERROR_REASON_H_

@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev librocksdb-dev libgtest-dev libgmock-dev
   # documents and signatures: PDF, fonts with Vietnamese, QR codes, tokens
-  libpodofo-dev fonts-dejavu-core libqrencode-dev zlib1g-dev softhsm2 opensc libp11-dev
+  libpodofo-dev fonts-dejavu-core fonts-dejavu-extra libqrencode-dev zlib1g-dev softhsm2 opensc libp11-dev
   libengine-pkcs11-openssl
   # independent judges and peers in the tests: poppler, qpdf, NSS
   poppler-utils qpdf libnss3-tools

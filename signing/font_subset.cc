@@ -125,16 +125,13 @@ bool DecodeUtf8(absl::string_view text, std::u32string* out) {
 
 absl::StatusOr<const TrueTypeFace*> TrueTypeFace::Get(FontFace face) {
   static std::mutex mu;
-  static std::array<std::unique_ptr<TrueTypeFace>, 4> faces;
+  static std::array<std::unique_ptr<TrueTypeFace>, 6> faces;
   const size_t index = static_cast<size_t>(face);
   std::lock_guard<std::mutex> lock(mu);
   if (faces[index] != nullptr) return faces[index].get();
   const std::string path = FontFile(face);
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("font ", path, " is missing: install the Debian package fonts-dejavu-core"));
-  }
+  if (!in) return MissingFontError(face);
   std::ostringstream bytes;
   bytes << in.rdbuf();
   std::string name = path.substr(path.rfind('/') + 1);

@@ -28,6 +28,10 @@ FaceInfo Info(FontFace face) {
       return {"DejaVu Serif", "DejaVuSerif.ttf", false, false};
     case FontFace::kSerifBold:
       return {"DejaVu Serif", "DejaVuSerif-Bold.ttf", true, false};
+    case FontFace::kSerifItalic:
+      return {"DejaVu Serif", "DejaVuSerif-Italic.ttf", false, true};
+    case FontFace::kSerifBoldItalic:
+      return {"DejaVu Serif", "DejaVuSerif-BoldItalic.ttf", true, true};
   }
   return {"DejaVu Sans", "DejaVuSans.ttf", false, false};
 }
@@ -35,6 +39,12 @@ FaceInfo Info(FontFace face) {
 }  // namespace
 
 std::string FontFile(FontFace face) { return absl::StrCat(kFontDir, Info(face).file); }
+
+absl::Status MissingFontError(FontFace face) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("font ", FontFile(face), " is missing: install the Debian package ",
+                   Info(face).italic ? "fonts-dejavu-extra" : "fonts-dejavu-core"));
+}
 
 absl::StatusOr<PoDoFo::PdfFont*> VietnameseFont(PoDoFo::PdfDocument& document, FontFace face) {
   const FaceInfo info = Info(face);

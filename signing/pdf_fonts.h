@@ -16,10 +16,15 @@
 
 namespace motcua::signing {
 
-enum class FontFace { kSans, kSansBold, kSerif, kSerifBold };
+// Sans and Serif come with fonts-dejavu-core, the italics with
+// fonts-dejavu-extra.
+enum class FontFace { kSans, kSansBold, kSerif, kSerifBold, kSerifItalic, kSerifBoldItalic };
 
 // Path of the TrueType file for `face`.
 std::string FontFile(FontFace face);
+
+// FAILED_PRECONDITION naming the missing file of `face` and its package.
+absl::Status MissingFontError(FontFace face);
 
 // A font for `face` embedded in `document` (created once per document and
 // face; PoDoFo owns it). FAILED_PRECONDITION naming the missing file and the

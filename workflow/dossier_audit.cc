@@ -52,7 +52,7 @@ void CheckSigners(const v1::HistoryEvent& event, const v1::Document& listed,
     return;
   }
   for (const v1::DocumentSigner& signer : listed.signers()) {
-    if (signer.signer() != v1::SignatureRequirement::SIGNER_ACTOR) continue;
+    if (signer.signer() != v1::SIGNER_ACTOR) continue;
     for (const auto* s : signatures) {
       if (s->signer_sha256 != signer.certificate_sha256()) continue;
       if (s->signer_common_name != event.actor()) {

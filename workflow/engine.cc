@@ -121,6 +121,18 @@ class EngineImpl : public Engine {
       const Principal& caller, const v1::PrepareSignatureRequest& request) override {
     return tasks_.PrepareSignature(caller, request);
   }
+  absl::StatusOr<v1::SignaturePreview> GetSignaturePreview(
+      const Principal& caller, const v1::GetSignaturePreviewRequest& request) override {
+    return tasks_.GetSignaturePreview(caller, request);
+  }
+  absl::StatusOr<v1::PrepareSignaturesResponse> PrepareSignatures(
+      const Principal& caller, const v1::PrepareSignaturesRequest& request) override {
+    return tasks_.PrepareSignatures(caller, request);
+  }
+  absl::StatusOr<v1::CompleteTasksResponse> CompleteTasks(
+      const Principal& caller, const v1::CompleteTasksRequest& request) override {
+    return tasks_.CompleteTasks(caller, request);
+  }
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(
       const Principal& caller, const v1::GetDossierHistoryRequest& request) override {
     return queries_.History(caller, request);

@@ -158,6 +158,15 @@ class Engine {
   // forgets them, and the officer prepares again.
   virtual absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
       const Principal& caller, const v1::PrepareSignatureRequest& request) = 0;
+  // The PDF a live challenge of the caller's covers.
+  virtual absl::StatusOr<v1::SignaturePreview> GetSignaturePreview(
+      const Principal& caller, const v1::GetSignaturePreviewRequest& request) = 0;
+  // PrepareSignature and CompleteTask for up to 1,000 items, each on its
+  // own; an item's error goes in its result (service.proto says how).
+  virtual absl::StatusOr<v1::PrepareSignaturesResponse> PrepareSignatures(
+      const Principal& caller, const v1::PrepareSignaturesRequest& request) = 0;
+  virtual absl::StatusOr<v1::CompleteTasksResponse> CompleteTasks(
+      const Principal& caller, const v1::CompleteTasksRequest& request) = 0;
 
   // Audit.
   virtual absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(

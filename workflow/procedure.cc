@@ -3,9 +3,11 @@
 #include <deque>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "workflow/document_data.h"
 #include "workflow/work_calendar.h"
 
 namespace motcua::workflow {
@@ -81,12 +83,12 @@ absl::Status CheckSignatures(const v1::TransitionDefinition& t, absl::string_vie
                                       t.produces_document(), "\""));
     }
     switch (r.signer()) {
-      case v1::SignatureRequirement::SIGNER_ACTOR:
+      case v1::SIGNER_ACTOR:
         if (actor) return Invalid(at, "requires the actor's signature twice");
         if (seal) return Invalid(at, "the actor must sign before the unit seal");
         actor = true;
         break;
-      case v1::SignatureRequirement::SIGNER_UNIT_SEAL:
+      case v1::SIGNER_UNIT_SEAL:
         if (seal) return Invalid(at, "requires the unit seal twice");
         seal = true;
         break;
@@ -103,6 +105,7 @@ absl::StatusOr<std::shared_ptr<const Procedure>> Procedure::Compile(
     v1::ProcedureDefinition definition) {
   std::shared_ptr<Procedure> p(new Procedure(std::move(definition)));
   if (absl::Status s = p->Index(); !s.ok()) return s;
+  if (absl::Status s = p->CompileTemplates(); !s.ok()) return s;
   return std::shared_ptr<const Procedure>(std::move(p));
 }
 
@@ -233,6 +236,66 @@ absl::Status Procedure::Index() {
   return absl::OkStatus();
 }
 
+// Every document a transition produces has a template; its slots are the
+// signatures transitions require on it, no more and no fewer.
+absl::Status Procedure::CompileTemplates() {
+  const v1::ProcedureDefinition& d = definition_;
+  const signing::FieldCatalog catalog = DocumentFields(d);
+  for (const v1::DocumentTemplate& t : d.templates()) {
+    if (layouts_.contains(t.kind())) {
+      return Invalid(absl::StrCat("template \"", t.kind(), "\""), "kind defined twice");
+    }
+    auto layout = signing::DocumentLayout::Compile(t, catalog);
+    if (!layout.ok()) return layout.status();
+    layouts_[t.kind()] = *std::move(layout);
+  }
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> required;  // kind -> signers
+  for (const auto& t : d.transitions()) {
+    if (t.produces_document().empty()) continue;
+    const std::string at = absl::StrCat("transition \"", t.id(), "\"");
+    auto layout = layouts_.find(t.produces_document());
+    if (layout == layouts_.end()) {
+      return Invalid(at, absl::StrCat("produces \"", t.produces_document(),
+                                      "\" but the definition has no template of that kind"));
+    }
+    const v1::DocumentTemplate& tmpl = layout->second->document_template();
+    for (const auto& r : t.signatures()) {
+      required[t.produces_document()].insert(r.signer());
+      bool slotted = false;
+      for (const auto& slot : tmpl.slots()) slotted |= slot.signer() == r.signer();
+      if (!slotted) {
+        return Invalid(at, absl::StrCat("requires ", v1::Signer_Name(r.signer()), " on \"",
+                                        tmpl.kind(), "\" but its template has no slot for it"));
+      }
+    }
+    // An officer signs what Prepare renders, before the transition fires:
+    // the receipt's times do not exist yet.
+    if (t.issues_receipt() && NeedsActorSignature(t)) {
+      for (const std::string& field : layout->second->bound_fields()) {
+        if (absl::StartsWith(field, "receipt.")) {
+          return Invalid(at, absl::StrCat("the officer would sign \"", tmpl.kind(), "\" before ",
+                                          field, " is known (it is set by this transition)"));
+        }
+      }
+    }
+  }
+  for (const v1::DocumentTemplate& t : d.templates()) {
+    for (const auto& slot : t.slots()) {
+      if (!required[t.kind()].contains(slot.signer())) {
+        return Invalid(absl::StrCat("template \"", t.kind(), "\" slot \"", slot.id(), "\""),
+                       absl::StrCat("no transition requires ", v1::Signer_Name(slot.signer()),
+                                    " on this document, so nobody would fill the slot"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+const signing::DocumentLayout* Procedure::Layout(absl::string_view kind) const {
+  auto it = layouts_.find(kind);
+  return it == layouts_.end() ? nullptr : it->second.get();
+}
+
 const v1::StateDefinition* Procedure::State(absl::string_view id) const {
   auto it = states_.find(id);
   return it == states_.end() ? nullptr : &definition_.states(it->second);
@@ -294,7 +357,7 @@ v1::Decision DecisionOf(v1::Trigger t) {
 
 bool NeedsActorSignature(const v1::TransitionDefinition& t) {
   for (const auto& r : t.signatures()) {
-    if (r.signer() == v1::SignatureRequirement::SIGNER_ACTOR) return true;
+    if (r.signer() == v1::SIGNER_ACTOR) return true;
   }
   return false;
 }

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "motcua/v1/dossier.pb.h"
 #include "motcua/v1/procedure.pb.h"
+#include "signing/documents.h"
 
 namespace motcua::workflow {
 
@@ -25,7 +26,9 @@ class Procedure {
   // Validates `definition`. INVALID_ARGUMENT names the offending state or
   // transition: unknown or unreachable states, transitions nobody may fire,
   // states without a national status, bad time limits, signature
-  // requirements out of order or on another document, ...
+  // requirements out of order or on another document, a document with no
+  // template, a template that does not compile (signing/documents.h), a
+  // slot no transition fills or a signature with no slot, ...
   static absl::StatusOr<std::shared_ptr<const Procedure>> Compile(
       v1::ProcedureDefinition definition);
 
@@ -39,14 +42,20 @@ class Procedure {
   // The officer task of `state`, or nullptr when no officer acts there.
   const TaskSpec* Task(absl::string_view state) const;
 
+  // The layout of the documents of `kind` (a produces_document), or
+  // nullptr when the definition has no template of that kind.
+  const signing::DocumentLayout* Layout(absl::string_view kind) const;
+
  private:
   explicit Procedure(v1::ProcedureDefinition definition) : definition_(std::move(definition)) {}
   absl::Status Index();
+  absl::Status CompileTemplates();
 
   v1::ProcedureDefinition definition_;
   absl::flat_hash_map<std::string, int> states_;
   absl::flat_hash_map<std::string, int> transitions_;
   absl::flat_hash_map<std::string, TaskSpec> tasks_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const signing::DocumentLayout>> layouts_;
 };
 
 // The trigger an officer's decision fires, and back; UNSPECIFIED for none.

@@ -34,13 +34,6 @@ absl::StatusOr<v1::ProcedureDefinition> ProcedureCommands::Deploy(
         if (!compiled.ok()) {
           return WithReason(compiled.status(), v1::DEFINITION_INVALID, "definition");
         }
-        if (ctx_.options.documents != nullptr) {
-          for (const auto& t : def.transitions()) {
-            if (absl::Status s = ctx_.options.documents->CheckTransition(t); !s.ok()) {
-              return WithReason(s, v1::DEFINITION_INVALID, "definition");
-            }
-          }
-        }
         Change change;
         change.writes.Put(storage::Family::kDefinitions, DefinitionKey(def.code(), def.version()),
                           def.SerializeAsString());

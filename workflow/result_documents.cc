@@ -6,9 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "signing/appearance.h"
 #include "signing/cades.h"
@@ -27,12 +25,8 @@ namespace {
 
 using signing::TrustStore;
 
-constexpr char kReceipt[] = "receipt";
-constexpr char kCertifiedCopy[] = "certified_copy";
 constexpr char kOfficerField[] = "Signature1";
 constexpr char kSealField[] = "Seal1";
-// Shown where the register lookup would fill a value the form lacks.
-constexpr char kNotGiven[] = "—";
 
 std::string CertificateSha256(X509* cert) {
   unsigned char* der = nullptr;
@@ -51,7 +45,7 @@ std::string CommonName(X509* cert) {
   return cn;
 }
 
-v1::DocumentSigner SignerOf(X509* cert, v1::SignatureRequirement::Signer kind) {
+v1::DocumentSigner SignerOf(X509* cert, v1::Signer kind) {
   v1::DocumentSigner signer;
   signer.set_common_name(CommonName(cert));
   signer.set_certificate_sha256(CertificateSha256(cert));
@@ -59,12 +53,7 @@ v1::DocumentSigner SignerOf(X509* cert, v1::SignatureRequirement::Signer kind) {
   return signer;
 }
 
-std::string FormValue(const v1::Dossier& d, const std::string& name) {
-  auto it = d.form().find(name);
-  return it == d.form().end() || it->second.empty() ? kNotGiven : it->second;
-}
-
-bool Requires(const v1::TransitionDefinition& t, v1::SignatureRequirement::Signer signer) {
+bool Requires(const v1::TransitionDefinition& t, v1::Signer signer) {
   for (const auto& r : t.signatures()) {
     if (r.signer() == signer) return true;
   }
@@ -114,6 +103,10 @@ class Pending : public PendingSignature {
  public:
   const std::string& to_be_signed() const override { return to_be_signed_; }
   const std::string& document_sha256() const override { return prepared_.document_sha256; }
+  const std::string& prepared_pdf() const override { return prepared_.pdf; }
+  std::vector<int64_t> byte_range() const override {
+    return {prepared_.byte_range, prepared_.byte_range + 4};
+  }
 
   signing::PreparedSignature prepared_;
   std::string to_be_signed_;
@@ -127,22 +120,6 @@ class Pending : public PendingSignature {
 class SignedResultDocuments : public ResultDocuments {
  public:
   explicit SignedResultDocuments(ResultDocumentsOptions options) : options_(std::move(options)) {}
-
-  absl::Status CheckTransition(const v1::TransitionDefinition& t) const override {
-    if (t.signatures().empty()) return absl::OkStatus();
-    const std::string& kind = t.produces_document();
-    if (kind != kReceipt && kind != kCertifiedCopy) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "transition \"", t.id(), "\": this server cannot sign documents of kind \"", kind,
-          "\" (it makes \"", kReceipt, "\" and \"", kCertifiedCopy, "\")"));
-    }
-    if (kind == kReceipt && Requires(t, v1::SignatureRequirement::SIGNER_ACTOR)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "transition \"", t.id(), "\": a receipt is sealed by the unit, not signed by the actor "
-          "(its appointment is only known when the transition fires)"));
-    }
-    return absl::OkStatus();
-  }
 
   absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
       const DocumentRequest& request, const Principal& caller,
@@ -166,7 +143,7 @@ class SignedResultDocuments : public ResultDocuments {
     if (!rendered.ok()) return rendered.status();
     auto pending = std::make_unique<Pending>();
     pending->chain_ = *std::move(chain);
-    pending->seal_ = Requires(*request.transition, v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+    pending->seal_ = Requires(*request.transition, v1::SIGNER_UNIT_SEAL);
     pending->unit_ = request.dossier->unit_code();
     pending->time_ = request.time;
     if (pending->seal_ && !options_.seal_keys.contains(pending->unit_)) {
@@ -179,7 +156,7 @@ class SignedResultDocuments : public ResultDocuments {
     sig.reason = request.transition->id();
     if (auto image = options_.officer_images.find(caller.subject);
         image != options_.officer_images.end()) {
-      if (const signing::SignatureSlot* slot = Slot(*rendered, "signer")) {
+      if (const signing::SignatureSlot* slot = Slot(*rendered, v1::SIGNER_ACTOR)) {
         signing::OfficerAppearance officer;
         officer.page = slot->page;
         officer.box = {slot->x, slot->y, slot->width, slot->height};
@@ -194,7 +171,9 @@ class SignedResultDocuments : public ResultDocuments {
     }
     // An officer without a registered image signs invisibly; the seal
     // still goes in its slot.
-    if (!pending->seal_placement_) pending->seal_placement_ = SlotPlacement(*rendered, "seal");
+    if (!pending->seal_placement_) {
+      pending->seal_placement_ = SlotPlacement(*rendered, v1::SIGNER_UNIT_SEAL);
+    }
     auto prepared = signing::PrepareSignature(rendered->pdf, sig);
     if (!prepared.ok()) return prepared.status();
     pending->prepared_ = *std::move(prepared);
@@ -224,7 +203,7 @@ class SignedResultDocuments : public ResultDocuments {
     if (!pdf.ok()) return pdf.status();
     SignedDocument document;
     document.pdf = *std::move(pdf);
-    document.signers.push_back(SignerOf(cert, v1::SignatureRequirement::SIGNER_ACTOR));
+    document.signers.push_back(SignerOf(cert, v1::SIGNER_ACTOR));
     if (pending.seal_) {
       if (absl::Status s = Seal(document, pending.unit_, pending.time_, pending.seal_placement_);
           !s.ok()) {
@@ -242,7 +221,8 @@ class SignedResultDocuments : public ResultDocuments {
     if (!rendered.ok()) return rendered.status();
     SignedDocument document;
     document.pdf = rendered->pdf;
-    if (absl::Status s = Seal(document, unit, request.time, SlotPlacement(*rendered, "seal"));
+    if (absl::Status s =
+            Seal(document, unit, request.time, SlotPlacement(*rendered, v1::SIGNER_UNIT_SEAL));
         !s.ok()) {
       return s;
     }
@@ -257,15 +237,15 @@ class SignedResultDocuments : public ResultDocuments {
   }
 
   static const signing::SignatureSlot* Slot(const signing::RenderedDocument& doc,
-                                            absl::string_view role) {
+                                            v1::Signer signer) {
     for (const auto& slot : doc.slots) {
-      if (slot.role == role) return &slot;
+      if (slot.signer == signer) return &slot;
     }
     return nullptr;
   }
   static std::optional<Placement> SlotPlacement(const signing::RenderedDocument& doc,
-                                                absl::string_view role) {
-    const signing::SignatureSlot* slot = Slot(doc, role);
+                                                v1::Signer signer) {
+    const signing::SignatureSlot* slot = Slot(doc, signer);
     if (slot == nullptr) return std::nullopt;
     return Placement{slot->page, {slot->x, slot->y, slot->width, slot->height}};
   }
@@ -279,64 +259,19 @@ class SignedResultDocuments : public ResultDocuments {
 
   absl::StatusOr<signing::RenderedDocument> Render(const DocumentRequest& request) const {
     const v1::Dossier& d = *request.dossier;
-    const UnitProfile& unit = Unit(d.unit_code());
-    const std::string issuing_unit = unit.name.empty() ? d.unit_code() : unit.name;
     const std::string& kind = request.transition->produces_document();
-    absl::StatusOr<signing::RenderedDocument> rendered;
-    if (kind == kReceipt) {
-      if (!d.has_receipt()) {
-        return absl::FailedPreconditionError("a receipt needs the dossier's receipt times");
-      }
-      signing::DossierReceipt r;
-      r.dossier_code = d.code();
-      r.document_id = request.document_id;
-      r.parent_unit = unit.parent;
-      r.issuing_unit = issuing_unit;
-      r.procedure_name = request.procedure->name();
-      r.applicant_name = d.applicant().full_name();
-      r.received_at = signing::FormatVietnamTime(::motcua::FromProto(d.receipt().received_at()));
-      r.appointment_at =
-          signing::FormatVietnamTime(::motcua::FromProto(d.receipt().appointment_at()));
-      for (const auto& a : d.attachments()) r.documents_received.push_back(a.name());
-      if (r.documents_received.empty()) r.documents_received.push_back("Đơn đề nghị");
-      r.receiving_officer = d.receipt().received_by();
-      rendered = signing::RenderReceipt(r);
-    } else if (kind == kCertifiedCopy) {
-      signing::RegisterCopy c;
-      c.dossier_code = d.code();
-      c.document_id = request.document_id;
-      c.parent_unit = unit.parent;
-      c.issuing_unit = issuing_unit;
-      c.diploma_name = FormValue(d, "diploma_type");
-      // The register itself is not connected yet: the entry comes from what
-      // the applicant declared, which the officer checked before approving.
-      c.record.holder_name = d.applicant().full_name();
-      c.record.date_of_birth = FormValue(d, "date_of_birth");
-      c.record.place_of_birth = FormValue(d, "place_of_birth");
-      c.record.school = FormValue(d, "school");
-      if (!absl::SimpleAtoi(FormValue(d, "graduation_year"), &c.record.graduation_year)) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("graduation_year \"", FormValue(d, "graduation_year"),
-                         "\" is not a year: the certified copy cannot be made"));
-      }
-      c.record.diploma_number = FormValue(d, "diploma_serial");
-      c.record.register_number = FormValue(d, "register_number");
-      c.signer_title = unit.head_title.empty() ? "Thủ trưởng đơn vị" : unit.head_title;
-      c.place = unit.place.empty() ? issuing_unit : unit.place;
-      c.issued_on = absl::ToCivilDay(request.time, WorkCalendar::VietnamTime());
-      rendered = signing::RenderRegisterCopy(c);
-    } else {
+    const signing::DocumentLayout* layout = request.procedure->Layout(kind);
+    if (layout == nullptr) {  // refused at deploy
       return absl::FailedPreconditionError(
-          absl::StrCat("documents of kind \"", kind, "\" cannot be made"));
+          absl::StrCat("the procedure has no template for documents of kind \"", kind, "\""));
     }
-    if (!rendered.ok()) {
-      // Bad content comes from the dossier, not from the caller's request.
-      if (absl::IsInvalidArgument(rendered.status())) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("the ", kind, " cannot be made from this dossier: ",
-                         rendered.status().message()));
-      }
-      return rendered.status();
+    auto rendered = layout->Render(DocumentValues(request.procedure->definition(), d,
+                                                  Unit(d.unit_code()), request.document_id,
+                                                  request.time));
+    // Bad content comes from the dossier, not from the caller's request.
+    if (!rendered.ok() && absl::IsInvalidArgument(rendered.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the ", kind, " cannot be made from this dossier: ", rendered.status().message()));
     }
     return rendered;
   }
@@ -365,7 +300,7 @@ class SignedResultDocuments : public ResultDocuments {
     auto sealed = signing::EmbedSignature(*prepared, *stamped);
     if (!sealed.ok()) return sealed.status();
     document.pdf = *std::move(sealed);
-    document.signers.push_back(SignerOf(key.certificate(), v1::SignatureRequirement::SIGNER_UNIT_SEAL));
+    document.signers.push_back(SignerOf(key.certificate(), v1::SIGNER_UNIT_SEAL));
     return absl::OkStatus();
   }
 

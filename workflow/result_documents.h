@@ -1,8 +1,9 @@
 #ifndef MOTCUA_WORKFLOW_RESULT_DOCUMENTS_H_
 #define MOTCUA_WORKFLOW_RESULT_DOCUMENTS_H_
 
-// The signed documents transitions produce (receipts, certified copies):
-// rendering them from a dossier and getting them signed as the definition's
+// The signed documents transitions produce (receipts, certified copies,
+// refusals...): rendering them from the procedure's templates and a dossier
+// (document_data.h), and getting them signed as the definition's
 // SignatureRequirements ask. The engine holds one through this interface,
 // so it stays testable without keys; SignedResultDocuments is the real one.
 //
@@ -31,13 +32,15 @@
 #include "signing/signing_key.h"
 #include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
+#include "workflow/document_data.h"
 #include "workflow/principal.h"
+#include "workflow/procedure.h"
 
 namespace motcua::workflow {
 
 // What a document is made from.
 struct DocumentRequest {
-  const v1::ProcedureDefinition* procedure = nullptr;
+  const Procedure* procedure = nullptr;
   const v1::TransitionDefinition* transition = nullptr;
   // The dossier as the transition leaves it (a receipt knows its
   // appointment), or as it is before it for an officer's Prepare.
@@ -59,15 +62,15 @@ class PendingSignature {
   virtual const std::string& to_be_signed() const = 0;
   // SHA-256 (raw) of the bytes the signature covers.
   virtual const std::string& document_sha256() const = 0;
+  // The prepared PDF (the signature's /Contents zeros) and the /ByteRange
+  // whose bytes document_sha256 hashes, for the officer to see first.
+  virtual const std::string& prepared_pdf() const = 0;
+  virtual std::vector<int64_t> byte_range() const = 0;
 };
 
 class ResultDocuments {
  public:
   virtual ~ResultDocuments() = default;
-
-  // OK when the documents `t` requires can be made. INVALID_ARGUMENT naming
-  // the transition otherwise (checked when a definition is deployed).
-  virtual absl::Status CheckTransition(const v1::TransitionDefinition& t) const = 0;
 
   // Phase 1 of the caller's signature with the certificate in
   // `certificate_pem`: PERMISSION_DENIED unless it names the caller (CN ==
@@ -89,15 +92,6 @@ class ResultDocuments {
   virtual absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) = 0;
 };
 
-// How a unit is named on its documents.
-struct UnitProfile {
-  std::string name;          // e.g. "Sở Giáo dục và Đào tạo Hà Nội"
-  std::string parent;        // optional, e.g. "Ủy ban nhân dân thành phố Hà Nội"
-  std::string place;         // e.g. "Hà Nội"
-  std::string head_title;    // e.g. "Giám đốc"
-  std::string seal_png;      // the seal image (PNG bytes)
-};
-
 struct ResultDocumentsOptions {
   // Trust anchors for officers' certificates and for the final check.
   std::shared_ptr<const signing::TrustStore> trust;
@@ -114,8 +108,7 @@ struct ResultDocumentsOptions {
   absl::flat_hash_map<std::string, std::string> officer_images;
 };
 
-// Receipts ("receipt") and certified copies from the register
-// ("certified_copy"), PAdES B-LT, rendered with signing/.
+// Documents rendered from the procedure's templates, PAdES B-LT.
 std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions options);
 
 // FAILED_PRECONDITION naming the unit when a seal key's certificate does not

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "proto/error_reason.h"
@@ -16,6 +17,9 @@
 
 namespace motcua::workflow {
 namespace {
+
+// Items in one PrepareSignatures or CompleteTasks.
+constexpr int kMaxBatchItems = 1000;
 
 absl::StatusOr<std::string> DossierOfTask(absl::string_view task_id) {
   size_t slash = task_id.rfind('/');
@@ -268,7 +272,7 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
     provisional.set_dossier_code(d.code());
     provisional.set_sequence(d.history_length() + 1);
     if (absl::Status s = ApplyEvent(*step.procedure, provisional, &after); !s.ok()) return s;
-    DocumentRequest document{&step.procedure->definition(), &t, &after, id, now};
+    DocumentRequest document{step.procedure.get(), &t, &after, id, now};
     signed_document = ctx_.options.documents->SignByServer(document);
   }
   if (!signed_document.ok()) {
@@ -340,7 +344,7 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
   }
   const absl::Time now = ctx_.clock->Now();
   const std::string id = NextDocumentId(step->dossier);
-  DocumentRequest document{&step->procedure->definition(), &t, &step->dossier, id, now};
+  DocumentRequest document{step->procedure.get(), &t, &step->dossier, id, now};
   auto pending = ctx_.options.documents->Prepare(document, caller, request.signer_certificate_pem());
   if (!pending.ok()) {
     return DocumentError(pending.status(), "signer_certificate_pem", v1::FIELD_INVALID);
@@ -358,8 +362,9 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
   const absl::Time expires = now + ctx_.options.signature_challenge_ttl;
   *challenge.mutable_expires_at() = ToProto(expires);
 
-  // Each holds a prepared PDF (~100 KB): bound the memory they take.
-  constexpr size_t kMaxChallenges = 1000;
+  // Each holds a prepared PDF (~100 KB): bound the memory they take, with
+  // room for two officers' full batches at once.
+  constexpr size_t kMaxChallenges = 2 * kMaxBatchItems;
   absl::MutexLock lock(&challenges_mu_);
   absl::erase_if(challenges_, [now](const auto& entry) { return entry.second.expires < now; });
   if (challenges_.size() >= kMaxChallenges) {
@@ -372,9 +377,117 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
                                         request.decision(),
                                         request.expected_version(),
                                         id,
+                                        t.produces_document(),
                                         expires,
                                         std::shared_ptr<const PendingSignature>(*std::move(pending))};
   return challenge;
+}
+
+absl::StatusOr<v1::SignaturePreview> TaskCommands::GetSignaturePreview(
+    const Principal& caller, const v1::GetSignaturePreviewRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "sign documents");
+      !s.ok()) {
+    return s;
+  }
+  std::shared_ptr<const PendingSignature> pending;
+  v1::SignaturePreview preview;
+  {
+    absl::MutexLock lock(&challenges_mu_);
+    auto it = challenges_.find(request.challenge_id());
+    if (it == challenges_.end() || it->second.expires < ctx_.clock->Now()) {
+      return WithReason(absl::NotFoundError(absl::StrCat(
+                            "no live signature challenge \"", request.challenge_id(),
+                            "\": it expired or was used; prepare the signature again")),
+                        v1::SIGNATURE_CHALLENGE_INVALID, "challenge_id");
+    }
+    if (it->second.subject != caller.subject) {
+      return absl::PermissionDeniedError(
+          "this challenge was prepared by another officer: only they may see what it signs");
+    }
+    pending = it->second.pending;
+    preview.set_document_kind(it->second.document_kind);
+  }
+  preview.set_challenge_id(request.challenge_id());
+  preview.set_pdf(pending->prepared_pdf());
+  for (int64_t n : pending->byte_range()) preview.add_byte_range(n);
+  preview.set_document_sha256(pending->document_sha256());
+  return preview;
+}
+
+namespace {
+
+absl::Status CheckBatchSize(int items, absl::string_view field) {
+  if (items < 1 || items > kMaxBatchItems) {
+    return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                          "a batch holds 1 to ", kMaxBatchItems, " items; this one has ", items)),
+                      v1::FIELD_INVALID, field);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DuplicateTask(const std::string& task_id) {
+  return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                        "task ", task_id, " is in this batch twice; only its first item counts")),
+                    v1::FIELD_INVALID, "task_id");
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PrepareSignaturesResponse> TaskCommands::PrepareSignatures(
+    const Principal& caller, const v1::PrepareSignaturesRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "sign documents");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckBatchSize(request.items_size(), "items"); !s.ok()) return s;
+  v1::PrepareSignaturesResponse response;
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& item : request.items()) {
+    v1::PrepareSignaturesResponse::Result* result = response.add_results();
+    result->set_task_id(item.task_id());
+    if (!seen.insert(item.task_id()).second) {
+      *result->mutable_error() = ToRpcStatus(DuplicateTask(item.task_id()));
+      continue;
+    }
+    v1::PrepareSignatureRequest one;
+    one.set_task_id(item.task_id());
+    one.set_expected_version(item.expected_version());
+    one.set_decision(item.decision());
+    one.set_signer_certificate_pem(request.signer_certificate_pem());
+    absl::StatusOr<v1::SignatureChallenge> challenge = PrepareSignature(caller, one);
+    if (challenge.ok()) {
+      *result->mutable_challenge() = *std::move(challenge);
+    } else {
+      *result->mutable_error() = ToRpcStatus(challenge.status());
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::CompleteTasksResponse> TaskCommands::CompleteTasks(
+    const Principal& caller, const v1::CompleteTasksRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_OFFICER, v1::ROLE_CLERK}, "complete tasks");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckBatchSize(request.tasks_size(), "tasks"); !s.ok()) return s;
+  v1::CompleteTasksResponse response;
+  absl::flat_hash_set<std::string> seen;
+  for (const v1::CompleteTaskRequest& task : request.tasks()) {
+    v1::CompleteTasksResponse::Result* result = response.add_results();
+    result->set_task_id(task.task_id());
+    if (!seen.insert(task.task_id()).second) {
+      *result->mutable_error() = ToRpcStatus(DuplicateTask(task.task_id()));
+      continue;
+    }
+    absl::StatusOr<v1::Dossier> dossier = Complete(caller, task);
+    if (dossier.ok()) {
+      *result->mutable_dossier() = *std::move(dossier);
+    } else {
+      *result->mutable_error() = ToRpcStatus(dossier.status());
+    }
+  }
+  return response;
 }
 
 }  // namespace motcua::workflow

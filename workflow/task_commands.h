@@ -20,6 +20,12 @@ class TaskCommands {
                                        const v1::CompleteTaskRequest& request);
   absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
       const Principal& caller, const v1::PrepareSignatureRequest& request);
+  absl::StatusOr<v1::SignaturePreview> GetSignaturePreview(
+      const Principal& caller, const v1::GetSignaturePreviewRequest& request);
+  absl::StatusOr<v1::PrepareSignaturesResponse> PrepareSignatures(
+      const Principal& caller, const v1::PrepareSignaturesRequest& request);
+  absl::StatusOr<v1::CompleteTasksResponse> CompleteTasks(const Principal& caller,
+                                                          const v1::CompleteTasksRequest& request);
 
  private:
   // A task's dossier, procedure and the transition `decision` fires, once
@@ -52,6 +58,7 @@ class TaskCommands {
     v1::Decision decision = v1::DECISION_UNSPECIFIED;
     int64_t version = 0;
     std::string document_id;
+    std::string document_kind;
     absl::Time expires;
     std::shared_ptr<const PendingSignature> pending;
   };

@@ -215,6 +215,32 @@ absl::StatusOr<v1::SignatureChallenge> Client::PrepareSignature(
                                        });
 }
 
+absl::StatusOr<v1::SignaturePreview> Client::GetSignaturePreview(
+    const std::string& challenge_id) {
+  v1::GetSignaturePreviewRequest request;
+  request.set_challenge_id(challenge_id);
+  return Unary<v1::SignaturePreview>(NewContext(),
+                                     [&](grpc::ClientContext* c, v1::SignaturePreview* r) {
+                                       return tasks_->GetSignaturePreview(c, request, r);
+                                     });
+}
+
+absl::StatusOr<v1::PrepareSignaturesResponse> Client::PrepareSignatures(
+    const v1::PrepareSignaturesRequest& request) {
+  return Unary<v1::PrepareSignaturesResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::PrepareSignaturesResponse* r) {
+        return tasks_->PrepareSignatures(c, request, r);
+      });
+}
+
+absl::StatusOr<v1::CompleteTasksResponse> Client::CompleteTasks(
+    const v1::CompleteTasksRequest& request) {
+  return Unary<v1::CompleteTasksResponse>(
+      NewContext(), [&](grpc::ClientContext* c, v1::CompleteTasksResponse* r) {
+        return tasks_->CompleteTasks(c, request, r);
+      });
+}
+
 absl::StatusOr<v1::DocumentContent> Client::GetDocument(const std::string& code,
                                                         const std::string& id) {
   v1::GetDocumentRequest request;

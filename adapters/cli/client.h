@@ -75,6 +75,10 @@ class Client {
   absl::StatusOr<v1::Dossier> CompleteTask(const v1::CompleteTaskRequest& request);
   absl::StatusOr<v1::SignatureChallenge> PrepareSignature(
       const v1::PrepareSignatureRequest& request);
+  absl::StatusOr<v1::SignaturePreview> GetSignaturePreview(const std::string& challenge_id);
+  absl::StatusOr<v1::PrepareSignaturesResponse> PrepareSignatures(
+      const v1::PrepareSignaturesRequest& request);
+  absl::StatusOr<v1::CompleteTasksResponse> CompleteTasks(const v1::CompleteTasksRequest& request);
   absl::StatusOr<v1::DocumentContent> GetDocument(const std::string& code, const std::string& id);
   absl::StatusOr<v1::GetDossierHistoryResponse> GetDossierHistory(const std::string& code);
   absl::StatusOr<v1::VerifyDossierHistoryResponse> VerifyDossierHistory(const std::string& code);

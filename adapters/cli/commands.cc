@@ -4,8 +4,11 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include <CLI/CLI.hpp>
+#include <map>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,8 +19,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "adapters/cli/format.h"
 #include "signing/signing_key.h"
+#include "storage/files.h"
 
 namespace motcua::cli {
 namespace {
@@ -209,10 +215,40 @@ absl::StatusOr<std::string> CertificatePem(X509* cert) {
   return std::string(data, static_cast<size_t>(length));
 }
 
+// What you see is what you sign: the challenge's PDF, its signed bytes
+// hashing to the challenge's digest, and that digest in what the key signs.
+absl::Status CheckPreview(Client& client, const v1::SignatureChallenge& challenge,
+                          const std::string& save_to) {
+  absl::StatusOr<v1::SignaturePreview> preview =
+      client.GetSignaturePreview(challenge.challenge_id());
+  if (!preview.ok()) return preview.status();
+  const std::string& pdf = preview->pdf();
+  const auto& range = preview->byte_range();
+  if (range.size() != 4 || range[0] != 0 || range[1] < 0 || range[2] < range[1] ||
+      range[3] < 0 || static_cast<uint64_t>(range[2]) + range[3] != pdf.size()) {
+    return absl::DataLossError("the server's preview has no valid /ByteRange: not signing");
+  }
+  const std::string covered = absl::StrCat(pdf.substr(0, range[1]), pdf.substr(range[2]));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(covered.data()), covered.size(), digest);
+  if (std::string(reinterpret_cast<char*>(digest), sizeof(digest)) !=
+          challenge.document_sha256() ||
+      challenge.to_be_signed().find(challenge.document_sha256()) == std::string::npos) {
+    return absl::DataLossError(
+        "the document the server would have you sign is not the one it shows: not signing");
+  }
+  if (!save_to.empty()) {
+    if (absl::Status s = storage::WriteWholeFile(save_to, pdf); !s.ok()) return s;
+    std::cerr << "the document being signed is in " << save_to << "\n";
+  }
+  return absl::OkStatus();
+}
+
 // The two phases of an officer's signature: the server prepares the
-// document, the key here signs what it returns.
+// document, the CLI checks what it shows against what it asks to sign, the
+// key here signs.
 absl::Status SignCompletion(Client& client, const signing::SigningKey& key,
-                            v1::CompleteTaskRequest& request) {
+                            const std::string& save_preview, v1::CompleteTaskRequest& request) {
   v1::PrepareSignatureRequest prepare;
   prepare.set_task_id(request.task_id());
   prepare.set_expected_version(request.expected_version());
@@ -222,6 +258,7 @@ absl::Status SignCompletion(Client& client, const signing::SigningKey& key,
   prepare.set_signer_certificate_pem(*pem);
   absl::StatusOr<v1::SignatureChallenge> challenge = client.PrepareSignature(prepare);
   if (!challenge.ok()) return challenge.status();
+  if (absl::Status s = CheckPreview(client, *challenge, save_preview); !s.ok()) return s;
   absl::StatusOr<std::string> value = key.Sign(challenge->to_be_signed());
   if (!value.ok()) return value.status();
   request.mutable_signature()->set_challenge_id(challenge->challenge_id());
@@ -257,7 +294,9 @@ absl::StatusOr<int> Complete(Context& context, const Args& args, v1::Decision de
   absl::StatusOr<std::unique_ptr<signing::SigningKey>> key = OfficerKey(args);
   if (!key.ok()) return key.status();
   if (*key != nullptr) {
-    if (absl::Status s = SignCompletion(**client, **key, request); !s.ok()) return s;
+    if (absl::Status s = SignCompletion(**client, **key, args.save_preview, request); !s.ok()) {
+      return s;
+    }
   }
 
   absl::StatusOr<v1::Dossier> dossier = (*client)->CompleteTask(request);
@@ -266,7 +305,135 @@ absl::StatusOr<int> Complete(Context& context, const Args& args, v1::Decision de
   return kExitOk;
 }
 
+// The TASK_IDs of a --batch file, one a line; blank lines and "#" comments
+// skipped.
+absl::StatusOr<std::vector<std::string>> BatchTaskIds(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else {
+    absl::StatusOr<std::string> read = storage::ReadWholeFile(path);
+    if (!read.ok()) return read.status();
+    text = *std::move(read);
+  }
+  std::vector<std::string> ids;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    ids.emplace_back(line);
+  }
+  if (ids.empty()) return UsageError(absl::StrCat(path, " lists no TASK_ID"));
+  return ids;
+}
+
+// `approve --batch FILE`: every task approved, and signed with one key
+// session when a key is given: all prepared (PrepareSignatures), each
+// preview checked, all signed, all completed (CompleteTasks), in rounds of
+// at most 1,000. Each task succeeds or fails on its own; one line per task
+// says which. Exit 0 when all were approved.
+absl::StatusOr<int> ApproveBatch(Context& context, const Args& args) {
+  constexpr size_t kRound = 1000;
+  absl::StatusOr<std::vector<std::string>> ids = BatchTaskIds(args.batch);
+  if (!ids.ok()) return ids.status();
+  absl::StatusOr<Client*> client = context.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::unique_ptr<signing::SigningKey>> key = OfficerKey(args);
+  if (!key.ok()) return key.status();
+  std::string certificate;
+  if (*key != nullptr) {
+    absl::StatusOr<std::string> pem = CertificatePem((*key)->certificate());
+    if (!pem.ok()) return pem.status();
+    certificate = *std::move(pem);
+  }
+  const std::string request_id = RequestIdFrom(args);
+  std::map<std::string, std::string> failed;  // task -> why
+  size_t approved = 0;
+  auto progress = [&](const char* what, size_t done) {
+    std::cerr << "\r" << what << " " << done << "/" << ids->size() << std::flush;
+  };
+  for (size_t first = 0; first < ids->size(); first += kRound) {
+    const size_t end = std::min(ids->size(), first + kRound);
+    // The tasks, each at its dossier's current version.
+    std::vector<v1::CompleteTaskRequest> tasks;
+    for (size_t i = first; i < end; ++i) {
+      v1::CompleteTaskRequest task;
+      task.set_task_id((*ids)[i]);
+      task.set_decision(v1::DECISION_APPROVE);
+      task.set_comment(args.comment);
+      task.set_request_id(absl::StrCat(request_id, "-", i));
+      absl::StatusOr<std::string> code = DossierCodeOfTask(task.task_id());
+      absl::StatusOr<v1::Dossier> dossier =
+          code.ok() ? (*client)->GetDossier(*code) : absl::StatusOr<v1::Dossier>(code.status());
+      if (!dossier.ok()) {
+        failed[task.task_id()] = std::string(dossier.status().message());
+        continue;
+      }
+      task.set_expected_version(dossier->version());
+      tasks.push_back(std::move(task));
+    }
+    if (*key != nullptr && !tasks.empty()) {
+      v1::PrepareSignaturesRequest prepare;
+      prepare.set_signer_certificate_pem(certificate);
+      for (const auto& task : tasks) {
+        auto* item = prepare.add_items();
+        item->set_task_id(task.task_id());
+        item->set_expected_version(task.expected_version());
+        item->set_decision(task.decision());
+      }
+      absl::StatusOr<v1::PrepareSignaturesResponse> prepared =
+          (*client)->PrepareSignatures(prepare);
+      if (!prepared.ok()) return prepared.status();
+      std::vector<v1::CompleteTaskRequest> signed_tasks;
+      for (int i = 0; i < prepared->results_size(); ++i) {
+        const auto& result = prepared->results(i);
+        progress("prepared and signed", first + i + 1);
+        if (!result.has_challenge()) {
+          failed[result.task_id()] = result.error().message();
+          continue;
+        }
+        absl::Status checked = CheckPreview(**client, result.challenge(), "");
+        absl::StatusOr<std::string> value =
+            checked.ok() ? (*key)->Sign(result.challenge().to_be_signed())
+                         : absl::StatusOr<std::string>(checked);
+        if (!value.ok()) {
+          failed[result.task_id()] = std::string(value.status().message());
+          continue;
+        }
+        v1::CompleteTaskRequest task = tasks[i];
+        task.mutable_signature()->set_challenge_id(result.challenge().challenge_id());
+        task.mutable_signature()->set_signature_value(*value);
+        signed_tasks.push_back(std::move(task));
+      }
+      std::cerr << "\n";
+      tasks = std::move(signed_tasks);
+    }
+    if (tasks.empty()) continue;
+    v1::CompleteTasksRequest complete;
+    for (auto& task : tasks) *complete.add_tasks() = std::move(task);
+    absl::StatusOr<v1::CompleteTasksResponse> completed = (*client)->CompleteTasks(complete);
+    if (!completed.ok()) return completed.status();
+    for (const auto& result : completed->results()) {
+      if (result.has_dossier()) {
+        ++approved;
+        Print(context.json() ? ToJson(result.dossier())
+                             : absl::StrCat(result.task_id(), "  approved -> ",
+                                            result.dossier().state(), "\n"));
+      } else {
+        failed[result.task_id()] = result.error().message();
+      }
+    }
+  }
+  for (const auto& [task, why] : failed) {
+    if (!context.json()) Print(absl::StrCat(task, "  FAILED: ", why, "\n"));
+  }
+  std::cerr << "approved " << approved << " of " << ids->size() << " tasks\n";
+  return failed.empty() ? kExitOk : kExitError;
+}
+
 absl::StatusOr<int> Approve(Context& context, const Args& args) {
+  if (!args.batch.empty()) return ApproveBatch(context, args);
   return Complete(context, args, v1::DECISION_APPROVE);
 }
 absl::StatusOr<int> Reject(Context& context, const Args& args) {
@@ -506,8 +673,21 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
   };
   // approve, reject, request-supplement: a decision, signed two-phase with
   // the officer's key when the step needs it (the key stays here).
-  auto decision = [&](CLI::App* c) {
-    arg(c, "TASK_ID", a.task_id, "<dossier code>/<step>, from worklist");
+  auto decision = [&](CLI::App* c, bool batch = false) {
+    if (batch) {
+      CLI::Option* task =
+          c->add_option("TASK_ID", a.task_id, "<dossier code>/<step>, from worklist")->type_name("");
+      c->add_option("--batch", a.batch,
+                    "or every task listed in FILE, one TASK_ID a line (- for stdin), signed in "
+                    "one key session")
+          ->type_name("FILE")
+          ->excludes(task);
+      c->parse_complete_callback([&a] {
+        if (a.task_id.empty() && a.batch.empty()) throw CLI::RequiredError("TASK_ID or --batch");
+      });
+    } else {
+      arg(c, "TASK_ID", a.task_id, "<dossier code>/<step>, from worklist");
+    }
     c->add_option("--comment", a.comment, "a note kept with the decision")->type_name("C");
     change(c);
     const std::string key = "Signing key (when the step needs the officer's signature)";
@@ -529,6 +709,10 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
     c->add_option("--certificate", a.certificate,
                   "the key's certificate chain (default: on the token)")
         ->type_name("CHAIN.pem")
+        ->group(key);
+    c->add_option("--save-preview", a.save_preview,
+                  "keep the exact PDF being signed (checked against the challenge) in FILE")
+        ->type_name("FILE")
         ->group(key);
   };
   auto offline_check = [&](CLI::App* c) {
@@ -585,7 +769,8 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
   c = command(&app, "claim", "take a task of your position for yourself", Claim);
   arg(c, "TASK_ID", a.task_id, "<dossier code>/<step>, from worklist");
   change(c);
-  decision(command(&app, "approve", "complete the task: approve", Approve));
+  c = command(&app, "approve", "complete the task: approve (or many: --batch)", Approve);
+  decision(c, /*batch=*/true);
   c = command(&app, "reject", "complete the task: refuse the dossier", Reject);
   decision(c);
   repeated(

@@ -79,6 +79,8 @@ struct Args {
   // The officer's signing key: a PKCS#12 file, or a key on a PKCS#11 token.
   std::string sign_with_p12, p12_password;
   std::string pkcs11_module, token, key_label, pin_file, certificate;
+  std::string save_preview;  // where to keep the PDF being signed
+  std::string batch;         // approve: a file of TASK_IDs, one a line ("-": stdin)
   // Queries.
   std::string output;
   std::string applicant, unit, dossier;

@@ -77,7 +77,7 @@ string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 # is set in (signing/pdf_fonts.cc reads them by path), and adduser, which
 # postinst runs.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, fonts-dejavu-extra, adduser")
 # PKCS#11 modules are loaded by the path the configuration names: SoftHSM
 # for software seals, OpenSC and pcscd for smart-card and USB tokens.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "softhsm2, opensc, pcscd")

@@ -228,10 +228,12 @@ TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
   ASSERT_TRUE(CliApprove("receiver", code));
   const std::string task = CliTaskFor("head", code);
   ASSERT_FALSE(task.empty());
-  std::vector<std::string> command = {"approve", task};
+  const std::string preview = absl::StrCat(server().scratch_dir(), "/cli-preview-", code, ".pdf");
+  std::vector<std::string> command = {"approve", task, "--save-preview", preview};
   for (const std::string& flag : SigningFlags("head")) command.push_back(flag);
   const CliResult r = Cli("head", command);
   ASSERT_EQ(r.exit_code, kExitOk) << r;
+  EXPECT_THAT(r.err, HasSubstr(preview));
   const v1::Dossier stored = GrpcRead(code);
   EXPECT_EQ(stored.national_status(), 9);
   ASSERT_EQ(stored.documents_size(), 2);
@@ -245,6 +247,44 @@ TEST_F(CliTest, Cli_HeadApprove_MovesDossierToProcessed) {
   std::ifstream in(pdf, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(Sha256Hex(bytes), stored.documents(1).sha256());
+  // What the head saw is what was signed: the stored PDF is the preview with
+  // the signature value written into its reserved /Contents, then the seal.
+  std::ifstream seen(preview, std::ios::binary);
+  const std::string shown((std::istreambuf_iterator<char>(seen)), std::istreambuf_iterator<char>());
+  const size_t contents = shown.rfind("<0000000000000000");  // the reserved value
+  ASSERT_NE(contents, std::string::npos);
+  EXPECT_EQ(bytes.compare(0, contents, shown, 0, contents), 0);
+}
+
+TEST_F(CliTest, Cli_ApproveBatch_SignsEveryTaskWithOneKeyAndReportsEach) {
+  std::vector<std::string> codes;
+  std::string list = "# the head's tasks\n";
+  for (int i = 0; i < 3; ++i) {
+    const std::string code = CliSubmit().code();
+    ASSERT_FALSE(code.empty());
+    ASSERT_TRUE(CliApprove("receiver", code));
+    const std::string task = CliTaskFor("head", code);
+    ASSERT_FALSE(task.empty());
+    codes.push_back(code);
+    absl::StrAppend(&list, task, "\n\n");
+  }
+  list += "NO-SUCH-DOSSIER/approve\n";
+  std::vector<std::string> command = {"approve", "--batch", WriteScratchFile("tasks.txt", list)};
+  for (const std::string& flag : SigningFlags("head")) command.push_back(flag);
+  const CliResult r = Cli("head", command);
+  EXPECT_EQ(r.exit_code, kExitError) << r;  // one of the four failed
+  EXPECT_THAT(r.err, HasSubstr("approved 3 of 4 tasks")) << r;
+  EXPECT_THAT(r.out, HasSubstr("NO-SUCH-DOSSIER/approve  FAILED: ")) << r;
+  for (const std::string& code : codes) {
+    EXPECT_THAT(r.out, HasSubstr(code)) << r;
+    const v1::Dossier stored = GrpcRead(code);
+    EXPECT_EQ(stored.state(), "processed");
+    ASSERT_EQ(stored.documents_size(), 2);
+    EXPECT_EQ(stored.documents(1).signers(0).common_name(), kHeadSubject);
+  }
+  // TASK_ID or --batch, not both, not neither.
+  EXPECT_EQ(Cli("head", {"approve"}).exit_code, kExitUsage);
+  EXPECT_EQ(Cli("head", {"approve", "X/approve", "--batch", "f"}).exit_code, kExitUsage);
 }
 
 TEST_F(CliTest, Cli_HeadApprove_SignsWithTokenKey) {
@@ -501,7 +541,9 @@ TEST_F(CliTest, Cli_Help_ExitsZeroListingEveryCommand) {
 TEST_F(CliTest, Cli_ApproveHelp_ExitsZeroNamingItsOptions) {
   const CliResult r = RunCli({"approve", "--help"});
   EXPECT_EQ(r.exit_code, kExitOk) << r;
-  EXPECT_THAT(r.out, HasSubstr("usage: motcua approve TASK_ID")) << r;
+  EXPECT_THAT(r.out, HasSubstr("usage: motcua approve [TASK_ID]")) << r;
+  EXPECT_THAT(r.out, HasSubstr("--batch FILE")) << r;
+  EXPECT_THAT(r.out, HasSubstr("--save-preview FILE")) << r;
   EXPECT_THAT(r.out, HasSubstr("--sign-with-p12")) << r;
   EXPECT_THAT(r.out, HasSubstr("--pkcs11-module")) << r;
 }

@@ -141,6 +141,22 @@ Reply<v1::SignatureChallenge> Client::PrepareSignature(const v1::PrepareSignatur
   return Call<v1::SignatureChallenge>(*tasks_, &v1::TaskService::Stub::PrepareSignature, request);
 }
 
+Reply<v1::SignaturePreview> Client::GetSignaturePreview(const std::string& challenge_id) {
+  v1::GetSignaturePreviewRequest request;
+  request.set_challenge_id(challenge_id);
+  return Call<v1::SignaturePreview>(*tasks_, &v1::TaskService::Stub::GetSignaturePreview, request);
+}
+
+Reply<v1::PrepareSignaturesResponse> Client::PrepareSignatures(
+    const v1::PrepareSignaturesRequest& request) {
+  return Call<v1::PrepareSignaturesResponse>(*tasks_, &v1::TaskService::Stub::PrepareSignatures,
+                                             request);
+}
+
+Reply<v1::CompleteTasksResponse> Client::CompleteTasks(const v1::CompleteTasksRequest& request) {
+  return Call<v1::CompleteTasksResponse>(*tasks_, &v1::TaskService::Stub::CompleteTasks, request);
+}
+
 Reply<v1::DocumentContent> Client::GetDocument(const std::string& dossier_code,
                                                const std::string& document_id) {
   v1::GetDocumentRequest request;

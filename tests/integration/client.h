@@ -45,6 +45,10 @@ class Client {
   Reply<v1::Task> ClaimTask(const v1::ClaimTaskRequest& request);
   Reply<v1::Dossier> CompleteTask(const v1::CompleteTaskRequest& request);
   Reply<v1::SignatureChallenge> PrepareSignature(const v1::PrepareSignatureRequest& request);
+  Reply<v1::SignaturePreview> GetSignaturePreview(const std::string& challenge_id);
+  Reply<v1::PrepareSignaturesResponse> PrepareSignatures(
+      const v1::PrepareSignaturesRequest& request);
+  Reply<v1::CompleteTasksResponse> CompleteTasks(const v1::CompleteTasksRequest& request);
   Reply<v1::DocumentContent> GetDocument(const std::string& dossier_code,
                                          const std::string& document_id);
 

@@ -180,7 +180,7 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
   const v1::Document& doc = received.value.documents(0);
   EXPECT_EQ(doc.kind(), "receipt");
   ASSERT_EQ(doc.signers_size(), 1);
-  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(doc.signers(0).signer(), v1::SIGNER_UNIT_SEAL);
   EXPECT_EQ(doc.signers(0).certificate_sha256(),
             CertificateSha256(server().pki_dir() + "/signers/seal-HN-SGDDT.crt"));
 
@@ -223,11 +223,187 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
                   grpc::StatusCode::NOT_FOUND);
 }
 
+// The documents a refusal and a request for a supplement leave behind
+// (Circular 01/2018/TT-VPCP forms 03 and 02, from the procedure's
+// templates): sealed by the unit after the step, with what the officer
+// wrote.
+TEST_F(SignedResultsTest, Reject_RefusalListsTheReasonsSealedByTheUnit) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  Reply<v1::Dossier> rejected = server().As("head").CompleteTask(
+      Rejection(received.value, {"Không tìm thấy văn bằng trong sổ gốc với số hiệu đã khai",
+                                 "Năm tốt nghiệp không khớp"}));
+  ASSERT_RPC_OK(rejected);
+  Reply<v1::Dossier> issued = AwaitIssued(server(), rejected.value.code());
+  ASSERT_RPC_OK(issued);
+  ASSERT_EQ(issued.value.documents_size(), 2);
+  const v1::Document& doc = issued.value.documents(1);
+  EXPECT_EQ(doc.kind(), "refusal");
+  ASSERT_EQ(doc.signers_size(), 1);
+  EXPECT_EQ(doc.signers(0).signer(), v1::SIGNER_UNIT_SEAL);
+  const std::string pdf = Download(issued.value, doc.id());
+  Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + pdf);
+  EXPECT_THAT(sig.output, HasSubstr("Signature is Valid")) << sig.output;
+  EXPECT_THAT(sig.output, HasSubstr("Certificate is Trusted")) << sig.output;
+  EXPECT_EQ(Shell("qpdf --check " + pdf).exit_code, 0);
+  EXPECT_TRUE(Verify(pdf).AllPassed());
+  Command text = Shell("pdftotext -enc UTF-8 " + pdf + " -");
+  EXPECT_THAT(text.output, HasSubstr("PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ"));
+  EXPECT_THAT(text.output, HasSubstr("Kính gửi: Nguyễn Thị Minh Khai"));
+  EXPECT_THAT(text.output, HasSubstr("1. Không tìm thấy văn bằng trong sổ gốc với số hiệu đã khai"));
+  EXPECT_THAT(text.output, HasSubstr("2. Năm tốt nghiệp không khớp"));
+  EXPECT_THAT(text.output, HasSubstr(issued.value.code()));
+  v1::HistoryEvent event = LastEvent(issued.value.code());
+  EXPECT_EQ(event.action(), "document_issued");
+  EXPECT_EQ(event.document_sha256(), doc.sha256());
+}
+
+TEST_F(SignedResultsTest, RequestSupplement_RequestListsWhatIsMissingSealedByTheUnit) {
+  Reply<v1::Dossier> asked = SubmitReceiveRequestSupplement(server());
+  ASSERT_RPC_OK(asked);
+  Reply<v1::Dossier> issued = AwaitIssued(server(), asked.value.code());
+  ASSERT_RPC_OK(issued);
+  ASSERT_EQ(issued.value.documents_size(), 2);
+  const v1::Document& doc = issued.value.documents(1);
+  EXPECT_EQ(doc.kind(), "supplement_request");
+  const std::string pdf = Download(issued.value, doc.id());
+  EXPECT_TRUE(Verify(pdf).AllPassed());
+  Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + pdf);
+  EXPECT_THAT(sig.output, HasSubstr("Signature is Valid")) << sig.output;
+  Command text = Shell("pdftotext -enc UTF-8 " + pdf + " -");
+  EXPECT_THAT(text.output, HasSubstr("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"));
+  EXPECT_THAT(text.output, HasSubstr("1. Bản chụp CCCD"));
+}
+
 TEST_F(SignedResultsTest, Approve_TwoPhaseWithPkcs12_OfficerThenSeal) {
   Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
   ASSERT_RPC_OK(approved);
   EXPECT_EQ(approved.value.state(), "processed");
   ExpectCertifiedCopy(approved.value);
+}
+
+// What you see is what you sign: the preview is the PDF whose bytes the
+// challenge's digest covers, for the preparing officer only, until used.
+TEST_F(SignedResultsTest, SignaturePreview_IsTheExactPdfTheChallengeCovers) {
+  Reply<v1::Dossier> received = SubmitAndReceive(server());
+  ASSERT_RPC_OK(received);
+  Reply<v1::SignatureChallenge> challenge = server().As("head").PrepareSignature(
+      Prepare(received.value, server().pki_dir() + "/signers/head.crt"));
+  ASSERT_RPC_OK(challenge);
+  Reply<v1::SignaturePreview> preview =
+      server().As("head").GetSignaturePreview(challenge.value.challenge_id());
+  ASSERT_RPC_OK(preview);
+  EXPECT_EQ(preview.value.document_kind(), "certified_copy");
+  EXPECT_EQ(preview.value.document_sha256(), challenge.value.document_sha256());
+  const std::string& pdf = preview.value.pdf();
+  ASSERT_EQ(preview.value.byte_range_size(), 4);
+  const auto& r = preview.value.byte_range();
+  ASSERT_EQ(static_cast<size_t>(r[2] + r[3]), pdf.size());
+  const std::string covered = pdf.substr(r[0], r[1]) + pdf.substr(r[2], r[3]);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(covered.data(), covered.size(), digest, &length, EVP_sha256(), nullptr);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(digest), length),
+            challenge.value.document_sha256());
+  EXPECT_NE(challenge.value.to_be_signed().find(challenge.value.document_sha256()),
+            std::string::npos);
+  const std::string path = server().scratch_dir() + "/preview.pdf";
+  WriteFile(path, pdf);
+  Command text = Shell("pdftotext -enc UTF-8 " + path + " -");
+  EXPECT_THAT(text.output, HasSubstr("TỪ SỔ GỐC"));
+  EXPECT_THAT(text.output, HasSubstr("Nguyễn Thị Minh Khai"));
+  EXPECT_EQ(Shell("qpdf --check " + path).exit_code, 0);
+
+  EXPECT_RPC_CODE(server().As("receiver").GetSignaturePreview(challenge.value.challenge_id()),
+                  grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_RPC_CODE(server().As("portal").GetSignaturePreview(challenge.value.challenge_id()),
+                  grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_RPC_CODE(server().As("head").GetSignaturePreview("0123456789abcdef"),
+                  grpc::StatusCode::NOT_FOUND);
+}
+
+// Batch signing as any client would do it from service.proto: one
+// PrepareSignatures, every value signed with one key, one CompleteTasks.
+// Each task stands alone: a duplicate, a value that does not verify, fail
+// only themselves; a retry answers the same and commits nothing twice.
+TEST_F(SignedResultsTest, Batch_OneKeySessionSignsManyAndEachTaskStandsAlone) {
+  std::vector<v1::Dossier> received;
+  for (int i = 0; i < 4; ++i) {
+    Reply<v1::Dossier> one = SubmitAndReceive(server());
+    ASSERT_RPC_OK(one);
+    received.push_back(one.value);
+  }
+  v1::PrepareSignaturesRequest prepare;
+  prepare.set_signer_certificate_pem(ReadFile(server().pki_dir() + "/signers/head.crt"));
+  for (const v1::Dossier& d : received) {
+    auto* item = prepare.add_items();
+    item->set_task_id(d.task().id());
+    item->set_expected_version(d.version());
+    item->set_decision(v1::DECISION_APPROVE);
+  }
+  *prepare.add_items() = prepare.items(0);  // the first task again
+  Reply<v1::PrepareSignaturesResponse> prepared = server().As("head").PrepareSignatures(prepare);
+  ASSERT_RPC_OK(prepared);
+  ASSERT_EQ(prepared.value.results_size(), 5);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(prepared.value.results(i).has_challenge()) << prepared.value.results(i).error().message();
+    EXPECT_EQ(prepared.value.results(i).task_id(), received[i].task().id());
+  }
+  EXPECT_FALSE(prepared.value.results(4).has_challenge());
+  EXPECT_EQ(prepared.value.results(4).error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(prepared.value.results(4).error().message(), HasSubstr("twice"));
+
+  auto key = signing::SigningKey::LoadPkcs12(server().pki_dir() + "/signers/head.p12",
+                                             signing::kDevPkcs12Password);
+  ASSERT_TRUE(key.ok()) << key.status();
+  v1::CompleteTasksRequest complete;
+  for (int i = 0; i < 4; ++i) {
+    v1::CompleteTaskRequest task = Approval(received[i]);
+    const v1::SignatureChallenge& challenge = prepared.value.results(i).challenge();
+    absl::StatusOr<std::string> value = (*key)->Sign(challenge.to_be_signed());
+    ASSERT_TRUE(value.ok()) << value.status();
+    if (i == 2) (*value)[10] ^= 0x01;  // does not verify
+    task.mutable_signature()->set_challenge_id(challenge.challenge_id());
+    task.mutable_signature()->set_signature_value(*value);
+    *complete.add_tasks() = task;
+  }
+  *complete.add_tasks() = complete.tasks(1);  // the second task again
+  Reply<v1::CompleteTasksResponse> completed = server().As("head").CompleteTasks(complete);
+  ASSERT_RPC_OK(completed);
+  ASSERT_EQ(completed.value.results_size(), 5);
+  for (int i : {0, 1, 3}) {
+    ASSERT_TRUE(completed.value.results(i).has_dossier()) << completed.value.results(i).error().message();
+    EXPECT_EQ(completed.value.results(i).dossier().state(), "processed");
+    ExpectCertifiedCopy(completed.value.results(i).dossier());
+  }
+  EXPECT_EQ(completed.value.results(2).error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(completed.value.results(4).error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  Reply<v1::Dossier> untouched = Reread(server(), received[2].code());
+  ASSERT_RPC_OK(untouched);
+  EXPECT_EQ(untouched.value.state(), "processing");
+  EXPECT_EQ(untouched.value.version(), received[2].version());
+  EXPECT_EQ(untouched.value.documents_size(), 1);
+
+  // The same call again: the same answers, nothing committed twice.
+  Reply<v1::GetDossierHistoryResponse> before = server().As("auditor").History(received[0].code());
+  ASSERT_RPC_OK(before);
+  Reply<v1::CompleteTasksResponse> again = server().As("head").CompleteTasks(complete);
+  ASSERT_RPC_OK(again);
+  ASSERT_EQ(again.value.results_size(), 5);
+  for (int i : {0, 1, 3}) {
+    ASSERT_TRUE(again.value.results(i).has_dossier());
+    EXPECT_EQ(again.value.results(i).dossier().version(),
+              completed.value.results(i).dossier().version());
+  }
+  Reply<v1::GetDossierHistoryResponse> after = server().As("auditor").History(received[0].code());
+  ASSERT_RPC_OK(after);
+  EXPECT_EQ(after.value.events_size(), before.value.events_size());
+
+  // Malformed calls fail whole.
+  EXPECT_RPC_CODE(server().As("head").CompleteTasks(v1::CompleteTasksRequest()),
+                  grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_RPC_CODE(server().As("portal").PrepareSignatures(prepare),
+                  grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(SignedResultsTest, Approve_TwoPhaseWithSoftHsmTokenKey_OfficerThenSeal) {

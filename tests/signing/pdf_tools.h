@@ -89,9 +89,11 @@ inline double Attribute(const std::string& line, const std::string& name) {
   return strtod(line.c_str() + at + name.size() + 2, nullptr);
 }
 
-// The words of page 1 and the page height.
-inline std::vector<WordBox> WordBoxes(const std::string& pdf_path, double* page_height) {
-  CommandResult result = RunTool("pdftotext -f 1 -l 1 -bbox '" + pdf_path + "' -");
+// The words of page `page` (from 1) and the page height.
+inline std::vector<WordBox> WordBoxes(const std::string& pdf_path, double* page_height,
+                                      int page = 1) {
+  CommandResult result = RunTool("pdftotext -f " + std::to_string(page) + " -l " +
+                                 std::to_string(page) + " -bbox '" + pdf_path + "' -");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   std::vector<WordBox> boxes;
   std::istringstream lines(result.output);

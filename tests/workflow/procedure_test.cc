@@ -1,5 +1,6 @@
 #include "workflow/procedure.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -470,29 +471,106 @@ TEST(ProcedureTest, Compile_BuiltinApprove_RequiresActorThenSeal) {
   const v1::TransitionDefinition* approve = p->TransitionById("approve");
   ASSERT_NE(approve, nullptr);
   ASSERT_EQ(approve->signatures_size(), 2);
-  EXPECT_EQ(approve->signatures(0).signer(), v1::SignatureRequirement::SIGNER_ACTOR);
-  EXPECT_EQ(approve->signatures(1).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(approve->signatures(0).signer(), v1::SIGNER_ACTOR);
+  EXPECT_EQ(approve->signatures(1).signer(), v1::SIGNER_UNIT_SEAL);
   EXPECT_EQ(approve->signatures(0).document(), "certified_copy");
   const v1::TransitionDefinition* receive = p->TransitionById("receive");
   ASSERT_NE(receive, nullptr);
   ASSERT_EQ(receive->signatures_size(), 1);
-  EXPECT_EQ(receive->signatures(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(receive->signatures(0).signer(), v1::SIGNER_UNIT_SEAL);
 }
 
-// `accept` of the minimal definition producing "copy" and requiring `signers`.
+// A template of kind "copy" with a slot for each of `signers`.
+v1::DocumentTemplate CopyTemplate(const std::vector<v1::Signer>& signers,
+                                  const std::string& body = "{unit.name}") {
+  v1::DocumentTemplate t;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    kind: "copy"
+    reference { x: 85 y: 150 side: 120 text_x: 85 text_y: 62 }
+  )pb", &t));
+  v1::Block* block = t.add_blocks();
+  block->set_id("body");
+  block->mutable_paragraph()->set_text(body);
+  for (v1::Signer signer : signers) {
+    if (signer == v1::SIGNER_UNSPECIFIED) continue;
+    v1::SignatureSlot* slot = t.add_slots();
+    const bool actor = signer == v1::SIGNER_ACTOR;
+    slot->set_id(actor ? "head" : "seal");
+    slot->set_signer(signer);
+    slot->set_x(actor ? 330 : 100);
+    slot->set_top(280);
+    slot->set_width(actor ? 200 : 90);
+    slot->set_height(90);
+  }
+  return t;
+}
+
+// `accept` of the minimal definition producing "copy" and requiring
+// `signers`, with a template whose slots match.
 v1::ProcedureDefinition WithSignatures(std::vector<std::string> signers,
                                        const std::string& document = "copy") {
   v1::ProcedureDefinition d = Minimal();
   v1::TransitionDefinition* t = MutableTransition(d, "accept");
   t->set_produces_document("copy");
+  std::vector<v1::Signer> slots;
   for (const std::string& signer : signers) {
     v1::SignatureRequirement* r = t->add_signatures();
     r->set_document(document);
-    v1::SignatureRequirement::Signer value = v1::SignatureRequirement::SIGNER_UNSPECIFIED;
-    EXPECT_TRUE(v1::SignatureRequirement::Signer_Parse(signer, &value)) << signer;
+    v1::Signer value = v1::SIGNER_UNSPECIFIED;
+    EXPECT_TRUE(v1::Signer_Parse(signer, &value)) << signer;
     r->set_signer(value);
+    if (std::find(slots.begin(), slots.end(), value) == slots.end()) slots.push_back(value);
   }
+  *d.add_templates() = CopyTemplate(slots);
   return d;
+}
+
+TEST(ProcedureTest, Compile_DocumentWithoutTemplate_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
+  d.clear_templates();
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"accept\""), HasSubstr("no template")));
+}
+
+TEST(ProcedureTest, Compile_SlotNobodyFills_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
+  *d.mutable_templates(0) = CopyTemplate({v1::SIGNER_ACTOR, v1::SIGNER_UNIT_SEAL});
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("template \"copy\" slot \"seal\""),
+                                         HasSubstr("nobody would fill the slot")));
+}
+
+TEST(ProcedureTest, Compile_SignatureWithoutSlot_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR", "SIGNER_UNIT_SEAL"});
+  *d.mutable_templates(0) = CopyTemplate({v1::SIGNER_ACTOR});
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"accept\""),
+                                         HasSubstr("SIGNER_UNIT_SEAL on \"copy\""),
+                                         HasSubstr("no slot")));
+}
+
+TEST(ProcedureTest, Compile_TemplateBindsFormFieldsTheProcedureHas) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
+  *d.mutable_templates(0) = CopyTemplate({v1::SIGNER_ACTOR}, "{form.school}");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("template \"copy\" block \"body\""),
+                                         HasSubstr("unknown field \"form.school\"")));
+  v1::FormField* field = d.add_form_fields();
+  field->set_name("school");
+  field->set_title("Trường");
+  EXPECT_TRUE(Procedure::Compile(d).ok()) << Procedure::Compile(d).status();
+}
+
+TEST(ProcedureTest, Compile_OfficerSigningTheReceiptTimesBeforeTheyExist_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
+  MutableTransition(d, "accept")->set_issues_receipt(true);
+  MutableTransition(d, "accept")->set_clock(v1::CLOCK_ACTION_START);
+  *d.mutable_templates(0) =
+      CopyTemplate({v1::SIGNER_ACTOR}, "Hẹn trả kết quả: {receipt.appointment_at}");
+  EXPECT_THAT(RejectionMessage(d),
+              AllOf(HasSubstr("\"accept\""), HasSubstr("receipt.appointment_at is known")));
+}
+
+TEST(ProcedureTest, Compile_TemplateKindTwice_Rejected) {
+  v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
+  *d.add_templates() = d.templates(0);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("kind defined twice"));
 }
 
 TEST(ProcedureTest, Compile_ActorThenSeal_Succeeds) {
@@ -542,7 +620,7 @@ TEST(ProcedureTest, Compile_SignatureOnApplicantTrigger_Rejected) {
   t->set_produces_document("copy");
   v1::SignatureRequirement* r = t->add_signatures();
   r->set_document("copy");
-  r->set_signer(v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  r->set_signer(v1::SIGNER_UNIT_SEAL);
   EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"supply\""), HasSubstr("officer's decision")));
 }
 

@@ -243,7 +243,7 @@ TEST_F(SignedResultsTest, Receive_StoresReceiptSealedByTheUnit) {
   EXPECT_EQ(doc.kind(), "receipt");
   EXPECT_EQ(doc.transition(), "receive");
   ASSERT_EQ(doc.signers_size(), 1);
-  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(doc.signers(0).signer(), v1::SIGNER_UNIT_SEAL);
   EXPECT_EQ(doc.signers(0).common_name(), "HN-SGDDT");
 
   const std::string pdf = Document(d.code(), "d1");
@@ -281,9 +281,9 @@ TEST_F(SignedResultsTest, Approve_TwoPhase_OfficerThenSealBothVerify) {
   EXPECT_EQ(doc.id(), "d2");
   EXPECT_EQ(doc.kind(), "certified_copy");
   ASSERT_EQ(doc.signers_size(), 2);
-  EXPECT_EQ(doc.signers(0).signer(), v1::SignatureRequirement::SIGNER_ACTOR);
+  EXPECT_EQ(doc.signers(0).signer(), v1::SIGNER_ACTOR);
   EXPECT_EQ(doc.signers(0).common_name(), "head.hn");
-  EXPECT_EQ(doc.signers(1).signer(), v1::SignatureRequirement::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(doc.signers(1).signer(), v1::SIGNER_UNIT_SEAL);
 
   const std::string pdf = Document(d.code(), "d2");
   EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
@@ -733,9 +733,6 @@ namespace {
 class SwitchableDocuments : public ResultDocuments {
  public:
   explicit SwitchableDocuments(ResultDocuments* real) : real_(real) {}
-  absl::Status CheckTransition(const v1::TransitionDefinition& t) const override {
-    return real_->CheckTransition(t);
-  }
   absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
       const DocumentRequest& request, const Principal& caller,
       absl::string_view certificate_pem) override {

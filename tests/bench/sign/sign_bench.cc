@@ -7,7 +7,13 @@
 //                      --pin PIN [--chain PEM]]
 //
 // Runs (--runs; default all that can run):
-//   render              RenderDiploma with Vietnamese data, a new holder each time
+//   render              the diploma template (workflow/templates/diploma_thpt) with
+//                       Vietnamese data, a new holder each time
+//   render_table        a four-page table from a template (a transcript's size:
+//                       as many rows of subjects and results as fill four pages,
+//                       the header repeated on each)
+//   render_table_sign   render_table, then the officer's visible signature in the
+//                       table's slot on its last page
 //   sign                SignPdf of one rendered diploma: the officer's visible
 //                       signature in the diploma's signer slot, PKCS#12 key
 //   render_sign         both, as the engine issues a diploma
@@ -62,6 +68,7 @@
 #include "signing/signing_key.h"
 #include "signing/trust_store.h"
 #include "signing/verifier.h"
+#include "tests/signing/sample_documents.h"
 
 namespace motcua::signing {
 namespace {
@@ -71,8 +78,8 @@ using Clock = std::chrono::steady_clock;
 constexpr char kOfficer[] = "head";
 constexpr char kSeal[] = "seal-HN-SGDDT";
 const char* const kAllRuns[] = {
-    "render", "sign", "render_sign", "render_sign_seal", "sign_pkcs11", "render_sign_pkcs11",
-    "verify"};
+    "render", "render_table", "render_table_sign", "sign", "render_sign", "render_sign_seal", "sign_pkcs11",
+    "render_sign_pkcs11", "verify"};
 
 struct Options {
   std::string pki_dir;
@@ -112,26 +119,19 @@ void WriteFile(const std::string& path, const std::string& contents) {
 
 // Realistic content; `i` varies the holder and numbers, so every document
 // (and its reference and QR code) is different, as in production.
-Diploma SampleDiploma(int64_t i) {
+DocumentData SampleDiploma(int64_t i) {
   static const char* const kNames[] = {"Nguyễn Thị Hồng Nhung", "Trần Văn Đức",    "Lê Hoàng Yến",
                                        "Phạm Quốc Bảo",         "Đỗ Thị Thu Hằng", "Vũ Minh Khôi"};
   static const char* const kSchools[] = {"Trường THPT Chu Văn An", "Trường THPT Kim Liên",
                                          "Trường THPT Việt Đức"};
-  Diploma d;
-  d.dossier_code = absl::StrFormat("HN-SGDDT-20261123-%06d", i % 1000000);
-  d.document_id = "diploma-1";
-  d.issuing_unit = "Sở Giáo dục và Đào tạo Hà Nội";
-  d.record.holder_name = kNames[i % 6];
-  d.record.date_of_birth = absl::StrFormat("%02d/%02d/2008", 1 + i % 28, 1 + i % 12);
-  d.record.place_of_birth = "Thành phố Hà Nội";
-  d.record.school = kSchools[i % 3];
-  d.record.graduation_year = 2026;
-  d.record.classification = i % 2 ? "Khá" : "Giỏi";
-  d.record.diploma_number = absl::StrFormat("A%07d", i % 10000000);
-  d.record.register_number = absl::StrFormat("2026/THPT-%05d", i % 100000);
-  d.signer_title = "Giám đốc";
-  d.place = "Hà Nội";
-  d.issued_on = absl::CivilDay(2026, 11, 23);
+  DocumentData d = samples::DiplomaData();
+  d.fields["dossier.code"] = absl::StrFormat("HN-SGDDT-20261123-%06d", i % 1000000);
+  d.fields["graduate.full_name"] = kNames[i % 6];
+  d.fields["graduate.date_of_birth"] = absl::StrFormat("%02d/%02d/2008", 1 + i % 28, 1 + i % 12);
+  d.fields["graduate.school"] = kSchools[i % 3];
+  d.fields["graduate.classification"] = i % 2 ? "Khá" : "Giỏi";
+  d.fields["diploma.serial"] = absl::StrFormat("A%07d", i % 10000000);
+  d.fields["diploma.register_number"] = absl::StrFormat("2026/THPT-%05d", i % 100000);
   return d;
 }
 
@@ -144,7 +144,7 @@ struct Requests {
 
 Requests MakeRequests(const RenderedDocument& rendered, const std::string& pki_dir) {
   auto slot = std::find_if(rendered.slots.begin(), rendered.slots.end(),
-                           [](const SignatureSlot& s) { return s.role == "signer"; });
+                           [](const SignatureSlot& s) { return s.signer == v1::SIGNER_ACTOR; });
   if (slot == rendered.slots.end()) Die("diploma", absl::InternalError("no signer slot"));
   OfficerAppearance officer;
   officer.page = slot->page;
@@ -299,7 +299,10 @@ int Main(int argc, char** argv) {
   VerifyOptions verify_options;
   verify_options.check_revocation = false;
 
-  const RenderedDocument rendered = OrDie(RenderDiploma(SampleDiploma(0)), "RenderDiploma");
+  const std::shared_ptr<const DocumentLayout> diploma = OrDie(
+      DocumentLayout::Compile(samples::DiplomaTemplate(), samples::DiplomaCatalog()),
+      "the diploma template");
+  const RenderedDocument rendered = OrDie(diploma->Render(SampleDiploma(0)), "Render");
   const Requests requests = MakeRequests(rendered, options.pki_dir);
   const std::string signed_pdf =
       OrDie(SignPdf(rendered.pdf, At(requests.officer), *officer_key), "SignPdf");
@@ -326,10 +329,47 @@ int Main(int argc, char** argv) {
   }
 
   auto render = [&](int64_t i) -> absl::StatusOr<RenderedDocument> {
-    return RenderDiploma(SampleDiploma(i));
+    return diploma->Render(SampleDiploma(i));
   };
   if (Wanted(options, "render")) {
     Measure("render", options, [&](int, int64_t i) { return render(i).status(); });
+  }
+  if (Wanted(options, "render_table") || Wanted(options, "render_table_sign")) {
+    const std::shared_ptr<const DocumentLayout> table = OrDie(
+        DocumentLayout::Compile(samples::TableTemplate(), samples::TableCatalog()), "the table");
+    // As many rows as fill four pages (the slots are on the last).
+    int rows = 40;
+    RenderedDocument sample;
+    for (int n = 40; n < 400; n += 5) {
+      RenderedDocument document = OrDie(table->Render(samples::TableData(n)), "Render table");
+      if (document.slots[0].page > 3) break;
+      rows = n;
+      sample = std::move(document);
+    }
+    if (sample.slots.empty() || sample.slots[0].page != 3) {
+      Die("render_table", absl::InternalError("no row count makes four pages"));
+    }
+    std::cout << "render_table: " << rows << " rows on 4 pages, " << sample.pdf.size()
+              << " bytes\n";
+    if (!options.samples_dir.empty()) WriteFile(options.samples_dir + "/table.pdf", sample.pdf);
+    auto render_table = [&](int64_t i) {
+      DocumentData data = samples::TableData(rows);
+      data.fields["document.id"] = absl::StrCat("t", i);
+      return table->Render(data);
+    };
+    if (Wanted(options, "render_table")) {
+      Measure("render_table", options, [&](int, int64_t i) { return render_table(i).status(); });
+    }
+    if (Wanted(options, "render_table_sign")) {
+      const SignatureRequest officer = MakeRequests(sample, options.pki_dir).officer;
+      check_verifies(OrDie(SignPdf(sample.pdf, At(officer), *officer_key), "SignPdf table"),
+                     "signed table");
+      Measure("render_table_sign", options, [&](int, int64_t i) -> absl::Status {
+        absl::StatusOr<RenderedDocument> doc = render_table(i);
+        if (!doc.ok()) return doc.status();
+        return SignPdf(doc->pdf, At(officer), *officer_key).status();
+      });
+    }
   }
   if (Wanted(options, "sign")) {
     Measure("sign", options, [&](int, int64_t) {
