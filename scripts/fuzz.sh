@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes one libFuzzer target for SECONDS (default 60) with ASan and UBSan:
-#   scripts/fuzz.sh [verify_pdf|api_input] [SECONDS]
+#   scripts/fuzz.sh [verify_pdf|api_input|document_template] [SECONDS]
 # verify_pdf (default): the PDF signature verifier (tests/fuzz/verify_pdf_fuzzer.cc);
 # api_input: page tokens, the metrics request line, request size checks and
-# PKCS#11 URIs (tests/fuzz/api_input_fuzzer.cc).
+# PKCS#11 URIs (tests/fuzz/api_input_fuzzer.cc); document_template: document
+# templates, their checks and layout (tests/fuzz/document_template_fuzzer.cc).
 # Installs clang-14 and its runtime if missing, builds into build-fuzz/, and
 # works on a copy of the committed corpus (build-fuzz/<target>-corpus) so new
 # inputs do not land in the tree. A crash leaves its input as
@@ -13,12 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=verify_pdf
 case "${1:-}" in
-  verify_pdf|api_input) TARGET=$1; shift ;;
+  verify_pdf|api_input|document_template) TARGET=$1; shift ;;
 esac
 SECONDS_TO_RUN="${1:-60}"
 case "$TARGET" in
   verify_pdf) CORPUS=tests/fuzz/corpus; EXTRA=(-dict="$PWD/tests/fuzz/pdf.dict" -timeout=25) ;;
   api_input) CORPUS=tests/fuzz/api_input_corpus; EXTRA=(-timeout=5) ;;
+  document_template) CORPUS=tests/fuzz/document_template_corpus; EXTRA=(-timeout=10 -max_len=8192) ;;
 esac
 
 PACKAGES=(clang-14 libclang-rt-14-dev)

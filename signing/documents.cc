@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -125,8 +125,8 @@ void BreakWord(const PageWriter& w, absl::string_view word, Style style, double 
 
 // Greedy word wrap of `text` into lines no wider than `width`; words wider
 // than a line are broken. Empty text gives no lines.
-std::vector<std::string> Wrap(const PageWriter& w, absl::string_view text, Style style,
-                              double size, double width) {
+std::vector<std::string> Wrap(const PageWriter& w, absl::string_view text, Style style, double size,
+                              double width) {
   std::vector<std::string> lines;
   std::string line;
   for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
@@ -190,7 +190,7 @@ struct DocumentLayout::Compiled {
   std::vector<Placed> placed;
   std::vector<TemplateText> slot_titles;
   std::vector<Rgb> frame_colors;
-  std::vector<std::string> lists;  // lists iterated, sorted
+  std::vector<std::string> lists;   // lists iterated, sorted
   std::vector<std::string> fields;  // top-level fields bound, sorted, with the codes
   std::map<std::string, std::vector<std::string>> element_fields;  // list -> fields, sorted
 };
@@ -383,7 +383,8 @@ class Layouter {
     const double column = fields.value_column() > 0 ? fields.value_column() : 165;
     const double offset = std::max(column, w_.Width(label, Style::kRegular, font.size) + 4);
     if (b.width - offset < font.size * 3) {
-      return Invalid(b.name, absl::StrCat("the label \"", label, "\" leaves no room for its value"));
+      return Invalid(b.name,
+                     absl::StrCat("the label \"", label, "\" leaves no room for its value"));
     }
     const Style value_style = fields.value_regular() ? Style::kRegular : Style::kBold;
     std::vector<std::string> lines = Wrap(w_, value, value_style, font.size, b.width - offset);
@@ -440,8 +441,8 @@ class Layouter {
         return room < 0 ? 0 : static_cast<size_t>(room / font.leading) + 1;
       };
       // A row that would fit whole on a new page is not split.
-      const bool split_needless = done == 0 && fitting(top) < lines &&
-                                  lines + 2 < fitting(PageTop() + font.size);
+      const bool split_needless =
+          done == 0 && fitting(top) < lines && lines + 2 < fitting(PageTop() + font.size);
       if (fitting(top) == 0 || split_needless) {
         NewPage();
         if (header != nullptr) {
@@ -504,8 +505,8 @@ class Layouter {
     const std::vector<Element>& list = List(table.each());
     if (list.empty()) {
       const std::string empty = Expand(b.empty_text);
-      std::vector<std::vector<std::string>> row(1, Wrap(w_, empty, b.font.style, b.font.size,
-                                                        b.width - 6));
+      std::vector<std::vector<std::string>> row(
+          1, Wrap(w_, empty, b.font.style, b.font.size, b.width - 6));
       DocumentLayout::Compiled::Block whole = b;
       whole.widths = {b.width};
       TableRow(whole, row, b.font, {v1::ALIGN_CENTER}, &header, header_font);
@@ -574,8 +575,14 @@ class Layouter {
     std::vector<SignatureSlot> slots;
     for (int i = 0; i < t_.slots_size(); ++i) {
       const v1::SignatureSlot& s = t_.slots(i);
-      SignatureSlot slot{s.id(), s.signer(), w_.page_index(), s.x(), s.top() - s.height(),
-                         s.width(), s.height(), VietnameseUpper(Expand(c_.slot_titles[i]))};
+      SignatureSlot slot{s.id(),
+                         s.signer(),
+                         w_.page_index(),
+                         s.x(),
+                         s.top() - s.height(),
+                         s.width(),
+                         s.height(),
+                         VietnameseUpper(Expand(c_.slot_titles[i]))};
       if (!s.over().empty()) {
         for (const SignatureSlot& under : slots) {
           if (under.id != s.over()) continue;
@@ -605,7 +612,7 @@ class Layouter {
   const DocumentLayout::Compiled& c_;
   const DocumentData& data_;
   PageWriter& w_;
-  double y_ = 0;        // the next baseline
+  double y_ = 0;         // the next baseline
   double lowest_ = 1e9;  // the lowest baseline drawn on this page
 };
 
@@ -617,8 +624,7 @@ class Compiler {
       : t_(t), catalog_(catalog), where_(absl::StrCat("template \"", t.kind(), "\"")) {}
 
   absl::StatusOr<std::unique_ptr<DocumentLayout::Compiled>> Run() {
-    if (t_.kind().empty() ||
-        !std::all_of(t_.kind().begin(), t_.kind().end(), [](char c) {
+    if (t_.kind().empty() || !std::all_of(t_.kind().begin(), t_.kind().end(), [](char c) {
           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
         })) {
@@ -680,9 +686,8 @@ class Compiler {
     const std::string where = absl::StrCat(where_, " ", at);
     absl::StatusOr<TemplateText> parsed = TemplateText::Parse(text);
     if (!parsed.ok()) return Invalid(where, parsed.status().message());
-    if (absl::Status s = CheckDrawable(where, parsed->Expand([](absl::string_view) {
-          return absl::string_view();
-        }));
+    if (absl::Status s = CheckDrawable(
+            where, parsed->Expand([](absl::string_view) { return absl::string_view(); }));
         !s.ok()) {
       return s;
     }
@@ -691,8 +696,8 @@ class Compiler {
       if (!each.empty() && absl::StartsWith(field, kItemPrefix)) {
         const std::string name = field.substr(sizeof(kItemPrefix) - 1);
         if (!catalog_.lists.at(each).contains(name)) {
-          return Invalid(where, absl::StrCat("the elements of \"", each, "\" have no field \"",
-                                             name, "\""));
+          return Invalid(
+              where, absl::StrCat("the elements of \"", each, "\" have no field \"", name, "\""));
         }
         element_fields_[each].insert(name);
         continue;
@@ -715,8 +720,8 @@ class Compiler {
   }
 
   absl::StatusOr<DocumentLayout::Compiled::Block> CompileBlock(const v1::Block& block, int index,
-                                                                const DocumentLayout::Compiled& c,
-                                                                double content) {
+                                                               const DocumentLayout::Compiled& c,
+                                                               double content) {
     DocumentLayout::Compiled::Block b;
     b.name = BlockName(block, index);
     const std::string where = absl::StrCat(where_, " ", b.name);
@@ -936,8 +941,8 @@ absl::StatusOr<std::shared_ptr<const DocumentLayout>> DocumentLayout::Compile(
   // long as real ones.
   absl::StatusOr<RenderedDocument> trial = layout->Render(SampleData(catalog));
   if (!trial.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("template \"", document_template.kind(),
-                                                   "\" ", trial.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("template \"", document_template.kind(), "\" ", trial.status().message()));
   }
   return layout;
 }
@@ -972,8 +977,7 @@ absl::StatusOr<RenderedDocument> DocumentLayout::Render(const DocumentData& data
   }
   try {
     const Compiled& c = *compiled_;
-    const std::string title =
-        c.title.Expand([&](absl::string_view name) { return value(name); });
+    const std::string title = c.title.Expand([&](absl::string_view name) { return value(name); });
     absl::StatusOr<std::unique_ptr<PageWriter>> writer =
         PageWriter::Create(title, c.width, c.height);
     if (!writer.ok()) return writer.status();

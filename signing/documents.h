@@ -36,7 +36,7 @@ namespace motcua::signing {
 // The values a document shows. Fields missing here show as empty.
 struct DocumentData {
   using Element = std::map<std::string, std::string, std::less<>>;
-  Element fields;                                                 // e.g. "form.school"
+  Element fields;                                                  // e.g. "form.school"
   std::map<std::string, std::vector<Element>, std::less<>> lists;  // e.g. "attachments"
 };
 
@@ -50,8 +50,8 @@ struct FieldCatalog {
 struct SignatureSlot {
   std::string id;  // the template's slot id, e.g. "head"
   v1::Signer signer = v1::SIGNER_UNSPECIFIED;
-  int page = 0;    // 0-based page index
-  double x = 0;    // PDF points, origin at the page's bottom-left corner
+  int page = 0;  // 0-based page index
+  double x = 0;  // PDF points, origin at the page's bottom-left corner
   double y = 0;
   double width = 0;
   double height = 0;

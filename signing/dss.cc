@@ -67,6 +67,7 @@ absl::StatusOr<std::string> Add(absl::string_view pdf, const ValidationData& dat
   PoDoFo::PdfMemDocument doc;
   try {
     doc.LoadFromBuffer(pdf.data(), static_cast<long>(pdf.size()), /*bForUpdate=*/true);
+    LeaveInfoAlone(doc);
   } catch (const PoDoFo::PdfError& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("the document is not a readable PDF: ", PodofoReason(e)));

@@ -115,6 +115,7 @@ absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const Signature
   // The parser and WriteUpdate's copy of the original bytes share the
   // device: a read that ran off the end while parsing must not fail the copy.
   source->SetSeeksClearFailure(true);
+  LeaveInfoAlone(doc);
   // No default appearance: the default embeds a whole Arial font.
   PoDoFo::PdfAcroForm* form = doc.GetAcroForm(true, PoDoFo::ePdfAcroFormDefaultAppearance_None);
   if (FieldNameTaken(doc, form, request.field_name)) {
@@ -125,7 +126,7 @@ absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const Signature
   form->GetObject()->GetDictionary().AddKey("SigFlags", PoDoFo::PdfObject(PoDoFo::pdf_int64{3}));
 
   PlacedAppearance placed;
-  if (request.appearance.has_value()) {
+  if (request.appearance.has_value() && !request.document_timestamp) {
     absl::StatusOr<PlacedAppearance> drawn =
         DrawAppearance(doc, *request.appearance, request.signing_time);
     if (!drawn.ok()) return drawn.status();
@@ -143,12 +144,16 @@ absl::StatusOr<PreparedSignature> Prepare(absl::string_view pdf, const Signature
   PoDoFo::PdfSignatureField field(widget, form, &doc);
   field.SetFieldName(Utf8(request.field_name));
   if (placed.xobject != nullptr) field.SetAppearanceStream(placed.xobject.get());
-  if (!request.reason.empty()) field.SetSignatureReason(Utf8(request.reason));
-  if (!request.location.empty()) field.SetSignatureLocation(Utf8(request.location));
-
   PoDoFo::PdfDictionary& sig = field.GetSignatureObject()->GetDictionary();
-  sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.CAdES.detached"));
-  sig.AddKey("M", PoDoFo::PdfString(PdfDateInVietnam(request.signing_time)));
+  if (request.document_timestamp) {
+    sig.AddKey("Type", PoDoFo::PdfName("DocTimeStamp"));
+    sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.RFC3161"));
+  } else {
+    if (!request.reason.empty()) field.SetSignatureReason(Utf8(request.reason));
+    if (!request.location.empty()) field.SetSignatureLocation(Utf8(request.location));
+    sig.AddKey("SubFilter", PoDoFo::PdfName("ETSI.CAdES.detached"));
+    sig.AddKey("M", PoDoFo::PdfString(PdfDateInVietnam(request.signing_time)));
+  }
   // The reserved /Contents is zeros, as the unused room of a signature is.
   // SetSignature also writes PoDoFo's /ByteRange placeholder.
   const std::string zeros(2 * request.reserved_size, '0');
@@ -245,6 +250,31 @@ absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureReques
   // parsing it back to check costs as much as the RSA signature.
   std::string pdf_bytes = std::move(prepared->pdf);
   return WriteContents(*prepared, std::move(pdf_bytes), *cms);
+}
+
+absl::StatusOr<std::string> AddDocumentTimestamp(absl::string_view pdf,
+                                                 const TimestampAuthority& tsa,
+                                                 const TimestampOptions& options) {
+  // Named after the document time-stamps before it, counted in the bytes
+  // (a parse would cost as much as the time-stamp): PrepareSignature
+  // refuses the name if a field has it anyway.
+  int earlier = 0;
+  for (size_t at = pdf.find("/DocTimeStamp"); at != absl::string_view::npos;
+       at = pdf.find("/DocTimeStamp", at + 1)) {
+    ++earlier;
+  }
+  SignatureRequest request;
+  request.document_timestamp = true;
+  request.field_name = absl::StrCat("DocTimeStamp", earlier + 1);
+  absl::StatusOr<PreparedSignature> prepared = PrepareSignature(pdf, request);
+  if (!prepared.ok()) return prepared.status();
+  const int64_t* br = prepared->byte_range;
+  const std::string covered = absl::StrCat(absl::string_view(prepared->pdf).substr(0, br[1]),
+                                           absl::string_view(prepared->pdf).substr(br[2], br[3]));
+  absl::StatusOr<std::string> token = RequestTimestamp(tsa, covered, options);
+  if (!token.ok()) return token.status();
+  std::string pdf_bytes = std::move(prepared->pdf);
+  return WriteContents(*prepared, std::move(pdf_bytes), *token);
 }
 
 }  // namespace motcua::signing

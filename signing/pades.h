@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "signing/appearance.h"
 #include "signing/signing_key.h"
+#include "signing/timestamp_client.h"
 
 namespace motcua::signing {
 
@@ -38,6 +39,10 @@ struct SignatureRequest {
   size_t reserved_size = 16 * 1024;
   // Nothing: an invisible signature.
   std::optional<Appearance> appearance;
+  // A document time-stamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161,
+  // ISO 32000-2 12.8.5) instead of a signature: no /M, reason, location or
+  // appearance; /Contents takes an RFC 3161 token over the byte range.
+  bool document_timestamp = false;
 };
 
 struct PreparedSignature {
@@ -67,6 +72,15 @@ absl::StatusOr<std::string> EmbedSignature(const PreparedSignature& prepared,
 // signature by a key the server holds.
 absl::StatusOr<std::string> SignPdf(absl::string_view pdf, const SignatureRequest& request,
                                     const SigningKey& key);
+
+// `pdf` with a document time-stamp from `tsa` as its last revision (PAdES
+// B-LTA when `pdf` is B-LT): the whole file before it, /DSS included, is
+// covered, and the evidence outlives the signers' certificates. The field
+// is named "DocTimeStamp<n>", the first n free. Errors as PrepareSignature
+// and RequestTimestamp.
+absl::StatusOr<std::string> AddDocumentTimestamp(absl::string_view pdf,
+                                                 const TimestampAuthority& tsa,
+                                                 const TimestampOptions& options = {});
 
 }  // namespace motcua::signing
 

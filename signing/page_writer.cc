@@ -91,8 +91,9 @@ absl::Status CheckDrawable(absl::string_view what, absl::string_view text) {
     // still read it back.
     for (const TrueTypeFace* face : faces) {
       if (face->GlyphFor(c) == 0) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s holds U+%04X, which the document font cannot show", what, static_cast<uint32_t>(c)));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s holds U+%04X, which the document font cannot show", what,
+                            static_cast<uint32_t>(c)));
       }
     }
   }
@@ -143,9 +144,9 @@ double PageWriter::Width(absl::string_view text, Style style, double size) const
 void PageWriter::Draw(double x, double y, absl::string_view text, Style style, double size,
                       const Rgb& color) {
   const int font = static_cast<int>(style);
-  absl::StrAppendFormat(&pages_.back().text, "BT %.3f %.3f %.3f rg /%s %.2f Tf %.2f %.2f Td %s Tj ET\n",
-                        color.r, color.g, color.b, kFontNames[font], size, x, y,
-                        fonts_[font].Encode(text));
+  absl::StrAppendFormat(&pages_.back().text,
+                        "BT %.3f %.3f %.3f rg /%s %.2f Tf %.2f %.2f Td %s Tj ET\n", color.r,
+                        color.g, color.b, kFontNames[font], size, x, y, fonts_[font].Encode(text));
 }
 
 // Lines and boxes are content operators of our own, like text: PoDoFo's
@@ -159,8 +160,8 @@ void PageWriter::Line(double x1, double y1, double x2, double y2, double stroke)
 void PageWriter::Rectangle(double x, double y, double width, double height, double stroke,
                            const Rgb& color) {
   absl::StrAppendFormat(&pages_.back().graphics,
-                        "q %.3f %.3f %.3f RG %.2f w %.2f %.2f %.2f %.2f re S Q\n", color.r,
-                        color.g, color.b, stroke, x, y, width, height);
+                        "q %.3f %.3f %.3f RG %.2f w %.2f %.2f %.2f %.2f re S Q\n", color.r, color.g,
+                        color.b, stroke, x, y, width, height);
 }
 
 std::string PageWriter::Finish() {
@@ -179,8 +180,8 @@ std::string PageWriter::Finish() {
     for (const auto& [name, reference] : fonts.GetKeys()) page_fonts.AddKey(name, *reference);
     // Text goes in a second content stream after the painter's.
     PoDoFo::PdfObject* text = document_.GetObjects().CreateObject();
-    SetDeflatedStream(*text, absl::StrCat("q\n0 G\n", pages_[i].graphics, "Q\nq\n",
-                                          pages_[i].text, "Q\n"));
+    SetDeflatedStream(
+        *text, absl::StrCat("q\n0 G\n", pages_[i].graphics, "Q\nq\n", pages_[i].text, "Q\n"));
     PoDoFo::PdfArray contents;
     contents.push_back(pdf_page->GetContents()->Reference());
     contents.push_back(text->Reference());

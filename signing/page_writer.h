@@ -7,9 +7,9 @@
 //
 // Lines, boxes and text are written as content operators (text with our own
 // subset fonts, font_subset.h) in a second content stream of each page;
-// images and QR codes go through the PoDoFo painter, in the first. Text must be valid UTF-8 the faces can show (the
-// caller checks, see CheckDrawable). PoDoFo errors propagate as PdfError.
-// Not thread-safe; one per document.
+// images and QR codes go through the PoDoFo painter, in the first. Text must be valid UTF-8 the
+// faces can show (the caller checks, see CheckDrawable). PoDoFo errors propagate as PdfError. Not
+// thread-safe; one per document.
 
 #include <memory>
 #include <string>

@@ -74,6 +74,15 @@ PoDoFo::PdfString Utf8(absl::string_view text) {
                            static_cast<PoDoFo::pdf_long>(text.size()));
 }
 
+void LeaveInfoAlone(PoDoFo::PdfMemDocument& document) {
+  PoDoFo::PdfInfo* info = document.GetInfo();
+  if (info == nullptr || info->GetObject() == nullptr || !info->GetObject()->IsDictionary()) {
+    return;
+  }
+  // Not written, the stamp stays in memory only: the file keeps its Info.
+  info->GetObject()->GetDictionary().SetDirty(false);
+}
+
 void QuietPodofo() {
   static std::once_flag once;
   std::call_once(once, [] {

@@ -34,6 +34,12 @@ absl::StatusOr<PoDoFo::PdfFont*> VietnameseFont(PoDoFo::PdfDocument& document, F
 // A PoDoFo string holding UTF-8 text.
 PoDoFo::PdfString Utf8(absl::string_view text);
 
+// PoDoFo stamps a loaded document's Info dictionary with a new /ModDate,
+// which an incremental update would then rewrite. A signature or /DSS
+// update must change nothing it does not need to: call this after loading
+// for update, and Info stays as it was.
+void LeaveInfoAlone(PoDoFo::PdfMemDocument& document);
+
 // Turns PoDoFo's stderr chatter off. Idempotent; call before using PoDoFo.
 void QuietPodofo();
 

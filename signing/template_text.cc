@@ -55,8 +55,8 @@ absl::StatusOr<TemplateText> TemplateText::Parse(absl::string_view text) {
     Part part;
     part.field = std::string(pieces[0]);
     if (part.field.empty() || !std::all_of(part.field.begin(), part.field.end(), IsNameChar)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("\"{", binding, "}\" does not name a field (letters a-z, digits, '_', '.')"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"{", binding, "}\" does not name a field (letters a-z, digits, '_', '.')"));
     }
     for (size_t f = 1; f < pieces.size(); ++f) {
       if (pieces[f] == "upper") {
@@ -64,8 +64,9 @@ absl::StatusOr<TemplateText> TemplateText::Parse(absl::string_view text) {
       } else if (absl::StartsWith(pieces[f], "default:")) {
         part.fallback = std::string(pieces[f].substr(8));
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown filter \"", pieces[f], "\" in \"{", binding, "}\" (there are upper and default:)"));
+        return absl::InvalidArgumentError(absl::StrCat("unknown filter \"", pieces[f], "\" in \"{",
+                                                       binding,
+                                                       "}\" (there are upper and default:)"));
       }
     }
     flush();

@@ -606,6 +606,9 @@ class SignatureVerifier {
     report->timestamp =
         VerifyTimestampToken(token.get(), SignedBytes(data), pool_, trust_, now_, &failure);
     report->signer_subject = report->timestamp.tsa_subject;
+    if (X509* tsa = TimestampSigner(token.get(), pool_)) {
+      report->signer_common_name = CommonName(tsa);
+    }
     if (!report->timestamp.valid) {
       Indication indication = failure == SubIndication::kNoCertificateChainFound
                                   ? Indication::kIndeterminate

@@ -9,14 +9,25 @@ namespace motcua::workflow {
 namespace {
 
 // The fields every procedure's templates may bind, besides its form's.
-constexpr const char* kFields[] = {
-    "dossier.code",           "document.id",         "document.date",
-    "document.date_long",     "procedure.code",      "procedure.name",
-    "applicant.full_name",    "applicant.address",   "unit.code",
-    "unit.name",              "unit.parent",         "unit.place",
-    "unit.head_title",        "receipt.received_at", "receipt.appointment_at",
-    "receipt.received_by",    "supplement.note",     "supplement.requested_by",
-    "supplement.requested_at"};
+constexpr const char* kFields[] = {"dossier.code",
+                                   "document.id",
+                                   "document.date",
+                                   "document.date_long",
+                                   "procedure.code",
+                                   "procedure.name",
+                                   "applicant.full_name",
+                                   "applicant.address",
+                                   "unit.code",
+                                   "unit.name",
+                                   "unit.parent",
+                                   "unit.place",
+                                   "unit.head_title",
+                                   "receipt.received_at",
+                                   "receipt.appointment_at",
+                                   "receipt.received_by",
+                                   "supplement.note",
+                                   "supplement.requested_by",
+                                   "supplement.requested_at"};
 
 }  // namespace
 
@@ -32,9 +43,9 @@ signing::FieldCatalog DocumentFields(const v1::ProcedureDefinition& procedure) {
   return catalog;
 }
 
-signing::DocumentData DocumentValues(const v1::ProcedureDefinition& procedure,
-                                     const v1::Dossier& d, const UnitProfile& unit,
-                                     const std::string& document_id, absl::Time time) {
+signing::DocumentData DocumentValues(const v1::ProcedureDefinition& procedure, const v1::Dossier& d,
+                                     const UnitProfile& unit, const std::string& document_id,
+                                     absl::Time time) {
   signing::DocumentData data;
   auto& f = data.fields;
   f["dossier.code"] = d.code();

@@ -352,15 +352,29 @@ class SignedResultDocuments : public ResultDocuments {
     auto pdf = signing::MakeLongTerm(document.pdf, long_term);
     if (!pdf.ok()) return pdf.status();
     document.pdf = *std::move(pdf);
+    // B-LTA: a document time-stamp over everything, the /DSS included.
+    size_t timestamps = 0;
+    if (options_.timestamps != nullptr) {
+      signing::TimestampOptions stamp;
+      stamp.trust = options_.trust.get();
+      auto stamped = signing::AddDocumentTimestamp(document.pdf, *options_.timestamps, stamp);
+      if (!stamped.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the document could not be time-stamped: ", stamped.status().message()));
+      }
+      document.pdf = *std::move(stamped);
+      timestamps = 1;
+    }
     signing::VerifyOptions options;
     options.check_revocation = true;
     // The rendered base needs no parse of its own: every signature's byte
     // range still starts at byte 0, and what changed after each signature
     // is still classified.
-    options.limits.max_revisions = static_cast<int>(document.signers.size()) + 1;
+    options.limits.max_revisions = static_cast<int>(document.signers.size() + timestamps) + 1;
     auto report = signing::VerifyPdf(document.pdf, *options_.trust, options);
     if (!report.ok()) return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
-    if (report->signatures.size() != document.signers.size() || !report->AllPassed()) {
+    if (report->signatures.size() != document.signers.size() + timestamps ||
+        !report->AllPassed()) {
       std::string why = "wrong number of signatures";
       for (const auto& s : report->signatures) {
         if (s.indication != signing::Indication::kTotalPassed) {

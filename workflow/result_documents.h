@@ -13,10 +13,11 @@
 // verifies the whole PDF. A document signed by the unit seal only is made
 // at once by SignByServer. Nothing here writes to the store.
 //
-// Documents leave as PAdES B-LT: every signature time-stamped when a TSA is
-// configured (B-T), and a /DSS with each signer's chain and the OCSP
-// responses or CRLs that show it was not revoked, so an auditor can verify
-// them offline for years.
+// Documents leave as PAdES B-LTA when a TSA is configured: every signature
+// time-stamped (B-T), a /DSS with each signer's chain and the OCSP
+// responses or CRLs that show it was not revoked (B-LT), and a document
+// time-stamp over the whole file, /DSS included (B-LTA), so an auditor can
+// verify them offline for years. Without a TSA: B-B with the /DSS.
 
 #include <memory>
 #include <string>

@@ -10,12 +10,12 @@
 // and with any compiler as document_template_corpus_replay over
 // tests/fuzz/document_template_corpus.
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/text_format.h"
@@ -26,12 +26,12 @@ namespace {
 
 motcua::signing::FieldCatalog Catalog() {
   motcua::signing::FieldCatalog catalog;
-  for (const char* f : {"dossier.code", "document.id", "document.date_long", "unit.name",
-                        "unit.parent", "unit.place", "unit.head_title", "applicant.full_name",
-                        "procedure.name", "form.school", "graduate.full_name",
-                        "graduate.date_of_birth", "graduate.place_of_birth", "graduate.school",
-                        "graduate.graduation_year", "graduate.classification", "diploma.serial",
-                        "diploma.register_number"}) {
+  for (const char* f :
+       {"dossier.code", "document.id", "document.date_long", "unit.name", "unit.parent",
+        "unit.place", "unit.head_title", "applicant.full_name", "procedure.name", "form.school",
+        "graduate.full_name", "graduate.date_of_birth", "graduate.place_of_birth",
+        "graduate.school", "graduate.graduation_year", "graduate.classification", "diploma.serial",
+        "diploma.register_number"}) {
     catalog.fields.insert(f);
   }
   catalog.lists["attachments"] = {"name"};

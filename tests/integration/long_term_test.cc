@@ -117,8 +117,12 @@ TEST_F(LongTermResultsTest, ReceiptAndCertifiedCopy_AreTimestampedLongTermAndVer
     const std::string pdf = Download(approved.value, doc.id());
     signing::VerificationReport report = VerifyOffline(pdf);
     EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
-    ASSERT_EQ(report.signatures.size(), static_cast<size_t>(doc.signers_size()));
+    // Each signer, then the document time-stamp over it all (B-LTA).
+    ASSERT_EQ(report.signatures.size(), static_cast<size_t>(doc.signers_size()) + 1);
+    EXPECT_EQ(report.signatures.back().type, "DocTimeStamp");
+    EXPECT_TRUE(report.signatures.back().coverage.covers_whole_document);
     for (const signing::SignatureReport& s : report.signatures) {
+      if (s.type != "Sig") continue;
       EXPECT_TRUE(s.timestamp.present && s.timestamp.valid) << s.field_name << s.timestamp.problem;
       EXPECT_EQ(s.revocation, signing::RevocationStatus::kGood) << s.revocation_detail;
       // From the responder, not only from the CA's CRL.
@@ -133,9 +137,10 @@ TEST_F(LongTermResultsTest, ReceiptAndCertifiedCopy_AreTimestampedLongTermAndVer
     EXPECT_THAT(pdfsig.output, HasSubstr("Signature is Valid")) << pdfsig.output;
     EXPECT_THAT(pdfsig.output, Not(HasSubstr("Signature is Invalid"))) << pdfsig.output;
     // openssl, independently, accepts every embedded CMS over its bytes.
+    // (The last is the document time-stamp's token, not a detached CMS.)
     const auto embedded = signing::testing_tools::FindSignatures(pdf);
-    ASSERT_EQ(embedded.size(), static_cast<size_t>(doc.signers_size()));
-    for (size_t i = 0; i < embedded.size(); ++i) {
+    ASSERT_EQ(embedded.size(), static_cast<size_t>(doc.signers_size()) + 1);
+    for (size_t i = 0; i + 1 < embedded.size(); ++i) {
       const fs::path cms = dir_ / absl::StrCat(doc.id(), "-", i, ".p7s");
       const fs::path content = dir_ / absl::StrCat(doc.id(), "-", i, ".bin");
       tu::WriteFileOrDie(cms, embedded[i].cms);

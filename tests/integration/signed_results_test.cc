@@ -56,6 +56,28 @@ std::string CertificateSha256(const std::string& pem_path) {
   return hex;
 }
 
+// The last signature of `pdf` (a document time-stamp) judged by `openssl ts
+// -verify`: its token from /Contents (DER, the zero padding cut by the
+// length its header gives), the bytes its /ByteRange covers as the data.
+Command VerifyDocumentTimestampWithOpenssl(const std::string& pdf, const std::string& dir,
+                                           const std::string& ca) {
+  const size_t at = pdf.rfind("/ByteRange");
+  int64_t r[4] = {0, 0, 0, 0};
+  std::sscanf(pdf.c_str() + at, "/ByteRange [%ld %ld %ld %ld]", &r[0], &r[1], &r[2], &r[3]);
+  std::string der;
+  for (int64_t i = r[1] + 1; i + 1 < r[2] - 1; i += 2) {
+    der.push_back(static_cast<char>(std::stoi(pdf.substr(i, 2), nullptr, 16)));
+  }
+  size_t length = der.size();
+  if (der.size() > 4 && static_cast<unsigned char>(der[1]) == 0x82) {
+    length = 4 + (static_cast<unsigned char>(der[2]) << 8) + static_cast<unsigned char>(der[3]);
+  }
+  WriteFile(dir + "/token.der", der.substr(0, length));
+  WriteFile(dir + "/covered.bin", pdf.substr(r[0], r[1]) + pdf.substr(r[2], r[3]));
+  return Shell("openssl ts -verify -token_in -in " + dir + "/token.der -data " + dir +
+               "/covered.bin -CAfile " + ca + " 2>&1");
+}
+
 class SignedResultsTest : public SharedServerTest {
  protected:
   // The dossier's document `id`, written to the scratch dir; its path.
@@ -141,10 +163,13 @@ class SignedResultsTest : public SharedServerTest {
 
     const std::string pdf = Download(approved, doc.id());
     signing::VerificationReport report = Verify(pdf);
-    ASSERT_EQ(report.signatures.size(), 2u);
+    // The officer, the seal, then the document time-stamp over it all (B-LTA).
+    ASSERT_EQ(report.signatures.size(), 3u);
     EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
     EXPECT_EQ(report.signatures[0].signer_common_name, kHeadSubject);
     EXPECT_EQ(report.signatures[1].signer_common_name, "HN-SGDDT");
+    EXPECT_EQ(report.signatures[2].type, "DocTimeStamp");
+    EXPECT_TRUE(report.signatures[2].coverage.covers_whole_document);
 
     Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + pdf);
     EXPECT_THAT(sig.output, HasSubstr("Signature #1"));
@@ -196,7 +221,16 @@ TEST_F(SignedResultsTest, Receive_ReceiptIsSealedByTheUnit) {
   ASSERT_TRUE(trust.AddAnchorsFrom(server().pki_dir() + "/ca.crt").ok());
   auto report = signing::VerifyPdf(ReadFile(pdf), trust);
   ASSERT_TRUE(report.ok()) << report.status();
-  ASSERT_EQ(report->signatures.size(), 1u);
+  ASSERT_EQ(report->signatures.size(), 2u);  // the seal, the document time-stamp
+  EXPECT_EQ(report->signatures[1].type, "DocTimeStamp");
+  // An independent judge of the document time-stamp (pdfsig 22.12 cannot
+  // validate ETSI.RFC3161): it covers every byte before it, /DSS included.
+  Command ts = VerifyDocumentTimestampWithOpenssl(ReadFile(pdf), server().scratch_dir(),
+                                                  server().pki_dir() + "/ca.crt");
+  EXPECT_THAT(ts.output, HasSubstr("Verification: OK")) << ts.output;
+  EXPECT_EQ(report->signatures[1].indication, signing::Indication::kTotalPassed)
+      << report->signatures[1].reason;
+  EXPECT_TRUE(report->signatures[1].coverage.covers_whole_document);
   const signing::TimestampInfo& stamp = report->signatures[0].timestamp;
   EXPECT_TRUE(stamp.present && stamp.valid) << stamp.problem;
   ASSERT_TRUE(stamp.gen_time.has_value());
@@ -505,7 +539,7 @@ TEST_F(SignedResultsTest, VerifyDossier_ApprovedDossier_AllPassed) {
   const v1::DocumentAudit& copy = audit.value.documents(1);
   EXPECT_EQ(copy.actor(), kHeadSubject);
   EXPECT_EQ(copy.actual_sha256(), approved.value.documents(1).sha256());
-  EXPECT_EQ(copy.verification().signatures_size(), 2);
+  EXPECT_EQ(copy.verification().signatures_size(), 3);  // officer, seal, document time-stamp
   EXPECT_TRUE(copy.problems().empty());
 
   EXPECT_RPC_CODE(server().As("portal").VerifyDossier(approved.value.code(), true),

@@ -26,7 +26,8 @@ using namespace samples;
 
 std::shared_ptr<const DocumentLayout> Compiled(const v1::DocumentTemplate& t,
                                                const FieldCatalog& catalog) {
-  absl::StatusOr<std::shared_ptr<const DocumentLayout>> layout = DocumentLayout::Compile(t, catalog);
+  absl::StatusOr<std::shared_ptr<const DocumentLayout>> layout =
+      DocumentLayout::Compile(t, catalog);
   EXPECT_TRUE(layout.ok()) << layout.status();
   return layout.ok() ? *layout : nullptr;
 }
@@ -40,13 +41,24 @@ v1::DocumentTemplate ParseTemplate(const std::string& text) {
 // A small template for checks: one paragraph, the reference, one slot.
 constexpr char kMinimal[] = R"pb(
   kind: "note"
-  blocks { id: "body" paragraph { text: "{unit.name}" } }
+  blocks {
+    id: "body"
+    paragraph { text: "{unit.name}" }
+  }
   reference { x: 85 y: 150 side: 120 text_x: 85 text_y: 62 }
-  slots { id: "head" signer: SIGNER_ACTOR title: "{unit.head_title|upper}"
-          x: 330 top: 280 width: 200 height: 90 }
+  slots {
+    id: "head"
+    signer: SIGNER_ACTOR
+    title: "{unit.head_title|upper}"
+    x: 330
+    top: 280
+    width: 200
+    height: 90
+  }
 )pb";
 
-absl::Status CompileError(const std::string& text, const FieldCatalog& catalog = ProcedureCatalog()) {
+absl::Status CompileError(const std::string& text,
+                          const FieldCatalog& catalog = ProcedureCatalog()) {
   return DocumentLayout::Compile(ParseTemplate(text), catalog).status();
 }
 
@@ -112,19 +124,17 @@ TEST_F(DocumentsTest, ShippedTemplates_PdftotextGivesBackTheVietnameseText) {
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "Mã hồ sơ: HN-SGDDT-20261123-0001",
         // pdftotext reads the labels' column, then the values'.
-        "Tiếp nhận hồ sơ của:", "Nguyễn Thị Hồng Nhung", "Thủ tục:",
-        "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc", "Thành phần hồ sơ:",
+        "Tiếp nhận hồ sơ của:", "Nguyễn Thị Hồng Nhung",
+        "Thủ tục:", "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc", "Thành phần hồ sơ:",
         "1. Đơn đề nghị cấp bản sao văn bằng từ sổ gốc", "2. Căn cước công dân (bản sao)",
         "Nhận hồ sơ lúc:", "23/11/2026 15:05", "Hẹn trả kết quả lúc:", "26/11/2026 16:00",
-        "Cán bộ tiếp nhận:", "Trần Văn Bình",
-        "NGƯỜI TIẾP NHẬN HỒ SƠ"}},
+        "Cán bộ tiếp nhận:", "Trần Văn Bình", "NGƯỜI TIẾP NHẬN HỒ SƠ"}},
       {"certified_copy",
        {"ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI", "Hà Nội, ngày 23 tháng 11 năm 2026",
-        "BẢN SAO BẰNG TỐT NGHIỆP TRUNG HỌC PHỔ THÔNG TỪ SỔ GỐC",
-        "Họ và tên:", "Nguyễn Thị Hồng Nhung", "Ngày sinh:", "05/03/2008", "Nơi sinh:",
-        "Thành phố Hồ Chí Minh", "Học sinh trường:", "Trường THPT Chu Văn An",
-        "Năm tốt nghiệp:", "2026", "Số hiệu văn bằng:", "A0123456", "Số vào sổ cấp văn bằng:",
-        "2026/THPT-0042",
+        "BẢN SAO BẰNG TỐT NGHIỆP TRUNG HỌC PHỔ THÔNG TỪ SỔ GỐC", "Họ và tên:",
+        "Nguyễn Thị Hồng Nhung", "Ngày sinh:", "05/03/2008", "Nơi sinh:", "Thành phố Hồ Chí Minh",
+        "Học sinh trường:", "Trường THPT Chu Văn An", "Năm tốt nghiệp:", "2026",
+        "Số hiệu văn bằng:", "A0123456", "Số vào sổ cấp văn bằng:", "2026/THPT-0042",
         "Bản sao này có nội dung đầy đủ, chính xác như nội dung ghi trong sổ gốc cấp văn bằng "
         "của Sở Giáo dục và Đào tạo Hà Nội.",
         "GIÁM ĐỐC"}},
@@ -133,8 +143,8 @@ TEST_F(DocumentsTest, ShippedTemplates_PdftotextGivesBackTheVietnameseText) {
         "1. Không tìm thấy văn bằng trong sổ gốc với số hiệu đã khai.",
         "2. Năm tốt nghiệp không khớp với sổ gốc."}},
       {"supplement_request",
-       {"PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
-        "1. Bản sao căn cước công dân có chứng thực", "Ghi chú: Nộp trong 10 ngày làm việc."}},
+       {"PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", "1. Bản sao căn cước công dân có chứng thực",
+        "Ghi chú: Nộp trong 10 ngày làm việc."}},
       {"diploma",
        {"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BẰNG TỐT NGHIỆP TRUNG HỌC PHỔ THÔNG",
         "GIÁM ĐỐC SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ NỘI", "Họ và tên: Nguyễn Thị Hồng Nhung",
@@ -352,7 +362,10 @@ TEST_F(DocumentsTest, LongData_WrapsAndContinuesOnTheNextPage) {
 TEST_F(DocumentsTest, Table_FlowsOverTwentyPagesWithTheHeaderOnEach) {
   const v1::DocumentTemplate t = ParseTemplate(R"pb(
     kind: "register"
-    blocks { id: "heading" heading { parent: "{unit.parent}" issuer: "{unit.name}" } }
+    blocks {
+      id: "heading"
+      heading { parent: "{unit.parent}" issuer: "{unit.name}" }
+    }
     blocks {
       id: "entries"
       table {
@@ -380,8 +393,8 @@ TEST_F(DocumentsTest, Table_FlowsOverTwentyPagesWithTheHeaderOnEach) {
   ASSERT_TRUE(absl::SimpleAtoi(InfoField(info.output, "Pages:"), &pages)) << info.output;
   EXPECT_GE(pages, 20);
   for (int page = 1; page <= pages; ++page) {
-    CommandResult text = RunTool(absl::StrCat("pdftotext -f ", page, " -l ", page, " '", path,
-                                              "' -"));
+    CommandResult text =
+        RunTool(absl::StrCat("pdftotext -f ", page, " -l ", page, " '", path, "' -"));
     EXPECT_THAT(text.output, HasSubstr("Họ và tên")) << "page " << page;
     EXPECT_THAT(text.output, HasSubstr("Ghi chú")) << "page " << page;
   }
@@ -435,8 +448,8 @@ TEST(DocumentReferenceTest, Reference_ChangesWithAnyShownFieldOnly) {
   auto diploma = Compiled(DiplomaTemplate(), DiplomaCatalog());
   ASSERT_NE(diploma, nullptr);
   const std::string original = diploma->Reference(DiplomaData());
-  for (const char* field : {"graduate.full_name", "graduate.graduation_year", "document.date_long",
-                            "unit.name"}) {
+  for (const char* field :
+       {"graduate.full_name", "graduate.graduation_year", "document.date_long", "unit.name"}) {
     DocumentData changed = DiplomaData();
     changed.fields[field] += "x";
     EXPECT_NE(diploma->Reference(changed), original) << field;
@@ -482,9 +495,9 @@ TEST(TemplateCheckTest, BadTemplates_InvalidArgumentNamingTheBlock) {
   ExpectRefused(CompileError(with("{unit.name}", "{unit.name|lower}")), "block \"body\"",
                 "unknown filter \"lower\"");
   ExpectRefused(CompileError(with("{unit.name}", "Nguyễn 李")), "block \"body\"", "U+674E");
-  ExpectRefused(CompileError(with("paragraph { text: \"{unit.name}\" }",
-                                  "table { each: \"attachments\" }")),
-                "block \"body\"", "a table with no columns");
+  ExpectRefused(
+      CompileError(with("paragraph { text: \"{unit.name}\" }", "table { each: \"attachments\" }")),
+      "block \"body\"", "a table with no columns");
   ExpectRefused(CompileError(with("paragraph { text: \"{unit.name}\" }",
                                   "table { each: \"grades\" columns { value: \"{n}\" } }")),
                 "block \"body\"", "unknown list \"grades\"");
@@ -497,20 +510,22 @@ TEST(TemplateCheckTest, BadTemplates_InvalidArgumentNamingTheBlock) {
   ExpectRefused(CompileError(with("paragraph { text: \"{unit.name}\" }",
                                   "paragraph { text: \"x\" style { color: \"red\" } }")),
                 "block \"body\"", "color \"red\" is not #rrggbb");
-  ExpectRefused(CompileError(with("x: 330 top: 280", "x: 500 top: 280")), "slots[0] \"head\"",
+  ExpectRefused(CompileError(with("x: 330", "x: 500")), "slots[0] \"head\"",
                 "on the page");
   ExpectRefused(CompileError(with("signer: SIGNER_ACTOR", "signer: SIGNER_UNSPECIFIED")),
                 "slots[0] \"head\"", "names no signer");
-  ExpectRefused(CompileError(absl::StrCat(kMinimal, "slots { id: \"seal\" signer: "
-                                                    "SIGNER_UNIT_SEAL over: \"principal\" }")),
+  ExpectRefused(CompileError(absl::StrCat(kMinimal,
+                                          "slots { id: \"seal\" signer: "
+                                          "SIGNER_UNIT_SEAL over: \"principal\" }")),
                 "slots[1] \"seal\"", "that slot must come first");
   ExpectRefused(CompileError(with("side: 120", "side: 10")), "reference", "at least 40 points");
   // A placed text that cannot fit even at the smallest size, with names as
   // long as real ones.
-  ExpectRefused(CompileError(absl::StrCat(kMinimal, "placed { id: \"issuer\" text: "
-                                                    "\"{unit.name} {unit.name} {unit.name} "
-                                                    "{unit.name} {unit.name} {unit.name}\" "
-                                                    "x: 85 y: 5 width: 60 }")),
+  ExpectRefused(CompileError(absl::StrCat(kMinimal,
+                                          "placed { id: \"issuer\" text: "
+                                          "\"{unit.name} {unit.name} {unit.name} "
+                                          "{unit.name} {unit.name} {unit.name}\" "
+                                          "x: 85 y: 5 width: 60 }")),
                 "placed \"issuer\"", "does not fit on the page");
   ExpectRefused(CompileError(with("kind: \"note\"", "kind: \"Note!\"")), "template",
                 "is not [a-z0-9_]+");

@@ -222,6 +222,51 @@ TEST_F(LongTermTest, MakeLongTerm_OfflineVerificationPassesFromTheDss) {
   EXPECT_THAT(qpdf.output, HasSubstr("No syntax or stream encoding errors"));
 }
 
+// B-LTA: a document time-stamp over the B-LT file covers its /DSS too, so
+// a change slipped into the last revision no longer passes unnoticed.
+TEST_F(LongTermTest, AddDocumentTimestamp_CoversTheWholeFileDssIncluded) {
+  const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
+  ASSERT_FALSE(bt.empty());
+  absl::StatusOr<std::string> lt = MakeLongTerm(bt, Options());
+  ASSERT_TRUE(lt.ok()) << lt.status();
+  const std::unique_ptr<TimestampAuthority> tsa = HttpTimestampAuthority(tsa_.url());
+  absl::StatusOr<std::string> lta = AddDocumentTimestamp(*lt, *tsa, TsaOptions());
+  ASSERT_TRUE(lta.ok()) << lta.status();
+  EXPECT_EQ(lta->compare(0, lt->size(), *lt), 0) << "an incremental update appends";
+
+  VerificationReport report = VerifyOffline(*lta);
+  ASSERT_EQ(report.signatures.size(), 2u);
+  EXPECT_EQ(report.signatures[0].type, "Sig");
+  EXPECT_FALSE(report.signatures[0].modified_after_signing);
+  const SignatureReport& stamp = report.signatures[1];
+  EXPECT_EQ(stamp.type, "DocTimeStamp");
+  EXPECT_EQ(stamp.field_name, "DocTimeStamp1");
+  EXPECT_STREQ(IndicationName(stamp.indication), "TOTAL_PASSED") << stamp.reason;
+  EXPECT_TRUE(stamp.coverage.covers_whole_document);
+  EXPECT_TRUE(report.AllPassed()) << ReportToText(report);
+
+  // A second one (an archive time-stamp renewed) takes the next name.
+  absl::StatusOr<std::string> twice = AddDocumentTimestamp(*lta, *tsa, TsaOptions());
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  report = VerifyOffline(*twice);
+  ASSERT_EQ(report.signatures.size(), 3u);
+  EXPECT_EQ(report.signatures[2].field_name, "DocTimeStamp2");
+
+  // One byte of the /DSS changed: the document time-stamp no longer holds.
+  std::string tampered = *lta;
+  const size_t dss = tampered.rfind("/DSS");
+  ASSERT_NE(dss, std::string::npos);
+  const size_t ocsps = tampered.find("/OCSPs", dss);
+  ASSERT_NE(ocsps, std::string::npos);
+  tampered[ocsps + 1] = 'X';
+  report = VerifyOffline(tampered);
+  ASSERT_FALSE(report.signatures.empty());
+  EXPECT_STRNE(IndicationName(report.signatures.back().indication), "TOTAL_PASSED");
+
+  CommandResult qpdf = RunCommand("qpdf --check " + Quote(Write("b-lta.pdf", *lta).string()));
+  EXPECT_EQ(qpdf.exit_code, 0) << qpdf.output;
+}
+
 TEST_F(LongTermTest, Gather_HoldsChainResponderAndTsaEvidence) {
   const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
   absl::StatusOr<GatheredValidationData> gathered = GatherValidationData(bt, Options());

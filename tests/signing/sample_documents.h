@@ -50,12 +50,13 @@ inline v1::DocumentTemplate DiplomaTemplate() {
 // (workflow/document_data.cc), as far as these samples use it.
 inline FieldCatalog ProcedureCatalog() {
   FieldCatalog catalog;
-  for (const char* f :
-       {"dossier.code", "document.id", "document.date", "document.date_long", "procedure.name",
-        "applicant.full_name", "unit.name", "unit.parent", "unit.place", "unit.head_title",
-        "receipt.received_at", "receipt.appointment_at", "receipt.received_by", "supplement.note",
-        "form.diploma_type", "form.diploma_serial", "form.register_number", "form.graduation_year",
-        "form.school", "form.date_of_birth", "form.place_of_birth"}) {
+  for (const char* f : {"dossier.code",        "document.id",          "document.date",
+                        "document.date_long",  "procedure.name",       "applicant.full_name",
+                        "unit.name",           "unit.parent",          "unit.place",
+                        "unit.head_title",     "receipt.received_at",  "receipt.appointment_at",
+                        "receipt.received_by", "supplement.note",      "form.diploma_type",
+                        "form.diploma_serial", "form.register_number", "form.graduation_year",
+                        "form.school",         "form.date_of_birth",   "form.place_of_birth"}) {
     catalog.fields.insert(f);
   }
   catalog.lists["attachments"] = {"name"};
@@ -66,11 +67,11 @@ inline FieldCatalog ProcedureCatalog() {
 
 inline FieldCatalog DiplomaCatalog() {
   FieldCatalog catalog;
-  for (const char* f : {"dossier.code", "document.id", "document.date_long", "unit.name",
-                        "unit.place", "unit.head_title", "graduate.full_name",
-                        "graduate.date_of_birth", "graduate.place_of_birth", "graduate.school",
-                        "graduate.graduation_year", "graduate.classification", "diploma.serial",
-                        "diploma.register_number"}) {
+  for (const char* f :
+       {"dossier.code", "document.id", "document.date_long", "unit.name", "unit.place",
+        "unit.head_title", "graduate.full_name", "graduate.date_of_birth",
+        "graduate.place_of_birth", "graduate.school", "graduate.graduation_year",
+        "graduate.classification", "diploma.serial", "diploma.register_number"}) {
     catalog.fields.insert(f);
   }
   return catalog;
@@ -150,40 +151,51 @@ inline DocumentData DiplomaData(int i = 0) {
   return data;
 }
 
-
 // A register-like table of `entries` rows (a year's transcript per page is
 // about 40 rows), signed by the head with the seal over.
 inline v1::DocumentTemplate TableTemplate() {
   v1::DocumentTemplate t;
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    kind: "table"
-    title: "Sổ theo dõi kết quả học tập"
-    blocks { id: "heading" heading { parent: "{unit.parent}" issuer: "{unit.name}" } }
-    blocks {
-      id: "title"
-      paragraph {
-        text: "SỔ THEO DÕI KẾT QUẢ HỌC TẬP"
-        style { size: 14 bold: true align: ALIGN_CENTER leading: 24 }
-      }
-    }
-    blocks {
-      id: "rows"
-      table {
-        each: "entries"
-        columns { title: "STT" value: "{n}" weight: 0.5 align: ALIGN_RIGHT }
-        columns { title: "Môn học" value: "{item.subject}" weight: 2 }
-        columns { title: "Học kỳ I" value: "{item.term1}" weight: 1 align: ALIGN_CENTER }
-        columns { title: "Học kỳ II" value: "{item.term2}" weight: 1 align: ALIGN_CENTER }
-        columns { title: "Cả năm" value: "{item.year}" weight: 1 align: ALIGN_CENTER }
-        columns { title: "Nhận xét" value: "{item.comment}" weight: 3 }
-      }
-    }
-    footer_top: 200
-    reference { x: 85 y: 60 side: 90 text_x: 85 text_y: 45 }
-    slots { id: "head" signer: SIGNER_ACTOR title: "{unit.head_title|upper}"
-            x: 330 top: 170 width: 200 height: 90 }
-    slots { id: "seal" signer: SIGNER_UNIT_SEAL over: "head" }
-  )pb", &t);
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        kind: "table"
+        title: "Sổ theo dõi kết quả học tập"
+        blocks {
+          id: "heading"
+          heading { parent: "{unit.parent}" issuer: "{unit.name}" }
+        }
+        blocks {
+          id: "title"
+          paragraph {
+            text: "SỔ THEO DÕI KẾT QUẢ HỌC TẬP"
+            style { size: 14 bold: true align: ALIGN_CENTER leading: 24 }
+          }
+        }
+        blocks {
+          id: "rows"
+          table {
+            each: "entries"
+            columns { title: "STT" value: "{n}" weight: 0.5 align: ALIGN_RIGHT }
+            columns { title: "Môn học" value: "{item.subject}" weight: 2 }
+            columns { title: "Học kỳ I" value: "{item.term1}" weight: 1 align: ALIGN_CENTER }
+            columns { title: "Học kỳ II" value: "{item.term2}" weight: 1 align: ALIGN_CENTER }
+            columns { title: "Cả năm" value: "{item.year}" weight: 1 align: ALIGN_CENTER }
+            columns { title: "Nhận xét" value: "{item.comment}" weight: 3 }
+          }
+        }
+        footer_top: 200
+        reference { x: 85 y: 60 side: 90 text_x: 85 text_y: 45 }
+        slots {
+          id: "head"
+          signer: SIGNER_ACTOR
+          title: "{unit.head_title|upper}"
+          x: 330
+          top: 170
+          width: 200
+          height: 90
+        }
+        slots { id: "seal" signer: SIGNER_UNIT_SEAL over: "head" }
+      )pb",
+      &t);
   return t;
 }
 
@@ -194,17 +206,17 @@ inline FieldCatalog TableCatalog() {
 }
 
 inline DocumentData TableData(int entries) {
-  static const char* const kSubjects[] = {"Ngữ văn", "Toán", "Tiếng Anh", "Lịch sử", "Vật lí",
-                                          "Hóa học", "Sinh học", "Giáo dục thể chất"};
+  static const char* const kSubjects[] = {"Ngữ văn", "Toán",    "Tiếng Anh", "Lịch sử",
+                                          "Vật lí",  "Hóa học", "Sinh học",  "Giáo dục thể chất"};
   DocumentData data = ReceiptData();
   data.fields["document.id"] = "table-1";
   for (int i = 0; i < entries; ++i) {
-    data.lists["entries"].push_back({{"subject", kSubjects[i % 8]},
-                                     {"term1", absl::StrCat(6 + i % 4, ".", i % 10)},
-                                     {"term2", absl::StrCat(7 + i % 3, ".", (i * 3) % 10)},
-                                     {"year", absl::StrCat(7 + i % 3, ".", (i * 7) % 10)},
-                                     {"comment", i % 5 == 0 ? "Có tiến bộ, cần phát huy"
-                                                            : "Hoàn thành tốt"}});
+    data.lists["entries"].push_back(
+        {{"subject", kSubjects[i % 8]},
+         {"term1", absl::StrCat(6 + i % 4, ".", i % 10)},
+         {"term2", absl::StrCat(7 + i % 3, ".", (i * 3) % 10)},
+         {"year", absl::StrCat(7 + i % 3, ".", (i * 7) % 10)},
+         {"comment", i % 5 == 0 ? "Có tiến bộ, cần phát huy" : "Hoàn thành tốt"}});
   }
   return data;
 }

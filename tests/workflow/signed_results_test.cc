@@ -250,7 +250,9 @@ TEST_F(SignedResultsTest, Receive_StoresReceiptSealedByTheUnit) {
   EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
   EXPECT_EQ(static_cast<int64_t>(pdf.size()), doc.size_bytes());
   signing::VerificationReport report = Verify(pdf);
-  ASSERT_EQ(report.signatures.size(), 1u);
+  ASSERT_EQ(report.signatures.size(), 2u);  // the seal, then the document time-stamp
+  EXPECT_EQ(report.signatures[1].type, "DocTimeStamp");
+  EXPECT_TRUE(report.signatures[1].coverage.covers_whole_document);
   EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
   EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
 
@@ -288,7 +290,8 @@ TEST_F(SignedResultsTest, Approve_TwoPhase_OfficerThenSealBothVerify) {
   const std::string pdf = Document(d.code(), "d2");
   EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
   signing::VerificationReport report = Verify(pdf);
-  ASSERT_EQ(report.signatures.size(), 2u);
+  ASSERT_EQ(report.signatures.size(), 3u);  // officer, seal, document time-stamp
+  EXPECT_EQ(report.signatures[2].type, "DocTimeStamp");
   EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
   EXPECT_EQ(report.signatures[0].signer_common_name, "head.hn");
   EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
@@ -519,7 +522,7 @@ TEST_F(DossierAuditTest, ApprovedDossier_Passes) {
   EXPECT_EQ(copy.event_sequence, EventOf("d2").sequence());
   EXPECT_EQ(copy.actual_sha256, copy.recorded_sha256);
   ASSERT_TRUE(copy.verification.has_value());
-  EXPECT_EQ(copy.verification->signatures.size(), 2u);
+  EXPECT_EQ(copy.verification->signatures.size(), 3u);  // and the document time-stamp
 }
 
 TEST_F(DossierAuditTest, OneByteOfADocumentChanged_FailsNamingTheHash) {
@@ -712,7 +715,7 @@ TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
   verify.check_revocation = true;  // from the /DSS
   auto report = signing::VerifyPdf(content->content(), *trust, verify);
   ASSERT_TRUE(report.ok()) << report.status();
-  ASSERT_EQ(report->signatures.size(), 1u);
+  ASSERT_EQ(report->signatures.size(), 2u);  // the seal and the document time-stamp
   EXPECT_TRUE(report->AllPassed()) << signing::ReportToText(*report);
   EXPECT_EQ(report->signatures[0].signer_common_name, "HN-SGDDT");
 

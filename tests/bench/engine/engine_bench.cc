@@ -11,6 +11,11 @@
 //   motcua_engine_bench receipt-latency [--rate R] [--seconds S]
 //       receive steps at R per second for S seconds; a unit watch times each
 //       receipt from the step's answer to its document_issued event.
+//   motcua_engine_bench batch-sign [--count N]
+//       N dossiers received (untimed), then the head approves them all as a
+//       batch with the key on a SoftHSM2 token, one session (one PIN):
+//       PrepareSignatures, every value signed on the token, CompleteTasks,
+//       in rounds of 1,000; documents/s end to end and per phase.
 //   motcua_engine_bench timers [--count N]
 //       N dossiers whose timer falls due at the same moment; the time from
 //       that moment until every one has fired (timers/s).
@@ -22,6 +27,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -34,6 +41,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "motcua/v1/operations.grpc.pb.h"
+#include "signing/signing_key.h"
 #include "tests/integration/fixtures.h"
 
 namespace motcua::bench {
@@ -169,6 +177,98 @@ int ReceiptLatency(ServerProcess& server, int rate, int seconds) {
   return 0;
 }
 
+// The head's development key imported into a fresh SoftHSM2 token.
+absl::StatusOr<std::unique_ptr<signing::SigningKey>> HeadKeyOnToken(ServerProcess& server) {
+  const std::string dir = server.scratch_dir() + "/softhsm";
+  std::filesystem::create_directories(dir + "/tokens");
+  std::ofstream(dir + "/softhsm2.conf") << "directories.tokendir = " << dir
+                                        << "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n";
+  setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
+  const std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  const std::string init =
+      "softhsm2-util --init-token --free --label bench-head --pin 123456 --so-pin 87654321 "
+      ">/dev/null";
+  const std::string import = "pkcs11-tool --module " + module +
+                             " --token-label bench-head --login --pin 123456 --write-object " +
+                             server.pki_dir() + "/signers/head.key" +
+                             " --type privkey --id 01 --label head --usage-sign --sensitive "
+                             ">/dev/null 2>&1";
+  if (std::system(init.c_str()) != 0 || std::system(import.c_str()) != 0) {
+    return absl::InternalError("could not put the head's key on a SoftHSM2 token");
+  }
+  std::ifstream head(server.pki_dir() + "/signers/head.crt"), ca(server.pki_dir() + "/ca.crt");
+  std::ofstream(dir + "/chain.pem") << head.rdbuf() << ca.rdbuf();
+  return signing::SigningKey::OpenPkcs11Key(
+      {module, "bench-head", "head", "123456", dir + "/chain.pem"});
+}
+
+int BatchSign(ServerProcess& server, int count) {
+  auto key = HeadKeyOnToken(server);
+  if (!key.ok()) {
+    std::cerr << key.status() << "\n";
+    return 2;
+  }
+  std::vector<v1::Dossier> dossiers = SubmitMany(server, count, nullptr);
+  ParallelFor(count, kThreads, [&](int i) {
+    dossiers[i] = server.As("receiver").CompleteTask(Approval(dossiers[i])).value;
+  });
+  while (EngineStatus(server).documents_pending() > 0) absl::SleepFor(absl::Milliseconds(20));
+  ParallelFor(count, kThreads, [&](int i) { dossiers[i] = itest::Reread(server, dossiers[i].code()).value; });
+  std::ifstream pem_file(server.pki_dir() + "/signers/head.crt");
+  const std::string pem((std::istreambuf_iterator<char>(pem_file)), std::istreambuf_iterator<char>());
+
+  const double cpu_before = ServerCpuSeconds(server);
+  absl::Duration prepare, sign, complete;
+  int approved = 0, failed = 0;
+  const absl::Time start = absl::Now();
+  for (int first = 0; first < count; first += 1000) {
+    const int end = std::min(count, first + 1000);
+    v1::PrepareSignaturesRequest request;
+    request.set_signer_certificate_pem(pem);
+    for (int i = first; i < end; ++i) {
+      auto* item = request.add_items();
+      item->set_task_id(dossiers[i].task().id());
+      item->set_expected_version(dossiers[i].version());
+      item->set_decision(v1::DECISION_APPROVE);
+    }
+    absl::Time t = absl::Now();
+    Reply<v1::PrepareSignaturesResponse> prepared = server.As("head").PrepareSignatures(request);
+    prepare += absl::Now() - t;
+    t = absl::Now();
+    v1::CompleteTasksRequest tasks;
+    for (int i = first; i < end; ++i) {
+      const auto& result = prepared.value.results(i - first);
+      if (!result.has_challenge()) {
+        ++failed;
+        continue;
+      }
+      absl::StatusOr<std::string> value = (*key)->Sign(result.challenge().to_be_signed());
+      if (!value.ok()) {
+        ++failed;
+        continue;
+      }
+      v1::CompleteTaskRequest task = Approval(dossiers[i]);
+      task.mutable_signature()->set_challenge_id(result.challenge().challenge_id());
+      task.mutable_signature()->set_signature_value(*value);
+      *tasks.add_tasks() = std::move(task);
+    }
+    sign += absl::Now() - t;
+    t = absl::Now();
+    Reply<v1::CompleteTasksResponse> completed = server.As("head").CompleteTasks(tasks);
+    complete += absl::Now() - t;
+    for (const auto& result : completed.value.results()) {
+      result.has_dossier() ? ++approved : ++failed;
+    }
+  }
+  const double total_s = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("RESULT mode=batch-sign count=%d approved=%d failed=%d documents_per_s=%.0f "
+              "prepare_s=%.2f sign_on_token_s=%.2f complete_s=%.2f server_cpu_ms_per_document=%.2f\n",
+              count, approved, failed, count / total_s, absl::ToDoubleSeconds(prepare),
+              absl::ToDoubleSeconds(sign), absl::ToDoubleSeconds(complete),
+              1000 * (ServerCpuSeconds(server) - cpu_before) / count);
+  return failed == 0 ? 0 : 1;
+}
+
 int64_t LogHead(ServerProcess& server) { return EngineStatus(server).log_head(); }
 
 int Timers(ServerProcess& server, int count) {
@@ -214,6 +314,8 @@ int Main(int argc, char** argv) {
   auto* latency = app.add_subcommand("receipt-latency", "time from step to issued receipt");
   latency->add_option("--rate", rate, "steps per second")->default_val(200);
   latency->add_option("--seconds", seconds, "how long")->default_val(30);
+  auto* batch = app.add_subcommand("batch-sign", "a head's batch of signed approvals");
+  batch->add_option("--count", count, "dossiers")->default_val(1000);
   auto* timers = app.add_subcommand("timers", "timers due at one moment");
   timers->add_option("--count", count, "timers")->default_val(100000);
   CLI11_PARSE(app, argc, argv);
@@ -225,6 +327,7 @@ int Main(int argc, char** argv) {
   }
   if (receipts->parsed()) return Receipts(**server, count);
   if (latency->parsed()) return ReceiptLatency(**server, rate, seconds);
+  if (batch->parsed()) return BatchSign(**server, count);
   return Timers(**server, count);
 }
 
