@@ -423,31 +423,38 @@ class Layouter {
     return absl::OkStatus();
   }
 
-  // One table row: its cells' lines, split over pages when they do not fit.
-  // `header` is drawn first on every new page; null for the header itself.
-  void TableRow(const DocumentLayout::Compiled::Block& b,
+  // A table's header row, drawn again at the top of every page it reaches.
+  struct TableHeader {
+    std::vector<std::vector<std::string>> cells;
+    Font font;
+    const std::vector<double>* widths;
+  };
+
+  // One table row from `x`, a cell per width: its cells' lines, split over
+  // pages when they do not fit, `header` (unless null) first on every new
+  // page.
+  void TableRow(double x0, const std::vector<double>& widths,
                 const std::vector<std::vector<std::string>>& cells, const Font& font,
-                const std::vector<v1::Align>& aligns,
-                const std::vector<std::vector<std::string>>* header, const Font& header_font) {
+                const std::vector<v1::Align>& aligns, const TableHeader* header) {
     constexpr double kPad = 3;
     size_t lines = 1;
     for (const auto& cell : cells) lines = std::max(lines, cell.size());
+    // Lines that fit between a row's top and the bottom margin.
+    auto fitting = [&](double row_top) {
+      const double room = row_top - kPad - font.size * 1.25 - c_.bottom;
+      return room < 0 ? 0 : static_cast<size_t>(room / font.leading) + 1;
+    };
     size_t done = 0;
     while (done < lines) {
       double top = y_ + font.size;
-      // Lines that fit between the row's top and the bottom margin.
-      auto fitting = [&](double row_top) {
-        const double room = row_top - kPad - font.size * 1.25 - c_.bottom;
-        return room < 0 ? 0 : static_cast<size_t>(room / font.leading) + 1;
-      };
       // A row that would fit whole on a new page is not split.
       const bool split_needless =
           done == 0 && fitting(top) < lines && lines + 2 < fitting(PageTop() + font.size);
       if (fitting(top) == 0 || split_needless) {
         NewPage();
         if (header != nullptr) {
-          std::vector<v1::Align> center(header->size(), v1::ALIGN_CENTER);
-          TableRow(b, *header, header_font, center, nullptr, header_font);
+          TableRow(x0, *header->widths, header->cells, header->font,
+                   std::vector<v1::Align>(header->cells.size(), v1::ALIGN_CENTER), nullptr);
         }
         top = y_ + font.size;
         // A header as tall as the page leaves the rows a page of their own.
@@ -458,22 +465,22 @@ class Layouter {
       }
       const size_t count = std::min(lines - done, fitting(top));
       const double bottom = top - 2 * kPad - font.size * 1.25 - (count - 1) * font.leading;
-      double x = b.x;
+      double x = x0;
       for (size_t col = 0; col < cells.size(); ++col) {
-        const double width = ColumnWidth(b, col);
         Font cell_font = font;
         cell_font.align = aligns[col];
         double baseline = top - kPad - font.size;
         for (size_t l = done; l < done + count && l < cells[col].size(); ++l) {
-          w_.Draw(AlignedX(w_, cells[col][l], cell_font, font.size, x + kPad, width - 2 * kPad),
-                  baseline, cells[col][l], font.style, font.size, font.color);
+          w_.Draw(
+              AlignedX(w_, cells[col][l], cell_font, font.size, x + kPad, widths[col] - 2 * kPad),
+              baseline, cells[col][l], font.style, font.size, font.color);
           baseline -= font.leading;
         }
         w_.Line(x, top, x, bottom, 0.5);
-        x += width;
+        x += widths[col];
       }
-      w_.Line(b.x, top, x, top, 0.5);
-      w_.Line(b.x, bottom, x, bottom, 0.5);
+      w_.Line(x0, top, x, top, 0.5);
+      w_.Line(x0, bottom, x, bottom, 0.5);
       w_.Line(x, top, x, bottom, 0.5);
       lowest_ = std::min(lowest_, bottom);
       y_ = bottom - font.size;
@@ -481,44 +488,35 @@ class Layouter {
     }
   }
 
-  double ColumnWidth(const DocumentLayout::Compiled::Block& b, size_t col) const {
-    return b.widths[col];
-  }
-
-  std::vector<std::string> Cell(const DocumentLayout::Compiled::Block& b, size_t col,
-                                const std::string& text, Style style, double size) const {
-    return Wrap(w_, text, style, size, ColumnWidth(b, col) - 6);
-  }
-
   absl::Status Table(const v1::Table& table, const DocumentLayout::Compiled::Block& b) {
-    Font header_font = b.font;
-    header_font.style = StyleOf(true, b.font.style == Style::kItalic);
-    std::vector<std::vector<std::string>> header;
+    constexpr double kCellPadding = 6;
+    TableHeader header{{}, b.font, &b.widths};
+    header.font.style = StyleOf(true, b.font.style == Style::kItalic);
     for (size_t col = 0; col < b.titles.size(); ++col) {
-      header.push_back(Cell(b, col, Expand(b.titles[col]), header_font.style, header_font.size));
+      header.cells.push_back(Wrap(w_, Expand(b.titles[col]), header.font.style, header.font.size,
+                                  b.widths[col] - kCellPadding));
     }
-    std::vector<v1::Align> center(header.size(), v1::ALIGN_CENTER);
     std::vector<v1::Align> aligns;
     for (const v1::Table::Column& column : table.columns()) aligns.push_back(column.align());
     Room(b.font.size * 3);
-    TableRow(b, header, header_font, center, nullptr, header_font);
+    TableRow(b.x, b.widths, header.cells, header.font,
+             std::vector<v1::Align>(header.cells.size(), v1::ALIGN_CENTER), nullptr);
     const std::vector<Element>& list = List(table.each());
     if (list.empty()) {
-      const std::string empty = Expand(b.empty_text);
-      std::vector<std::vector<std::string>> row(
-          1, Wrap(w_, empty, b.font.style, b.font.size, b.width - 6));
-      DocumentLayout::Compiled::Block whole = b;
-      whole.widths = {b.width};
-      TableRow(whole, row, b.font, {v1::ALIGN_CENTER}, &header, header_font);
+      // One cell across the table.
+      const std::vector<double> whole = {b.width};
+      TableRow(b.x, whole,
+               {Wrap(w_, Expand(b.empty_text), b.font.style, b.font.size, b.width - kCellPadding)},
+               b.font, {v1::ALIGN_CENTER}, &header);
     }
     for (size_t i = 0; i < list.size(); ++i) {
       std::vector<std::vector<std::string>> row;
       const std::string index = absl::StrCat(i + 1);
       for (size_t col = 0; col < b.values.size(); ++col) {
-        row.push_back(
-            Cell(b, col, ExpandItem(b.values[col], list[i], index), b.font.style, b.font.size));
+        row.push_back(Wrap(w_, ExpandItem(b.values[col], list[i], index), b.font.style, b.font.size,
+                           b.widths[col] - kCellPadding));
       }
-      TableRow(b, row, b.font, aligns, &header, header_font);
+      TableRow(b.x, b.widths, row, b.font, aligns, &header);
     }
     y_ -= 4;
     return absl::OkStatus();

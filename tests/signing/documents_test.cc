@@ -406,6 +406,41 @@ TEST_F(DocumentsTest, Table_FlowsOverTwentyPagesWithTheHeaderOnEach) {
   EXPECT_EQ(check.exit_code, 0) << check.output;
 }
 
+// An empty list shows one cell across the table; when that cell runs over
+// the page, the next page starts with the table's own header again.
+TEST_F(DocumentsTest, Table_EmptyListCellRunsOverThePageWithTheHeaderRepeated) {
+  const v1::DocumentTemplate t = ParseTemplate(R"pb(
+    kind: "register"
+    blocks {
+      id: "entries"
+      width: 150
+      table {
+        each: "attachments"
+        columns { title: "STT" value: "{n}" }
+        columns { title: "Tên giấy tờ" value: "{item.name}" weight: 2 }
+        empty_text: "{form.school}"
+      }
+    }
+    reference { x: 85 y: 40 side: 60 text_x: 150 text_y: 45 }
+  )pb");
+  DocumentData data = ReceiptData();
+  data.lists["attachments"].clear();
+  std::string long_text;
+  for (int i = 0; i < 120; ++i) absl::StrAppend(&long_text, "Không có giấy tờ ", i, " ");
+  data.fields["form.school"] = long_text.substr(0, 3900);
+  const std::string path = Save(RenderOne(t, ProcedureCatalog(), data), "empty-table");
+  CommandResult info = RunTool("pdfinfo '" + path + "'");
+  int pages = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(InfoField(info.output, "Pages:"), &pages)) << info.output;
+  EXPECT_GE(pages, 2);
+  for (int page = 1; page <= pages; ++page) {
+    CommandResult text =
+        RunTool(absl::StrCat("pdftotext -f ", page, " -l ", page, " '", path, "' -"));
+    EXPECT_THAT(text.output, HasSubstr("Tên giấy tờ")) << "page " << page;
+  }
+  ExpectWordsOnPages(path, pages, 595.28);
+}
+
 TEST(DocumentReferenceTest, CanonicalContent_IsTheDocumentedText) {
   auto layout = Compiled(ProcedureTemplate("receipt"), ProcedureCatalog());
   ASSERT_NE(layout, nullptr);
