@@ -132,6 +132,12 @@ v1::VerifyDossierResponse ToProto(const workflow::DossierAudit& audit) {
     doc->set_actual_sha256(d.actual_sha256);
     if (d.verification) *doc->mutable_verification() = ToProto(*d.verification);
     AddAll(d.problems, doc->mutable_problems());
+    for (const workflow::SignerAudit& s : d.signers) {
+      v1::SignerAudit* signer = doc->add_signers();
+      *signer->mutable_signer() = s.signer;
+      signer->set_event_sequence(s.event_sequence);
+      signer->set_actor(RepairUtf8(s.actor));
+    }
   }
   AddAll(audit.problems, out.mutable_problems());
   return out;

@@ -80,12 +80,15 @@ absl::Status CheckBox(const PdfBox& box) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PoDoFo::PdfPage*> PageAt(PoDoFo::PdfMemDocument& document, int index) {
-  if (index < 0 || index >= document.GetPageCount()) {
-    return absl::InvalidArgumentError(absl::StrCat("page ", index + 1, " does not exist; the ",
-                                                   "document has ", document.GetPageCount()));
+// `page` as an index of an existing page (kLastPage resolved).
+absl::StatusOr<int> PageIndex(PoDoFo::PdfMemDocument& document, int page) {
+  const int count = document.GetPageCount();
+  const int index = page == kLastPage ? count - 1 : page;
+  if (index < 0 || index >= count) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page ", page + 1, " does not exist; the document has ", count));
   }
-  return document.GetPage(index);
+  return index;
 }
 
 // One image of a PNG as PoDoFo encodes it: a Flate stream and the few
@@ -270,13 +273,13 @@ class AppearanceText {
 
 absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const OfficerAppearance& officer, absl::Time) {
-  absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, officer.page);
+  absl::StatusOr<int> page = PageIndex(document, officer.page);
   if (!page.ok()) return page.status();
   absl::StatusOr<PdfBox> image_box = SignatureImageBox(officer);
   if (!image_box.ok()) return image_box.status();
   absl::StatusOr<AppearanceText> text = AppearanceText::Create();
   if (!text.ok()) return text.status();
-  absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, officer.page, officer.box);
+  absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, *page, officer.box);
   if (!placed.ok()) return placed.status();
 
   PoDoFo::PdfPainter painter;
@@ -295,12 +298,12 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
 
 absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document, const SealAppearance& seal,
                                       absl::Time) {
-  absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, seal.page);
+  absl::StatusOr<int> page = PageIndex(document, seal.page);
   if (!page.ok()) return page.status();
   if (absl::Status s = CheckBox(seal.box); !s.ok()) return s;
   absl::StatusOr<PngSize> size = ReadPngSize(seal.seal_png);
   if (!size.ok()) return size.status();
-  absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, seal.page, seal.box);
+  absl::StatusOr<PlacedAppearance> placed = NewCanvas(document, *page, seal.box);
   if (!placed.ok()) return placed.status();
 
   PoDoFo::PdfPainter painter;
@@ -314,8 +317,9 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document, const Se
 
 absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
                                       const AttachmentAppearance& stamp, absl::Time time) {
-  absl::StatusOr<PoDoFo::PdfPage*> page = PageAt(document, 0);
-  if (!page.ok()) return page.status();
+  absl::StatusOr<int> index = PageIndex(document, 0);
+  if (!index.ok()) return index.status();
+  PoDoFo::PdfPage* page = document.GetPage(*index);
   absl::StatusOr<AppearanceText> text = AppearanceText::Create();
   if (!text.ok()) return text.status();
 
@@ -323,7 +327,7 @@ absl::StatusOr<PlacedAppearance> Draw(PoDoFo::PdfMemDocument& document,
   if (!stamp.number_and_symbol.empty()) lines.push_back({false, stamp.number_and_symbol});
   lines.push_back({false, "Thời gian ký: " + VietnamDisplayTime(time)});
 
-  const PoDoFo::PdfRect media = (*page)->GetMediaBox();
+  const PoDoFo::PdfRect media = page->GetMediaBox();
   PdfBox box;
   box.width = kStampWidth;
   box.height = kStampLine * lines.size() + 8;

@@ -33,8 +33,11 @@ struct PdfBox {
   double height = 0;
 };
 
-// An officer's signature (chữ ký cá nhân) in `box` on `page` (0-based): the
-// image scaled to fit above a band for the name, centred.
+// A page index meaning the document's last page, whatever its length.
+inline constexpr int kLastPage = -1;
+
+// An officer's signature (chữ ký cá nhân) in `box` on `page` (0-based, or
+// kLastPage): the image scaled to fit above a band for the name, centred.
 struct OfficerAppearance {
   int page = 0;
   PdfBox box;
@@ -42,7 +45,7 @@ struct OfficerAppearance {
   std::string signer_name;    // UTF-8, drawn centred below the image
 };
 
-// The organisation's seal image in `box` on `page`; SealBoxFor gives the box
+// The organisation's seal image in `box` on `page` (as above); SealBoxFor gives the box
 // that overlaps an officer's signature as Annex I shows.
 struct SealAppearance {
   int page = 0;

@@ -159,6 +159,24 @@ double AlignedX(const PageWriter& w, absl::string_view text, const Font& font, d
   }
 }
 
+// Where the template's slots are on `page`, untitled. A seal over a slot is
+// a square of that slot's height over its left third (Decree 30/2020 Annex I).
+std::vector<SignatureSlot> SlotsOn(const v1::DocumentTemplate& t, int page) {
+  std::vector<SignatureSlot> slots;
+  for (const v1::SignatureSlot& s : t.slots()) {
+    SignatureSlot slot{s.id(),     s.signer(), page, s.x(), s.top() - s.height(),
+                       s.width(),  s.height(), "",   s.over()};
+    for (const SignatureSlot& under : slots) {
+      if (s.over().empty() || under.id != s.over()) continue;
+      slot.height = slot.width = under.height;
+      slot.x = under.x + under.width / 3 - under.height;
+      slot.y = under.y;
+    }
+    slots.push_back(std::move(slot));
+  }
+  return slots;
+}
+
 }  // namespace
 
 // ---- The compiled template ------------------------------------------------------
@@ -570,25 +588,11 @@ class Layouter {
         return s;
       }
     }
-    std::vector<SignatureSlot> slots;
+    std::vector<SignatureSlot> slots = SlotsOn(t_, w_.page_index());
     for (int i = 0; i < t_.slots_size(); ++i) {
       const v1::SignatureSlot& s = t_.slots(i);
-      SignatureSlot slot{s.id(),
-                         s.signer(),
-                         w_.page_index(),
-                         s.x(),
-                         s.top() - s.height(),
-                         s.width(),
-                         s.height(),
-                         VietnameseUpper(Expand(c_.slot_titles[i]))};
-      if (!s.over().empty()) {
-        for (const SignatureSlot& under : slots) {
-          if (under.id != s.over()) continue;
-          slot.height = slot.width = under.height;
-          slot.x = under.x + under.width / 3 - under.height;
-          slot.y = under.y;
-        }
-      }
+      SignatureSlot& slot = slots[i];
+      slot.title = VietnameseUpper(Expand(c_.slot_titles[i]));
       if (!slot.title.empty()) {
         Font title;
         title.style = Style::kBold;
@@ -601,7 +605,6 @@ class Layouter {
           return st;
         }
       }
-      slots.push_back(std::move(slot));
     }
     return slots;
   }
@@ -991,6 +994,10 @@ absl::StatusOr<RenderedDocument> DocumentLayout::Render(const DocumentData& data
     return absl::InternalError(
         absl::StrCat("PoDoFo failed: ", PoDoFo::PdfError::ErrorMessage(e.GetError())));
   }
+}
+
+std::vector<SignatureSlot> DocumentLayout::Slots(int page) const {
+  return SlotsOn(template_, page);
 }
 
 std::string DocumentLayout::CanonicalContent(const DocumentData& data) const {

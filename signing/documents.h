@@ -56,6 +56,7 @@ struct SignatureSlot {
   double width = 0;
   double height = 0;
   std::string title;  // drawn above the slot, e.g. "GIÁM ĐỐC"
+  std::string over;   // a seal's: the id of the slot it covers a third of
 };
 
 struct RenderedDocument {
@@ -87,6 +88,11 @@ class DocumentLayout {
   // FAILED_PRECONDITION when a font is not installed; INTERNAL when PoDoFo
   // fails.
   absl::StatusOr<RenderedDocument> Render(const DocumentData& data) const;
+
+  // The slots' boxes on `page` (0-based; appearance.h's kLastPage for the
+  // last), without titles: where a later step signs a document rendered
+  // earlier, whose slots sit on its last page.
+  std::vector<SignatureSlot> Slots(int page) const;
 
   // The text hashed into the reference (see the header comment).
   std::string CanonicalContent(const DocumentData& data) const;

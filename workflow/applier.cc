@@ -199,7 +199,16 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
     ApplyTrigger(t->trigger(), e, d);
     EnterState(proc, t->to_state(), e, d);
   }
-  if (e.has_document() && e.action() != kActionDocumentIssued) *d->add_documents() = e.document();
+  if (e.has_document() && e.action() != kActionDocumentIssued) {
+    // A step that signs an earlier document further records it again, with
+    // the same id and every signer so far.
+    v1::Document* listed = nullptr;
+    for (v1::Document& doc : *d->mutable_documents()) {
+      if (doc.id() == e.document().id()) listed = &doc;
+    }
+    if (listed != nullptr && listed->pending()) return Unfit(e, "signs a document still pending");
+    *(listed != nullptr ? listed : d->add_documents()) = e.document();
+  }
 
   RearmClockTimers(e, d);
   // The engine's bookkeeping never makes a person's decision stale.

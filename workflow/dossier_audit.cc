@@ -37,31 +37,75 @@ std::vector<const signing::SignatureReport*> Signatures(const signing::Verificat
   return signatures;
 }
 
-// Who signed, against what the event and the dossier record.
-void CheckSigners(const v1::HistoryEvent& event, const v1::Document& listed,
+// Who signed, against what the events that signed the document and the
+// dossier record: the certificates in the file are those the last event
+// lists, each event's list extends the one before, and each officer's
+// signature is by the officer its event names.
+void CheckSigners(const std::vector<const v1::HistoryEvent*>& events, const v1::Document& listed,
                   const signing::VerificationReport& report, DocumentAudit* audit) {
   const std::vector<const signing::SignatureReport*> signatures = Signatures(report);
   std::vector<std::string> found;
   for (const auto* s : signatures) found.push_back(s->signer_sha256);
-  const std::vector<std::string> recorded(event.signer_certificate_sha256().begin(),
-                                          event.signer_certificate_sha256().end());
+  const v1::HistoryEvent& last = *events.back();
+  const std::vector<std::string> recorded(last.signer_certificate_sha256().begin(),
+                                          last.signer_certificate_sha256().end());
   if (found != recorded) {
     audit->problems.push_back(absl::StrCat(
-        "signed by certificates [", absl::StrJoin(found, ", "), "], event ", event.sequence(),
+        "signed by certificates [", absl::StrJoin(found, ", "), "], event ", last.sequence(),
         " records [", absl::StrJoin(recorded, ", "), "]"));
     return;
   }
-  for (const v1::DocumentSigner& signer : listed.signers()) {
-    if (signer.signer() != v1::SIGNER_ACTOR) continue;
+  // Which event added each signer.
+  std::vector<const v1::HistoryEvent*> added_by;
+  for (const v1::HistoryEvent* event : events) {
+    const auto& list = event->signer_certificate_sha256();
+    for (int i = 0; i < list.size(); ++i) {
+      if (i < static_cast<int>(added_by.size())) {
+        if (list[i] != recorded[i]) {
+          audit->problems.push_back(absl::StrCat(
+              "event ", event->sequence(), " records other earlier signers than the document has"));
+          return;
+        }
+      } else {
+        added_by.push_back(event);
+      }
+    }
+  }
+  for (int i = 0; i < listed.signers_size(); ++i) {
+    SignerAudit& signer = audit->signers.emplace_back();
+    signer.signer = listed.signers(i);
+    if (i >= static_cast<int>(added_by.size())) continue;
+    signer.event_sequence = added_by[i]->sequence();
+    signer.actor = added_by[i]->actor();
+    if (signer.signer.signer() != v1::SIGNER_ACTOR) continue;
     for (const auto* s : signatures) {
-      if (s->signer_sha256 != signer.certificate_sha256()) continue;
-      if (s->signer_common_name != event.actor()) {
+      if (s->signer_sha256 != signer.signer.certificate_sha256()) continue;
+      if (s->signer_common_name != signer.actor) {
         audit->problems.push_back(absl::StrCat("the officer's signature is by \"",
                                                s->signer_common_name, "\", event ",
-                                               event.sequence(), " names \"", event.actor(),
+                                               signer.event_sequence, " names \"", signer.actor,
                                                "\""));
       }
     }
+  }
+}
+
+// Each earlier event that signed the document recorded a prefix of the
+// bytes held: the file as it was after that step.
+void CheckEarlierSteps(const std::vector<const v1::HistoryEvent*>& events,
+                       absl::string_view bytes, DocumentAudit* audit) {
+  int64_t size = 0;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    const v1::HistoryEvent& event = *events[i];
+    const int64_t end = event.document().size_bytes();
+    if (end <= size || end > static_cast<int64_t>(bytes.size()) ||
+        Sha256Hex(bytes.substr(0, static_cast<size_t>(end))) != event.document_sha256()) {
+      audit->problems.push_back(absl::StrCat(
+          "the document does not begin with what event ", event.sequence(),
+          " signed (its first ", end, " bytes should have SHA-256 ", event.document_sha256(),
+          "): it was changed after that step"));
+    }
+    size = end;
   }
 }
 
@@ -98,19 +142,17 @@ absl::StatusOr<DossierAudit> AuditDossier(const DossierEvidence& evidence,
   DossierAudit audit;
   audit.history = CheckChain(evidence);
 
-  absl::flat_hash_map<std::string, const v1::HistoryEvent*> producers;
+  // The events that produced or signed each document, in order.
+  absl::flat_hash_map<std::string, std::vector<const v1::HistoryEvent*>> signers_of;
   for (const v1::HistoryEvent& event : evidence.history) {
-    if (event.document_id().empty()) continue;
-    if (!producers.emplace(event.document_id(), &event).second) {
-      audit.problems.push_back(absl::StrCat("events name document ", event.document_id(),
-                                            " more than once"));
-    }
+    if (!event.document_id().empty()) signers_of[event.document_id()].push_back(&event);
   }
   absl::flat_hash_map<std::string, bool> listed;
   for (const v1::Document& doc : evidence.dossier.documents()) listed[doc.id()] = true;
-  for (const auto& [id, event] : producers) {
+  for (const auto& [id, events] : signers_of) {
     if (!listed.contains(id)) {
-      audit.problems.push_back(absl::StrCat("event ", event->sequence(), " records document ", id,
+      audit.problems.push_back(absl::StrCat("event ", events.front()->sequence(),
+                                            " records document ", id,
                                             ", which the dossier does not list"));
     }
   }
@@ -123,14 +165,16 @@ absl::StatusOr<DossierAudit> AuditDossier(const DossierEvidence& evidence,
       d.problems.push_back("still being issued after its step: verify again shortly");
       continue;
     }
-    auto producer = producers.find(doc.id());
-    const v1::HistoryEvent* event = producer == producers.end() ? nullptr : producer->second;
+    auto found = signers_of.find(doc.id());
+    const std::vector<const v1::HistoryEvent*> events =
+        found == signers_of.end() ? std::vector<const v1::HistoryEvent*>{} : found->second;
+    const v1::HistoryEvent* event = events.empty() ? nullptr : events.back();
     if (event == nullptr) {
       d.recorded_sha256 = doc.sha256();
       d.problems.push_back("no history event records this document");
     } else {
-      d.event_sequence = event->sequence();
-      d.actor = event->actor();
+      d.event_sequence = events.front()->sequence();
+      d.actor = events.front()->actor();
       d.recorded_sha256 = event->document_sha256();
       if (doc.sha256() != event->document_sha256()) {
         d.problems.push_back(absl::StrCat("the dossier lists SHA-256 ", doc.sha256(), ", event ",
@@ -156,7 +200,10 @@ absl::StatusOr<DossierAudit> AuditDossier(const DossierEvidence& evidence,
       continue;
     }
     CheckSignatures(*report, &d);
-    if (event != nullptr) CheckSigners(*event, doc, *report, &d);
+    if (event != nullptr) {
+      CheckEarlierSteps(events, bytes->second, &d);
+      CheckSigners(events, doc, *report, &d);
+    }
     d.verification = *std::move(report);
   }
   return audit;

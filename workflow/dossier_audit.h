@@ -2,10 +2,12 @@
 #define MOTCUA_WORKFLOW_DOSSIER_AUDIT_H_
 
 // The auditor's check of one whole dossier: its history chain is intact,
-// every signed document it holds is the one its event records (same
-// SHA-256), every signature in it verifies, and the signatures are those of
-// the certificates the event records, the officer's made by the officer the
-// event names. The same check runs on the server (AuditService.VerifyDossier)
+// every signed document it holds is the one its last event records (same
+// SHA-256) and begins with what each earlier event that signed it recorded
+// (a document signed over several steps grows by incremental updates),
+// every signature in it verifies, and the signatures are those of the
+// certificates the events record, each officer's made by the officer the
+// event that added it names. The same check runs on the server (AuditService.VerifyDossier)
 // and offline on an export (`motcua verify-dossier --from DIR`): it needs
 // only the evidence, not the store.
 
@@ -30,11 +32,19 @@ struct DossierEvidence {
   absl::flat_hash_map<std::string, std::string> documents;
 };
 
+// One signer of a document, against the history event that added it.
+struct SignerAudit {
+  v1::DocumentSigner signer;   // as the dossier lists it
+  int64_t event_sequence = 0;  // 0 when no event records it
+  std::string actor;           // who that event names
+};
+
 struct DocumentAudit {
   std::string document_id;
   std::string kind;
   int64_t event_sequence = 0;  // the event that produced it; 0 when none does
   std::string actor;           // who that event names
+  std::vector<SignerAudit> signers;  // in signing order
   std::string recorded_sha256;
   std::string actual_sha256;   // empty when the bytes are missing
   // Absent when the bytes are missing or do not parse as a PDF.

@@ -168,7 +168,12 @@ absl::Status Outbox::Issue(const std::string& key, const TimedRef& ref) {
                                             entry.event_sequence()));
   }
   const absl::Time now = ctx_.clock->Now();
-  DocumentRequest request{proc->get(), t, &*as_step_left_it, pending->id(), now};
+  DocumentRequest request;
+  request.procedure = proc->get();
+  request.transition = t;
+  request.dossier = &*as_step_left_it;
+  request.document_id = pending->id();
+  request.time = now;
   auto signed_document = ctx_.options.documents->SignByServer(request);
   if (!signed_document.ok()) {
     return absl::Status(signed_document.status().code(),

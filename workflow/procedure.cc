@@ -67,20 +67,35 @@ absl::Status CheckTimer(const v1::ProcedureDefinition& d, const v1::TransitionDe
 }
 
 // The person signs first, the organisation's seal last (Decree 30/2020
-// Art. 32); each at most once, on the document the transition produces.
+// Art. 32); each at most once, on the document the transition produces or
+// signs further.
 absl::Status CheckSignatures(const v1::TransitionDefinition& t, absl::string_view at) {
   bool actor = false, seal = false;
   if (!t.signatures().empty() && !IsOfficerDecision(t.trigger())) {
     return Invalid(at, "only an officer's decision can require signatures");
   }
+  if (!t.signs_document().empty()) {
+    if (!t.produces_document().empty()) {
+      return Invalid(at, "produces_document and signs_document exclude each other");
+    }
+    if (t.signatures().empty()) {
+      return Invalid(at, "signs_document needs the signatures this transition adds");
+    }
+    if (t.issue_after_commit() || t.issues_receipt()) {
+      return Invalid(at, "signs_document: the next signer must find the document signed, so it "
+                         "is signed before the commit (no issue_after_commit) and is no receipt");
+    }
+  }
+  const std::string& document = DocumentKindOf(t);
   for (const auto& r : t.signatures()) {
-    if (t.produces_document().empty()) {
+    if (document.empty()) {
       return Invalid(at, "requires signatures but produces no document (produces_document)");
     }
-    if (r.document() != t.produces_document()) {
+    if (r.document() != document) {
       return Invalid(at, absl::StrCat("a signature is required on \"", r.document(),
-                                      "\" but the transition produces \"",
-                                      t.produces_document(), "\""));
+                                      "\" but the transition ",
+                                      t.produces_document().empty() ? "signs" : "produces", " \"",
+                                      document, "\""));
     }
     switch (r.signer()) {
       case v1::SIGNER_ACTOR:
@@ -97,6 +112,37 @@ absl::Status CheckSignatures(const v1::TransitionDefinition& t, absl::string_vie
     }
   }
   return absl::OkStatus();
+}
+
+// The slot of `tmpl` that `r` fills: the one it names, else the only slot
+// for its signer.
+absl::StatusOr<int> SlotOf(const v1::SignatureRequirement& r, const v1::DocumentTemplate& tmpl,
+                           absl::string_view at) {
+  int found = -1;
+  for (int i = 0; i < tmpl.slots_size(); ++i) {
+    const v1::SignatureSlot& slot = tmpl.slots(i);
+    if (!r.slot().empty() ? slot.id() == r.slot() : slot.signer() == r.signer()) {
+      if (found >= 0) {
+        return Invalid(at, absl::StrCat("\"", tmpl.kind(), "\" has several slots for ",
+                                        v1::Signer_Name(r.signer()),
+                                        ": name the one it fills (signatures.slot)"));
+      }
+      found = i;
+    }
+  }
+  if (found < 0) {
+    return Invalid(at, r.slot().empty()
+                           ? absl::StrCat("requires ", v1::Signer_Name(r.signer()), " on \"",
+                                          tmpl.kind(), "\" but its template has no slot for it")
+                           : absl::StrCat("names slot \"", r.slot(), "\", which \"", tmpl.kind(),
+                                          "\"'s template does not have"));
+  }
+  if (tmpl.slots(found).signer() != r.signer()) {
+    return Invalid(at, absl::StrCat("slot \"", r.slot(), "\" of \"", tmpl.kind(), "\" is for ",
+                                    v1::Signer_Name(tmpl.slots(found).signer()), ", not ",
+                                    v1::Signer_Name(r.signer())));
+  }
+  return found;
 }
 
 }  // namespace
@@ -236,37 +282,54 @@ absl::Status Procedure::Index() {
   return absl::OkStatus();
 }
 
-// Every document a transition produces has a template; its slots are the
-// signatures transitions require on it, no more and no fewer.
+// Every document a transition produces or signs has a template. Its slots
+// are filled in the template's order, people before the seal, each by some
+// transition; and on every path a transition that signs a document further
+// finds it with exactly the slots before its own filled.
 absl::Status Procedure::CompileTemplates() {
   const v1::ProcedureDefinition& d = definition_;
   const signing::FieldCatalog catalog = DocumentFields(d);
   for (const v1::DocumentTemplate& t : d.templates()) {
-    if (layouts_.contains(t.kind())) {
-      return Invalid(absl::StrCat("template \"", t.kind(), "\""), "kind defined twice");
-    }
+    const std::string where = absl::StrCat("template \"", t.kind(), "\"");
+    if (layouts_.contains(t.kind())) return Invalid(where, "kind defined twice");
     auto layout = signing::DocumentLayout::Compile(t, catalog);
     if (!layout.ok()) return layout.status();
     layouts_[t.kind()] = *std::move(layout);
+    for (int i = 1; i < t.slots_size(); ++i) {
+      if (t.slots(i - 1).signer() == v1::SIGNER_UNIT_SEAL &&
+          t.slots(i).signer() != v1::SIGNER_UNIT_SEAL) {
+        return Invalid(absl::StrCat(where, " slot \"", t.slots(i).id(), "\""),
+                       absl::StrCat("a person would sign after the seal (slot \"",
+                                    t.slots(i - 1).id(),
+                                    "\"): the seal comes last (Decree 30/2020 Art. 32)"));
+      }
+    }
   }
-  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> required;  // kind -> signers
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> filled;  // kind -> slots
   for (const auto& t : d.transitions()) {
-    if (t.produces_document().empty()) continue;
+    const std::string& kind = DocumentKindOf(t);
+    if (kind.empty()) continue;
     const std::string at = absl::StrCat("transition \"", t.id(), "\"");
-    auto layout = layouts_.find(t.produces_document());
+    auto layout = layouts_.find(kind);
     if (layout == layouts_.end()) {
-      return Invalid(at, absl::StrCat("produces \"", t.produces_document(),
-                                      "\" but the definition has no template of that kind"));
+      return Invalid(at, absl::StrCat(t.produces_document().empty() ? "signs" : "produces", " \"",
+                                      kind, "\" but the definition has no template of that kind"));
     }
     const v1::DocumentTemplate& tmpl = layout->second->document_template();
+    std::vector<int>& slots = slots_[t.id()];
     for (const auto& r : t.signatures()) {
-      required[t.produces_document()].insert(r.signer());
-      bool slotted = false;
-      for (const auto& slot : tmpl.slots()) slotted |= slot.signer() == r.signer();
-      if (!slotted) {
-        return Invalid(at, absl::StrCat("requires ", v1::Signer_Name(r.signer()), " on \"",
-                                        tmpl.kind(), "\" but its template has no slot for it"));
+      auto slot = SlotOf(r, tmpl, at);
+      if (!slot.ok()) return slot.status();
+      const int first = slots.empty() ? (t.produces_document().empty() ? *slot : 0) : -1;
+      if (*slot != (slots.empty() ? first : slots.back() + 1)) {
+        return Invalid(at, absl::StrCat("fills slot \"", tmpl.slots(*slot).id(), "\" of \"",
+                                        kind, "\" out of turn: ",
+                                        slots.empty() ? "a new document starts at its first slot"
+                                                      : "a transition fills consecutive slots, in "
+                                                        "the template's order"));
       }
+      slots.push_back(*slot);
+      filled[kind].insert(*slot);
     }
     // An officer signs what Prepare renders, before the transition fires:
     // the receipt's times do not exist yet.
@@ -280,15 +343,63 @@ absl::Status Procedure::CompileTemplates() {
     }
   }
   for (const v1::DocumentTemplate& t : d.templates()) {
-    for (const auto& slot : t.slots()) {
-      if (!required[t.kind()].contains(slot.signer())) {
-        return Invalid(absl::StrCat("template \"", t.kind(), "\" slot \"", slot.id(), "\""),
-                       absl::StrCat("no transition requires ", v1::Signer_Name(slot.signer()),
-                                    " on this document, so nobody would fill the slot"));
+    for (int i = 0; i < t.slots_size(); ++i) {
+      if (!filled[t.kind()].contains(i)) {
+        return Invalid(absl::StrCat("template \"", t.kind(), "\" slot \"", t.slots(i).id(), "\""),
+                       "no transition fills it (signatures.slot), so it would stay empty");
+      }
+    }
+  }
+  return CheckSigningOrder();
+}
+
+// Follows every path from the initial state, tracking per document kind how
+// many slots the dossier's latest document of that kind has filled (-1: no
+// such document yet), and refuses a signs_document transition reached with
+// another count than its first slot.
+absl::Status Procedure::CheckSigningOrder() const {
+  const v1::ProcedureDefinition& d = definition_;
+  std::vector<std::string> kinds;
+  for (const auto& t : d.transitions()) {
+    if (!t.signs_document().empty()) kinds.push_back(t.signs_document());
+  }
+  for (const std::string& kind : kinds) {
+    absl::flat_hash_map<std::string, absl::flat_hash_set<int>> seen;  // state -> counts
+    std::deque<std::pair<std::string, int>> queue = {{d.initial_state(), -1}};
+    seen[d.initial_state()].insert(-1);
+    while (!queue.empty()) {
+      auto [state, count] = queue.front();
+      queue.pop_front();
+      for (const auto& t : d.transitions()) {
+        if (t.from_state() != state) continue;
+        int next = count;
+        const std::vector<int>& slots = slots_.contains(t.id()) ? slots_.at(t.id()) : kNoSlots;
+        if (t.produces_document() == kind) {
+          next = static_cast<int>(slots.size());
+        } else if (t.signs_document() == kind) {
+          if (count != slots.front()) {
+            const v1::DocumentTemplate& tmpl = layouts_.at(kind)->document_template();
+            return Invalid(
+                absl::StrCat("transition \"", t.id(), "\""),
+                absl::StrCat("signs slot \"", tmpl.slots(slots.front()).id(), "\" of \"", kind,
+                             "\", but a dossier can reach state \"", state, "\" ",
+                             count < 0 ? "without that document"
+                                       : absl::StrCat("with the document's slot \"",
+                                                      tmpl.slots(count).id(),
+                                                      "\" still to fill")));
+          }
+          next = count + static_cast<int>(slots.size());
+        }
+        if (seen[t.to_state()].insert(next).second) queue.emplace_back(t.to_state(), next);
       }
     }
   }
   return absl::OkStatus();
+}
+
+const std::vector<int>& Procedure::SlotsFilledBy(const v1::TransitionDefinition& t) const {
+  auto it = slots_.find(t.id());
+  return it == slots_.end() ? kNoSlots : it->second;
 }
 
 const signing::DocumentLayout* Procedure::Layout(absl::string_view kind) const {
@@ -353,6 +464,10 @@ v1::Decision DecisionOf(v1::Trigger t) {
     case v1::TRIGGER_REQUEST_SUPPLEMENT: return v1::DECISION_REQUEST_SUPPLEMENT;
     default: return v1::DECISION_UNSPECIFIED;
   }
+}
+
+const std::string& DocumentKindOf(const v1::TransitionDefinition& t) {
+  return t.produces_document().empty() ? t.signs_document() : t.produces_document();
 }
 
 bool NeedsActorSignature(const v1::TransitionDefinition& t) {

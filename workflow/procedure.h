@@ -28,7 +28,9 @@ class Procedure {
   // states without a national status, bad time limits, signature
   // requirements out of order or on another document, a document with no
   // template, a template that does not compile (signing/documents.h), a
-  // slot no transition fills or a signature with no slot, ...
+  // slot no transition fills or a signature with no slot, a person's slot
+  // after the seal's, a transition that signs a document further (slot by
+  // slot) where some path brings it no such document or other slots filled...
   static absl::StatusOr<std::shared_ptr<const Procedure>> Compile(
       v1::ProcedureDefinition definition);
 
@@ -45,22 +47,32 @@ class Procedure {
   // The layout of the documents of `kind` (a produces_document), or
   // nullptr when the definition has no template of that kind.
   const signing::DocumentLayout* Layout(absl::string_view kind) const;
+  // The slots `t`'s signatures fill, as indices into its document's
+  // template slots, in signing order; empty when it signs nothing.
+  const std::vector<int>& SlotsFilledBy(const v1::TransitionDefinition& t) const;
 
  private:
   explicit Procedure(v1::ProcedureDefinition definition) : definition_(std::move(definition)) {}
   absl::Status Index();
   absl::Status CompileTemplates();
+  absl::Status CheckSigningOrder() const;
+
+  static inline const std::vector<int> kNoSlots;
 
   v1::ProcedureDefinition definition_;
   absl::flat_hash_map<std::string, int> states_;
   absl::flat_hash_map<std::string, int> transitions_;
   absl::flat_hash_map<std::string, TaskSpec> tasks_;
   absl::flat_hash_map<std::string, std::shared_ptr<const signing::DocumentLayout>> layouts_;
+  absl::flat_hash_map<std::string, std::vector<int>> slots_;  // transition id -> slots
 };
 
 // The trigger an officer's decision fires, and back; UNSPECIFIED for none.
 v1::Trigger TriggerOf(v1::Decision decision);
 v1::Decision DecisionOf(v1::Trigger trigger);
+
+// The kind of document `t` produces or signs further; empty for none.
+const std::string& DocumentKindOf(const v1::TransitionDefinition& t);
 
 // Whether the transition's document needs the deciding officer's signature.
 bool NeedsActorSignature(const v1::TransitionDefinition& t);

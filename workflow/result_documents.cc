@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "signing/appearance.h"
 #include "signing/cades.h"
@@ -25,9 +26,6 @@ namespace {
 
 using signing::TrustStore;
 
-constexpr char kOfficerField[] = "Signature1";
-constexpr char kSealField[] = "Seal1";
-
 std::string CertificateSha256(X509* cert) {
   unsigned char* der = nullptr;
   int length = i2d_X509(cert, &der);
@@ -45,19 +43,13 @@ std::string CommonName(X509* cert) {
   return cn;
 }
 
-v1::DocumentSigner SignerOf(X509* cert, v1::Signer kind) {
+v1::DocumentSigner SignerOf(X509* cert, const signing::SignatureSlot& slot) {
   v1::DocumentSigner signer;
   signer.set_common_name(CommonName(cert));
   signer.set_certificate_sha256(CertificateSha256(cert));
-  signer.set_signer(kind);
+  signer.set_signer(slot.signer);
+  signer.set_slot(slot.id);
   return signer;
-}
-
-bool Requires(const v1::TransitionDefinition& t, v1::Signer signer) {
-  for (const auto& r : t.signatures()) {
-    if (r.signer() == signer) return true;
-  }
-  return false;
 }
 
 // A verified chain, leaf first, to an anchor; X509 pointers owned by `stack`.
@@ -99,6 +91,18 @@ struct Placement {
   signing::PdfBox box;
 };
 
+Placement PlacementOf(const signing::SignatureSlot& slot) {
+  return Placement{slot.page, {slot.x, slot.y, slot.width, slot.height}};
+}
+
+// What a step's signatures go on: a document rendered now, or the one an
+// earlier step signed; the slots the step fills, and the signers so far.
+struct Base {
+  std::string pdf;
+  std::vector<signing::SignatureSlot> slots;  // the step's, in signing order
+  std::vector<v1::DocumentSigner> signers;
+};
+
 class Pending : public PendingSignature {
  public:
   const std::string& to_be_signed() const override { return to_be_signed_; }
@@ -111,8 +115,10 @@ class Pending : public PendingSignature {
   signing::PreparedSignature prepared_;
   std::string to_be_signed_;
   Chain chain_;  // officer's certificate first
+  signing::SignatureSlot slot_;
+  std::vector<v1::DocumentSigner> signers_;  // before this one
+  std::optional<signing::SignatureSlot> seal_slot_;  // the seal follows
   std::optional<Placement> seal_placement_;
-  bool seal_ = false;
   std::string unit_;
   absl::Time time_;
 };
@@ -139,31 +145,33 @@ class SignedResultDocuments : public ResultDocuments {
     if (!chain.ok()) return chain.status();
     if (absl::Status s = CheckNotRevoked(*chain); !s.ok()) return s;
 
-    auto rendered = Render(request);
-    if (!rendered.ok()) return rendered.status();
+    auto base = BaseOf(request);
+    if (!base.ok()) return base.status();
     auto pending = std::make_unique<Pending>();
     pending->chain_ = *std::move(chain);
-    pending->seal_ = Requires(*request.transition, v1::SIGNER_UNIT_SEAL);
+    pending->slot_ = base->slots.front();  // the actor signs first
+    pending->signers_ = std::move(base->signers);
+    if (base->slots.size() > 1) pending->seal_slot_ = base->slots[1];
     pending->unit_ = request.dossier->unit_code();
     pending->time_ = request.time;
-    if (pending->seal_ && !options_.seal_keys.contains(pending->unit_)) {
+    if (pending->seal_slot_ && !options_.seal_keys.contains(pending->unit_)) {
       return NoSealKey(pending->unit_);
     }
 
     signing::SignatureRequest sig;
-    sig.field_name = kOfficerField;
+    sig.field_name = pending->slot_.id;
     sig.signing_time = request.time;
     sig.reason = request.transition->id();
     if (auto image = options_.officer_images.find(caller.subject);
         image != options_.officer_images.end()) {
-      if (const signing::SignatureSlot* slot = Slot(*rendered, v1::SIGNER_ACTOR)) {
-        signing::OfficerAppearance officer;
-        officer.page = slot->page;
-        officer.box = {slot->x, slot->y, slot->width, slot->height};
-        officer.signature_png = image->second;
-        officer.signer_name = CommonName(cert);
-        sig.appearance = officer;
-        // Annex I: the seal overlaps the left third of the officer's image.
+      signing::OfficerAppearance officer;
+      officer.page = pending->slot_.page;
+      officer.box = PlacementOf(pending->slot_).box;
+      officer.signature_png = image->second;
+      officer.signer_name = CommonName(cert);
+      sig.appearance = officer;
+      // Annex I: the seal overlaps the left third of the officer's image.
+      if (pending->seal_slot_ && pending->seal_slot_->over == pending->slot_.id) {
         auto box = signing::SealBoxFor(officer);
         if (!box.ok()) return box.status();
         pending->seal_placement_ = Placement{officer.page, *box};
@@ -171,10 +179,10 @@ class SignedResultDocuments : public ResultDocuments {
     }
     // An officer without a registered image signs invisibly; the seal
     // still goes in its slot.
-    if (!pending->seal_placement_) {
-      pending->seal_placement_ = SlotPlacement(*rendered, v1::SIGNER_UNIT_SEAL);
+    if (pending->seal_slot_ && !pending->seal_placement_) {
+      pending->seal_placement_ = PlacementOf(*pending->seal_slot_);
     }
-    auto prepared = signing::PrepareSignature(rendered->pdf, sig);
+    auto prepared = signing::PrepareSignature(base->pdf, sig);
     if (!prepared.ok()) return prepared.status();
     pending->prepared_ = *std::move(prepared);
     auto tbs = signing::PrepareSignedAttributes(cert, pending->prepared_.document_sha256);
@@ -203,30 +211,33 @@ class SignedResultDocuments : public ResultDocuments {
     if (!pdf.ok()) return pdf.status();
     SignedDocument document;
     document.pdf = *std::move(pdf);
-    document.signers.push_back(SignerOf(cert, v1::SIGNER_ACTOR));
-    if (pending.seal_) {
-      if (absl::Status s = Seal(document, pending.unit_, pending.time_, pending.seal_placement_);
+    document.signers = pending.signers_;
+    document.signers.push_back(SignerOf(cert, pending.slot_));
+    if (pending.seal_slot_) {
+      if (absl::Status s = Seal(document, pending.unit_, pending.time_, *pending.seal_slot_,
+                                pending.seal_placement_);
           !s.ok()) {
         return s;
       }
     }
-    if (absl::Status s = Finish(document); !s.ok()) return s;
+    if (absl::Status s = Finish(document, pending.signers_.size()); !s.ok()) return s;
     return document;
   }
 
   absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) override {
     const std::string& unit = request.dossier->unit_code();
     if (!options_.seal_keys.contains(unit)) return NoSealKey(unit);
-    auto rendered = Render(request);
-    if (!rendered.ok()) return rendered.status();
+    auto base = BaseOf(request);
+    if (!base.ok()) return base.status();
     SignedDocument document;
-    document.pdf = rendered->pdf;
-    if (absl::Status s =
-            Seal(document, unit, request.time, SlotPlacement(*rendered, v1::SIGNER_UNIT_SEAL));
-        !s.ok()) {
+    document.pdf = std::move(base->pdf);
+    document.signers = std::move(base->signers);
+    const size_t signed_before = document.signers.size();
+    const signing::SignatureSlot& slot = base->slots.front();
+    if (absl::Status s = Seal(document, unit, request.time, slot, PlacementOf(slot)); !s.ok()) {
       return s;
     }
-    if (absl::Status s = Finish(document); !s.ok()) return s;
+    if (absl::Status s = Finish(document, signed_before); !s.ok()) return s;
     return document;
   }
 
@@ -236,20 +247,6 @@ class SignedResultDocuments : public ResultDocuments {
         "no seal key is configured for unit ", unit, ": the server cannot seal its documents"));
   }
 
-  static const signing::SignatureSlot* Slot(const signing::RenderedDocument& doc,
-                                            v1::Signer signer) {
-    for (const auto& slot : doc.slots) {
-      if (slot.signer == signer) return &slot;
-    }
-    return nullptr;
-  }
-  static std::optional<Placement> SlotPlacement(const signing::RenderedDocument& doc,
-                                                v1::Signer signer) {
-    const signing::SignatureSlot* slot = Slot(doc, signer);
-    if (slot == nullptr) return std::nullopt;
-    return Placement{slot->page, {slot->x, slot->y, slot->width, slot->height}};
-  }
-
   const UnitProfile& Unit(const std::string& code) const {
     auto it = options_.units.find(code);
     if (it != options_.units.end()) return it->second;
@@ -257,31 +254,110 @@ class SignedResultDocuments : public ResultDocuments {
     return *kUnknown;
   }
 
-  absl::StatusOr<signing::RenderedDocument> Render(const DocumentRequest& request) const {
-    const v1::Dossier& d = *request.dossier;
-    const std::string& kind = request.transition->produces_document();
+  absl::StatusOr<Base> BaseOf(const DocumentRequest& request) const {
+    const v1::TransitionDefinition& t = *request.transition;
+    const std::string& kind = DocumentKindOf(t);
     const signing::DocumentLayout* layout = request.procedure->Layout(kind);
     if (layout == nullptr) {  // refused at deploy
       return absl::FailedPreconditionError(
           absl::StrCat("the procedure has no template for documents of kind \"", kind, "\""));
     }
-    auto rendered = layout->Render(DocumentValues(request.procedure->definition(), d,
-                                                  Unit(d.unit_code()), request.document_id,
-                                                  request.time));
+    Base base;
+    std::vector<signing::SignatureSlot> slots;
+    if (t.signs_document().empty()) {
+      auto rendered = Render(request, *layout);
+      if (!rendered.ok()) return rendered.status();
+      base.pdf = std::move(rendered->pdf);
+      slots = std::move(rendered->slots);
+    } else {
+      if (absl::Status s = CheckSignedSoFar(request); !s.ok()) return s;
+      base.pdf = std::string(request.pdf_so_far);
+      base.signers.assign(request.document_so_far->signers().begin(),
+                          request.document_so_far->signers().end());
+      slots = layout->Slots(signing::kLastPage);
+    }
+    for (int i : request.procedure->SlotsFilledBy(t)) base.slots.push_back(slots[i]);
+    if (base.slots.empty()) {  // refused at deploy
+      return absl::FailedPreconditionError(
+          absl::StrCat("transition \"", t.id(), "\" fills no slot of the ", kind));
+    }
+    return base;
+  }
+
+  absl::StatusOr<signing::RenderedDocument> Render(const DocumentRequest& request,
+                                                   const signing::DocumentLayout& layout) const {
+    const v1::Dossier& d = *request.dossier;
+    auto rendered = layout.Render(DocumentValues(request.procedure->definition(), d,
+                                                 Unit(d.unit_code()), request.document_id,
+                                                 request.time));
     // Bad content comes from the dossier, not from the caller's request.
     if (!rendered.ok() && absl::IsInvalidArgument(rendered.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the ", kind, " cannot be made from this dossier: ", rendered.status().message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the ", layout.document_template().kind(),
+                       " cannot be made from this dossier: ", rendered.status().message()));
     }
     return rendered;
   }
 
-  // Adds the unit's seal, visible at `placement` when the unit has an image.
+  // Before a step signs a document further: the stored bytes are those its
+  // record names, every earlier signature verifies (time-stamps and
+  // validation data included), each was made by the signer the record
+  // lists, and nothing but signature, validation-data and time-stamp
+  // updates came after any of them.
+  absl::Status CheckSignedSoFar(const DocumentRequest& request) const {
+    const v1::Document* record = request.document_so_far;
+    const std::string& kind = request.transition->signs_document();
+    if (record == nullptr || record->pending()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this step signs the dossier's ", kind, ", which has not been issued yet"));
+    }
+    const std::string what = absl::StrCat("the ", kind, " ", record->id());
+    if (Sha256Hex(request.pdf_so_far) != record->sha256()) {
+      return absl::DataLossError(absl::StrCat(
+          what, " as stored is not the file its history records (SHA-256 ", record->sha256(),
+          "): restore it from a backup before anyone signs it further"));
+    }
+    signing::VerifyOptions options;
+    options.check_revocation = true;
+    // Per signing step: its signatures, a /DSS update and a time-stamp.
+    options.limits.max_revisions = 3 * record->signers_size() + 2;
+    auto report = signing::VerifyPdf(request.pdf_so_far, *options_.trust, options);
+    if (!report.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " cannot be read: ", report.status().message()));
+    }
+    std::vector<const signing::SignatureReport*> signatures;
+    for (const auto& s : report->signatures) {
+      if (s.indication != signing::Indication::kTotalPassed || s.modified_after_signing) {
+        std::string why = absl::StrCat(signing::IndicationName(s.indication), ": ", s.reason);
+        if (s.modified_after_signing) {
+          why = absl::StrCat("changed after it was signed: ", absl::StrJoin(s.later_changes, "; "));
+        }
+        return absl::FailedPreconditionError(absl::StrCat(
+            what, " cannot be signed further: its signature \"", s.field_name, "\" ", why));
+      }
+      if (s.type == "Sig") signatures.push_back(&s);
+    }
+    bool same = signatures.size() == static_cast<size_t>(record->signers_size());
+    for (size_t i = 0; same && i < signatures.size(); ++i) {
+      same = signatures[i]->signer_sha256 ==
+             record->signers(static_cast<int>(i)).certificate_sha256();
+    }
+    if (!same) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " cannot be signed further: its signatures are not those its history records"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Adds the unit's seal in `slot`, visible at `placement` when the unit has
+  // an image.
   absl::Status Seal(SignedDocument& document, const std::string& unit, absl::Time time,
+                    const signing::SignatureSlot& slot,
                     const std::optional<Placement>& placement) const {
     const signing::SigningKey& key = *options_.seal_keys.at(unit);
     signing::SignatureRequest sig;
-    sig.field_name = kSealField;
+    sig.field_name = slot.id;
     sig.signing_time = time;
     const std::string& png = Unit(unit).seal_png;
     if (placement && !png.empty()) {
@@ -300,7 +376,7 @@ class SignedResultDocuments : public ResultDocuments {
     auto sealed = signing::EmbedSignature(*prepared, *stamped);
     if (!sealed.ok()) return sealed.status();
     document.pdf = *std::move(sealed);
-    document.signers.push_back(SignerOf(key.certificate(), v1::SIGNER_UNIT_SEAL));
+    document.signers.push_back(SignerOf(key.certificate(), slot));
     return absl::OkStatus();
   }
 
@@ -345,7 +421,7 @@ class SignedResultDocuments : public ResultDocuments {
   // B-LT, then the check every signature must pass before the step may
   // commit: with revocation on, from the document's own /DSS, as an auditor
   // offline will see it.
-  absl::Status Finish(SignedDocument& document) const {
+  absl::Status Finish(SignedDocument& document, size_t signed_before) const {
     signing::LongTermOptions long_term;
     long_term.trust = options_.trust.get();
     long_term.checker = options_.revocation.get();
@@ -367,14 +443,17 @@ class SignedResultDocuments : public ResultDocuments {
     }
     signing::VerifyOptions options;
     options.check_revocation = true;
-    // The rendered base needs no parse of its own: every signature's byte
-    // range still starts at byte 0, and what changed after each signature
-    // is still classified.
-    options.limits.max_revisions = static_cast<int>(document.signers.size() + timestamps) + 1;
+    // A document rendered for this step needs no parse of its base: every
+    // signature's byte range still starts at byte 0, and what changed after
+    // each signature is still classified. One signed before is read whole.
+    if (signed_before == 0) {
+      options.limits.max_revisions = static_cast<int>(document.signers.size() + timestamps) + 1;
+    }
     auto report = signing::VerifyPdf(document.pdf, *options_.trust, options);
     if (!report.ok()) return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
-    if (report->signatures.size() != document.signers.size() + timestamps ||
-        !report->AllPassed()) {
+    size_t signatures = 0;
+    for (const auto& s : report->signatures) signatures += s.type == "Sig";
+    if (signatures != document.signers.size() || !report->AllPassed()) {
       std::string why = "wrong number of signatures";
       for (const auto& s : report->signatures) {
         if (s.indication != signing::Indication::kTotalPassed) {

@@ -13,6 +13,13 @@
 // verifies the whole PDF. A document signed by the unit seal only is made
 // at once by SignByServer. Nothing here writes to the store.
 //
+// A transition with signs_document does not render: it signs the document
+// an earlier step signed, in the next slots of its template, after checking
+// that file (see DocumentRequest.document_so_far). FAILED_PRECONDITION when
+// an earlier signature does not verify, the file was changed after one, or
+// its signers are not those recorded; DATA_LOSS when the bytes are not
+// those recorded.
+//
 // Documents leave as PAdES B-LTA when a TSA is configured: every signature
 // time-stamped (B-T), a /DSS with each signer's chain and the OCSP
 // responses or CRLs that show it was not revoked (B-LT), and a document
@@ -48,6 +55,10 @@ struct DocumentRequest {
   const v1::Dossier* dossier = nullptr;
   std::string document_id;  // e.g. "d1"
   absl::Time time;          // the claimed signing time
+  // For a transition that signs an earlier document further
+  // (signs_document): the dossier's record of it and its stored bytes.
+  const v1::Document* document_so_far = nullptr;
+  absl::string_view pdf_so_far;
 };
 
 struct SignedDocument {

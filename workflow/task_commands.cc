@@ -214,7 +214,32 @@ absl::StatusOr<TaskCommands::Step> TaskCommands::LoadStep(const Principal& calle
         "state", dossier.state());
   }
   if (absl::Status s = CheckSeparationOfDuty(caller, dossier, *step.transition); !s.ok()) return s;
+  step.document_id = NextDocumentId(step.dossier);
+  if (const std::string& kind = step.transition->signs_document(); !kind.empty()) {
+    for (int i = 0; i < dossier.documents_size(); ++i) {
+      if (dossier.documents(i).kind() == kind) step.document_so_far = i;
+    }
+    if (step.document_so_far >= 0 && !dossier.documents(step.document_so_far).pending()) {
+      step.document_id = dossier.documents(step.document_so_far).id();
+      auto bytes = ctx_.store->Get(storage::Family::kDocuments,
+                                   DocumentKey(dossier.code(), step.document_id));
+      if (!bytes.ok()) return bytes.status();
+      step.pdf_so_far = *std::move(bytes);
+    }
+  }
   return step;
+}
+
+DocumentRequest TaskCommands::Step::DocumentFor(const v1::Dossier& as, absl::Time time) const {
+  DocumentRequest request;
+  request.procedure = procedure.get();
+  request.transition = transition;
+  request.dossier = &as;
+  request.document_id = document_id;
+  request.time = time;
+  if (document_so_far >= 0) request.document_so_far = &dossier.documents(document_so_far);
+  request.pdf_so_far = pdf_so_far;
+  return request;
 }
 
 absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
@@ -224,13 +249,13 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
   const absl::Time now = FromProto(event.time());
   const v1::TransitionDefinition& t = *step.transition;
   const v1::Dossier& d = step.dossier;
-  const std::string id = NextDocumentId(d);
+  const std::string& id = step.document_id;
   absl::StatusOr<SignedDocument> signed_document;
   if (NeedsActorSignature(t)) {
     if (!request.has_signature() || request.signature().challenge_id().empty()) {
       return WithReason(
           absl::FailedPreconditionError(absl::StrCat(
-              "transition \"", t.id(), "\" needs your signature on the ", t.produces_document(),
+              "transition \"", t.id(), "\" needs your signature on the ", DocumentKindOf(t),
               ": call PrepareSignature first, sign its to_be_signed with your key, and pass "
               "challenge_id and signature_value in CompleteTask.signature")),
           v1::SIGNATURE_REQUIRED, "signature");
@@ -277,8 +302,7 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
     provisional.set_dossier_code(d.code());
     provisional.set_sequence(d.history_length() + 1);
     if (absl::Status s = ApplyEvent(*step.procedure, provisional, &after); !s.ok()) return s;
-    DocumentRequest document{step.procedure.get(), &t, &after, id, now};
-    signed_document = ctx_.options.documents->SignByServer(document);
+    signed_document = ctx_.options.documents->SignByServer(step.DocumentFor(after, now));
   }
   if (!signed_document.ok()) {
     return DocumentError(signed_document.status(), "signature.signature_value",
@@ -287,7 +311,7 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
 
   v1::Document* entry = event.mutable_document();
   entry->set_id(id);
-  entry->set_kind(t.produces_document());
+  entry->set_kind(DocumentKindOf(t));
   entry->set_transition(t.id());
   entry->set_sha256(Sha256Hex(signed_document->pdf));
   entry->set_size_bytes(static_cast<int64_t>(signed_document->pdf.size()));
@@ -348,9 +372,9 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
                       v1::DECISION_NOT_ALLOWED, "decision");
   }
   const absl::Time now = ctx_.clock->Now();
-  const std::string id = NextDocumentId(step->dossier);
-  DocumentRequest document{step->procedure.get(), &t, &step->dossier, id, now};
-  auto pending = ctx_.options.documents->Prepare(document, caller, request.signer_certificate_pem());
+  const std::string& id = step->document_id;
+  auto pending = ctx_.options.documents->Prepare(step->DocumentFor(step->dossier, now), caller,
+                                                 request.signer_certificate_pem());
   if (!pending.ok()) {
     return DocumentError(pending.status(), "signer_certificate_pem", v1::FIELD_INVALID);
   }
@@ -363,7 +387,7 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
   challenge.set_challenge_id(challenge_id);
   challenge.set_to_be_signed((*pending)->to_be_signed());
   challenge.set_document_sha256((*pending)->document_sha256());
-  challenge.set_document_kind(t.produces_document());
+  challenge.set_document_kind(DocumentKindOf(t));
   const absl::Time expires = now + ctx_.options.signature_challenge_ttl;
   *challenge.mutable_expires_at() = ToProto(expires);
 
@@ -382,7 +406,7 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
                                         request.decision(),
                                         request.expected_version(),
                                         id,
-                                        t.produces_document(),
+                                        DocumentKindOf(t),
                                         expires,
                                         std::shared_ptr<const PendingSignature>(*std::move(pending))};
   return challenge;

@@ -34,6 +34,14 @@ class TaskCommands {
     v1::Dossier dossier;
     std::shared_ptr<const Procedure> procedure;
     const v1::TransitionDefinition* transition = nullptr;
+    // When the transition signs an earlier document further: the dossier's
+    // latest of that kind (an index into its documents; -1: none) and its
+    // stored bytes.
+    int document_so_far = -1;
+    std::string pdf_so_far;
+    // The id of the document the step signs: the next new one, or that.
+    std::string document_id;
+    DocumentRequest DocumentFor(const v1::Dossier& as, absl::Time time) const;
   };
   absl::StatusOr<Step> LoadStep(const Principal& caller, const std::string& code,
                                 const std::string& task_id, int64_t expected_version,

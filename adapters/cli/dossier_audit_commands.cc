@@ -57,6 +57,11 @@ std::string FormatAudit(const v1::VerifyDossierResponse& audit, bool check_revoc
                           : "signed by ",
                       s.signer_common_name(), ": ", adapters::IndicationText(s), "\n");
     }
+    for (const v1::SignerAudit& s : d.signers()) {
+      absl::StrAppend(&text, "    slot ", s.signer().slot().empty() ? "-" : s.signer().slot(), ": ",
+                      s.signer().common_name(), ", added by event ", s.event_sequence(), " (",
+                      s.actor(), ")\n");
+    }
     for (const std::string& problem : d.problems()) absl::StrAppend(&text, "    - ", problem, "\n");
   }
   for (const std::string& problem : audit.problems()) absl::StrAppend(&text, "  - ", problem, "\n");

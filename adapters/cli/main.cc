@@ -3,6 +3,8 @@
 // commands with their own in commands.cc (AddCommands). `motcua --help`
 // lists them, `motcua COMMAND --help` explains one.
 #include <CLI/CLI.hpp>
+#include <grpc/grpc.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -221,4 +223,13 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+// gRPC tears a channel down on its own threads. Holding a reference to the
+// library until the command's channel is gone, and then shutting it down
+// here, makes that teardown finish before the process exits: otherwise a
+// TLS session could still be half-freed when the leak checker looks.
+int main(int argc, char** argv) {
+  grpc_init();
+  const int exit_code = Run(argc, argv);
+  grpc_shutdown_blocking();
+  return exit_code;
+}

@@ -535,7 +535,7 @@ TEST(ProcedureTest, Compile_SlotNobodyFills_Rejected) {
   v1::ProcedureDefinition d = WithSignatures({"SIGNER_ACTOR"});
   *d.mutable_templates(0) = CopyTemplate({v1::SIGNER_ACTOR, v1::SIGNER_UNIT_SEAL});
   EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("template \"copy\" slot \"seal\""),
-                                         HasSubstr("nobody would fill the slot")));
+                                         HasSubstr("no transition fills it")));
 }
 
 TEST(ProcedureTest, Compile_SignatureWithoutSlot_Rejected) {
@@ -622,6 +622,120 @@ TEST(ProcedureTest, Compile_SignatureOnApplicantTrigger_Rejected) {
   r->set_document("copy");
   r->set_signer(v1::SIGNER_UNIT_SEAL);
   EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("\"supply\""), HasSubstr("officer's decision")));
+}
+
+// ---- One document signed over several steps ----
+
+// The minimal definition where `accept` (the teacher) produces a "book" and
+// signs its first slot, and `approve` (the principal) signs it further with
+// the seal; slots in `order` (ids among teacher, principal, seal).
+v1::ProcedureDefinition ThreeSigners(std::vector<std::string> order = {"teacher", "principal",
+                                                                      "seal"}) {
+  v1::ProcedureDefinition d = Minimal(R"pb(
+    templates {
+      kind: "book"
+      reference { x: 60 y: 40 side: 80 text_x: 150 text_y: 76 }
+      blocks { id: "body" paragraph { text: "{unit.name}" } }
+    }
+  )pb");
+  for (const std::string& id : order) {
+    v1::SignatureSlot* slot = d.mutable_templates(0)->add_slots();
+    slot->set_id(id);
+    slot->set_signer(id == "seal" ? v1::SIGNER_UNIT_SEAL : v1::SIGNER_ACTOR);
+    slot->set_x(id == "teacher" ? 60 : 320);
+    slot->set_top(id == "seal" ? 180 : 280);
+    slot->set_width(id == "seal" ? 90 : 190);
+    slot->set_height(90);
+  }
+  v1::TransitionDefinition* accept = MutableTransition(d, "accept");
+  accept->set_produces_document("book");
+  v1::SignatureRequirement* r = accept->add_signatures();
+  r->set_document("book");
+  r->set_signer(v1::SIGNER_ACTOR);
+  r->set_slot("teacher");
+  v1::TransitionDefinition* approve = MutableTransition(d, "approve");
+  approve->set_signs_document("book");
+  r = approve->add_signatures();
+  r->set_document("book");
+  r->set_signer(v1::SIGNER_ACTOR);
+  r->set_slot("principal");
+  r = approve->add_signatures();
+  r->set_document("book");
+  r->set_signer(v1::SIGNER_UNIT_SEAL);
+  return d;
+}
+
+TEST(ProcedureTest, Compile_ThreeSignersOverTwoSteps_SlotsInSigningOrder) {
+  auto p = Procedure::Compile(ThreeSigners());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)->SlotsFilledBy(*(*p)->TransitionById("accept")), (std::vector<int>{0}));
+  EXPECT_EQ((*p)->SlotsFilledBy(*(*p)->TransitionById("approve")), (std::vector<int>{1, 2}));
+  EXPECT_TRUE((*p)->SlotsFilledBy(*(*p)->TransitionById("ask")).empty());
+}
+
+TEST(ProcedureTest, Compile_APersonSlotAfterTheSeal_Rejected) {
+  EXPECT_THAT(RejectionMessage(ThreeSigners({"teacher", "seal", "principal"})),
+              AllOf(HasSubstr("template \"book\" slot \"principal\""),
+                    HasSubstr("a person would sign after the seal")));
+}
+
+TEST(ProcedureTest, Compile_SigningADocumentAPathMayNotHave_RejectedNamingTheState) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  // A way into review that skips the teacher's signature.
+  v1::TransitionDefinition* skip = d.add_transitions();
+  skip->set_id("skip");
+  skip->set_from_state("new");
+  skip->set_to_state("review");
+  skip->set_trigger(v1::TRIGGER_REQUEST_SUPPLEMENT);
+  skip->set_role(v1::ROLE_OFFICER);
+  skip->set_position("receiving");
+  EXPECT_THAT(RejectionMessage(d),
+              AllOf(HasSubstr("transition \"approve\""), HasSubstr("slot \"principal\""),
+                    HasSubstr("state \"review\" without that document")));
+}
+
+TEST(ProcedureTest, Compile_SigningWithAnEarlierSlotStillEmpty_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  // The principal's step no longer follows a signed teacher's step: a new
+  // book is produced on the way with nothing signed.
+  v1::TransitionDefinition* supply = MutableTransition(d, "supply");
+  supply->set_produces_document("book");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("transition \"approve\""),
+                                         HasSubstr("slot \"teacher\" still to fill")));
+}
+
+TEST(ProcedureTest, Compile_NewDocumentNotStartingAtItsFirstSlot_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  MutableTransition(d, "accept")->mutable_signatures(0)->set_slot("principal");
+  EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("transition \"accept\""),
+                                         HasSubstr("out of turn"), HasSubstr("first slot")));
+}
+
+TEST(ProcedureTest, Compile_SeveralSlotsForTheSignerAndNoneNamed_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  MutableTransition(d, "accept")->mutable_signatures(0)->clear_slot();
+  EXPECT_THAT(RejectionMessage(d),
+              AllOf(HasSubstr("several slots for SIGNER_ACTOR"), HasSubstr("signatures.slot")));
+}
+
+TEST(ProcedureTest, Compile_SlotOfAnotherSigner_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  MutableTransition(d, "accept")->mutable_signatures(0)->set_slot("seal");
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("slot \"seal\" of \"book\" is for SIGNER_UNIT_SEAL"));
+}
+
+TEST(ProcedureTest, Compile_SignsAndProducesAtOnce_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  MutableTransition(d, "approve")->set_produces_document("book");
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("exclude each other"));
+}
+
+TEST(ProcedureTest, Compile_SignsDocumentAfterCommit_Rejected) {
+  v1::ProcedureDefinition d = ThreeSigners();
+  v1::TransitionDefinition* approve = MutableTransition(d, "approve");
+  approve->mutable_signatures()->DeleteSubrange(0, 1);
+  approve->set_issue_after_commit(true);
+  EXPECT_THAT(RejectionMessage(d), HasSubstr("no issue_after_commit"));
 }
 
 }  // namespace

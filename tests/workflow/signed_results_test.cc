@@ -11,8 +11,12 @@
 #include <fstream>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "signing/dev/dev_pki.h"
 #include "signing/dev/local_tsa.h"
@@ -24,16 +28,19 @@
 #include "workflow/engine.h"
 #include "workflow/history.h"
 #include "workflow/integrity.h"
+#include "workflow/keys.h"
 
 namespace motcua::workflow {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 const Principal kPortal{"portal.dichvucong", v1::ROLE_PORTAL, "", ""};
 const Principal kReceiver{"receiver.hn", v1::ROLE_OFFICER, "HN-SGDDT", "receiving"};
 const Principal kHead{"head.hn", v1::ROLE_OFFICER, "HN-SGDDT", "head"};
 const Principal kAuditor{"auditor.thanhtra", v1::ROLE_AUDITOR, "", ""};
+const Principal kAdmin{"admin.it", v1::ROLE_ADMIN, "", ""};
 
 // One development PKI for the test binary (RSA key generation is slow).
 const std::string& Pki() {
@@ -575,6 +582,261 @@ TEST_F(DossierAuditTest, DocumentTheHistoryDoesNotRecord_Fails) {
   DossierAudit audit = Audit();
   EXPECT_FALSE(audit.Passed());
   EXPECT_THAT(AllProblems(audit), HasSubstr("d1: no history event records this document"));
+}
+
+// ---- One document signed over several steps ---------------------------------
+
+constexpr char kThreeSignersPath[] = MOTCUA_SOURCE_DIR "/tests/procedures/three_signers.textproto";
+
+// tests/procedures/three_signers.textproto deployed: the teacher (played by
+// the receiving officer) signs the record at one step, the principal (the
+// head) and then the seal at the next.
+class ThreeSignersTest : public SignedResultsTest {
+ protected:
+  void SetUp() override {
+    SignedResultsTest::SetUp();
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(ReadOrDie(kThreeSignersPath),
+                                                              &definition_));
+    v1::DeployProcedureRequest deploy;
+    *deploy.mutable_definition() = definition_;
+    deploy.set_request_id("deploy-three-signers");
+    auto deployed = engine_->DeployProcedure(kAdmin, deploy);
+    ASSERT_TRUE(deployed.ok()) << deployed.status();
+  }
+
+  v1::Dossier Submit() {
+    v1::SubmitDossierRequest r = CopyRequest();
+    r.set_procedure_code("T.300");
+    r.clear_form();
+    (*r.mutable_form())["pupil"] = "Nguyễn Thị Lan";
+    (*r.mutable_form())["class_name"] = "12A1";
+    (*r.mutable_form())["result"] = "Tốt";
+    auto d = engine_->SubmitDossier(kPortal, r);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : v1::Dossier();
+  }
+
+  // `who` approves `d`'s task, signing with signers/<key>.p12.
+  absl::StatusOr<v1::Dossier> SignStep(const Principal& who, const std::string& key,
+                                       const v1::Dossier& d) {
+    auto challenge = Prepare(who, d, key);
+    if (!challenge.ok()) return challenge.status();
+    auto signer = DevKey(key);
+    if (signer == nullptr) return absl::InternalError("no key");
+    return engine_->CompleteTask(who, SignedApproval(d, *challenge, *signer));
+  }
+
+  static std::vector<std::string> FieldNames(const signing::VerificationReport& report) {
+    std::vector<std::string> names;
+    for (const auto& s : report.signatures) {
+      if (s.type == "Sig") names.push_back(s.field_name);
+    }
+    return names;
+  }
+
+  v1::ProcedureDefinition definition_;
+};
+
+TEST_F(ThreeSignersTest, TeacherThenPrincipalAndSeal_OneDocumentVerifiesAtEveryStage) {
+  v1::Dossier d = Submit();
+  auto teacher = SignStep(kReceiver, "receiver", d);
+  ASSERT_TRUE(teacher.ok()) << teacher.status();
+  EXPECT_EQ(teacher->state(), "principal");
+  ASSERT_EQ(teacher->documents_size(), 1);
+  const v1::Document first = teacher->documents(0);
+  EXPECT_EQ(first.id(), "d1");
+  ASSERT_EQ(first.signers_size(), 1);
+  EXPECT_EQ(first.signers(0).slot(), "teacher");
+  const std::string after_teacher = Document(d.code(), "d1");
+  EXPECT_EQ(Sha256Hex(after_teacher), first.sha256());
+  signing::VerificationReport report = Verify(after_teacher);
+  EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+  EXPECT_EQ(FieldNames(report), (std::vector<std::string>{"teacher"}));
+  const v1::HistoryEvent teacher_event = LastEvent(d.code());
+
+  auto principal = SignStep(kHead, "head", *teacher);
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->state(), "signed");
+  ASSERT_EQ(principal->documents_size(), 1);  // the same document, signed further
+  const v1::Document& doc = principal->documents(0);
+  EXPECT_EQ(doc.id(), "d1");
+  EXPECT_EQ(doc.transition(), "principal_signs");
+  ASSERT_EQ(doc.signers_size(), 3);
+  EXPECT_EQ(doc.signers(0).common_name(), "receiver.hn");
+  EXPECT_EQ(doc.signers(1).common_name(), "head.hn");
+  EXPECT_EQ(doc.signers(1).slot(), "principal");
+  EXPECT_EQ(doc.signers(2).signer(), v1::SIGNER_UNIT_SEAL);
+  EXPECT_EQ(doc.signers(2).slot(), "seal");
+
+  const std::string pdf = Document(d.code(), "d1");
+  EXPECT_EQ(Sha256Hex(pdf), doc.sha256());
+  // Incremental: the file the teacher signed is still its first bytes.
+  EXPECT_TRUE(absl::StartsWith(pdf, after_teacher));
+  report = Verify(pdf);
+  EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+  EXPECT_EQ(FieldNames(report), (std::vector<std::string>{"teacher", "principal", "seal"}));
+  EXPECT_EQ(report.signatures.back().type, "DocTimeStamp");
+  EXPECT_TRUE(report.signatures.back().coverage.covers_whole_document);
+  EXPECT_EQ(report.signatures[0].signer_sha256, doc.signers(0).certificate_sha256());
+
+  v1::HistoryEvent event = LastEvent(d.code());
+  EXPECT_EQ(event.document_id(), "d1");
+  EXPECT_EQ(event.signer_certificate_sha256_size(), 3);
+  EXPECT_EQ(teacher_event.document_sha256(), first.sha256());
+  EXPECT_EQ(teacher_event.signer_certificate_sha256_size(), 1);
+
+  // The auditor's check names the event behind each signer.
+  DossierEvidence evidence;
+  evidence.dossier = *principal;
+  v1::GetDossierHistoryRequest r;
+  r.set_dossier_code(d.code());
+  auto history = engine_->GetDossierHistory(kAuditor, r);
+  ASSERT_TRUE(history.ok()) << history.status();
+  evidence.history.assign(history->events().begin(), history->events().end());
+  evidence.documents["d1"] = pdf;
+  signing::TrustStore trust;
+  ASSERT_TRUE(trust.AddAnchorsFrom(Pki() + "/ca.crt").ok());
+  signing::DocumentVerifier verifier(std::move(trust));
+  auto audit = AuditDossier(evidence, verifier, /*check_revocation=*/true);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  ASSERT_EQ(audit->documents.size(), 1u);
+  EXPECT_TRUE(audit->Passed()) << absl::StrJoin(audit->documents[0].problems, "\n");
+  const std::vector<SignerAudit>& signers = audit->documents[0].signers;
+  ASSERT_EQ(signers.size(), 3u);
+  EXPECT_EQ(signers[0].event_sequence, teacher_event.sequence());
+  EXPECT_EQ(signers[0].actor, "receiver.hn");
+  EXPECT_EQ(signers[1].event_sequence, event.sequence());
+  EXPECT_EQ(signers[1].actor, "head.hn");
+  EXPECT_EQ(signers[2].event_sequence, event.sequence());
+
+  // An earlier step's record that the file does not begin with is caught.
+  for (v1::HistoryEvent& e : evidence.history) {
+    if (e.sequence() == teacher_event.sequence()) e.mutable_document()->set_size_bytes(100);
+  }
+  audit = AuditDossier(evidence, verifier, /*check_revocation=*/true);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_THAT(absl::StrJoin(audit->documents[0].problems, "\n"),
+              HasSubstr(absl::StrCat("does not begin with what event ", teacher_event.sequence())));
+}
+
+TEST_F(ThreeSignersTest, StoredRecordChangedBetweenSteps_PrincipalRefusedDossierUnchanged) {
+  auto teacher = SignStep(kReceiver, "receiver", Submit());
+  ASSERT_TRUE(teacher.ok()) << teacher.status();
+  std::string pdf = Document(teacher->code(), "d1");
+  pdf[pdf.size() / 2] ^= 0x01;
+  storage::WriteSet w;
+  w.Put(storage::Family::kDocuments, DocumentKey(teacher->code(), "d1"), pdf);
+  ASSERT_TRUE(store_->Commit(w).ok());
+
+  auto refused = Prepare(kHead, *teacher, "head");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("record d1 as stored"));
+  EXPECT_EQ(Reread(teacher->code()).version(), teacher->version());
+}
+
+// An update appended after the teacher's signature that changes what the
+// document shows (here: an action run on opening), with the record made to
+// match: the principal's step refuses to sign on top of it.
+TEST_F(ThreeSignersTest, ChangeSlippedInAfterTheTeacherSigned_FlaggedBeforeThePrincipalSigns) {
+  auto teacher = SignStep(kReceiver, "receiver", Submit());
+  ASSERT_TRUE(teacher.ok()) << teacher.status();
+  const std::string pdf = Document(teacher->code(), "d1");
+  const size_t trailer = pdf.rfind("trailer");
+  ASSERT_NE(trailer, std::string::npos) << "expected a classic xref table";
+  int root = 0, size = 0;
+  ASSERT_EQ(std::sscanf(pdf.c_str() + pdf.find("/Root", trailer), "/Root %d", &root), 1);
+  ASSERT_EQ(std::sscanf(pdf.c_str() + pdf.find("/Size", trailer), "/Size %d", &size), 1);
+  const size_t at = pdf.rfind(absl::StrCat("\n", root, " 0 obj"));
+  ASSERT_NE(at, std::string::npos);
+  const size_t open = pdf.find("<<", at);
+  const size_t end = pdf.find("endobj", at);
+  std::string catalog = pdf.substr(open, end - open);
+  catalog.insert(2, " /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> ");
+  const long previous = std::strtol(pdf.c_str() + pdf.rfind("startxref") + 9, nullptr, 10);
+  std::string tampered = pdf + "\n";
+  const size_t offset = tampered.size();
+  absl::StrAppend(&tampered, root, " 0 obj\n", catalog, "\nendobj\n");
+  const size_t xref = tampered.size();
+  absl::StrAppend(&tampered, "xref\n0 1\n0000000000 65535 f \n", root, " 1\n",
+                  absl::StrFormat("%010d", offset), " 00000 n \ntrailer\n<< /Size ", size,
+                  " /Root ", root, " 0 R /Prev ", previous, " >>\nstartxref\n", xref,
+                  "\n%%EOF\n");
+
+  auto procedure = Procedure::Compile(definition_);
+  ASSERT_TRUE(procedure.ok()) << procedure.status();
+  v1::Document record = teacher->documents(0);
+  record.set_sha256(Sha256Hex(tampered));  // a forger who also rewrote the record
+  DocumentRequest request;
+  request.procedure = procedure->get();
+  request.transition = (*procedure)->TransitionById("principal_signs");
+  request.dossier = &*teacher;
+  request.document_id = "d1";
+  request.time = clock_.Now();
+  request.document_so_far = &record;
+  request.pdf_so_far = tampered;
+  auto refused = documents_->Prepare(request, kHead, ReadOrDie(Pki() + "/signers/head.crt"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              AllOf(HasSubstr("cannot be signed further"), HasSubstr("\"teacher\""),
+                    HasSubstr("changed after it was signed")));
+
+  request.pdf_so_far = pdf;  // the untouched file is fine
+  record.set_sha256(Sha256Hex(pdf));
+  EXPECT_TRUE(documents_->Prepare(request, kHead, ReadOrDie(Pki() + "/signers/head.crt")).ok());
+}
+
+// The principal signs a class's records as one batch (one key session):
+// each signs further the record its teacher signed; one whose stored file
+// was damaged fails alone.
+TEST_F(ThreeSignersTest, PrincipalSignsABatchOfRecords_EachOnItsOwn) {
+  constexpr int kRecords = 4;
+  std::vector<v1::Dossier> signed_by_teacher;
+  for (int i = 0; i < kRecords; ++i) {
+    auto teacher = SignStep(kReceiver, "receiver", Submit());
+    ASSERT_TRUE(teacher.ok()) << teacher.status();
+    signed_by_teacher.push_back(*teacher);
+  }
+  const v1::Dossier& damaged = signed_by_teacher[2];
+  std::string pdf = Document(damaged.code(), "d1");
+  pdf[pdf.size() / 3] ^= 0x01;
+  storage::WriteSet w;
+  w.Put(storage::Family::kDocuments, DocumentKey(damaged.code(), "d1"), pdf);
+  ASSERT_TRUE(store_->Commit(w).ok());
+
+  v1::PrepareSignaturesRequest prepare;
+  prepare.set_signer_certificate_pem(ReadOrDie(Pki() + "/signers/head.crt"));
+  for (const v1::Dossier& d : signed_by_teacher) {
+    v1::PrepareSignaturesRequest::Item* item = prepare.add_items();
+    item->set_task_id(d.task().id());
+    item->set_expected_version(d.version());
+    item->set_decision(v1::DECISION_APPROVE);
+  }
+  auto prepared = engine_->PrepareSignatures(kHead, prepare);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  ASSERT_EQ(prepared->results_size(), kRecords);
+  EXPECT_EQ(prepared->results(2).error().code(), static_cast<int>(absl::StatusCode::kDataLoss));
+
+  auto head = DevKey("head");
+  ASSERT_NE(head, nullptr);
+  v1::CompleteTasksRequest complete;
+  for (int i = 0; i < kRecords; ++i) {
+    if (i == 2) continue;
+    *complete.add_tasks() =
+        SignedApproval(signed_by_teacher[i], prepared->results(i).challenge(), *head);
+  }
+  auto completed = engine_->CompleteTasks(kHead, complete);
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  for (const auto& result : completed->results()) {
+    ASSERT_EQ(result.error().code(), 0) << result.error().message();
+    EXPECT_EQ(result.dossier().state(), "signed");
+    ASSERT_EQ(result.dossier().documents_size(), 1);
+    EXPECT_EQ(result.dossier().documents(0).signers_size(), 3);
+    signing::VerificationReport report =
+        Verify(Document(result.dossier().code(), result.dossier().documents(0).id()));
+    EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+    EXPECT_EQ(FieldNames(report), (std::vector<std::string>{"teacher", "principal", "seal"}));
+  }
+  EXPECT_EQ(Reread(damaged.code()).state(), "principal");
 }
 
 TEST(CheckSealKeysTest, DevKeysAgainstTheirCa_Ok) {
