@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "signing/certificate_chain.h"
 #include "signing/openssl_util.h"
 #include "signing/pdf_revisions.h"
 #include "signing/signed_data.h"
@@ -21,8 +22,6 @@ namespace {
 
 void FreeCertStack(STACK_OF(X509) * stack) { sk_X509_pop_free(stack, X509_free); }
 using CertStackPtr = std::unique_ptr<STACK_OF(X509), OpenSslDeleter<FreeCertStack>>;
-using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<X509_STORE_CTX_free>>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, OpenSslDeleter<PKCS7_free>>;
 using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>>;
 using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
@@ -144,40 +143,21 @@ class Gatherer {
   // only noted. A revoked certificate is an error either way: no document is
   // made long-term as if it were fine.
   absl::Status Chain(X509* leaf, STACK_OF(X509) * extra, const std::string& who, bool strict) {
-    StorePtr store(X509_STORE_new());
-    for (const TrustStore::Cert& anchor : options_.trust->anchors()) {
-      X509_STORE_add_cert(store.get(), anchor.get());
-    }
-    X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(options_.now));
-    CertStackPtr untrusted(sk_X509_new_null());
-    auto add = [&](X509* cert) {
-      X509_up_ref(cert);
-      sk_X509_push(untrusted.get(), cert);
-    };
-    for (int i = 0; extra != nullptr && i < sk_X509_num(extra); ++i) add(sk_X509_value(extra, i));
-    for (const TrustStore::Cert& cert : options_.trust->intermediates()) add(cert.get());
-    StoreCtxPtr ctx(X509_STORE_CTX_new());
-    if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1 ||
-        X509_verify_cert(ctx.get()) != 1) {
-      std::string why = ctx != nullptr
-                            ? X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))
-                            : "no memory";
-      ERR_clear_error();
+    ChainOptions at;
+    at.at = options_.now;
+    absl::StatusOr<CertificateChain> chain = BuildChain(leaf, *options_.trust, extra, at);
+    if (!chain.ok()) {
       absl::Status no_chain = absl::FailedPreconditionError(
-          absl::StrCat(who, ": no valid chain to a trust anchor: ", why));
+          absl::StrCat(who, ": no valid chain to a trust anchor: ", chain.status().message()));
       if (strict) return no_chain;
       notes_.push_back(std::string(no_chain.message()));
       return absl::OkStatus();
     }
-    CertStackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
-    const int length = sk_X509_num(chain.get());
-    for (int i = 0; i < length; ++i) collector_.Certificate(sk_X509_value(chain.get(), i));
+    const int length = chain->size();
+    for (int i = 0; i < length; ++i) collector_.Certificate(chain->at(i));
     for (int i = 0; i + 1 < length; ++i) {
-      X509* cert = sk_X509_value(chain.get(), i);
-      RevocationCheck check =
-          options_.checker->Check(cert, sk_X509_value(chain.get(), i + 1), options_.now);
+      X509* cert = chain->at(i);
+      RevocationCheck check = options_.checker->Check(cert, chain->at(i + 1), options_.now);
       const std::string whose = absl::StrCat(who, ": certificate ", Subject(cert));
       if (check.status == RevocationStatus::kRevoked) {
         return absl::FailedPreconditionError(absl::StrCat(whose, " is ", check.detail));

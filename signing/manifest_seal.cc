@@ -4,13 +4,14 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "signing/certificate_chain.h"
 #include "signing/openssl_util.h"
+#include "signing/trust_store.h"
 
 namespace motcua::signing {
 namespace {
@@ -60,18 +61,13 @@ absl::Status VerifySignedBytes(absl::string_view certificate_pem,
                                absl::string_view ca_certificate_pem, absl::string_view data,
                                absl::string_view signature) {
   X509Ptr cert = ReadCertificate(certificate_pem);
-  X509Ptr ca = ReadCertificate(ca_certificate_pem);
-  if (cert == nullptr || ca == nullptr) {
+  TrustStore ca;
+  if (cert == nullptr || !ca.AddAnchors(ca_certificate_pem).ok()) {
     return absl::InvalidArgumentError("the signer or CA certificate is not PEM");
   }
-  std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>> store(X509_STORE_new());
-  X509_STORE_add_cert(store.get(), ca.get());
-  std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<X509_STORE_CTX_free>> ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
-  if (X509_verify_cert(ctx.get()) != 1) {
+  if (auto chain = BuildChain(cert.get(), ca, nullptr, ChainOptions()); !chain.ok()) {
     return absl::PermissionDeniedError(
-        absl::StrCat("the signer certificate is not trusted: ",
-                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()))));
+        absl::StrCat("the signer certificate is not trusted: ", chain.status().message()));
   }
   MdCtxPtr md(EVP_MD_CTX_new());
   if (EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, X509_get0_pubkey(cert.get())) != 1 ||

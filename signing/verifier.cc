@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "signing/certificate_chain.h"
 #include "signing/openssl_util.h"
 #include "signing/signed_data.h"
 
@@ -249,43 +250,6 @@ void IgnoreValidityPeriods(X509_STORE* store) {
   X509_VERIFY_PARAM* param = X509_STORE_get0_param(store);
   X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_USE_CHECK_TIME);
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
-}
-
-struct ChainResult {
-  bool found = false;
-  std::string problem;
-  CertStackPtr chain;  // signer first
-};
-
-// Builds the chain to an anchor, ignoring validity periods (those are judged
-// against the signature's time by the caller).
-ChainResult BuildChain(X509* leaf, const CertPool& pool, const TrustStore& trust, absl::Time at) {
-  ChainResult result;
-  StorePtr store = MakeStore(trust, at);
-  IgnoreValidityPeriods(store.get());
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!X509_STORE_CTX_init(ctx.get(), store.get(), leaf, pool.get())) {
-    result.problem = OpensslError();
-    return result;
-  }
-  if (X509_verify_cert(ctx.get()) == 1) {
-    result.found = true;
-    result.chain.reset(X509_STORE_CTX_get1_chain(ctx.get()));
-  } else {
-    result.problem = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
-  }
-  ERR_clear_error();
-  return result;
-}
-
-bool IsMissingChainError(const std::string& problem) {
-  for (int code :
-       {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-        X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
-        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE}) {
-    if (problem == X509_verify_cert_error_string(code)) return true;
-  }
-  return false;
 }
 
 // ---- Timestamps ------------------------------------------------------------
@@ -827,6 +791,14 @@ class SignatureVerifier {
     }
   }
 
+  // The path to an anchor through the certificates the document carries;
+  // validity periods are judged against the signature's time by the caller.
+  absl::StatusOr<CertificateChain> Chain(X509* leaf) const {
+    ChainOptions options;
+    options.ignore_validity = true;
+    return BuildChain(leaf, trust_, pool_.get(), options);
+  }
+
   // A TSA certificate revoked before its time-stamp's time makes the
   // time-stamp no proof (ETSI EN 319 102-1 §5.4); one whose status is not
   // known only earns a warning: B-T documents rarely carry TSA revocation
@@ -834,15 +806,15 @@ class SignatureVerifier {
   void CheckTsaRevocation(X509* tsa, const RevocationData& cms_revocation,
                           SignatureReport* report) {
     if (tsa == nullptr) return;
-    ChainResult chain = BuildChain(tsa, pool_, trust_, now_);
-    if (!chain.found) return;  // the token verified, so this does not happen
+    absl::StatusOr<CertificateChain> chain = Chain(tsa);
+    if (!chain.ok()) return;  // the token verified, so this does not happen
     RevocationView all;
     all.Add(cms_revocation);
     all.Add(dss_revocation_);
-    for (int i = 0; i + 1 < sk_X509_num(chain.chain.get()); ++i) {
-      X509* cert = sk_X509_value(chain.chain.get(), i);
-      CertRevocation status = CheckRevocation(cert, sk_X509_value(chain.chain.get(), i + 1), all,
-                                              pool_, trust_, now_, options_);
+    for (int i = 0; i + 1 < chain->size(); ++i) {
+      X509* cert = chain->at(i);
+      CertRevocation status =
+          CheckRevocation(cert, chain->at(i + 1), all, pool_, trust_, now_, options_);
       const std::string who = i == 0 ? "the TSA certificate"
                                      : "CA certificate " + NameText(X509_get_subject_name(cert));
       if (status.status == RevocationStatus::kRevoked &&
@@ -864,20 +836,20 @@ class SignatureVerifier {
 
   void CheckCertificates(X509* signer, const RevocationData& cms_revocation,
                          SignatureReport* report) {
-    ChainResult chain = BuildChain(signer, pool_, trust_, now_);
-    if (!chain.found) {
-      if (IsMissingChainError(chain.problem)) {
+    absl::StatusOr<CertificateChain> chain = Chain(signer);
+    if (!chain.ok()) {
+      if (IsMissingPath(chain.status())) {
         Fail(report, Indication::kIndeterminate, SubIndication::kNoCertificateChainFound,
-             absl::StrCat("no chain to a trust anchor: ", chain.problem));
+             absl::StrCat("no chain to a trust anchor: ", chain.status().message()));
       } else {
         Fail(report, Indication::kIndeterminate, SubIndication::kCertificateChainGeneralFailure,
-             absl::StrCat("the certificate chain is not valid: ", chain.problem));
+             absl::StrCat("the certificate chain is not valid: ", chain.status().message()));
       }
       return;
     }
-    int length = sk_X509_num(chain.chain.get());
+    const int length = chain->size();
     for (int i = 0; i < length; ++i) {
-      report->chain.push_back(NameText(X509_get_subject_name(sk_X509_value(chain.chain.get(), i))));
+      report->chain.push_back(NameText(X509_get_subject_name(chain->at(i))));
     }
     uint32_t usage = X509_get_key_usage(signer);  // UINT32_MAX: no key usage extension
     if (usage != UINT32_MAX && (usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
@@ -887,7 +859,7 @@ class SignatureVerifier {
     bool has_poe = report->timestamp.valid && report->timestamp.gen_time.has_value();
     absl::Time best_time = has_poe ? *report->timestamp.gen_time : now_;
     for (int i = 0; i < length; ++i) {
-      X509* cert = sk_X509_value(chain.chain.get(), i);
+      X509* cert = chain->at(i);
       std::optional<absl::Time> not_before = AsnTime(X509_get0_notBefore(cert));
       std::optional<absl::Time> not_after = AsnTime(X509_get0_notAfter(cert));
       std::string who =
@@ -928,8 +900,8 @@ class SignatureVerifier {
     // The anchor is trusted as configured; every certificate below it needs
     // revocation data from its issuer.
     for (int i = 0; i + 1 < length; ++i) {
-      X509* cert = sk_X509_value(chain.chain.get(), i);
-      X509* issuer = sk_X509_value(chain.chain.get(), i + 1);
+      X509* cert = chain->at(i);
+      X509* issuer = chain->at(i + 1);
       CertRevocation status = CheckRevocation(cert, issuer, all, pool_, trust_, now_, options_);
       std::string who = i == 0 ? "signer" : report->chain[i];
       if (status.status == RevocationStatus::kRevoked) {

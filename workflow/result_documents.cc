@@ -1,7 +1,5 @@
 #include "workflow/result_documents.h"
 
-#include <openssl/x509_vfy.h>
-
 #include <optional>
 #include <utility>
 
@@ -11,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "signing/appearance.h"
 #include "signing/cades.h"
+#include "signing/certificate_chain.h"
 #include "signing/documents.h"
 #include "signing/pades.h"
 #include "signing/long_term.h"
@@ -52,36 +51,17 @@ v1::DocumentSigner SignerOf(X509* cert, const signing::SignatureSlot& slot) {
   return signer;
 }
 
-// A verified chain, leaf first, to an anchor; X509 pointers owned by `stack`.
-struct Chain {
-  struct StackFree {
-    void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
-  };
-  std::unique_ptr<STACK_OF(X509), StackFree> stack;
-};
-
-absl::StatusOr<Chain> VerifyChain(X509* cert, const TrustStore& trust, absl::Time at) {
-  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
-  for (const auto& anchor : trust.anchors()) X509_STORE_add_cert(store.get(), anchor.get());
-  std::unique_ptr<STACK_OF(X509), Chain::StackFree> untrusted(sk_X509_new_null());
-  for (const auto& c : trust.intermediates()) {
-    X509_up_ref(c.get());
-    sk_X509_push(untrusted.get(), c.get());
+// `cert`'s chain to an anchor of `trust`, valid at `at`.
+absl::StatusOr<signing::CertificateChain> VerifyChain(X509* cert, const TrustStore& trust,
+                                                      absl::Time at) {
+  signing::ChainOptions options;
+  options.at = at;
+  auto chain = signing::BuildChain(cert, trust, nullptr, options);
+  if (!chain.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat("the signing certificate of \"",
+                                                    CommonName(cert), "\" is not trusted: ",
+                                                    chain.status().message()));
   }
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
-                                                                      X509_STORE_CTX_free);
-  if (!X509_STORE_CTX_init(ctx.get(), store.get(), cert, untrusted.get())) {
-    return absl::InternalError("X509_STORE_CTX_init failed");
-  }
-  X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(at));
-  if (X509_verify_cert(ctx.get()) != 1) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("the signing certificate of \"", CommonName(cert),
-                     "\" is not trusted: ", X509_verify_cert_error_string(
-                                                X509_STORE_CTX_get_error(ctx.get()))));
-  }
-  Chain chain;
-  chain.stack.reset(X509_STORE_CTX_get1_chain(ctx.get()));
   return chain;
 }
 
@@ -114,7 +94,7 @@ class Pending : public PendingSignature {
 
   signing::PreparedSignature prepared_;
   std::string to_be_signed_;
-  Chain chain_;  // officer's certificate first
+  signing::CertificateChain chain_;  // officer's certificate first
   signing::SignatureSlot slot_;
   std::vector<v1::DocumentSigner> signers_;  // before this one
   std::optional<signing::SignatureSlot> seal_slot_;  // the seal follows
@@ -194,15 +174,14 @@ class SignedResultDocuments : public ResultDocuments {
   absl::StatusOr<SignedDocument> Complete(const PendingSignature& base,
                                           absl::string_view signature_value) override {
     const auto& pending = static_cast<const Pending&>(base);
-    STACK_OF(X509)* stack = pending.chain_.stack.get();
-    X509* cert = sk_X509_value(stack, 0);
+    X509* cert = pending.chain_.leaf();
     if (!signing::VerifySignatureValue(cert, pending.to_be_signed_, signature_value)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the signature value is not ", CommonName(cert),
           "'s signature of this challenge's to_be_signed (wrong key, or altered)"));
     }
     std::vector<X509*> issuers;
-    for (int i = 1; i < sk_X509_num(stack); ++i) issuers.push_back(sk_X509_value(stack, i));
+    for (int i = 1; i < pending.chain_.size(); ++i) issuers.push_back(pending.chain_.at(i));
     auto cms = signing::AssembleSignedData(cert, issuers, pending.to_be_signed_, signature_value);
     if (!cms.ok()) return cms.status();
     auto stamped = Timestamp(*std::move(cms));
@@ -382,12 +361,10 @@ class SignedResultDocuments : public ResultDocuments {
 
   // PERMISSION_DENIED when the leaf of `chain` is revoked, UNAVAILABLE when
   // no source can say now: an officer learns before signing, not after.
-  absl::Status CheckNotRevoked(const Chain& chain) const {
-    STACK_OF(X509)* stack = chain.stack.get();
-    if (sk_X509_num(stack) < 2) return absl::OkStatus();  // an anchor itself
-    X509* cert = sk_X509_value(stack, 0);
-    signing::RevocationCheck check =
-        options_.revocation->Check(cert, sk_X509_value(stack, 1), absl::Now());
+  absl::Status CheckNotRevoked(const signing::CertificateChain& chain) const {
+    if (chain.size() < 2) return absl::OkStatus();  // an anchor itself
+    X509* cert = chain.leaf();
+    signing::RevocationCheck check = options_.revocation->Check(cert, chain.at(1), absl::Now());
     switch (check.status) {
       case signing::RevocationStatus::kGood:
         return absl::OkStatus();
