@@ -1,6 +1,7 @@
 #include "workflow/procedure.h"
 
 #include <deque>
+#include <set>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -320,8 +321,11 @@ absl::Status Procedure::CompileTemplates() {
     for (const auto& r : t.signatures()) {
       auto slot = SlotOf(r, tmpl, at);
       if (!slot.ok()) return slot.status();
-      const int first = slots.empty() ? (t.produces_document().empty() ? *slot : 0) : -1;
-      if (*slot != (slots.empty() ? first : slots.back() + 1)) {
+      // A new document starts at its first slot; one signed further, at any.
+      const int expected = !slots.empty()                     ? slots.back() + 1
+                           : t.produces_document().empty() ? *slot
+                                                            : 0;
+      if (*slot != expected) {
         return Invalid(at, absl::StrCat("fills slot \"", tmpl.slots(*slot).id(), "\" of \"",
                                         kind, "\" out of turn: ",
                                         slots.empty() ? "a new document starts at its first slot"
@@ -359,9 +363,9 @@ absl::Status Procedure::CompileTemplates() {
 // another count than its first slot.
 absl::Status Procedure::CheckSigningOrder() const {
   const v1::ProcedureDefinition& d = definition_;
-  std::vector<std::string> kinds;
+  std::set<std::string> kinds;
   for (const auto& t : d.transitions()) {
-    if (!t.signs_document().empty()) kinds.push_back(t.signs_document());
+    if (!t.signs_document().empty()) kinds.insert(t.signs_document());
   }
   for (const std::string& kind : kinds) {
     absl::flat_hash_map<std::string, absl::flat_hash_set<int>> seen;  // state -> counts
@@ -373,20 +377,23 @@ absl::Status Procedure::CheckSigningOrder() const {
       for (const auto& t : d.transitions()) {
         if (t.from_state() != state) continue;
         int next = count;
-        const std::vector<int>& slots = slots_.contains(t.id()) ? slots_.at(t.id()) : kNoSlots;
-        if (t.produces_document() == kind) {
+        const std::vector<int>& slots = SlotsFilledBy(t);
+        if (t.produces_document() == kind && !slots.empty()) {  // unsigned: none is made
           next = static_cast<int>(slots.size());
         } else if (t.signs_document() == kind) {
           if (count != slots.front()) {
             const v1::DocumentTemplate& tmpl = layouts_.at(kind)->document_template();
-            return Invalid(
-                absl::StrCat("transition \"", t.id(), "\""),
-                absl::StrCat("signs slot \"", tmpl.slots(slots.front()).id(), "\" of \"", kind,
-                             "\", but a dossier can reach state \"", state, "\" ",
-                             count < 0 ? "without that document"
-                                       : absl::StrCat("with the document's slot \"",
-                                                      tmpl.slots(count).id(),
-                                                      "\" still to fill")));
+            std::string found = "without that document";
+            if (count >= 0 && count < slots.front()) {
+              found = absl::StrCat("with the document's slot \"", tmpl.slots(count).id(),
+                                   "\" still to fill");
+            } else if (count >= 0) {
+              found = "with that slot already signed";
+            }
+            return Invalid(absl::StrCat("transition \"", t.id(), "\""),
+                           absl::StrCat("signs slot \"", tmpl.slots(slots.front()).id(),
+                                        "\" of \"", kind, "\", but a dossier can reach state \"",
+                                        state, "\" ", found));
           }
           next = count + static_cast<int>(slots.size());
         }

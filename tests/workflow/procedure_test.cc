@@ -695,13 +695,33 @@ TEST(ProcedureTest, Compile_SigningADocumentAPathMayNotHave_RejectedNamingTheSta
 }
 
 TEST(ProcedureTest, Compile_SigningWithAnEarlierSlotStillEmpty_Rejected) {
-  v1::ProcedureDefinition d = ThreeSigners();
-  // The principal's step no longer follows a signed teacher's step: a new
-  // book is produced on the way with nothing signed.
-  v1::TransitionDefinition* supply = MutableTransition(d, "supply");
-  supply->set_produces_document("book");
+  // A deputy signs between teacher and principal, but only when the head
+  // asks for a supplement: straight from the teacher, the deputy's slot
+  // would still be empty when the principal signs.
+  v1::ProcedureDefinition d = ThreeSigners({"teacher", "deputy", "principal", "seal"});
+  v1::TransitionDefinition* ask = MutableTransition(d, "ask");
+  ask->set_signs_document("book");
+  v1::SignatureRequirement* r = ask->add_signatures();
+  r->set_document("book");
+  r->set_signer(v1::SIGNER_ACTOR);
+  r->set_slot("deputy");
   EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("transition \"approve\""),
-                                         HasSubstr("slot \"teacher\" still to fill")));
+                                         HasSubstr("state \"review\" with the document's slot "
+                                                   "\"deputy\" still to fill")));
+}
+
+TEST(ProcedureTest, Compile_SigningASlotTwiceOnALoop_Rejected) {
+  // The principal may sign when asking for a supplement; after it comes
+  // back, the approval would sign the principal's slot again.
+  v1::ProcedureDefinition d = ThreeSigners();
+  v1::TransitionDefinition* ask = MutableTransition(d, "ask");
+  ask->set_signs_document("book");
+  v1::SignatureRequirement* r = ask->add_signatures();
+  r->set_document("book");
+  r->set_signer(v1::SIGNER_ACTOR);
+  r->set_slot("principal");
+  EXPECT_THAT(RejectionMessage(d),
+              AllOf(HasSubstr("signs slot \"principal\""), HasSubstr("already signed")));
 }
 
 TEST(ProcedureTest, Compile_NewDocumentNotStartingAtItsFirstSlot_Rejected) {
