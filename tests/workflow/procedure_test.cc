@@ -626,6 +626,14 @@ TEST(ProcedureTest, Compile_SignatureOnApplicantTrigger_Rejected) {
 
 // ---- One document signed over several steps ----
 
+// `t` requires `signer` on the "book", in `slot` (empty: the signer's only).
+void RequireOnBook(v1::TransitionDefinition* t, v1::Signer signer, const std::string& slot) {
+  v1::SignatureRequirement* r = t->add_signatures();
+  r->set_document("book");
+  r->set_signer(signer);
+  r->set_slot(slot);
+}
+
 // The minimal definition where `accept` (the teacher) produces a "book" and
 // signs its first slot, and `approve` (the principal) signs it further with
 // the seal; slots in `order` (ids among teacher, principal, seal).
@@ -649,19 +657,11 @@ v1::ProcedureDefinition ThreeSigners(std::vector<std::string> order = {"teacher"
   }
   v1::TransitionDefinition* accept = MutableTransition(d, "accept");
   accept->set_produces_document("book");
-  v1::SignatureRequirement* r = accept->add_signatures();
-  r->set_document("book");
-  r->set_signer(v1::SIGNER_ACTOR);
-  r->set_slot("teacher");
+  RequireOnBook(accept, v1::SIGNER_ACTOR, "teacher");
   v1::TransitionDefinition* approve = MutableTransition(d, "approve");
   approve->set_signs_document("book");
-  r = approve->add_signatures();
-  r->set_document("book");
-  r->set_signer(v1::SIGNER_ACTOR);
-  r->set_slot("principal");
-  r = approve->add_signatures();
-  r->set_document("book");
-  r->set_signer(v1::SIGNER_UNIT_SEAL);
+  RequireOnBook(approve, v1::SIGNER_ACTOR, "principal");
+  RequireOnBook(approve, v1::SIGNER_UNIT_SEAL, "");
   return d;
 }
 
@@ -701,10 +701,7 @@ TEST(ProcedureTest, Compile_SigningWithAnEarlierSlotStillEmpty_Rejected) {
   v1::ProcedureDefinition d = ThreeSigners({"teacher", "deputy", "principal", "seal"});
   v1::TransitionDefinition* ask = MutableTransition(d, "ask");
   ask->set_signs_document("book");
-  v1::SignatureRequirement* r = ask->add_signatures();
-  r->set_document("book");
-  r->set_signer(v1::SIGNER_ACTOR);
-  r->set_slot("deputy");
+  RequireOnBook(ask, v1::SIGNER_ACTOR, "deputy");
   EXPECT_THAT(RejectionMessage(d), AllOf(HasSubstr("transition \"approve\""),
                                          HasSubstr("state \"review\" with the document's slot "
                                                    "\"deputy\" still to fill")));
@@ -716,10 +713,7 @@ TEST(ProcedureTest, Compile_SigningASlotTwiceOnALoop_Rejected) {
   v1::ProcedureDefinition d = ThreeSigners();
   v1::TransitionDefinition* ask = MutableTransition(d, "ask");
   ask->set_signs_document("book");
-  v1::SignatureRequirement* r = ask->add_signatures();
-  r->set_document("book");
-  r->set_signer(v1::SIGNER_ACTOR);
-  r->set_slot("principal");
+  RequireOnBook(ask, v1::SIGNER_ACTOR, "principal");
   EXPECT_THAT(RejectionMessage(d),
               AllOf(HasSubstr("signs slot \"principal\""), HasSubstr("already signed")));
 }
