@@ -221,16 +221,23 @@ absl::StatusOr<TaskCommands::Step> TaskCommands::LoadStep(const Principal& calle
     }
     if (step.document_so_far >= 0 && !dossier.documents(step.document_so_far).pending()) {
       step.document_id = dossier.documents(step.document_so_far).id();
-      auto bytes = ctx_.store->Get(storage::Family::kDocuments,
-                                   DocumentKey(dossier.code(), step.document_id));
-      if (!bytes.ok()) return bytes.status();
-      step.pdf_so_far = *std::move(bytes);
     }
   }
   return step;
 }
 
-DocumentRequest TaskCommands::Step::DocumentFor(const v1::Dossier& as, absl::Time time) const {
+// Read only where the document is signed here: a completion carrying the
+// officer's signature finds it in the prepared challenge.
+absl::StatusOr<std::string> TaskCommands::PdfSoFar(const Step& step) {
+  if (step.document_so_far < 0 || step.dossier.documents(step.document_so_far).pending()) {
+    return "";
+  }
+  return ctx_.store->Get(storage::Family::kDocuments,
+                         DocumentKey(step.dossier.code(), step.document_id));
+}
+
+DocumentRequest TaskCommands::Step::DocumentFor(const v1::Dossier& as, absl::Time time,
+                                                absl::string_view pdf_so_far) const {
   DocumentRequest request;
   request.procedure = procedure.get();
   request.transition = transition;
@@ -302,7 +309,10 @@ absl::Status TaskCommands::AddSignedDocument(const Principal& caller,
     provisional.set_dossier_code(d.code());
     provisional.set_sequence(d.history_length() + 1);
     if (absl::Status s = ApplyEvent(*step.procedure, provisional, &after); !s.ok()) return s;
-    signed_document = ctx_.options.documents->SignByServer(step.DocumentFor(after, now));
+    auto pdf_so_far = PdfSoFar(step);
+    if (!pdf_so_far.ok()) return pdf_so_far.status();
+    signed_document =
+        ctx_.options.documents->SignByServer(step.DocumentFor(after, now, *pdf_so_far));
   }
   if (!signed_document.ok()) {
     return DocumentError(signed_document.status(), "signature.signature_value",
@@ -373,8 +383,10 @@ absl::StatusOr<v1::SignatureChallenge> TaskCommands::PrepareSignature(
   }
   const absl::Time now = ctx_.clock->Now();
   const std::string& id = step->document_id;
-  auto pending = ctx_.options.documents->Prepare(step->DocumentFor(step->dossier, now), caller,
-                                                 request.signer_certificate_pem());
+  auto pdf_so_far = PdfSoFar(*step);
+  if (!pdf_so_far.ok()) return pdf_so_far.status();
+  auto pending = ctx_.options.documents->Prepare(step->DocumentFor(step->dossier, now, *pdf_so_far),
+                                                 caller, request.signer_certificate_pem());
   if (!pending.ok()) {
     return DocumentError(pending.status(), "signer_certificate_pem", v1::FIELD_INVALID);
   }

@@ -35,17 +35,20 @@ class TaskCommands {
     std::shared_ptr<const Procedure> procedure;
     const v1::TransitionDefinition* transition = nullptr;
     // When the transition signs an earlier document further: the dossier's
-    // latest of that kind (an index into its documents; -1: none) and its
-    // stored bytes.
+    // latest of that kind (an index into its documents; -1: none).
     int document_so_far = -1;
-    std::string pdf_so_far;
     // The id of the document the step signs: the next new one, or that.
     std::string document_id;
-    DocumentRequest DocumentFor(const v1::Dossier& as, absl::Time time) const;
+    // `pdf_so_far`: PdfSoFar's bytes, which must outlive the request.
+    DocumentRequest DocumentFor(const v1::Dossier& as, absl::Time time,
+                                absl::string_view pdf_so_far) const;
   };
   absl::StatusOr<Step> LoadStep(const Principal& caller, const std::string& code,
                                 const std::string& task_id, int64_t expected_version,
                                 v1::Decision decision);
+  // The stored bytes of the step's document_so_far; empty when it has none
+  // (or it is still pending).
+  absl::StatusOr<std::string> PdfSoFar(const Step& step);
   absl::Status CheckSeparationOfDuty(const Principal& caller, const v1::Dossier& d,
                                      const v1::TransitionDefinition& t);
   // Gets the document the step's transition requires signed (from the
