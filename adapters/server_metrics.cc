@@ -95,6 +95,9 @@ class CountingDocuments : public workflow::ResultDocuments {
       const workflow::DocumentRequest& request) override {
     return Count(inner_->SignByServer(request), "unit_seal");
   }
+  absl::StatusOr<std::string> RenewTimestamp(absl::string_view pdf) override {
+    return inner_->RenewTimestamp(pdf);
+  }
 
  private:
   absl::StatusOr<workflow::SignedDocument> Count(absl::StatusOr<workflow::SignedDocument> result,

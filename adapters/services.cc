@@ -71,7 +71,8 @@ class DossierService final
           ds::WithRawCallbackMethod_ListDossiers<ds::WithRawCallbackMethod_WithdrawDossier<
               ds::WithRawCallbackMethod_AddSupplement<ds::WithRawCallbackMethod_GetAttachment<
                   ds::WithRawCallbackMethod_GetDocument<ds::WithRawCallbackMethod_WatchEvents<
-                      ds::WithRawCallbackMethod_TransitionDossiers<ds::Service>>>>>>>>>,
+                      ds::WithRawCallbackMethod_TransitionDossiers<
+                          ds::WithRawCallbackMethod_RenewDocuments<ds::Service>>>>>>>>>>,
       Backend {
  public:
   explicit DossierService(Backend backend) : Backend(backend) {}
@@ -80,6 +81,7 @@ class DossierService final
   MOTCUA_READ(ListDossiers)
   MOTCUA_CHANGE(WithdrawDossier)
   MOTCUA_CHANGE(TransitionDossiers)
+  MOTCUA_CHANGE(RenewDocuments)
   MOTCUA_CHANGE(AddSupplement)
   MOTCUA_READ(GetAttachment)
   MOTCUA_READ(GetDocument)

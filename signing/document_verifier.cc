@@ -23,6 +23,7 @@ absl::StatusOr<VerificationReport> DocumentVerifier::Verify(absl::string_view pd
   } release{&running_};
   VerifyOptions options;
   options.check_revocation = check_revocation;
+  options.max_revocation_age = max_revocation_age_;
   options.limits.max_file_bytes = kMaxPdfBytes;
   return VerifyPdf(pdf, trust_, options);
 }

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "signing/trust_store.h"
 #include "signing/verifier.h"
 
@@ -24,9 +25,13 @@ class DocumentVerifier {
   // Larger documents are refused: the API caps attachments at 20 MiB too.
   static constexpr size_t kMaxPdfBytes = 20u << 20;
 
-  // At most `max_concurrent` (at least 1) verifications run at once.
-  explicit DocumentVerifier(TrustStore trust, int max_concurrent = 4)
-      : trust_(std::move(trust)), max_concurrent_(max_concurrent < 1 ? 1 : max_concurrent) {}
+  // At most `max_concurrent` (at least 1) verifications run at once;
+  // revocation freshness as VerifyOptions::max_revocation_age.
+  explicit DocumentVerifier(TrustStore trust, int max_concurrent = 4,
+                            absl::Duration max_revocation_age = absl::ZeroDuration())
+      : trust_(std::move(trust)),
+        max_concurrent_(max_concurrent < 1 ? 1 : max_concurrent),
+        max_revocation_age_(max_revocation_age) {}
 
   DocumentVerifier(const DocumentVerifier&) = delete;
   DocumentVerifier& operator=(const DocumentVerifier&) = delete;
@@ -42,6 +47,7 @@ class DocumentVerifier {
  private:
   const TrustStore trust_;
   const int max_concurrent_;
+  const absl::Duration max_revocation_age_;
   mutable std::atomic<int> running_{0};
 };
 

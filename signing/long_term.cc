@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509_vfy.h>
 
 #include <memory>
@@ -14,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "signing/certificate_chain.h"
 #include "signing/openssl_util.h"
+#include "signing/pades.h"
 #include "signing/pdf_revisions.h"
+#include "signing/revocation_evidence.h"
 #include "signing/signed_data.h"
 
 namespace motcua::signing {
@@ -25,6 +28,7 @@ using CertStackPtr = std::unique_ptr<STACK_OF(X509), OpenSslDeleter<FreeCertStac
 using Pkcs7Ptr = std::unique_ptr<PKCS7, OpenSslDeleter<PKCS7_free>>;
 using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>>;
 using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
+using TstInfoPtr = std::unique_ptr<TS_TST_INFO, OpenSslDeleter<TS_TST_INFO_free>>;
 
 std::string Der(X509* cert) {
   unsigned char* der = nullptr;
@@ -70,6 +74,43 @@ class Collector {
   ValidationData data_;
 };
 
+// The certificate that signed `token`, when the token carries it.
+X509* TokenSigner(PKCS7* token) {
+  STACK_OF(X509)* signers = PKCS7_get0_signers(token, nullptr, 0);
+  X509* tsa =
+      signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
+  sk_X509_free(signers);
+  ERR_clear_error();
+  return tsa;
+}
+
+// The token of the last document time-stamp of `pdf`.
+absl::StatusOr<Pkcs7Ptr> LastDocumentTimestamp(absl::string_view pdf) {
+  ParseLimits last_revision_only;
+  last_revision_only.max_revisions = 1;
+  absl::StatusOr<PdfStructure> structure = ParsePdfRevisions(pdf, last_revision_only);
+  if (!structure.ok()) return structure.status();
+  for (auto it = structure->signatures.rbegin(); it != structure->signatures.rend(); ++it) {
+    if (it->type != "DocTimeStamp" && it->sub_filter != "ETSI.RFC3161") continue;
+    const auto* p = reinterpret_cast<const unsigned char*>(it->contents.data());
+    Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(it->contents.size())));
+    ERR_clear_error();
+    if (token == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("document time-stamp '", it->field_name, "' is not a time-stamp token"));
+    }
+    return token;
+  }
+  return absl::NotFoundError("the document has no document time-stamp (it is not PAdES B-LTA)");
+}
+
+// The time a time-stamp token claims (checked by the verifier, not here).
+std::optional<absl::Time> GenTime(PKCS7* token) {
+  TstInfoPtr info(PKCS7_to_TS_TST_INFO(token));
+  ERR_clear_error();
+  return info != nullptr ? AsnTime(TS_TST_INFO_get_time(info.get())) : std::nullopt;
+}
+
 class Gatherer {
  public:
   explicit Gatherer(const LongTermOptions& options) : options_(options) {}
@@ -105,44 +146,49 @@ class Gatherer {
     if (signer == nullptr) {
       return absl::FailedPreconditionError(who + ": the signer's certificate is not in the CMS");
     }
-    if (absl::Status s = Chain(signer, certs.get(), who, /*strict=*/true); !s.ok()) return s;
-
     int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
     ASN1_TYPE* value =
         index >= 0 ? X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, index), 0) : nullptr;
+    Pkcs7Ptr token;
     if (value != nullptr && value->type == V_ASN1_SEQUENCE) {
       const unsigned char* q = value->value.sequence->data;
-      Pkcs7Ptr token(d2i_PKCS7(nullptr, &q, value->value.sequence->length));
-      if (token != nullptr) return TimestampAuthority(token.get(), who + "'s time-stamp");
+      token.reset(d2i_PKCS7(nullptr, &q, value->value.sequence->length));
     }
     ERR_clear_error();
+    const std::optional<absl::Time> stamped = token != nullptr ? GenTime(token.get()) : std::nullopt;
+    if (absl::Status s = Chain(signer, certs.get(), stamped, who, /*strict=*/true); !s.ok()) {
+      return s;
+    }
+    if (token != nullptr) return TimestampAuthority(token.get(), who + "'s time-stamp");
     return absl::OkStatus();
   }
 
   GatheredValidationData Take() { return {collector_.Take(), std::move(notes_)}; }
 
- private:
-  absl::Status TimestampAuthority(PKCS7* token, const std::string& who) {
+  // The chain of `token`'s TSA and its evidence. Not `strict`: best effort,
+  // what cannot be had is noted.
+  absl::Status TimestampAuthority(PKCS7* token, const std::string& who, bool strict = false) {
     STACK_OF(X509)* certs = PKCS7_type_is_signed(token) ? token->d.sign->cert : nullptr;
-    STACK_OF(X509)* signers = PKCS7_get0_signers(token, nullptr, 0);
-    X509* tsa =
-        signers != nullptr && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
+    X509* tsa = TokenSigner(token);
     absl::Status status;
     if (tsa == nullptr) {
-      notes_.push_back(who + ": the TSA certificate is not in the token");
+      const std::string missing = who + ": the TSA certificate is not in the token";
+      if (strict) return absl::FailedPreconditionError(missing);
+      notes_.push_back(missing);
     } else {
-      status = Chain(tsa, certs, who + " (TSA)", /*strict=*/false);
+      status = Chain(tsa, certs, GenTime(token), who + " (TSA)", strict);
     }
-    sk_X509_free(signers);
-    ERR_clear_error();
     return status;
   }
 
+ private:
   // Builds `leaf`'s chain to an anchor and gathers evidence for every
-  // certificate below the anchor. Not `strict`: a missing chain or status is
-  // only noted. A revoked certificate is an error either way: no document is
-  // made long-term as if it were fine.
-  absl::Status Chain(X509* leaf, STACK_OF(X509) * extra, const std::string& who, bool strict) {
+  // certificate below the anchor, fresh for a signature time-stamped at
+  // `stamped`. Not `strict`: a missing chain or status, or stale evidence,
+  // is only noted. A revoked certificate is an error either way: no document
+  // is made long-term as if it were fine.
+  absl::Status Chain(X509* leaf, STACK_OF(X509) * extra, std::optional<absl::Time> stamped,
+                     const std::string& who, bool strict) {
     ChainOptions at;
     at.at = options_.now;
     absl::StatusOr<CertificateChain> chain = BuildChain(leaf, *options_.trust, extra, at);
@@ -168,6 +214,14 @@ class Gatherer {
         if (strict) return unknown;
         notes_.push_back(std::string(unknown.message()));
         continue;
+      }
+      if (std::string stale = WhyNotFresh(check.evidence, stamped, options_.now,
+                                          options_.max_revocation_age);
+          !stale.empty()) {
+        absl::Status later = absl::UnavailableError(
+            absl::StrCat(whose, ": ", stale, "; try again once its CA has published newer"));
+        if (strict) return later;
+        notes_.push_back(std::string(later.message()));
       }
       collector_.Evidence(check);
     }
@@ -200,6 +254,39 @@ absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pd
     if (absl::Status s = gatherer.Signature(sig); !s.ok()) return s;
   }
   return gatherer.Take();
+}
+
+absl::StatusOr<absl::Time> RenewBy(absl::string_view pdf) {
+  absl::StatusOr<Pkcs7Ptr> token = LastDocumentTimestamp(pdf);
+  if (!token.ok()) return token.status();
+  X509* tsa = TokenSigner(token->get());
+  std::optional<absl::Time> not_after =
+      tsa != nullptr ? AsnTime(X509_get0_notAfter(tsa)) : std::nullopt;
+  if (!not_after) {
+    return absl::InvalidArgumentError(
+        "the last document time-stamp does not carry a readable TSA certificate");
+  }
+  return *not_after;
+}
+
+absl::StatusOr<std::string> RenewDocumentTimestamp(absl::string_view pdf,
+                                                   const TimestampAuthority& tsa,
+                                                   const LongTermOptions& options,
+                                                   const TimestampOptions& stamp) {
+  if (options.trust == nullptr || options.checker == nullptr) {
+    return absl::InvalidArgumentError("LongTermOptions needs a trust store and a checker");
+  }
+  absl::StatusOr<Pkcs7Ptr> token = LastDocumentTimestamp(pdf);
+  if (!token.ok()) return token.status();
+  Gatherer gatherer(options);
+  if (absl::Status s = gatherer.TimestampAuthority(token->get(), "the last document time-stamp",
+                                                   /*strict=*/true);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> extended = AddValidationData(pdf, gatherer.Take().data);
+  if (!extended.ok()) return extended.status();
+  return AddDocumentTimestamp(*extended, tsa, stamp);
 }
 
 absl::StatusOr<std::string> MakeLongTerm(absl::string_view pdf, const LongTermOptions& options) {

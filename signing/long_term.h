@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "signing/dss.h"
 #include "signing/revocation.h"
+#include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
 
 namespace motcua::signing {
@@ -37,6 +38,11 @@ struct LongTermOptions {
   const RevocationChecker* checker = nullptr;
   // Certificates must be valid, and are asked about, at this time.
   absl::Time now = absl::Now();
+  // The evidence gathered for a signer must pass the verifier's freshness
+  // test with this VerifyOptions::max_revocation_age (strict by default):
+  // issued after the signature's time-stamp, so the document verifies
+  // under the strict policy years later.
+  absl::Duration max_revocation_age = absl::ZeroDuration();
 };
 
 struct GatheredValidationData {
@@ -54,7 +60,9 @@ struct GatheredValidationData {
 // FAILED_PRECONDITION naming the signature field when a signer has no chain
 // to an anchor, a certificate of its chain (or of its TSA's) is revoked, or
 // a signer certificate's status cannot be had (the checker's reason quoted:
-// unreachable responder, ...).
+// unreachable responder, ...). UNAVAILABLE when the only evidence to be had
+// was issued before the signature's time-stamp (a CRL published earlier):
+// try again once the CA has published a newer one.
 // INVALID_ARGUMENT when `pdf` does not parse or holds no signature.
 absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pdf,
                                                             const LongTermOptions& options);
@@ -62,6 +70,25 @@ absl::StatusOr<GatheredValidationData> GatherValidationData(absl::string_view pd
 // GatherValidationData, then AddValidationData: `pdf` as B-LT. Errors as
 // those two.
 absl::StatusOr<std::string> MakeLongTerm(absl::string_view pdf, const LongTermOptions& options);
+
+// When the evidence in a B-LTA `pdf` must be renewed by: the notAfter of the
+// certificate of its last document time-stamp's TSA, after which that
+// time-stamp proves nothing new. NOT_FOUND when it ends with no document
+// time-stamp (not B-LTA); INVALID_ARGUMENT when it does not parse.
+absl::StatusOr<absl::Time> RenewBy(absl::string_view pdf);
+
+// B-LTA renewal, as DSS extends a signature: the last document time-stamp's
+// TSA chain, with revocation evidence issued now, goes into the /DSS, then a
+// new document time-stamp from `tsa` covers the whole file. Signers' chains
+// are not gathered again: their certificates may have expired since, and the
+// earlier time-stamps prove the evidence existed while they were valid.
+// FAILED_PRECONDITION when the TSA certificate has expired already (renewal
+// came too late), is revoked or its status cannot be had; NOT_FOUND without
+// a document time-stamp; otherwise AddDocumentTimestamp's errors.
+absl::StatusOr<std::string> RenewDocumentTimestamp(absl::string_view pdf,
+                                                   const TimestampAuthority& tsa,
+                                                   const LongTermOptions& options,
+                                                   const TimestampOptions& stamp = {});
 
 }  // namespace motcua::signing
 

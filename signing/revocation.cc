@@ -25,9 +25,6 @@ using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, OpenSslDeleter<OCSP_REQUEST
 using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>>;
 using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
 using OcspIdPtr = std::unique_ptr<OCSP_CERTID, OpenSslDeleter<OCSP_CERTID_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, OpenSslDeleter<X509_STORE_free>>;
-void FreeCertStack(STACK_OF(X509) * stack) { sk_X509_free(stack); }  // a macro otherwise
-using CertStackPtr = std::unique_ptr<STACK_OF(X509), OpenSslDeleter<FreeCertStack>>;
 
 
 std::string ToDer(X509_CRL* crl) {
@@ -62,51 +59,33 @@ RevocationCheck Unknown(std::string detail) {
   return check;
 }
 
-// What a CRL signed by `issuer` says about `cert`; nullopt with `*problem`
-// set when the CRL is not from `issuer`, does not verify or is stale.
-std::optional<RevocationCheck> ReadCrl(X509_CRL* crl, X509* cert, X509* issuer, absl::Time now,
-                                       absl::Duration skew, const std::string& source,
-                                       std::string* problem) {
-  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
-    *problem = absl::StrCat(source, " is not from the certificate's issuer");
+// The checker's answer from evaluated evidence; nullopt with `*problem` set
+// when the evidence does not speak for the certificate or is not current.
+std::optional<RevocationCheck> Answer(const RevocationEvidence& evidence, absl::Time now,
+                                      absl::Duration skew, absl::Duration lifetime,
+                                      const std::string& who, std::string* problem) {
+  if (evidence.status == RevocationStatus::kUnknown) {
+    *problem = absl::StrCat(who, ": ", evidence.problem);
     return std::nullopt;
   }
-  EVP_PKEY* key = X509_get0_pubkey(issuer);
-  if (key == nullptr || X509_CRL_verify(crl, key) != 1) {
-    ERR_clear_error();
-    *problem = absl::StrCat(source, " is not signed by the certificate's issuer");
-    return std::nullopt;
-  }
-  std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl));
-  std::optional<absl::Time> next_update = AsnTime(X509_CRL_get0_nextUpdate(crl));
-  if (!this_update || *this_update > now + skew) {
-    *problem = absl::StrCat(source, " is dated in the future");
-    return std::nullopt;
-  }
-  if (!next_update || *next_update < now - skew) {
-    *problem = absl::StrCat(
-        source, next_update ? " expired at " + TimeText(*next_update) : " has no nextUpdate");
+  if (std::string stale = WhyNotCurrent(evidence, now, skew, lifetime); !stale.empty()) {
+    *problem = absl::StrCat(who, ": ", stale);
     return std::nullopt;
   }
   RevocationCheck check;
-  check.crls.push_back(ToDer(crl));
-  X509_REVOKED* entry = nullptr;
-  if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
-    check.status = RevocationStatus::kRevoked;
-    check.revoked_at = AsnTime(X509_REVOKED_get0_revocationDate(entry));
-    auto* reason = static_cast<ASN1_ENUMERATED*>(
-        X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, nullptr, nullptr));
-    check.reason = reason != nullptr ? static_cast<int>(ASN1_ENUMERATED_get(reason)) : -1;
-    ASN1_ENUMERATED_free(reason);
-    check.detail = absl::StrCat(
-        "revoked at ", check.revoked_at ? TimeText(*check.revoked_at) : "an unknown time",
-        check.reason >= 0 ? absl::StrCat(" (", OCSP_crl_reason_str(check.reason), ")") : "",
-        " per ", source, " of ", TimeText(*this_update));
+  check.evidence = evidence;
+  check.status = evidence.status;
+  check.revoked_at = evidence.revoked_at;
+  check.reason = evidence.reason;
+  const std::string per = absl::StrCat(" per ", who, " (", evidence.source, ")");
+  if (evidence.status == RevocationStatus::kGood) {
+    check.detail = "good" + per;
   } else {
-    check.status = RevocationStatus::kGood;
-    check.detail = absl::StrCat("not revoked per ", source, " of ", TimeText(*this_update));
+    check.detail = absl::StrCat(
+        "revoked at ", evidence.revoked_at ? TimeText(*evidence.revoked_at) : "an unknown time",
+        evidence.reason >= 0 ? absl::StrCat(" (", OCSP_crl_reason_str(evidence.reason), ")") : "",
+        per);
   }
-  ERR_clear_error();
   return check;
 }
 
@@ -214,64 +193,28 @@ RevocationCheck RevocationChecker::CheckOcsp(X509* cert, X509* issuer, absl::Tim
       problems.push_back(absl::StrCat(who, " answered with another nonce (a replayed answer?)"));
       continue;
     }
-    // The answer is authoritative when signed by the issuer itself or by a
-    // responder the issuer certified for OCSPSigning (RFC 6960 §4.2.2.2):
-    // OCSP_basic_verify checks exactly that against a store holding only
-    // the issuer, which the caller already trusts.
-    StorePtr store(X509_STORE_new());
-    CertStackPtr untrusted(sk_X509_new_null());
-    X509_STORE_add_cert(store.get(), issuer);
-    X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(now));
-    sk_X509_push(untrusted.get(), issuer);
-    if (OCSP_basic_verify(basic.get(), untrusted.get(), store.get(), 0) != 1) {
-      problems.push_back(
-          absl::StrCat(who, " sent an answer not signed for the issuer: ", DrainOpenSslErrors()));
+    std::string problem;
+    std::optional<RevocationCheck> check =
+        Answer(EvaluateOcsp(response.get(), cert, issuer, nullptr), now, options_.clock_skew,
+               options_.max_ocsp_age, who, &problem);
+    if (!check.has_value()) {
+      problems.push_back(problem);
       continue;
     }
-    int status = -1, reason = -1;
-    ASN1_GENERALIZEDTIME *revoked_at = nullptr, *this_update = nullptr, *next_update = nullptr;
-    if (OCSP_resp_find_status(basic.get(), id.get(), &status, &reason, &revoked_at, &this_update,
-                              &next_update) != 1) {
-      ERR_clear_error();
-      problems.push_back(absl::StrCat(who, " answered about another certificate"));
-      continue;
-    }
-    std::optional<absl::Time> produced = AsnTime(this_update);
-    std::optional<absl::Time> expires = AsnTime(next_update);
-    if (!produced || *produced > now + options_.clock_skew) {
-      problems.push_back(absl::StrCat(who, " sent an answer dated in the future"));
-      continue;
-    }
-    absl::Time fresh_until = expires ? *expires : *produced + options_.max_ocsp_age;
-    if (fresh_until < now - options_.clock_skew) {
-      problems.push_back(absl::StrCat(who, " sent a stale answer (", TimeText(*produced), ")"));
-      continue;
-    }
-    RevocationCheck check;
-    check.ocsp_responses.push_back(*std::move(answer));
-    const std::string when = absl::StrCat(who, " at ", TimeText(*produced));
-    if (status == V_OCSP_CERTSTATUS_GOOD) {
-      check.status = RevocationStatus::kGood;
-      check.detail = "good per " + when;
-    } else if (status == V_OCSP_CERTSTATUS_REVOKED) {
-      check.status = RevocationStatus::kRevoked;
-      check.revoked_at = AsnTime(revoked_at);
-      check.reason = reason;
-      check.detail = absl::StrCat(
-          "revoked at ", check.revoked_at ? TimeText(*check.revoked_at) : "an unknown time",
-          reason >= 0 ? absl::StrCat(" (", OCSP_crl_reason_str(reason), ")") : "", " per ", when);
-    } else {
-      problems.push_back(absl::StrCat(who, " does not know the certificate"));
-      continue;
-    }
-    return check;
+    check->ocsp_responses.push_back(*std::move(answer));
+    return *std::move(check);
   }
   return Unknown(absl::StrJoin(problems, "; "));
 }
 
 RevocationCheck RevocationChecker::CheckCrl(X509* cert, X509* issuer, absl::Time now) const {
+  auto answer = [&](X509_CRL* crl, const std::string& who, std::string* problem) {
+    std::optional<RevocationCheck> check = Answer(EvaluateCrl(crl, cert, issuer), now,
+                                                  options_.clock_skew, options_.max_ocsp_age, who,
+                                                  problem);
+    if (check.has_value()) check->crls.push_back(ToDer(crl));
+    return check;
+  };
   std::vector<std::string> problems;
   for (const std::string& url : CrlUrls(cert)) {
     absl::StatusOr<std::string> data = HttpGet(url, options_.http);
@@ -287,9 +230,24 @@ RevocationCheck RevocationChecker::CheckCrl(X509* cert, X509* issuer, absl::Time
     }
     std::string problem;
     std::optional<RevocationCheck> check =
-        ReadCrl(crls.front().get(), cert, issuer, now, options_.clock_skew, "CRL " + url, &problem);
+        answer(crls.front().get(), "CRL distribution point " + url, &problem);
     if (check.has_value()) return *std::move(check);
     problems.push_back(problem);
+  }
+  if (options_.crl_issuer != nullptr) {
+    const std::string who = "the CRL issuer in the process";
+    absl::StatusOr<std::string> der = options_.crl_issuer->IssueCrl(issuer);
+    std::vector<CrlPtr> crls = der.ok() ? ParseCrls(*der) : std::vector<CrlPtr>();
+    std::string problem = absl::StrCat(who, " sent no CRL");
+    if (!crls.empty()) {
+      std::optional<RevocationCheck> check = answer(crls.front().get(), who, &problem);
+      if (check.has_value()) return *std::move(check);
+    }
+    // NOT_FOUND: it does not speak for this issuer, which is no problem.
+    if (!der.ok() && !absl::IsNotFound(der.status())) {
+      problem = absl::StrCat(who, ": ", der.status().message());
+    }
+    if (der.ok() || !absl::IsNotFound(der.status())) problems.push_back(problem);
   }
   bool issuer_has_local = false;
   const std::shared_ptr<const Crls> local = LocalCrls();
@@ -298,8 +256,7 @@ RevocationCheck RevocationChecker::CheckCrl(X509* cert, X509* issuer, absl::Time
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) continue;
     issuer_has_local = true;
     std::string problem;
-    std::optional<RevocationCheck> check =
-        ReadCrl(crl, cert, issuer, now, options_.clock_skew, local->sources[i], &problem);
+    std::optional<RevocationCheck> check = answer(crl, local->sources[i], &problem);
     if (check.has_value()) return *std::move(check);
     problems.push_back(problem);
   }

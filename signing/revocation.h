@@ -3,11 +3,11 @@
 
 // Online revocation checking of one certificate: asks the OCSP responder its
 // Authority Information Access names, else fetches the CRL its distribution
-// point names, else looks in CRL files the caller configured (the offline
-// fallback, e.g. the dev PKI's ca.crl). Every answer is checked before it is
-// believed (signed by the issuer or a responder the issuer delegated to,
-// about this certificate, fresh), and returned with its DER so a B-LT update
-// can embed it in the /DSS.
+// point names, else asks a CRL issuer in the process (the development PKI),
+// else looks in CRL files the caller configured (the offline fallback).
+// Every answer is judged by revocation_evidence.h (signed by the issuer or
+// a responder the issuer delegated to, about this certificate, current) and
+// returned with its DER so a B-LT update can embed it in the /DSS.
 //
 // RevocationChecker is thread-safe; its local CRL files are read again when
 // they change. It is also
@@ -25,12 +25,27 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "signing/http_client.h"
+#include "signing/revocation_evidence.h"
 #include "signing/verifier.h"
 
 namespace motcua::signing {
 
+// A CA's CRL service inside the process: the development PKI holds its CA
+// key and issues a CRL on request, so the evidence a document carries is
+// issued after its signatures' time-stamps, as a production OCSP responder's
+// would be. Thread-safe.
+class CrlIssuer {
+ public:
+  virtual ~CrlIssuer() = default;
+  // A DER CRL by `issuer` issued now; NOT_FOUND when this source does not
+  // speak for `issuer`.
+  virtual absl::StatusOr<std::string> IssueCrl(X509* issuer) const = 0;
+};
+
 struct RevocationCheckerOptions {
   HttpOptions http;
+  // Asked after the distribution point and before `crl_files`; may be null.
+  std::shared_ptr<const CrlIssuer> crl_issuer;
   // CRL files (DER or PEM, any number of CRLs each), consulted when neither
   // the OCSP responder nor the distribution point gives an answer.
   std::vector<std::string> crl_files;
@@ -38,9 +53,9 @@ struct RevocationCheckerOptions {
   // one (responders that pre-produce answers never echo; theirs are then
   // judged by thisUpdate alone).
   bool ocsp_nonce = true;
-  // An OCSP response without nextUpdate is fresh for this long after its
-  // thisUpdate. Default: 1 day, what CAs commonly pre-produce for.
-  absl::Duration max_ocsp_age = absl::Hours(24);
+  // An OCSP response without nextUpdate is current for this long after its
+  // thisUpdate.
+  absl::Duration max_ocsp_age = kLifetimeWithoutNextUpdate;
   // Tolerated difference between our clock and the responder's.
   absl::Duration clock_skew = absl::Minutes(5);
 };
@@ -51,9 +66,11 @@ struct RevocationCheck {
   std::optional<absl::Time> revoked_at;
   int reason = -1;     // RFC 5280 CRLReason (CRL_REASON_*); -1: none given
   std::string detail;  // for a person: which source said what, or why unknown
-  // The evidence behind a kGood or kRevoked answer, DER.
+  // The evidence behind a kGood or kRevoked answer, DER, and as judged (its
+  // thisUpdate decides whether it is fresh for a signature).
   std::vector<std::string> ocsp_responses;
   std::vector<std::string> crls;
+  RevocationEvidence evidence;
 };
 
 class RevocationChecker {
@@ -71,9 +88,12 @@ class RevocationChecker {
   // and why it failed ("OCSP responder http://... unreachable: ...").
   RevocationCheck Check(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
 
+  const RevocationCheckerOptions& options() const { return options_; }
+
   // Only the OCSP responder named in `cert`.
   RevocationCheck CheckOcsp(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
-  // Only CRLs: the distribution point named in `cert`, then the local files.
+  // Only CRLs: the distribution point named in `cert`, the CRL issuer, then
+  // the local files.
   RevocationCheck CheckCrl(X509* cert, X509* issuer, absl::Time now = absl::Now()) const;
 
  private:

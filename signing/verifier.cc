@@ -25,6 +25,7 @@
 #include "absl/strings/str_join.h"
 #include "signing/certificate_chain.h"
 #include "signing/openssl_util.h"
+#include "signing/revocation_evidence.h"
 #include "signing/signed_data.h"
 
 namespace motcua::signing {
@@ -245,13 +246,6 @@ StorePtr MakeStore(const TrustStore& trust, absl::Time at) {
   return store;
 }
 
-// OpenSSL lets a set check time override NO_CHECK_TIME, so clear it too.
-void IgnoreValidityPeriods(X509_STORE* store) {
-  X509_VERIFY_PARAM* param = X509_STORE_get0_param(store);
-  X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_USE_CHECK_TIME);
-  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
-}
-
 // ---- Timestamps ------------------------------------------------------------
 
 // The certificate that signed `token`: from the token, else from `pool`.
@@ -335,41 +329,8 @@ struct RevocationData {
 struct CertRevocation {
   RevocationStatus status = RevocationStatus::kUnknown;
   std::optional<absl::Time> revoked_at;
-  std::string source;
+  std::string source;  // the evidence relied on; for kUnknown, why there is none
 };
-
-CertRevocation CheckOcsp(OCSP_RESPONSE* response, X509* cert, X509* issuer, const CertPool& pool,
-                         const TrustStore& trust, absl::Time now) {
-  CertRevocation result;
-  if (OCSP_response_status(response) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return result;
-  OcspBasicPtr basic(OCSP_response_get1_basic(response));
-  if (basic == nullptr) return result;
-  OcspIdPtr id(OCSP_cert_to_id(nullptr, cert, issuer));
-  int status = -1, reason = -1;
-  ASN1_GENERALIZEDTIME *revoked = nullptr, *this_update = nullptr, *next_update = nullptr;
-  if (id == nullptr || OCSP_resp_find_status(basic.get(), id.get(), &status, &reason, &revoked,
-                                             &this_update, &next_update) != 1) {
-    ERR_clear_error();
-    return result;
-  }
-  StorePtr store = MakeStore(trust, now);
-  IgnoreValidityPeriods(store.get());
-  X509_STORE_add_cert(store.get(), issuer);
-  if (OCSP_basic_verify(basic.get(), pool.get(), store.get(), 0) != 1) {
-    result.source = "OCSP response (signature not verified)";
-    ERR_clear_error();
-    return result;
-  }
-  std::optional<absl::Time> produced = AsnTime(this_update);
-  result.source = absl::StrCat("OCSP response", produced ? " of " + TimeText(*produced) : "");
-  if (status == V_OCSP_CERTSTATUS_GOOD) {
-    result.status = RevocationStatus::kGood;
-  } else if (status == V_OCSP_CERTSTATUS_REVOKED) {
-    result.status = RevocationStatus::kRevoked;
-    result.revoked_at = AsnTime(revoked);
-  }
-  return result;
-}
 
 // Revocation data from every source, borrowed from its owners.
 struct RevocationView {
@@ -381,82 +342,99 @@ struct RevocationView {
   }
 };
 
-// What `crl` says about `cert`; kUnknown when it is not `issuer`'s.
-CertRevocation CheckCrl(X509_CRL* crl, X509* cert, X509* issuer) {
-  EVP_PKEY* issuer_key = X509_get0_pubkey(issuer);
-  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) return {};
-  if (issuer_key == nullptr || X509_CRL_verify(crl, issuer_key) != 1) {
-    ERR_clear_error();
-    return {};
-  }
-  std::optional<absl::Time> this_update = AsnTime(X509_CRL_get0_lastUpdate(crl));
-  std::string source = absl::StrCat("CRL", this_update ? " of " + TimeText(*this_update) : "");
-  X509_REVOKED* entry = nullptr;
-  if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
-    return {RevocationStatus::kRevoked, AsnTime(X509_REVOKED_get0_revocationDate(entry)), source};
-  }
-  return {RevocationStatus::kGood, std::nullopt, source};
-}
+// Weighs the evidence about one certificate. A revocation counts whenever
+// it was issued; a "good" only when fresh for the signature (`signed_by`,
+// its time-stamp's time, if any); stale ones are named in kUnknown's source.
+class RevocationJudge {
+ public:
+  RevocationJudge(std::optional<absl::Time> signed_by, absl::Time now, const VerifyOptions& options)
+      : signed_by_(signed_by), now_(now), options_(options) {}
 
-// Asks the fetcher (OCSP first, then a CRL). kUnknown's source then says why
-// neither answered, for the report.
-CertRevocation Fetch(RevocationFetcher* fetcher, X509* cert, X509* issuer, const CertPool& pool,
-                     const TrustStore& trust, absl::Time now) {
-  std::vector<std::string> problems;
+  // True once a revocation is found: nothing can outweigh it.
+  bool Weigh(const RevocationEvidence& evidence, absl::string_view origin) {
+    if (evidence.status == RevocationStatus::kUnknown) return false;
+    const std::string source = absl::StrCat(origin, evidence.source);
+    if (evidence.status == RevocationStatus::kRevoked) {
+      result_ = {RevocationStatus::kRevoked, evidence.revoked_at, source};
+      return true;
+    }
+    std::string stale = WhyNotFresh(evidence, signed_by_, now_, options_.max_revocation_age);
+    if (!stale.empty()) {
+      problems_.push_back(absl::StrCat(origin, stale));
+    } else if (result_.status == RevocationStatus::kUnknown) {
+      result_ = {RevocationStatus::kGood, std::nullopt, source};
+    }
+    return false;
+  }
+  void Problem(std::string problem) { problems_.push_back(std::move(problem)); }
+  bool Decided() const { return result_.status != RevocationStatus::kUnknown; }
+
+  CertRevocation Result() const {
+    if (Decided()) return result_;
+    CertRevocation unknown;
+    unknown.source = absl::StrJoin(problems_, "; ");
+    return unknown;
+  }
+
+ private:
+  std::optional<absl::Time> signed_by_;
+  absl::Time now_;
+  const VerifyOptions& options_;
+  CertRevocation result_;
+  std::vector<std::string> problems_;
+};
+
+// Asks the fetcher: OCSP first, then a CRL.
+void Fetch(RevocationFetcher* fetcher, X509* cert, X509* issuer, STACK_OF(X509) * pool,
+           RevocationJudge* judge) {
   absl::StatusOr<std::string> der = fetcher->FetchOcsp(cert, issuer);
   if (der.ok()) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
     OcspRespPtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der->size())));
-    CertRevocation fetched;
-    if (response != nullptr) fetched = CheckOcsp(response.get(), cert, issuer, pool, trust, now);
     ERR_clear_error();
-    if (fetched.status != RevocationStatus::kUnknown) {
-      fetched.source = "fetched " + fetched.source;
-      return fetched;
+    if (response == nullptr) {
+      judge->Problem("the fetched OCSP response does not parse");
+    } else {
+      RevocationEvidence evidence = EvaluateOcsp(response.get(), cert, issuer, pool);
+      if (judge->Weigh(evidence, "fetched ") || judge->Decided()) return;
+      if (!evidence.problem.empty()) judge->Problem("fetched " + evidence.problem);
     }
-    problems.push_back(fetched.source.empty() ? "the fetched OCSP response does not answer"
-                                              : "fetched " + fetched.source);
   } else {
-    problems.push_back(std::string(der.status().message()));
+    judge->Problem(std::string(der.status().message()));
   }
   der = fetcher->FetchCrl(cert, issuer);
   if (der.ok()) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
     CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der->size())));
-    CertRevocation fetched;
-    if (crl != nullptr) fetched = CheckCrl(crl.get(), cert, issuer);
     ERR_clear_error();
-    if (fetched.status != RevocationStatus::kUnknown) {
-      fetched.source = "fetched " + fetched.source;
-      return fetched;
+    if (crl == nullptr) {
+      judge->Problem("the fetched CRL does not parse");
+    } else {
+      RevocationEvidence evidence = EvaluateCrl(crl.get(), cert, issuer);
+      if (judge->Weigh(evidence, "fetched ") || judge->Decided()) return;
+      if (!evidence.problem.empty()) judge->Problem("fetched " + evidence.problem);
     }
-    problems.push_back("the fetched CRL is not the issuer's");
   } else if (!absl::IsNotFound(der.status())) {
-    problems.push_back(std::string(der.status().message()));
+    judge->Problem(std::string(der.status().message()));
   }
-  CertRevocation unknown;
-  unknown.source = absl::StrJoin(problems, "; ");
-  return unknown;
 }
 
+// The status of `cert` per the evidence the document carries, then per the
+// fetcher when that gives no fresh answer.
 CertRevocation CheckRevocation(X509* cert, X509* issuer, const RevocationView& data,
-                               const CertPool& pool, const TrustStore& trust, absl::Time now,
-                               const VerifyOptions& options) {
-  CertRevocation best;
+                               STACK_OF(X509) * pool, std::optional<absl::Time> signed_by,
+                               absl::Time now, const VerifyOptions& options) {
+  RevocationJudge judge(signed_by, now, options);
   for (X509_CRL* crl : data.crls) {
-    CertRevocation result = CheckCrl(crl, cert, issuer);
-    if (result.status == RevocationStatus::kRevoked) return result;
-    if (result.status == RevocationStatus::kGood) best = result;
+    if (judge.Weigh(EvaluateCrl(crl, cert, issuer), "")) return judge.Result();
   }
   for (OCSP_RESPONSE* response : data.ocsp) {
-    CertRevocation result = CheckOcsp(response, cert, issuer, pool, trust, now);
-    if (result.status == RevocationStatus::kRevoked) return result;
-    if (result.status == RevocationStatus::kGood) best = result;
+    if (judge.Weigh(EvaluateOcsp(response, cert, issuer, pool), "")) return judge.Result();
   }
-  if (best.status == RevocationStatus::kUnknown && options.revocation_fetcher != nullptr) {
-    return Fetch(options.revocation_fetcher, cert, issuer, pool, trust, now);
+  if (!judge.Decided() && options.revocation_fetcher != nullptr) {
+    Fetch(options.revocation_fetcher, cert, issuer, pool, &judge);
   }
-  return best;
+  return judge.Result();
 }
 
 // ---- One signature -------------------------------------------------------------
@@ -814,7 +792,8 @@ class SignatureVerifier {
     for (int i = 0; i + 1 < chain->size(); ++i) {
       X509* cert = chain->at(i);
       CertRevocation status =
-          CheckRevocation(cert, chain->at(i + 1), all, pool_, trust_, now_, options_);
+          CheckRevocation(cert, chain->at(i + 1), all, pool_.get(), report->timestamp.gen_time,
+                          now_, options_);
       const std::string who = i == 0 ? "the TSA certificate"
                                      : "CA certificate " + NameText(X509_get_subject_name(cert));
       if (status.status == RevocationStatus::kRevoked &&
@@ -902,7 +881,9 @@ class SignatureVerifier {
     for (int i = 0; i + 1 < length; ++i) {
       X509* cert = chain->at(i);
       X509* issuer = chain->at(i + 1);
-      CertRevocation status = CheckRevocation(cert, issuer, all, pool_, trust_, now_, options_);
+      CertRevocation status = CheckRevocation(cert, issuer, all, pool_.get(),
+                                              has_poe ? report->timestamp.gen_time : std::nullopt,
+                                              now_, options_);
       std::string who = i == 0 ? "signer" : report->chain[i];
       if (status.status == RevocationStatus::kRevoked) {
         std::string when = status.revoked_at ? TimeText(*status.revoked_at) : "an unknown time";
@@ -931,7 +912,9 @@ class SignatureVerifier {
     report->revocation_detail = absl::StrJoin(details, "; ");
     if (overall == RevocationStatus::kUnknown && options_.check_revocation) {
       Fail(report, Indication::kIndeterminate, SubIndication::kTryLater,
-           "no revocation data (CRL or OCSP) for the chain in the signature or the /DSS");
+           absl::StrCat("no revocation data (CRL or OCSP) ",
+                        has_poe ? "issued after the signature's time-stamp " : "",
+                        "for the chain in the signature or the /DSS"));
       return;
     }
     Fail(report, Indication::kTotalPassed, SubIndication::kNone,
@@ -1039,19 +1022,6 @@ const char* SubIndicationName(SubIndication sub) {
   return "";
 }
 
-const char* RevocationStatusName(RevocationStatus status) {
-  switch (status) {
-    case RevocationStatus::kNotChecked:
-      return "not_checked";
-    case RevocationStatus::kGood:
-      return "good";
-    case RevocationStatus::kRevoked:
-      return "revoked";
-    case RevocationStatus::kUnknown:
-      return "unknown";
-  }
-  return "";
-}
 
 bool VerificationReport::AllPassed() const {
   return !signatures.empty() &&

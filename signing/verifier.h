@@ -17,8 +17,9 @@
 // A certificate revoked at or before the best signature time gives
 // TOTAL_FAILED / REVOKED; revoked later (proven by a timestamp): passes with a
 // note. Revocation data is taken from the CMS and the /DSS (CRLs, OCSP
-// responses); with none for a certificate of the chain the result is
-// INDETERMINATE / TRY_LATER unless revocation checking is off.
+// responses); with none for a certificate of the chain, or none issued
+// after the signature's time-stamp (VerifyOptions::max_revocation_age), the
+// result is INDETERMINATE / TRY_LATER unless revocation checking is off.
 // The signature timestamp's TSA chain is checked the same way: revoked
 // before the timestamp's time, the timestamp proves nothing (the signature
 // is judged as if it had none); no data for it gives only a warning.
@@ -34,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "signing/pdf_revisions.h"
+#include "signing/revocation_evidence.h"
 #include "signing/trust_store.h"
 
 namespace motcua::signing {
@@ -84,11 +86,15 @@ struct VerifyOptions {
   bool check_revocation = true;
   // Not owned; nullptr keeps verification offline.
   RevocationFetcher* revocation_fetcher = nullptr;
+  // EN 319 102-1 revocation freshness: a "good" status counts only from
+  // evidence issued at or after the signature's time-stamp less this.
+  // Zero, the strict default: issued after the time-stamp, as a document we
+  // issue carries. Stale evidence makes the signature INDETERMINATE /
+  // TRY_LATER (fresher evidence may come). Without a time-stamp the evidence
+  // must be current at the validation time instead.
+  absl::Duration max_revocation_age = absl::ZeroDuration();
   ParseLimits limits;
 };
-
-enum class RevocationStatus { kNotChecked, kGood, kRevoked, kUnknown };
-const char* RevocationStatusName(RevocationStatus status);
 
 struct ByteRangeCoverage {
   bool well_formed = false;            // [0, a, b, c]; the gap [a, b) is exactly /Contents

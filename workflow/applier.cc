@@ -185,6 +185,12 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
     }
     if (pending == nullptr) return Unfit(e, "no such pending document");
     *pending = e.document();
+  } else if (e.action() == kActionDocumentRenewed) {
+    bool issued = false;
+    for (const v1::Document& doc : d->documents()) {
+      issued |= doc.id() == e.document().id() && !doc.pending();
+    }
+    if (!issued) return Unfit(e, "renews no issued document of the dossier");
   } else if (e.action() == kActionClaimTask) {
     if (!d->has_task()) return Unfit(e, "a claim, but no task is open");
     d->mutable_task()->set_claimed_by(e.actor());
@@ -212,8 +218,8 @@ absl::Status ApplyEvent(const Procedure& proc, const v1::HistoryEvent& e, v1::Do
 
   RearmClockTimers(e, d);
   // The engine's bookkeeping never makes a person's decision stale.
-  if (e.action() != kActionDocumentIssued && e.action() != kActionOverdue &&
-      e.action() != kActionApologyReminder) {
+  if (e.action() != kActionDocumentIssued && e.action() != kActionDocumentRenewed &&
+      e.action() != kActionOverdue && e.action() != kActionApologyReminder) {
     d->set_version(d->version() + 1);
   }
   *d->mutable_updated_at() = e.time();

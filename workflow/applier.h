@@ -23,6 +23,8 @@ inline constexpr char kActionOverdue[] = "overdue";
 inline constexpr char kActionApologyReminder[] = "apology_reminder";
 // A pending document was issued (document workers, after its step).
 inline constexpr char kActionDocumentIssued[] = "document_issued";
+// An issued document's evidence was renewed (RenewDocuments operation).
+inline constexpr char kActionDocumentRenewed[] = "document_renewed";
 
 // Applies `event` to `dossier`, which runs on `procedure`. The event must
 // carry its sequence and time; sets the dossier's history head to

@@ -145,6 +145,10 @@ class EngineImpl : public Engine {
       const Principal& caller, const v1::TransitionDossiersRequest& request) override {
     return operations_.StartTransition(caller, request);
   }
+  absl::StatusOr<v1::Operation> RenewDocuments(
+      const Principal& caller, const v1::RenewDocumentsRequest& request) override {
+    return operations_.StartRenewal(caller, request);
+  }
   absl::StatusOr<v1::Operation> GetOperation(const Principal& caller,
                                              const v1::GetOperationRequest& request) override {
     return operations_.Get(caller, request);

@@ -178,6 +178,8 @@ class Engine {
   // resumes after a restart.
   virtual absl::StatusOr<v1::Operation> TransitionDossiers(
       const Principal& caller, const v1::TransitionDossiersRequest& request) = 0;
+  virtual absl::StatusOr<v1::Operation> RenewDocuments(
+      const Principal& caller, const v1::RenewDocumentsRequest& request) = 0;
   virtual absl::StatusOr<v1::Operation> GetOperation(const Principal& caller,
                                                      const v1::GetOperationRequest& request) = 0;
   virtual absl::StatusOr<v1::ListOperationsResponse> ListOperations(

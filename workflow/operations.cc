@@ -6,10 +6,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "proto/error_reason.h"
 #include "proto/proto_time.h"
+#include "signing/documents.h"
+#include "signing/long_term.h"
 #include "workflow/access.h"
+#include "workflow/applier.h"
 #include "workflow/events.h"
+#include "workflow/history.h"
+#include "workflow/keys.h"
+#include "workflow/result_documents.h"
 #include "workflow/records.h"
 #include "workflow/validation.h"
 
@@ -61,6 +68,11 @@ absl::Status SaveItem(storage::Store& store, absl::string_view id, absl::string_
   return store.Commit(w);
 }
 
+// An operation of items, one per dossier (not a job).
+bool OverDossiers(const v1::OperationRecord& record) {
+  return record.has_transition() || record.has_renew();
+}
+
 void Count(v1::OperationItem::Status status, v1::OperationMetadata* m) {
   switch (status) {
     case v1::OperationItem::STATUS_DONE: m->set_done_items(m->done_items() + 1); break;
@@ -94,7 +106,7 @@ absl::Status Operations::Resume() {
       return false;
     }
     if (record.operation().done()) return true;
-    if (record.has_transition()) {
+    if (OverDossiers(record)) {
       unfinished.push_back(IdOf(record));
     } else {
       interrupted_jobs.push_back(std::move(record));
@@ -150,6 +162,36 @@ absl::StatusOr<v1::Operation> Operations::StartTransition(
                      "Fire \"", t->id(), "\" on ", request.procedure_code(), " dossiers in \"",
                      t->from_state(), "\"", request.unit_code().empty() ? "" : " of ",
                      request.unit_code()));
+                 m->set_phase(v1::OperationMetadata::PHASE_PLANNING);
+               });
+}
+
+absl::StatusOr<v1::Operation> Operations::StartRenewal(const Principal& caller,
+                                                       const v1::RenewDocumentsRequest& request) {
+  if (absl::Status s = RequireRole(caller, {v1::ROLE_ADMIN}, "start operations"); !s.ok()) return s;
+  if (!request.has_renew_before()) {
+    return WithReason(absl::InvalidArgumentError(
+                          "renew_before: required (documents whose evidence lapses before it "
+                          "are renewed)"),
+                      v1::FIELD_REQUIRED, "renew_before");
+  }
+  if (ctx_.options.documents == nullptr) {
+    return absl::FailedPreconditionError("this server issues no signed documents");
+  }
+  if (!request.unit_code().empty()) {
+    if (absl::Status s = ValidateUnitCode(request.unit_code()); !s.ok()) return s;
+  }
+  const absl::Time before = FromProto(request.renew_before());
+  return Start(caller, "RenewDocuments", request, request.request_id(),
+               [&](v1::OperationRecord& record) {
+                 *record.mutable_renew() = request;
+                 record.mutable_renew()->clear_request_id();
+                 v1::OperationMetadata* m = record.mutable_operation()->mutable_metadata();
+                 m->set_kind("renew_documents");
+                 m->set_description(absl::StrCat(
+                     "Renew the evidence of documents lapsing before ",
+                     absl::FormatTime("%Y-%m-%d %H:%M UTC", before, absl::UTCTimeZone()),
+                     request.unit_code().empty() ? "" : " of ", request.unit_code()));
                  m->set_phase(v1::OperationMetadata::PHASE_PLANNING);
                });
 }
@@ -214,7 +256,7 @@ void Operations::Run(const std::string& id, const std::shared_ptr<Running>& runn
       running->metadata = record->operation().metadata();
     }
     running->cancel = record->operation().metadata().cancel_requested();
-    if (!record->has_transition()) {
+    if (!OverDossiers(*record)) {
       s = RunJob(*record, *running);
     } else {
       if (record->operation().metadata().phase() == v1::OperationMetadata::PHASE_PLANNING &&
@@ -234,7 +276,6 @@ void Operations::Run(const std::string& id, const std::shared_ptr<Running>& runn
 
 absl::Status Operations::Plan(v1::OperationRecord& record, Running& running) {
   const std::string id = IdOf(record);
-  const v1::TransitionDossiersRequest& request = record.transition();
   auto snapshot = ctx_.store->Snapshot();
   storage::WriteSet batch;
   int staged = 0;
@@ -250,14 +291,7 @@ absl::Status Operations::Plan(v1::OperationRecord& record, Running& running) {
       error = absl::DataLossError(absl::StrCat("dossier ", code, " is unreadable"));
       return false;
     }
-    if (d.procedure_code() != request.procedure_code()) return true;
-    if (!request.unit_code().empty() && d.unit_code() != request.unit_code()) return true;
-    auto proc = ctx_.catalog.Find(d.procedure_code(), d.procedure_version());
-    if (!proc.ok()) return true;
-    const v1::TransitionDefinition* t = (*proc)->TransitionById(request.transition());
-    if (t == nullptr || t->trigger() != v1::TRIGGER_SYSTEM || t->from_state() != d.state()) {
-      return true;
-    }
+    if (!Chosen(record, d)) return true;
     batch.Put(Family::kOperations, ItemKey(id, code), pending_bytes);
     if (++staged == kPlanBatch) {
       error = ctx_.store->Commit(batch);
@@ -342,8 +376,95 @@ absl::Status Operations::Execute(const v1::OperationRecord& record, Running& run
   return first_error;
 }
 
+bool Operations::Chosen(const v1::OperationRecord& record, const v1::Dossier& d) {
+  if (record.has_renew()) {
+    const v1::RenewDocumentsRequest& request = record.renew();
+    if (!request.unit_code().empty() && d.unit_code() != request.unit_code()) return false;
+    for (const v1::Document& doc : d.documents()) {
+      if (!doc.pending()) return true;
+    }
+    return false;
+  }
+  const v1::TransitionDossiersRequest& request = record.transition();
+  if (d.procedure_code() != request.procedure_code()) return false;
+  if (!request.unit_code().empty() && d.unit_code() != request.unit_code()) return false;
+  auto proc = ctx_.catalog.Find(d.procedure_code(), d.procedure_version());
+  if (!proc.ok()) return false;
+  const v1::TransitionDefinition* t = (*proc)->TransitionById(request.transition());
+  return t != nullptr && t->trigger() == v1::TRIGGER_SYSTEM && t->from_state() == d.state();
+}
+
 absl::Status Operations::DoItem(const v1::OperationRecord& record, const std::string& code,
                                 v1::OperationItem::Status* outcome) {
+  return record.has_renew() ? DoRenewal(record, code, outcome)
+                            : DoTransition(record, code, outcome);
+}
+
+absl::Status Operations::DoRenewal(const v1::OperationRecord& record, const std::string& code,
+                                   v1::OperationItem::Status* outcome) {
+  const std::string id = IdOf(record);
+  const absl::Time before = FromProto(record.renew().renew_before());
+  absl::MutexLock lock(&ctx_.runner->DossierLock(code));
+  auto finish = [&](v1::OperationItem::Status status, std::string reason) {
+    *outcome = status;
+    return SaveItem(*ctx_.store, id, code, status, reason);
+  };
+  auto d = LoadDossier(*ctx_.store, code);
+  if (absl::IsNotFound(d.status())) return finish(v1::OperationItem::STATUS_SKIPPED, "no such dossier");
+  if (!d.ok()) return d.status();
+  auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
+  if (!proc.ok()) return proc.status();
+  Change change;
+  std::vector<std::string> not_renewed;
+  for (const v1::Document& doc : d->documents()) {
+    if (doc.pending()) continue;
+    auto pdf = ctx_.store->Get(Family::kDocuments, DocumentKey(code, doc.id()));
+    if (!pdf.ok()) return pdf.status();
+    auto renew_by = signing::RenewBy(*pdf);
+    if (absl::IsNotFound(renew_by.status())) {
+      not_renewed.push_back(absl::StrCat(doc.id(), ": issued before B-LTA, nothing to renew"));
+      continue;
+    }
+    if (!renew_by.ok()) {
+      return finish(v1::OperationItem::STATUS_FAILED,
+                    absl::StrCat(doc.id(), ": ", renew_by.status().message()));
+    }
+    if (*renew_by >= before) continue;
+    auto renewed = ctx_.options.documents->RenewTimestamp(*pdf);
+    if (!renewed.ok()) {
+      // Nothing of this dossier is stored: its other documents wait too.
+      return finish(v1::OperationItem::STATUS_FAILED,
+                    absl::StrCat(doc.id(), ": ", renewed.status().message()));
+    }
+    const absl::Time now = ctx_.clock->Now();
+    v1::HistoryEvent event =
+        EventBy(System(), kActionDocumentRenewed, absl::StrCat("op:", id, ":", doc.id()), now);
+    event.set_comment(absl::StrCat(record.operation().name(), ", started by ",
+                                   record.operation().metadata().created_by(),
+                                   "; its evidence lapsed on ", signing::FormatVietnamTime(*renew_by)));
+    v1::Document* document = event.mutable_document();
+    *document = doc;
+    document->set_sha256(Sha256Hex(*renewed));
+    document->set_size_bytes(static_cast<int64_t>(renewed->size()));
+    event.set_document_id(doc.id());
+    event.set_document_sha256(document->sha256());
+    for (const v1::DocumentSigner& signer : doc.signers()) {
+      event.add_signer_certificate_sha256(signer.certificate_sha256());
+    }
+    change.events.push_back(std::move(event));
+    change.files.emplace_back(doc.id(), *std::move(renewed));
+  }
+  if (change.events.empty()) {
+    return finish(v1::OperationItem::STATUS_SKIPPED,
+                  not_renewed.empty() ? "no document due" : absl::StrJoin(not_renewed, "; "));
+  }
+  change.procedure = *std::move(proc);
+  change.dossier = *std::move(d);
+  return CommitDone(id, code, std::move(change), outcome);
+}
+
+absl::Status Operations::DoTransition(const v1::OperationRecord& record, const std::string& code,
+                                      v1::OperationItem::Status* outcome) {
   const std::string id = IdOf(record);
   const v1::TransitionDossiersRequest& request = record.transition();
   absl::MutexLock lock(&ctx_.runner->DossierLock(code));
@@ -366,12 +487,17 @@ absl::Status Operations::DoItem(const v1::OperationRecord& record, const std::st
   if (!event.ok()) return skip(v1::OperationItem::STATUS_FAILED, std::string(event.status().message()));
   event->set_comment(absl::StrCat(record.operation().name(), ", started by ",
                                   record.operation().metadata().created_by()));
-  v1::OperationItem done;
-  done.set_status(v1::OperationItem::STATUS_DONE);
   Change change;
   change.procedure = *std::move(proc);
   change.dossier = *std::move(d);
   change.events.push_back(*std::move(event));
+  return CommitDone(id, code, std::move(change), outcome);
+}
+
+absl::Status Operations::CommitDone(const std::string& id, const std::string& code,
+                                    Change change, v1::OperationItem::Status* outcome) {
+  v1::OperationItem done;
+  done.set_status(v1::OperationItem::STATUS_DONE);
   change.writes.Put(Family::kOperations, ItemKey(id, code), done.SerializeAsString());
   auto committed = ctx_.journal->Commit(std::move(change));
   if (!committed.ok()) return committed.status();

@@ -2,11 +2,12 @@
 #define MOTCUA_WORKFLOW_OPERATIONS_H_
 
 // Long-running operations (private to workflow/). Two kinds:
-//  - one action applied to many dossiers: the operation first stores its
-//    plan (one item per dossier), then does each item in its own commit,
-//    which also marks the item done; so it resumes after a crash where it
-//    stopped and never does an item twice. Cancelling stops it between
-//    items: each is done or untouched.
+//  - one action applied to many dossiers (a system transition, renewing
+//    documents' evidence): the operation first stores its plan (one item
+//    per dossier), then does each item in its own commit, which also marks
+//    the item done; so it resumes after a crash where it stopped and never
+//    does an item twice. Cancelling stops it between items: each is done or
+//    untouched.
 //  - a job (engine.h), one piece of work done by a runner the owner
 //    registered, cancelled through JobControl; one a restart interrupted is
 //    ended ABORTED at the next start, not run again.
@@ -39,6 +40,8 @@ class Operations {
 
   absl::StatusOr<v1::Operation> StartTransition(const Principal& caller,
                                                 const v1::TransitionDossiersRequest& request);
+  absl::StatusOr<v1::Operation> StartRenewal(const Principal& caller,
+                                             const v1::RenewDocumentsRequest& request);
   absl::StatusOr<v1::Operation> StartJob(const Principal& caller, absl::string_view kind,
                                          const std::string& description,
                                          const google::protobuf::Message& request,
@@ -81,9 +84,19 @@ class Operations {
   // Records the end of an operation: `set` fills its error or response.
   absl::Status End(v1::OperationRecord& record, Running& running,
                    const std::function<void(v1::Operation&)>& set);
+  // Whether `dossier` is an item of the operation's plan.
+  bool Chosen(const v1::OperationRecord& record, const v1::Dossier& dossier);
   // Does one item: DONE with its dossier change, or SKIPPED/FAILED.
   absl::Status DoItem(const v1::OperationRecord& record, const std::string& code,
                       v1::OperationItem::Status* outcome);
+  absl::Status DoTransition(const v1::OperationRecord& record, const std::string& code,
+                            v1::OperationItem::Status* outcome);
+  // Renews every document of the dossier that is due, in one commit.
+  absl::Status DoRenewal(const v1::OperationRecord& record, const std::string& code,
+                         v1::OperationItem::Status* outcome);
+  // Commits an item's dossier change, marking the item done in it.
+  absl::Status CommitDone(const std::string& id, const std::string& code, Change change,
+                          v1::OperationItem::Status* outcome);
 
   absl::StatusOr<v1::OperationRecord> Load(absl::string_view id);
   // Reads, changes and writes back one record, serialised with every other

@@ -220,6 +220,20 @@ class SignedResultDocuments : public ResultDocuments {
     return document;
   }
 
+  absl::StatusOr<std::string> RenewTimestamp(absl::string_view pdf) override {
+    if (options_.timestamps == nullptr) {
+      return absl::FailedPreconditionError("no time-stamping authority is configured");
+    }
+    signing::TimestampOptions stamp;
+    stamp.trust = options_.trust.get();
+    auto renewed = signing::RenewDocumentTimestamp(pdf, *options_.timestamps, LongTerm(), stamp);
+    if (!renewed.ok()) return renewed.status();
+    if (auto verified = CheckVerifies(*renewed, /*max_revisions=*/0); !verified.ok()) {
+      return absl::FailedPreconditionError(verified.status().message());
+    }
+    return renewed;
+  }
+
  private:
   static absl::Status NoSealKey(absl::string_view unit) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -298,6 +312,7 @@ class SignedResultDocuments : public ResultDocuments {
     }
     signing::VerifyOptions options;
     options.check_revocation = true;
+    options.max_revocation_age = options_.max_revocation_age;
     // Per signing step: its signatures, a /DSS update and a time-stamp.
     options.limits.max_revisions = 3 * record->signers_size() + 2;
     auto report = signing::VerifyPdf(request.pdf_so_far, *options_.trust, options);
@@ -359,6 +374,7 @@ class SignedResultDocuments : public ResultDocuments {
     return absl::OkStatus();
   }
 
+
   // PERMISSION_DENIED when the leaf of `chain` is revoked, UNAVAILABLE when
   // no source can say now: an officer learns before signing, not after.
   absl::Status CheckNotRevoked(const signing::CertificateChain& chain) const {
@@ -398,11 +414,16 @@ class SignedResultDocuments : public ResultDocuments {
   // B-LT, then the check every signature must pass before the step may
   // commit: with revocation on, from the document's own /DSS, as an auditor
   // offline will see it.
-  absl::Status Finish(SignedDocument& document, size_t signed_before) const {
+  signing::LongTermOptions LongTerm() const {
     signing::LongTermOptions long_term;
     long_term.trust = options_.trust.get();
     long_term.checker = options_.revocation.get();
-    auto pdf = signing::MakeLongTerm(document.pdf, long_term);
+    long_term.max_revocation_age = options_.max_revocation_age;
+    return long_term;
+  }
+
+  absl::Status Finish(SignedDocument& document, size_t signed_before) const {
+    auto pdf = signing::MakeLongTerm(document.pdf, LongTerm());
     if (!pdf.ok()) return pdf.status();
     document.pdf = *std::move(pdf);
     // B-LTA: a document time-stamp over everything, the /DSS included.
@@ -418,20 +439,35 @@ class SignedResultDocuments : public ResultDocuments {
       document.pdf = *std::move(stamped);
       timestamps = 1;
     }
-    signing::VerifyOptions options;
-    options.check_revocation = true;
     // A document rendered for this step needs no parse of its base: every
     // signature's byte range still starts at byte 0, and what changed after
     // each signature is still classified. One signed before is read whole.
-    if (signed_before == 0) {
-      options.limits.max_revisions = static_cast<int>(document.signers.size() + timestamps) + 1;
+    const int max_revisions =
+        signed_before == 0 ? static_cast<int>(document.signers.size() + timestamps) + 1 : 0;
+    auto signatures = CheckVerifies(document.pdf, max_revisions);
+    if (!signatures.ok()) return signatures.status();
+    if (*signatures != document.signers.size()) {
+      return absl::InternalError(
+          "the signed document does not verify: wrong number of signatures");
     }
-    auto report = signing::VerifyPdf(document.pdf, *options_.trust, options);
-    if (!report.ok()) return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
-    size_t signatures = 0;
-    for (const auto& s : report->signatures) signatures += s.type == "Sig";
-    if (signatures != document.signers.size() || !report->AllPassed()) {
-      std::string why = "wrong number of signatures";
+    return absl::OkStatus();
+  }
+
+  // INTERNAL, with the first failure, unless every signature of `pdf`
+  // passes with revocation checked from the document itself, as an auditor
+  // offline will see it; else how many signatures (not time-stamps) it has.
+  // `max_revisions`: 0 keeps the parser's default limit.
+  absl::StatusOr<size_t> CheckVerifies(absl::string_view pdf, int max_revisions) const {
+    signing::VerifyOptions options;
+    options.check_revocation = true;
+    options.max_revocation_age = options_.max_revocation_age;
+    if (max_revisions > 0) options.limits.max_revisions = max_revisions;
+    auto report = signing::VerifyPdf(pdf, *options_.trust, options);
+    if (!report.ok()) {
+      return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
+    }
+    if (!report->AllPassed()) {
+      std::string why = "a change after signing";
       for (const auto& s : report->signatures) {
         if (s.indication != signing::Indication::kTotalPassed) {
           why = absl::StrCat(s.field_name, ": ", signing::IndicationName(s.indication), "/",
@@ -441,7 +477,9 @@ class SignedResultDocuments : public ResultDocuments {
       }
       return absl::InternalError(absl::StrCat("the signed document does not verify: ", why));
     }
-    return absl::OkStatus();
+    size_t signatures = 0;
+    for (const auto& s : report->signatures) signatures += s.type == "Sig";
+    return signatures;
   }
 
   const ResultDocumentsOptions options_;
@@ -515,6 +553,10 @@ absl::StatusOr<ResultDocumentsOptions> OpenResultDocumentsOptions(const v1::Serv
   auto checker = signing::RevocationChecker::Create(std::move(revocation));
   if (!checker.ok()) return InField("crl_files", checker.status());
   options.revocation = *std::move(checker);
+  if (config.max_revocation_age_seconds() < 0) {
+    return absl::InvalidArgumentError("max_revocation_age_seconds: must not be negative");
+  }
+  options.max_revocation_age = absl::Seconds(config.max_revocation_age_seconds());
   if (!config.tsa_url().empty()) {
     options.timestamps = signing::HttpTimestampAuthority(config.tsa_url());
   }

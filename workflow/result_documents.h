@@ -102,6 +102,13 @@ class ResultDocuments {
 
   // A document that needs no officer's signature, signed by the server.
   virtual absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) = 0;
+
+  // `pdf`, an issued document, with its evidence renewed
+  // (signing::RenewDocumentTimestamp) and verified as at issue.
+  // FAILED_PRECONDITION when no TSA is configured or the renewed file does
+  // not verify (the reason quoted); otherwise RenewDocumentTimestamp's
+  // errors.
+  virtual absl::StatusOr<std::string> RenewTimestamp(absl::string_view pdf) = 0;
 };
 
 struct ResultDocumentsOptions {
@@ -110,6 +117,9 @@ struct ResultDocumentsOptions {
   // Where revocation status comes from (OCSP, CRL distribution points, local
   // CRLs). Required.
   std::shared_ptr<const signing::RevocationChecker> revocation;
+  // Revocation freshness for the signatures it checks and the evidence it
+  // embeds (signing::VerifyOptions::max_revocation_age); zero is strict.
+  absl::Duration max_revocation_age = absl::ZeroDuration();
   // The RFC 3161 time-stamping authority every signature gets a signature
   // time-stamp from (B-T). Null: none (B-B, still with the /DSS).
   std::shared_ptr<const signing::TimestampAuthority> timestamps;

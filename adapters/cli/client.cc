@@ -259,6 +259,12 @@ absl::StatusOr<v1::Operation> Client::TransitionDossiers(
   });
 }
 
+absl::StatusOr<v1::Operation> Client::RenewDocuments(const v1::RenewDocumentsRequest& request) {
+  return Unary<v1::Operation>(NewContext(), [&](grpc::ClientContext* c, v1::Operation* r) {
+    return dossiers_->RenewDocuments(c, request, r);
+  });
+}
+
 absl::StatusOr<v1::Operation> Client::GetOperation(const std::string& name) {
   v1::GetOperationRequest request;
   request.set_name(name);

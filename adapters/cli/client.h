@@ -97,6 +97,7 @@ class Client {
 
   // Operations and the engine's own work.
   absl::StatusOr<v1::Operation> TransitionDossiers(const v1::TransitionDossiersRequest& request);
+  absl::StatusOr<v1::Operation> RenewDocuments(const v1::RenewDocumentsRequest& request);
   absl::StatusOr<v1::Operation> GetOperation(const std::string& name);
   // Every page, followed to the end.
   absl::StatusOr<std::vector<v1::Operation>> ListOperations();

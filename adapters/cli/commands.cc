@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "adapters/cli/format.h"
 #include "signing/signing_key.h"
 #include "storage/files.h"
@@ -722,6 +723,20 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
     c->add_flag("--no-revocation", a.no_revocation,
                 "judge signatures without revocation data (CRL/OCSP); without it, a document "
                 "carrying none is INDETERMINATE/TRY_LATER");
+    c->add_option("--max-revocation-age", a.max_revocation_age_seconds,
+                  "accept CRL/OCSP evidence issued up to D before a signature's time-stamp "
+                  "(e.g. 12h; default 0: issued after it, EN 319 102-1's strict freshness)")
+        ->type_name("D")
+        ->transform(CLI::Validator(
+            [](std::string& text) -> std::string {
+              absl::Duration d;
+              if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration()) {
+                return absl::StrCat("must be a duration such as 12h or 90m, got ", text);
+              }
+              text = absl::StrCat(absl::ToInt64Seconds(d));
+              return "";
+            },
+            ""));
   };
   CLI::Validator date(
       [](std::string& text) -> std::string {
@@ -828,6 +843,17 @@ void AddCommands(CLI::App& app, Args& a, Handler* chosen) {
               operations::TransitionAll);
   arg(c, "CODE", a.code, "the procedure");
   arg(c, "TRANSITION", a.transition, "the transition's id");
+  c->add_option("--unit", a.unit, "only this unit's dossiers")->type_name("UNIT");
+  c->add_flag("--no-wait", a.no_wait, "print the operation's name and return");
+  request_id(c);
+  c = command(&app, "renew-documents",
+              "renew the evidence (PAdES B-LTA: TSA revocation data and a new document\n"
+              "time-stamp) of every issued document lapsing before a day, as an operation",
+              operations::RenewDocuments);
+  c->add_option("--before", a.before, "renew what lapses before this day")
+      ->type_name("YYYY-MM-DD")
+      ->required()
+      ->check(date);
   c->add_option("--unit", a.unit, "only this unit's dossiers")->type_name("UNIT");
   c->add_flag("--no-wait", a.no_wait, "print the operation's name and return");
   request_id(c);

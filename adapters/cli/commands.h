@@ -91,11 +91,13 @@ struct Args {
   // Offline checks.
   std::string trust;
   bool no_revocation = false;
+  int64_t max_revocation_age_seconds = 0;
   // Backups.
   std::string offline, by, kept_at, key_file;
   uint32_t backup_id = 0;  // 0: the latest
   // Operations.
   std::string transition;
+  std::string before;  // renew-documents: YYYY-MM-DD
   bool no_wait = false;
 };
 
@@ -129,7 +131,7 @@ absl::StatusOr<int> Drill(Context& context, const Args& args);
 absl::StatusOr<int> Restore(Context& context, const Args& args);
 }  // namespace backup
 
-// `operations SUBCOMMAND`, `transition-all` and `status`
+// `operations SUBCOMMAND`, `transition-all`, `renew-documents` and `status`
 // (operation_commands.cc).
 namespace operations {
 absl::StatusOr<int> List(Context& context, const Args& args);
@@ -137,6 +139,7 @@ absl::StatusOr<int> Show(Context& context, const Args& args);
 absl::StatusOr<int> Cancel(Context& context, const Args& args);
 absl::StatusOr<int> Wait(Context& context, const Args& args);
 absl::StatusOr<int> TransitionAll(Context& context, const Args& args);
+absl::StatusOr<int> RenewDocuments(Context& context, const Args& args);
 absl::StatusOr<int> EngineStatus(Context& context, const Args& args);
 }  // namespace operations
 

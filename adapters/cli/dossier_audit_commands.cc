@@ -79,7 +79,8 @@ int Report(const Context& context, const v1::VerifyDossierResponse& audit,
 // The export in `dir`, judged here against `trust`.
 absl::StatusOr<v1::VerifyDossierResponse> AuditExport(const std::string& dir,
                                                       signing::TrustStore trust,
-                                                      bool check_revocation) {
+                                                      bool check_revocation,
+                                                      absl::Duration max_revocation_age) {
   v1::DossierExport exported;
   const std::string json = (fs::path(dir) / kExportFile).string();
   if (absl::Status s = ParseJsonFile(json, &exported); !s.ok()) return s;
@@ -94,7 +95,7 @@ absl::StatusOr<v1::VerifyDossierResponse> AuditExport(const std::string& dir,
     if (!pdf.ok()) return pdf.status();
     evidence.documents[doc.id()] = *std::move(pdf);
   }
-  const signing::DocumentVerifier verifier(std::move(trust), 1);
+  const signing::DocumentVerifier verifier(std::move(trust), 1, max_revocation_age);
   absl::StatusOr<workflow::DossierAudit> audit =
       workflow::AuditDossier(evidence, verifier, check_revocation);
   if (!audit.ok()) return audit.status();
@@ -152,12 +153,15 @@ absl::StatusOr<int> VerifyDossier(Context& context, const Args& args) {
     absl::StatusOr<signing::TrustStore> trust = LoadTrustAnchors(context, args);
     if (!trust.ok()) return trust.status();
     absl::StatusOr<v1::VerifyDossierResponse> audit =
-        AuditExport(args.from, *std::move(trust), check_revocation);
+        AuditExport(args.from, *std::move(trust), check_revocation,
+                    absl::Seconds(args.max_revocation_age_seconds));
     if (!audit.ok()) return audit.status();
     return Report(context, *audit, check_revocation);
   }
-  if (!args.trust.empty()) {
-    return UsageError("--trust is for --from DIR; the server judges with its own anchors");
+  if (!args.trust.empty() || args.max_revocation_age_seconds != 0) {
+    return UsageError(
+        "--trust and --max-revocation-age are for --from DIR; the server judges with its own "
+        "anchors and policy");
   }
   if (args.code.empty()) return UsageError("missing CODE (or --from DIR)");
   absl::StatusOr<Client*> client = context.client();

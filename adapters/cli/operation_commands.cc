@@ -1,4 +1,5 @@
-// `motcua operations ...`, `motcua transition-all` and `motcua status`: the
+// `motcua operations ...`, `motcua transition-all`, `motcua renew-documents`
+// and `motcua status`: the
 // engine's long work from the operator's chair, with a progress bar (rate
 // and time left) while an operation runs.
 
@@ -9,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "adapters/cli/commands.h"
 #include "adapters/cli/format.h"
+#include "proto/proto_time.h"
 
 namespace motcua::cli {
 namespace {
@@ -162,6 +164,19 @@ absl::StatusOr<int> Wait(Context& context, const Args& args) {
   return Follow(context, **client, args.code);
 }
 
+// An operation just started: its name with --no-wait, else followed to
+// its end.
+absl::StatusOr<int> Started(Context& context, Client& client, absl::StatusOr<v1::Operation> op,
+                            const Args& args) {
+  if (!op.ok()) return op.status();
+  if (args.no_wait) {
+    std::cout << (context.json() ? ToJson(*op) : absl::StrCat(op->name(), "\n"));
+    return kExitOk;
+  }
+  std::cerr << op->name() << "\n";
+  return Follow(context, client, op->name());
+}
+
 absl::StatusOr<int> TransitionAll(Context& context, const Args& args) {
   auto client = context.client();
   if (!client.ok()) return client.status();
@@ -170,14 +185,23 @@ absl::StatusOr<int> TransitionAll(Context& context, const Args& args) {
   request.set_transition(args.transition);
   request.set_unit_code(args.unit);
   request.set_request_id(RequestIdFrom(args));
-  auto op = (*client)->TransitionDossiers(request);
-  if (!op.ok()) return op.status();
-  if (args.no_wait) {
-    std::cout << (context.json() ? ToJson(*op) : absl::StrCat(op->name(), "\n"));
-    return kExitOk;
+  return Started(context, **client, (*client)->TransitionDossiers(request), args);
+}
+
+absl::StatusOr<int> RenewDocuments(Context& context, const Args& args) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(args.before, &day)) {
+    return UsageError(absl::StrCat("--before must be YYYY-MM-DD, got ", args.before));
   }
-  std::cerr << op->name() << "\n";
-  return Follow(context, **client, op->name());
+  auto client = context.client();
+  if (!client.ok()) return client.status();
+  v1::RenewDocumentsRequest request;
+  // The day begins in Vietnam (UTC+7), where the documents are used.
+  *request.mutable_renew_before() =
+      ToProto(absl::FromCivil(day, absl::FixedTimeZone(7 * 3600)));
+  request.set_unit_code(args.unit);
+  request.set_request_id(RequestIdFrom(args));
+  return Started(context, **client, (*client)->RenewDocuments(request), args);
 }
 
 absl::StatusOr<int> EngineStatus(Context& context, const Args&) {

@@ -71,8 +71,9 @@ std::string Verdict(const signing::VerificationReport& report) {
   if (try_later) {
     absl::StrAppend(&verdict,
                     "\n  (TRY_LATER: the document carries no CRL or OCSP response for the "
-                    "certificates, and verify works offline; --no-revocation judges the "
-                    "signatures without revocation checking)");
+                    "certificates issued after the signatures' time-stamps, and verify works "
+                    "offline; --max-revocation-age accepts older evidence, --no-revocation "
+                    "judges the signatures without revocation checking)");
   }
   return verdict;
 }
@@ -88,6 +89,7 @@ absl::StatusOr<int> Verify(Context& context, const Args& args) {
 
   signing::VerifyOptions options;
   options.check_revocation = !args.no_revocation;
+  options.max_revocation_age = absl::Seconds(args.max_revocation_age_seconds);
   absl::StatusOr<signing::VerificationReport> report = signing::VerifyPdf(*pdf, *trust, options);
   if (!report.ok()) {
     return absl::Status(report.status().code(),

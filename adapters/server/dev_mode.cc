@@ -84,6 +84,9 @@ absl::Status AddDevSigning(const DevModeOptions& options,
     if (!key.ok()) return key.status();
     documents.seal_keys[signer.unit] = std::shared_ptr<const signing::SigningKey>(*std::move(key));
   }
+  auto checker = signing::WithDevCrlIssuer(*documents.revocation, options.pki_dir);
+  if (!checker.ok()) return checker.status();
+  documents.revocation = *std::move(checker);
   if (options.tsa_url.empty()) {
     auto tsa = signing::OpenLocalTimestampAuthority(options.pki_dir + "/tsa.crt",
                                                     options.pki_dir + "/tsa.key");

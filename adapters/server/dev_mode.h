@@ -39,7 +39,8 @@ struct DevModeOptions {
 absl::StatusOr<v1::ServerConfig> PrepareDevConfig(const DevModeOptions& options);
 
 // What development adds to OpenResultDocumentsOptions(config): each unit's
-// seal-<unit>.p12 key and, without a TSA URL, the development TSA.
+// seal-<unit>.p12 key, the development CA issuing CRLs on request (fresh
+// evidence for every document) and, without a TSA URL, the development TSA.
 absl::Status AddDevSigning(const DevModeOptions& options,
                            workflow::ResultDocumentsOptions& documents);
 

@@ -289,7 +289,8 @@ int Serve(const ServerConfig& config, const Flags& flags) {
   auto verifier_trust = LoadAnchors(config.signature_trust_anchors());
   if (!verifier_trust.ok()) return Fail("signature_trust_anchors", verifier_trust.status());
   motcua::signing::DocumentVerifier verifier(*std::move(verifier_trust),
-                                             kMaxConcurrentVerifications);
+                                             kMaxConcurrentVerifications,
+                                             absl::Seconds(config.max_revocation_age_seconds()));
 
   motcua::adapters::PrincipalResolver identity(flags.insecure);
   motcua::adapters::WorkPool pool(kCommitThreads, kMaxQueuedChanges);

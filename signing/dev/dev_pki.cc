@@ -33,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "absl/synchronization/mutex.h"
 #include "signing/openssl_util.h"
 
 namespace motcua::signing {
@@ -778,12 +779,11 @@ int ReasonCode(absl::string_view name) {
   return -1;
 }
 
-absl::StatusOr<std::vector<IndexEntry>> ReadIndex(const std::string& path) {
-  absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
-  if (!text.ok()) return text.status();
+// index.txt's `text`, read from `path`.
+absl::StatusOr<std::vector<IndexEntry>> ParseIndex(absl::string_view text,
+                                                   const std::string& path) {
   std::vector<IndexEntry> entries;
-  if (!text->has_value()) return entries;
-  for (absl::string_view line : absl::StrSplit(**text, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::vector<std::string> fields = absl::StrSplit(line, '\t');
     if (fields.size() != 6) {
       return absl::DataLossError(absl::StrCat("dev PKI: malformed line in ", path, ": ", line));
@@ -791,6 +791,12 @@ absl::StatusOr<std::vector<IndexEntry>> ReadIndex(const std::string& path) {
     entries.push_back({fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]});
   }
   return entries;
+}
+
+absl::StatusOr<std::vector<IndexEntry>> ReadIndex(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
+  if (!text.ok()) return text.status();
+  return ParseIndex(text->value_or(""), path);
 }
 
 std::string IndexText(const std::vector<IndexEntry>& entries) {
@@ -1118,6 +1124,68 @@ absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, in
   absl::StatusOr<std::string> crl = MakeCrl(*entries, *ca, absl::Now());
   if (!crl.ok()) return crl.status();
   return WriteFileAtomically(dir + "/ca.crl", *crl, 0644);
+}
+
+namespace {
+
+class DevCrlIssuer : public CrlIssuer {
+ public:
+  DevCrlIssuer(std::string dir, KeyAndCert ca) : dir_(std::move(dir)), ca_(std::move(ca)) {}
+
+  absl::StatusOr<std::string> IssueCrl(X509* issuer) const override {
+    if (X509_cmp(issuer, ca_.cert.get()) != 0) {
+      return absl::NotFoundError("dev PKI: not the development CA");
+    }
+    // Read whole each time: a file's mtime may not change between two
+    // writes within one clock tick, its bytes do.
+    const std::string index_path = dir_ + "/index.txt";
+    absl::StatusOr<std::optional<std::string>> index = ReadFileIfExists(index_path);
+    if (!index.ok()) return index.status();
+    const std::string text = index->value_or("");
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&mutex_);
+    // Evidence is dated in whole seconds: a second CRL within the same one
+    // would say the same unless a revocation was written since.
+    if (!der_.empty() && absl::ToUnixSeconds(now) == issued_second_ && text == index_) {
+      return der_;
+    }
+    absl::StatusOr<std::vector<IndexEntry>> entries = ParseIndex(text, index_path);
+    if (!entries.ok()) return entries.status();
+    absl::StatusOr<std::string> crl = MakeCrl(*entries, ca_, now);
+    if (!crl.ok()) return crl.status();
+    der_ = *crl;
+    issued_second_ = absl::ToUnixSeconds(now);
+    index_ = text;
+    return crl;
+  }
+
+ private:
+  const std::string dir_;
+  const KeyAndCert ca_;
+  mutable absl::Mutex mutex_;
+  mutable std::string der_ ABSL_GUARDED_BY(mutex_);
+  mutable int64_t issued_second_ ABSL_GUARDED_BY(mutex_) = 0;
+  mutable std::string index_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CrlIssuer>> OpenDevCrlIssuer(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/ca.crt")) {
+    return absl::NotFoundError(absl::StrCat("dev PKI: no PKI in ", dir));
+  }
+  absl::StatusOr<KeyAndCert> ca = LoadExistingPair(dir + "/ca.crt", dir + "/ca.key");
+  if (!ca.ok()) return ca.status();
+  return std::make_shared<const DevCrlIssuer>(dir, *std::move(ca));
+}
+
+absl::StatusOr<std::unique_ptr<RevocationChecker>> WithDevCrlIssuer(
+    const RevocationChecker& checker, const std::string& dir) {
+  absl::StatusOr<std::shared_ptr<const CrlIssuer>> issuer = OpenDevCrlIssuer(dir);
+  if (!issuer.ok()) return issuer.status();
+  RevocationCheckerOptions options = checker.options();
+  options.crl_issuer = *std::move(issuer);
+  return RevocationChecker::Create(std::move(options));
 }
 
 }  // namespace motcua::signing

@@ -29,11 +29,14 @@
 // TLS, OCSP and TSA keys are ECDSA P-256, signing keys RSA-2048; PKCS#8 PEM,
 // unencrypted, mode 0600.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "signing/revocation.h"
 
 namespace motcua::signing {
 
@@ -115,6 +118,20 @@ inline constexpr char kDevTsaName[] = "tsa";
 // not exist; INVALID_ARGUMENT for an unknown reason.
 absl::Status RevokeDevSigner(const std::string& dir, const std::string& name, int reason,
                              absl::Time when = absl::Now());
+
+// The development CA as a CRL issuer in the process
+// (RevocationCheckerOptions::crl_issuer): each request gets a CRL of
+// index.txt issued then, so the evidence a document issued in development
+// carries is issued after its time-stamps and passes the verifier's strict
+// freshness policy, as a production OCSP responder's answer would. A
+// revocation written by RevokeDevSigner counts from the next request.
+// NOT_FOUND when there is no PKI in `dir`.
+absl::StatusOr<std::shared_ptr<const CrlIssuer>> OpenDevCrlIssuer(const std::string& dir);
+
+// A checker as `checker`, with the development CA in `dir` issuing CRLs on
+// request (OpenDevCrlIssuer): what development mode and the tests sign with.
+absl::StatusOr<std::unique_ptr<RevocationChecker>> WithDevCrlIssuer(
+    const RevocationChecker& checker, const std::string& dir);
 
 }  // namespace motcua::signing
 

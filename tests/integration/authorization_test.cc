@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/proto_time.h"
 #include "tests/integration/fixtures.h"
 
 namespace motcua::itest {
@@ -116,6 +117,15 @@ std::vector<Operation> Operations() {
                        server.As(client).AddSupplement(Supplement(dossier.value)).status;
                    CheckRefusalChangedNothing(server, status, dossier.value);
                    return status;
+                 }});
+
+  ops.push_back({"RenewDocuments", {"admin"}, [](ServerProcess& server, const std::string& client) {
+                   v1::RenewDocumentsRequest request;
+                   *request.mutable_renew_before() = ToProto(absl::Now());
+                   request.set_request_id("renew-" + client);
+                   grpc::ClientContext context;
+                   v1::Operation op;
+                   return server.As(client).dossiers().RenewDocuments(&context, request, &op);
                  }});
 
   ops.push_back({"ListMyTasks",

@@ -584,6 +584,57 @@ TEST_F(SignedResultsTest, VerifyDossierOffline_ExportPasses_TamperedDocumentFail
   EXPECT_THAT(again.err, HasSubstr("not empty"));
 }
 
+// An operator renews what would lapse (here: everything, a day far ahead)
+// from the CLI; each document grows by the TSA's evidence and a new document
+// time-stamp, and every judge still passes it.
+TEST_F(SignedResultsTest, RenewDocumentsFromTheCli_NewTimestampOverEachDocumentAllStillPass) {
+  Reply<v1::Dossier> approved = SubmitReceiveApprove(server());
+  ASSERT_RPC_OK(approved);
+  Reply<v1::Dossier> issued = AwaitIssued(server(), approved.value.code());
+  ASSERT_RPC_OK(issued);
+  ASSERT_EQ(issued.value.documents_size(), 2);
+  std::vector<std::string> before;
+  for (const v1::Document& doc : issued.value.documents()) {
+    before.push_back(ReadFile(Download(issued.value, doc.id())));
+  }
+
+  CliResult renewed = RunCli({"--server", server().target(), "--pki-dir", server().pki_dir(),
+                              "--as", "admin", "renew-documents", "--before", "2100-01-01",
+                              "--unit", "HN-SGDDT"});
+  ASSERT_EQ(renewed.exit_code, 0) << renewed.out << renewed.err;
+
+  Reply<v1::Dossier> now = Reread(server(), approved.value.code());
+  ASSERT_RPC_OK(now);
+  EXPECT_EQ(now.value.version(), issued.value.version());
+  for (int i = 0; i < now.value.documents_size(); ++i) {
+    SCOPED_TRACE(now.value.documents(i).id());
+    const std::string path = Download(now.value, now.value.documents(i).id());
+    const std::string pdf = ReadFile(path);
+    ASSERT_GT(pdf.size(), before[i].size());
+    EXPECT_EQ(pdf.substr(0, before[i].size()), before[i]);
+    signing::VerificationReport report = Verify(path);
+    EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+    int stamps = 0;
+    for (const auto& s : report.signatures) stamps += s.type == "DocTimeStamp";
+    EXPECT_EQ(stamps, 2);
+    Command sig = Shell("pdfsig -nssdir sql:" + NssDb() + " " + path);
+    EXPECT_THAT(sig.output, HasSubstr("Signature is Valid")) << sig.output;
+    EXPECT_EQ(Shell("qpdf --check " + path).exit_code, 0);
+    Command ts =
+        VerifyDocumentTimestampWithOpenssl(pdf, server().scratch_dir(), server().pki_dir() + "/ca.crt");
+    EXPECT_THAT(ts.output, HasSubstr("Verification: OK")) << ts.output;
+  }
+
+  const std::vector<std::string> connect = {"--server", server().target(), "--pki-dir",
+                                            server().pki_dir(), "--as", "auditor"};
+  std::vector<std::string> audit = connect;
+  audit.insert(audit.end(), {"verify-dossier", approved.value.code()});
+  CliResult audited = RunCli(audit);
+  EXPECT_EQ(audited.exit_code, 0) << audited.out << audited.err;
+  EXPECT_THAT(audited.out, HasSubstr("PASSED"));
+  EXPECT_EQ(LastEvent(approved.value.code()).action(), "document_renewed");
+}
+
 // --trust-dir replaces the anchors officers' and seals' certificates must
 // chain to; seal keys outside it stop the server from starting.
 TEST(SignerTrustTest, WithTheDevCa_ApprovalIsSignedAndSealed) {

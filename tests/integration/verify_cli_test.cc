@@ -21,9 +21,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "signing/dev/dev_pki.h"
+#include "signing/cades.h"
+#include "signing/dev/local_tsa.h"
+#include "signing/dss.h"
 #include "signing/pades.h"
 #include "signing/signing_key.h"
+#include "signing/timestamp_client.h"
 #include "tests/signing/hand_pdf.h"
+#include "tests/signing/verifier_fixtures.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/fixtures.h"
 
@@ -173,6 +178,59 @@ TEST(CliVerifyTest, NoRevocationData_RevocationCheckedByDefault_TryLaterExitsOne
   EXPECT_THAT(r.out, HasSubstr("INDETERMINATE / TRY_LATER"));
   EXPECT_THAT(r.out, HasSubstr("no revocation data"));
   EXPECT_THAT(r.out, HasSubstr("--no-revocation"));
+}
+
+// The dev PKI's "head" signature, time-stamped by the dev TSA (B-T), with a
+// CRL of the dev CA issued an hour before in its /DSS: what a CA that
+// publishes a CRL every few hours leaves.
+std::string TimestampedWithHourOldCrl() {
+  const std::string& pki = Shared().pki;
+  auto key = signing::SigningKey::LoadPkcs12(pki + "/signers/head.p12",
+                                             signing::kDevPkcs12Password);
+  auto tsa = signing::OpenLocalTimestampAuthority(pki + "/tsa.crt", pki + "/tsa.key");
+  EXPECT_TRUE(key.ok() && tsa.ok());
+  if (!key.ok() || !tsa.ok()) return "";
+  signing::SignatureRequest request;
+  request.field_name = "Officer";
+  request.signing_time = absl::Now();
+  auto prepared = signing::PrepareSignature(PlainPdf("Quyet dinh so 44"), request);
+  EXPECT_TRUE(prepared.ok()) << prepared.status();
+  if (!prepared.ok()) return "";
+  auto cms = signing::SignDetached(**key, prepared->document_sha256);
+  auto stamped = cms.ok() ? signing::TimestampSignature(*cms, **tsa) : cms;
+  auto pdf = stamped.ok() ? signing::EmbedSignature(*prepared, *stamped) : stamped;
+  EXPECT_TRUE(pdf.ok()) << pdf.status();
+  if (!pdf.ok()) return "";
+  signing::testing_util::DevCa ca = signing::testing_util::LoadDevCa(pki);
+  const absl::Time now = absl::Now();
+  signing::ValidationData evidence;
+  evidence.crls.push_back(signing::fixtures::MakeCrl(ca.cert.get(), ca.key.get(), {}, now,
+                                                     absl::Hours(24), now - absl::Hours(1)));
+  auto long_term = signing::AddValidationData(*pdf, evidence);
+  EXPECT_TRUE(long_term.ok()) << long_term.status();
+  return long_term.ok() ? *long_term : "";
+}
+
+// EN 319 102-1 freshness: strict by default; --max-revocation-age accepts
+// older evidence.
+TEST(CliVerifyTest, CrlOlderThanTheTimestamp_TryLaterUnlessMaxRevocationAgeAcceptsIt) {
+  const std::string path = PdfFile("hour-old-crl.pdf", TimestampedWithHourOldCrl());
+  const CliResult strict = RunCli(Verify({path}));
+  EXPECT_EQ(strict.exit_code, kExitCheckFailed) << strict;
+  EXPECT_THAT(strict.out, HasSubstr("INDETERMINATE / TRY_LATER"));
+  EXPECT_THAT(strict.out, HasSubstr("issued after the signature's time-stamp"));
+  EXPECT_THAT(strict.out, HasSubstr("--max-revocation-age"));
+
+  const CliResult relaxed = RunCli(Verify({path, "--max-revocation-age", "2h"}));
+  EXPECT_EQ(relaxed.exit_code, kExitOk) << relaxed;
+  EXPECT_THAT(relaxed.out, HasSubstr("PASSED: every signature"));
+
+  const CliResult too_short = RunCli(Verify({path, "--max-revocation-age", "30m"}));
+  EXPECT_EQ(too_short.exit_code, kExitCheckFailed) << too_short;
+
+  const CliResult bad = RunCli(Verify({path, "--max-revocation-age", "a while"}));
+  EXPECT_EQ(bad.exit_code, kExitUsage) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("must be a duration such as 12h"));
 }
 
 TEST(CliVerifyTest, Json_ParsesWithIndicationSignerChainAndCoverage) {

@@ -568,6 +568,37 @@ TEST_F(ExistingDevPkiTest, RevokeDevSigner_MarksIndexAndReissuesCrl) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// The CRL issuer in the process: each answer is issued when asked, and a
+// revocation written since counts at once.
+TEST_F(ExistingDevPkiTest, CrlIssuer_IssuesWhenAskedAndSeesARevocationAtOnce) {
+  absl::StatusOr<std::shared_ptr<const CrlIssuer>> issuer = OpenDevCrlIssuer(dir_.string());
+  ASSERT_TRUE(issuer.ok()) << issuer.status();
+  RevocationCheckerOptions options;
+  options.crl_issuer = *issuer;
+  absl::StatusOr<std::unique_ptr<RevocationChecker>> checker = RevocationChecker::Create(options);
+  ASSERT_TRUE(checker.ok()) << checker.status();
+  X509Ptr ca = LoadCert(dir_ / "ca.crt");
+  X509Ptr head = LoadCert(dir_ / "signers/head.crt");
+
+  const absl::Time asked = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  RevocationCheck good = (*checker)->Check(head.get(), ca.get());
+  ASSERT_EQ(good.status, RevocationStatus::kGood) << good.detail;
+  EXPECT_GE(good.evidence.this_update, asked);
+  EXPECT_THAT(good.detail, ::testing::HasSubstr("the CRL issuer in the process"));
+  ASSERT_EQ(good.crls.size(), 1u);
+  EXPECT_NE(good.crls[0], ReadAll(dir_ / "ca.crl")) << "a new CRL, not the file's";
+
+  ASSERT_TRUE(RevokeDevSigner(dir_.string(), "head", CRL_REASON_KEY_COMPROMISE).ok());
+  RevocationCheck revoked = (*checker)->Check(head.get(), ca.get());
+  EXPECT_EQ(revoked.status, RevocationStatus::kRevoked) << revoked.detail;
+  EXPECT_EQ(revoked.reason, CRL_REASON_KEY_COMPROMISE);
+
+  // It speaks only for the development CA.
+  EXPECT_EQ((*issuer)->IssueCrl(head.get()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(OpenDevCrlIssuer((root_ / "none").string()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(ExistingDevPkiTest, AgedCrl_IsRenewedOnlyWhenLessThanTwoDaysRemain) {
   ASSERT_TRUE(EnsureDevPki(dir_.string()).ok());
   fixtures::WriteAgedDevCrl(dir_.string(), absl::Hours(72));

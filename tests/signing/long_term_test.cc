@@ -358,20 +358,56 @@ TEST_F(LongTermTest, MakeLongTerm_NoRevocationSource_IsRefusedSayingWhy) {
   EXPECT_THAT(std::string(lt.status().message()), HasSubstr("unreachable"));
 }
 
-TEST_F(LongTermTest, MakeLongTerm_FromLocalCrl_PassesOfflineWithTheCrl) {
+// A local CRL file was published before the signature's time-stamp: it
+// cannot show the signer was still good when signing (EN 319 102-1
+// freshness), so the document waits for a newer one, unless the policy
+// accepts evidence that old; the verifier then needs the same policy.
+TEST_F(LongTermTest, MakeLongTerm_LocalCrlOlderThanTheTimestamp_WaitsUnlessThePolicyAcceptsIt) {
   const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
   services_.responder = nullptr;
   services_.crl_server = nullptr;
   RevocationCheckerOptions crl_only;
   crl_only.crl_files = {(pki_ / "ca.crl").string()};
   checker_ = Checker(crl_only);
+  absl::StatusOr<std::string> strict = MakeLongTerm(bt, Options());
+  EXPECT_EQ(strict.status().code(), absl::StatusCode::kUnavailable) << strict.status();
+  EXPECT_THAT(std::string(strict.status().message()),
+              HasSubstr("was issued before the signature's time-stamp"));
+
+  LongTermOptions a_day = Options();
+  a_day.max_revocation_age = absl::Hours(24);
+  absl::StatusOr<std::string> lt = MakeLongTerm(bt, a_day);
+  ASSERT_TRUE(lt.ok()) << lt.status();
+  VerificationReport offline = VerifyOffline(*lt);
+  EXPECT_STREQ(SubIndicationName(offline.signatures[0].sub_indication), "TRY_LATER")
+      << offline.signatures[0].reason;
+  VerifyOptions same_policy;
+  same_policy.max_revocation_age = absl::Hours(24);
+  absl::StatusOr<VerificationReport> relaxed = VerifyPdf(*lt, *trust_, same_policy);
+  ASSERT_TRUE(relaxed.ok()) << relaxed.status();
+  EXPECT_STREQ(IndicationName(relaxed->signatures[0].indication), "TOTAL_PASSED")
+      << relaxed->signatures[0].reason;
+  EXPECT_THAT(relaxed->signatures[0].revocation_detail, HasSubstr("CRL"));
+}
+
+// The development CA issues a CRL when asked, after the time-stamp: the
+// document passes the strict policy offline with nothing else reachable.
+TEST_F(LongTermTest, MakeLongTerm_CrlIssuedOnRequest_PassesStrictlyOffline) {
+  const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
+  services_.responder = nullptr;
+  services_.crl_server = nullptr;
+  absl::StatusOr<std::shared_ptr<const CrlIssuer>> issuer = OpenDevCrlIssuer(pki_.string());
+  ASSERT_TRUE(issuer.ok()) << issuer.status();
+  RevocationCheckerOptions on_request;
+  on_request.crl_issuer = *issuer;
+  checker_ = Checker(on_request);
   absl::StatusOr<std::string> lt = MakeLongTerm(bt, Options());
   ASSERT_TRUE(lt.ok()) << lt.status();
   VerificationReport report = VerifyOffline(*lt);
   ASSERT_EQ(report.signatures.size(), 1u);
   EXPECT_STREQ(IndicationName(report.signatures[0].indication), "TOTAL_PASSED")
       << report.signatures[0].reason;
-  EXPECT_THAT(report.signatures[0].revocation_detail, HasSubstr("CRL"));
+  EXPECT_THAT(report.signatures[0].revocation_detail, HasSubstr("good (CRL of "));
 }
 
 TEST_F(LongTermTest, AddValidationData_NothingNew_ReturnsTheDocumentUnchanged) {

@@ -134,7 +134,7 @@ TEST_F(RevocationTest, ResponderDown_FallsBackToTheCrlDistributionPoint) {
   EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
   EXPECT_EQ(check.revoked_at, kRevokedAt);
   EXPECT_EQ(check.reason, CRL_REASON_SUPERSEDED);
-  EXPECT_THAT(check.detail, HasSubstr("CRL " + options_.crl_url));
+  EXPECT_THAT(check.detail, HasSubstr("CRL distribution point " + options_.crl_url));
   EXPECT_THAT(check.detail, HasSubstr("unreachable"));  // why OCSP was not used
   ASSERT_EQ(check.crls.size(), 1u);
   EXPECT_EQ(check.crls[0], testing_util::ReadFileOrDie(pki_ / "ca.crl"));
@@ -144,7 +144,7 @@ TEST_F(RevocationTest, ResponderDown_FallsBackToTheCrlDistributionPoint) {
 TEST_F(RevocationTest, Crl_NotListed_IsGood) {
   RevocationCheck check = Checker()->CheckCrl(head_.get(), ca_.get());
   EXPECT_EQ(check.status, RevocationStatus::kGood) << check.detail;
-  EXPECT_THAT(check.detail, HasSubstr("not revoked per CRL " + options_.crl_url));
+  EXPECT_THAT(check.detail, HasSubstr("good per CRL distribution point " + options_.crl_url));
 }
 
 TEST_F(RevocationTest, NothingReachable_UsesLocalCrlFiles) {

@@ -145,13 +145,16 @@ inline std::string CertDer(X509* cert) {
 }
 
 // A DER CRL by `issuer` listing `revoked` serials (revoked at `revoked_at`),
-// valid until `valid_for` from now.
+// issued at `issued` (default: five minutes ago), valid until `valid_for`
+// from now.
 inline std::string MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<long>& revoked,
-                           absl::Time revoked_at, absl::Duration valid_for = absl::Hours(24 * 7)) {
+                           absl::Time revoked_at, absl::Duration valid_for = absl::Hours(24 * 7),
+                           std::optional<absl::Time> issued = std::nullopt) {
   X509_CRL* crl = X509_CRL_new();
   X509_CRL_set_version(crl, 1);
   X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
-  ASN1_TIME* now = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() - absl::Minutes(5)));
+  ASN1_TIME* now =
+      ASN1_TIME_set(nullptr, absl::ToTimeT(issued.value_or(absl::Now() - absl::Minutes(5))));
   ASN1_TIME* next = ASN1_TIME_set(nullptr, absl::ToTimeT(absl::Now() + valid_for));
   X509_CRL_set1_lastUpdate(crl, now);
   X509_CRL_set1_nextUpdate(crl, next);

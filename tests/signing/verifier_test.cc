@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "signing/dss.h"
 #include "tests/signing/verifier_fixtures.h"
 
 namespace motcua::signing {
@@ -264,10 +265,18 @@ TEST(VerifierTest, ExpiredSignerTimestampedNow_Expired) {
   ExpectResult(report.signatures[0], Indication::kTotalFailed, SubIndication::kExpired);
 }
 
+// A CRL of the test root revoking nobody, issued `after` from now: evidence
+// a signature time-stamped in the meantime may rely on.
+std::string CrlIssuedIn(absl::Duration after) {
+  return MakeCrl(Pki().root.get(), Pki().root_key.get(), {}, absl::Now(), absl::Hours(24 * 7),
+                 absl::Now() + after);
+}
+
 TEST(VerifierTest, SignatureTimestamp_VerifiedAndReported) {
   HandPdf pdf = MinimalPdf();
   SignSpec spec;
-  spec.crl_in_cms = Pki().crl_none_revoked;
+  // Issued just after the time-stamp SignHand takes: fresh for it.
+  spec.crl_in_dss = CrlIssuedIn(absl::Seconds(2));
   spec.tsa_cert = Pki().tsa.get();
   spec.tsa_key = Pki().tsa_key.get();
   absl::Time before = absl::Now() - absl::Seconds(1);
@@ -288,6 +297,60 @@ TEST(VerifierTest, SignatureTimestamp_VerifiedAndReported) {
   ASSERT_TRUE(other.AddAnchors(CertPem(Pki().other_root.get())).ok());
   VerificationReport untrusted = MustVerify(pdf.bytes, other);
   EXPECT_FALSE(untrusted.signatures[0].timestamp.valid);
+}
+
+// EN 319 102-1 revocation freshness: a "good" from a CRL issued before the
+// time-stamp does not show the certificate was still good when it signed.
+TEST(VerifierTest, CrlOlderThanTheTimestamp_TryLaterUnlessThePolicyAcceptsItsAge) {
+  HandPdf pdf = MinimalPdf();
+  SignSpec spec;
+  spec.crl_in_cms = Pki().crl_none_revoked;  // issued five minutes before
+  spec.tsa_cert = Pki().tsa.get();
+  spec.tsa_key = Pki().tsa_key.get();
+  SignHand(&pdf, Pki().signer.get(), Pki().signer_key.get(), spec);
+
+  VerificationReport strict = MustVerify(pdf.bytes, Pki().RootStore());
+  ASSERT_EQ(strict.signatures.size(), 1u);
+  const SignatureReport& s = strict.signatures[0];
+  ExpectResult(s, Indication::kIndeterminate, SubIndication::kTryLater);
+  EXPECT_THAT(s.reason, HasSubstr("issued after the signature's time-stamp"));
+  EXPECT_EQ(s.revocation, RevocationStatus::kUnknown);
+  EXPECT_THAT(s.revocation_detail, HasSubstr("was issued before the signature's time-stamp"));
+  EXPECT_FALSE(strict.AllPassed());
+
+  VerifyOptions ten_minutes;
+  ten_minutes.max_revocation_age = absl::Minutes(10);
+  VerificationReport relaxed = MustVerify(pdf.bytes, Pki().RootStore(), ten_minutes);
+  ExpectResult(relaxed.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_EQ(relaxed.signatures[0].revocation, RevocationStatus::kGood);
+
+  VerifyOptions one_minute;
+  one_minute.max_revocation_age = absl::Minutes(1);
+  ExpectResult(MustVerify(pdf.bytes, Pki().RootStore(), one_minute).signatures[0],
+               Indication::kIndeterminate, SubIndication::kTryLater);
+
+  // Evidence issued after the time-stamp, added later in a /DSS update (what
+  // B-LT gathering does), makes it pass strictly.
+  ValidationData fresh;
+  fresh.crls.push_back(CrlIssuedIn(absl::Seconds(1)));
+  absl::StatusOr<std::string> extended = AddValidationData(pdf.bytes, fresh);
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  VerificationReport later = MustVerify(*extended, Pki().RootStore());
+  ExpectResult(later.signatures[0], Indication::kTotalPassed, SubIndication::kNone);
+  EXPECT_TRUE(later.AllPassed());
+}
+
+// A revocation needs no freshness: a CRL issued before the time-stamp that
+// already lists the signer proves the signature was made revoked.
+TEST(VerifierTest, RevokedBeforeTheTimestampPerAnOlderCrl_Revoked) {
+  HandPdf pdf = MinimalPdf();
+  SignSpec spec;
+  spec.crl_in_cms = Pki().crl_revoked;
+  spec.tsa_cert = Pki().tsa.get();
+  spec.tsa_key = Pki().tsa_key.get();
+  SignHand(&pdf, Pki().revoked.get(), Pki().revoked_key.get(), spec);
+  VerificationReport report = MustVerify(pdf.bytes, Pki().RootStore());
+  ExpectResult(report.signatures[0], Indication::kTotalFailed, SubIndication::kRevoked);
 }
 
 // Validated after the signer's certificate expired: a timestamp from within

@@ -18,12 +18,15 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "proto/proto_time.h"
 #include "signing/dev/dev_pki.h"
 #include "signing/dev/local_tsa.h"
+#include "signing/long_term.h"
 #include "signing/signing_key.h"
 #include "signing/verifier.h"
 #include "storage/files.h"
 #include "storage/store.h"
+#include "tests/signing/verifier_fixtures.h"
 #include "workflow/dossier_audit.h"
 #include "workflow/engine.h"
 #include "workflow/history.h"
@@ -92,10 +95,14 @@ v1::ServerConfig DevSigningConfig() {
 }
 
 // DevSigningConfig's options with what `motcuad --dev` adds: the units'
-// PKCS#12 seal keys and the development TSA.
+// PKCS#12 seal keys, the development CA issuing CRLs on request and the
+// development TSA.
 absl::StatusOr<ResultDocumentsOptions> DevDocumentsOptions() {
   auto options = OpenResultDocumentsOptions(DevSigningConfig());
   if (!options.ok()) return options.status();
+  auto checker = signing::WithDevCrlIssuer(*options->revocation, Pki());
+  if (!checker.ok()) return checker.status();
+  options->revocation = *std::move(checker);
   for (const signing::DevUnit& unit : signing::DevUnits()) {
     options->seal_keys[unit.code] = DevKey("seal-" + unit.code);
   }
@@ -893,6 +900,53 @@ TEST(OpenResultDocumentsOptionsTest, UnitWithoutHeadTitle_InvalidArgument) {
   EXPECT_THAT(std::string(options.status().message()), HasSubstr("units[0] (HN-SGDDT)"));
 }
 
+// A copy request received on an engine of its own over `options` (in a
+// scratch directory): its receipt, or why it was not issued.
+absl::StatusOr<std::string> IssueOneReceipt(ResultDocumentsOptions options) {
+  char tmpl[] = "/tmp/motcua-receipt-XXXXXX";
+  struct Scratch {
+    std::string dir;
+    ~Scratch() { std::filesystem::remove_all(dir); }
+  } scratch{mkdtemp(tmpl)};
+  auto documents = NewSignedResultDocuments(std::move(options));
+  auto store = storage::Store::Open(scratch.dir + "/db");
+  if (!store.ok()) return store.status();
+  ManualClock clock{absl::Now()};
+  EngineOptions engine_options;
+  engine_options.documents = documents.get();
+  auto engine = Engine::Open(store->get(), &clock, &WorkCalendar::Builtin(), engine_options);
+  if (!engine.ok()) return engine.status();
+  v1::SubmitDossierRequest r;
+  r.set_procedure_code("2.001914");
+  r.set_unit_code("HN-SGDDT");
+  r.set_channel(v1::CHANNEL_ONLINE);
+  r.mutable_applicant()->set_id_number("001203004567");
+  r.mutable_applicant()->set_full_name("Trần Văn Bình");
+  (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
+  (*r.mutable_form())["diploma_serial"] = "B0123457";
+  (*r.mutable_form())["graduation_year"] = "2016";
+  (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
+  r.set_request_id("submit");
+  auto d = (*engine)->SubmitDossier(kPortal, r);
+  if (!d.ok()) return d.status();
+  v1::CompleteTaskRequest receive;
+  receive.set_task_id(d->task().id());
+  receive.set_expected_version(d->version());
+  receive.set_decision(v1::DECISION_APPROVE);
+  receive.set_request_id("receive");
+  auto received = (*engine)->CompleteTask(kReceiver, receive);
+  if (!received.ok()) return received.status();
+  auto issued = (*engine)->IssuePendingDocuments();
+  if (!issued.ok()) return issued.status();
+  if (*issued != 1) return absl::InternalError(absl::StrCat(*issued, " documents issued, not 1"));
+  v1::GetDocumentRequest get;
+  get.set_dossier_code(d->code());
+  get.set_document_id("d1");
+  auto content = (*engine)->GetDocument(kAuditor, get);
+  if (!content.ok()) return content.status();
+  return content->content();
+}
+
 // The production path: the unit's seal key on a PKCS#11 token (SoftHSM2),
 // named by a PKCS#11 URI in the configuration, seals the receipt.
 TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
@@ -930,60 +984,22 @@ TEST(OpenResultDocumentsOptionsTest, SoftHsmToken_SealsTheReceipt) {
   auto options = OpenResultDocumentsOptions(config);
   ASSERT_TRUE(options.ok()) << options.status();
   ASSERT_TRUE(options->seal_keys.contains("HN-SGDDT"));
+  auto checker = signing::WithDevCrlIssuer(*options->revocation, Pki());
+  ASSERT_TRUE(checker.ok()) << checker.status();
+  options->revocation = *std::move(checker);
   auto tsa = signing::OpenLocalTimestampAuthority(Pki() + "/tsa.crt", Pki() + "/tsa.key");
   ASSERT_TRUE(tsa.ok()) << tsa.status();
   options->timestamps = *std::move(tsa);
   auto trust = options->trust;
-  auto documents = NewSignedResultDocuments(*std::move(options));
-  auto store = storage::Store::Open(dir + "/db");
-  ASSERT_TRUE(store.ok()) << store.status();
-  ManualClock clock{absl::Now()};
-  EngineOptions engine_options;
-  engine_options.documents = documents.get();
-  auto engine = Engine::Open(store->get(), &clock, &WorkCalendar::Builtin(), engine_options);
-  ASSERT_TRUE(engine.ok()) << engine.status();
-
-  v1::SubmitDossierRequest r;
-  r.set_procedure_code("2.001914");
-  r.set_unit_code("HN-SGDDT");
-  r.set_channel(v1::CHANNEL_ONLINE);
-  r.mutable_applicant()->set_id_number("001203004567");
-  r.mutable_applicant()->set_full_name("Trần Văn Bình");
-  (*r.mutable_form())["diploma_type"] = "Bằng tốt nghiệp trung học phổ thông";
-  (*r.mutable_form())["diploma_serial"] = "B0123457";
-  (*r.mutable_form())["graduation_year"] = "2016";
-  (*r.mutable_form())["school"] = "Trường THPT Chu Văn An";
-  r.set_request_id("submit");
-  auto d = (*engine)->SubmitDossier(kPortal, r);
-  ASSERT_TRUE(d.ok()) << d.status();
-  v1::CompleteTaskRequest receive;
-  receive.set_task_id(d->task().id());
-  receive.set_expected_version(d->version());
-  receive.set_decision(v1::DECISION_APPROVE);
-  receive.set_request_id("receive");
-  auto received = (*engine)->CompleteTask(kReceiver, receive);
-  ASSERT_TRUE(received.ok()) << received.status();
-  ASSERT_EQ(received->documents_size(), 1);
-  auto issued = (*engine)->IssuePendingDocuments();
-  ASSERT_TRUE(issued.ok()) << issued.status();
-  ASSERT_EQ(*issued, 1);
-
-  v1::GetDocumentRequest get;
-  get.set_dossier_code(d->code());
-  get.set_document_id("d1");
-  auto content = (*engine)->GetDocument(kAuditor, get);
-  ASSERT_TRUE(content.ok()) << content.status();
+  absl::StatusOr<std::string> receipt = IssueOneReceipt(*std::move(options));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
   signing::VerifyOptions verify;
   verify.check_revocation = true;  // from the /DSS
-  auto report = signing::VerifyPdf(content->content(), *trust, verify);
+  auto report = signing::VerifyPdf(*receipt, *trust, verify);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->signatures.size(), 2u);  // the seal and the document time-stamp
   EXPECT_TRUE(report->AllPassed()) << signing::ReportToText(*report);
   EXPECT_EQ(report->signatures[0].signer_common_name, "HN-SGDDT");
-
-  engine->reset();
-  store->reset();
-  documents.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -995,6 +1011,60 @@ namespace {
 
 // The real documents, with a switch that makes the server's own signing
 // fail as a dead TSA or an unplugged seal token would.
+// A production configuration whose CA publishes only a CRL file, issued an
+// hour ago: under the strict freshness policy a receipt waits (UNAVAILABLE,
+// nothing issued) for a newer CRL; max_revocation_age_seconds accepting two
+// hours lets it through, and the receipt verifies under that policy only.
+TEST(OpenResultDocumentsOptionsTest, CrlOlderThanTheTimestamp_ReceiptWaitsUnlessTheConfigAcceptsIt) {
+  char tmpl[] = "/tmp/motcua-hour-old-crl-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  signing::testing_util::DevCa ca = signing::testing_util::LoadDevCa(Pki());
+  ASSERT_NE(ca.key, nullptr);
+  const absl::Time now = absl::Now();
+  signing::testing_util::WriteFileOrDie(
+      dir + "/ca.crl", signing::fixtures::MakeCrl(ca.cert.get(), ca.key.get(), {}, now,
+                                                  absl::Hours(24), now - absl::Hours(1)));
+  for (const int64_t max_age : {int64_t{0}, int64_t{2 * 3600}}) {
+    SCOPED_TRACE(absl::StrCat("max_revocation_age_seconds ", max_age));
+    v1::ServerConfig config = DevSigningConfig();
+    config.clear_crl_files();
+    config.add_crl_files(dir + "/ca.crl");
+    config.set_max_revocation_age_seconds(max_age);
+    auto options = OpenResultDocumentsOptions(config);
+    ASSERT_TRUE(options.ok()) << options.status();
+    options->seal_keys["HN-SGDDT"] = DevKey("seal-HN-SGDDT");
+    auto tsa = signing::OpenLocalTimestampAuthority(Pki() + "/tsa.crt", Pki() + "/tsa.key");
+    ASSERT_TRUE(tsa.ok()) << tsa.status();
+    options->timestamps = *std::move(tsa);
+    auto trust = options->trust;
+    absl::StatusOr<std::string> receipt = IssueOneReceipt(*std::move(options));
+    if (max_age == 0) {
+      EXPECT_EQ(receipt.status().code(), absl::StatusCode::kUnavailable) << receipt.status();
+      EXPECT_THAT(std::string(receipt.status().message()),
+                  HasSubstr("was issued before the signature's time-stamp"));
+      continue;
+    }
+    ASSERT_TRUE(receipt.ok()) << receipt.status();
+    auto judged = signing::VerifyPdf(*receipt, *trust, signing::VerifyOptions());
+    ASSERT_TRUE(judged.ok()) << judged.status();
+    EXPECT_FALSE(judged->AllPassed()) << "strict: the CRL predates the time-stamp";
+    signing::VerifyOptions same_policy;
+    same_policy.max_revocation_age = absl::Seconds(max_age);
+    judged = signing::VerifyPdf(*receipt, *trust, same_policy);
+    ASSERT_TRUE(judged.ok()) << judged.status();
+    EXPECT_TRUE(judged->AllPassed()) << signing::ReportToText(*judged);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenResultDocumentsOptionsTest, NegativeMaxRevocationAge_InvalidArgument) {
+  v1::ServerConfig config = DevSigningConfig();
+  config.set_max_revocation_age_seconds(-1);
+  auto options = OpenResultDocumentsOptions(config);
+  EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(options.status().message()), HasSubstr("max_revocation_age_seconds"));
+}
+
 class SwitchableDocuments : public ResultDocuments {
  public:
   explicit SwitchableDocuments(ResultDocuments* real) : real_(real) {}
@@ -1010,6 +1080,10 @@ class SwitchableDocuments : public ResultDocuments {
   absl::StatusOr<SignedDocument> SignByServer(const DocumentRequest& request) override {
     if (down) return absl::UnavailableError("the time-stamping authority does not answer");
     return real_->SignByServer(request);
+  }
+  absl::StatusOr<std::string> RenewTimestamp(absl::string_view pdf) override {
+    if (down) return absl::UnavailableError("the time-stamping authority does not answer");
+    return real_->RenewTimestamp(pdf);
   }
   std::atomic<bool> down{false};
 
@@ -1121,6 +1195,130 @@ TEST_F(OutboxTest, DossierMovedOnBeforeIssue_ReceiptShowsTheStepAndVersionStays)
   EXPECT_EQ(now->state(), "awaiting_supplement");
   EXPECT_FALSE(now->documents(0).pending());
   EXPECT_TRUE(Verify(Document(d.code(), "d1")).AllPassed());
+}
+
+// Stored documents' evidence renewed before it lapses (PAdES B-LTA): the
+// last document time-stamp's TSA gets revocation data and a new document
+// time-stamp covers the file, which grows by an incremental update.
+class RenewDocumentsTest : public OutboxTest {
+ protected:
+  v1::Operation Renew(absl::Time before, const std::string& request_id = "renew-1") {
+    v1::RenewDocumentsRequest r;
+    *r.mutable_renew_before() = ToProto(before);
+    r.set_request_id(request_id);
+    auto started = engine_->RenewDocuments(kAdmin, r);
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return {};
+    v1::WaitOperationRequest wait;
+    wait.set_name(started->name());
+    wait.set_timeout_seconds(60);
+    auto op = engine_->WaitOperation(kAdmin, wait);
+    EXPECT_TRUE(op.ok() && op->done()) << op.status();
+    return op.ok() ? *op : v1::Operation();
+  }
+  int Renewed(const std::string& code) {
+    v1::GetDossierHistoryRequest r;
+    r.set_dossier_code(code);
+    auto h = engine_->GetDossierHistory(kAuditor, r);
+    int n = 0;
+    for (const auto& e : h->events()) n += e.action() == "document_renewed";
+    return n;
+  }
+  static int DocumentTimestamps(const signing::VerificationReport& report) {
+    int n = 0;
+    for (const auto& s : report.signatures) n += s.type == "DocTimeStamp";
+    return n;
+  }
+};
+
+TEST_F(RenewDocumentsTest, DueReceipt_RenewedInPlaceExtendingTheFileAndEveryCheckPasses) {
+  const v1::Dossier d = SubmitAndReceive();
+  const std::string before = Document(d.code(), "d1");
+  auto renew_by = signing::RenewBy(before);
+  ASSERT_TRUE(renew_by.ok()) << renew_by.status();
+  EXPECT_EQ(DocumentTimestamps(Verify(before)), 1);
+
+  const v1::Operation op = Renew(*renew_by + absl::Hours(1));
+  ASSERT_FALSE(op.has_error()) << op.error().message();
+  EXPECT_EQ(op.response().done_items(), 1) << op.DebugString();
+  EXPECT_EQ(op.metadata().kind(), "renew_documents");
+
+  const std::string after = Document(d.code(), "d1");
+  ASSERT_GT(after.size(), before.size());
+  EXPECT_EQ(after.substr(0, before.size()), before) << "an incremental update of the old file";
+  signing::VerificationReport report = Verify(after);
+  EXPECT_TRUE(report.AllPassed()) << signing::ReportToText(report);
+  EXPECT_EQ(DocumentTimestamps(report), 2);
+
+  const v1::HistoryEvent event = LastEvent(d.code());
+  EXPECT_EQ(event.action(), "document_renewed");
+  EXPECT_EQ(event.actor(), "system");
+  EXPECT_EQ(event.document_id(), "d1");
+  EXPECT_EQ(event.document_sha256(), Sha256Hex(after));
+  const v1::Dossier now = Reread(d.code());
+  EXPECT_EQ(now.version(), d.version()) << "bookkeeping never makes a decision stale";
+  EXPECT_EQ(now.documents(0).sha256(), Sha256Hex(after));
+  EXPECT_EQ(now.documents(0).size_bytes(), static_cast<int64_t>(after.size()));
+
+  // The auditor's whole check: history, hashes, signers, each earlier
+  // version a prefix of the file.
+  DossierEvidence evidence;
+  evidence.dossier = now;
+  v1::GetDossierHistoryRequest history;
+  history.set_dossier_code(d.code());
+  auto events = engine_->GetDossierHistory(kAuditor, history);
+  ASSERT_TRUE(events.ok()) << events.status();
+  evidence.history.assign(events->events().begin(), events->events().end());
+  evidence.documents["d1"] = after;
+  signing::TrustStore trust;
+  ASSERT_TRUE(trust.AddAnchorsFrom(Pki() + "/ca.crt").ok());
+  signing::DocumentVerifier verifier(std::move(trust));
+  auto audit = AuditDossier(evidence, verifier, /*check_revocation=*/true);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_TRUE(audit->Passed());
+
+  // The same request again starts nothing new.
+  EXPECT_EQ(Renew(*renew_by + absl::Hours(1)).name(), op.name());
+  EXPECT_EQ(Renewed(d.code()), 1);
+}
+
+TEST_F(RenewDocumentsTest, NothingDue_SkippedFileUnchanged) {
+  const v1::Dossier d = SubmitAndReceive();
+  const std::string before = Document(d.code(), "d1");
+  const v1::Operation op = Renew(clock_.Now());
+  ASSERT_FALSE(op.has_error()) << op.error().message();
+  EXPECT_EQ(op.response().done_items(), 0);
+  EXPECT_EQ(op.response().skipped_items(), 1);
+  ASSERT_EQ(op.response().problems_size(), 1);
+  EXPECT_EQ(op.response().problems(0).item(), d.code());
+  EXPECT_EQ(op.response().problems(0).reason(), "no document due");
+  EXPECT_EQ(Document(d.code(), "d1"), before);
+  EXPECT_EQ(Renewed(d.code()), 0);
+}
+
+TEST_F(RenewDocumentsTest, TsaDown_ItemFailsWithTheReasonNothingStored) {
+  const v1::Dossier d = SubmitAndReceive();
+  const std::string before = Document(d.code(), "d1");
+  switchable_->down = true;
+  const v1::Operation op = Renew(clock_.Now() + absl::Hours(24 * 365 * 30));
+  ASSERT_FALSE(op.has_error()) << op.error().message();
+  EXPECT_EQ(op.response().failed_items(), 1);
+  ASSERT_EQ(op.response().problems_size(), 1);
+  EXPECT_THAT(op.response().problems(0).reason(), HasSubstr("d1: the time-stamping authority"));
+  EXPECT_EQ(Document(d.code(), "d1"), before);
+  EXPECT_EQ(Renewed(d.code()), 0);
+}
+
+TEST_F(RenewDocumentsTest, BadRequests_RefusedSayingWhy) {
+  v1::RenewDocumentsRequest no_time;
+  no_time.set_request_id("renew-x");
+  auto missing = engine_->RenewDocuments(kAdmin, no_time);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("renew_before"));
+  v1::RenewDocumentsRequest r;
+  *r.mutable_renew_before() = ToProto(clock_.Now());
+  EXPECT_EQ(engine_->RenewDocuments(kHead, r).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace
