@@ -1,10 +1,13 @@
 #include "signing/certificate_chain.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
 #include "signing/openssl_util.h"
 
 namespace motcua::signing {
@@ -63,6 +66,26 @@ bool IsMissingPath(const absl::Status& error) {
     if (error.message() == X509_verify_cert_error_string(code)) return true;
   }
   return false;
+}
+
+std::string CommonNameOf(const X509* cert) {
+  const X509_NAME* name = X509_get_subject_name(cert);
+  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (index < 0) return "";
+  unsigned char* utf8 = nullptr;
+  const int length =
+      ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
+  if (length < 0) return "";
+  std::string text(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
+  OPENSSL_free(utf8);
+  return text;
+}
+
+std::string CertificateSha256(const X509* cert) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) return "";
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), length));
 }
 
 }  // namespace motcua::signing

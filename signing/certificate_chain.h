@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -55,6 +56,12 @@ absl::StatusOr<CertificateChain> BuildChain(X509* leaf, const TrustStore& trust,
 // issuer, a self-signed certificate that is not an anchor), rather than that
 // the path found is not valid.
 bool IsMissingPath(const absl::Status& error);
+
+// The subject's common name, UTF-8; empty when it has none.
+std::string CommonNameOf(const X509* cert);
+// SHA-256 of the DER certificate, lower-case hex: how documents, histories
+// and reports name a certificate.
+std::string CertificateSha256(const X509* cert);
 
 }  // namespace motcua::signing
 

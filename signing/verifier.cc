@@ -72,26 +72,6 @@ std::string NameText(const X509_NAME* name) {
   return std::string(data, len > 0 ? static_cast<size_t>(len) : 0);
 }
 
-std::string CommonName(const X509* cert) {
-  const X509_NAME* name = X509_get_subject_name(cert);
-  int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (index < 0) return "";
-  unsigned char* utf8 = nullptr;
-  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
-  if (len < 0) return "";
-  std::string result(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-  OPENSSL_free(utf8);
-  return result;
-}
-
-std::string Fingerprint(const X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  X509_digest(cert, EVP_sha256(), md, &len);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), len));
-}
-
-
 // "D:YYYYMMDDHHmmSS+HH'mm'" (every part after the year optional).
 std::optional<absl::Time> ParsePdfDate(absl::string_view text) {
   if (absl::StartsWith(text, "D:")) text.remove_prefix(2);
@@ -549,7 +529,7 @@ class SignatureVerifier {
         VerifyTimestampToken(token.get(), SignedBytes(data), pool_, trust_, now_, &failure);
     report->signer_subject = report->timestamp.tsa_subject;
     if (X509* tsa = TimestampSigner(token.get(), pool_)) {
-      report->signer_common_name = CommonName(tsa);
+      report->signer_common_name = CommonNameOf(tsa);
     }
     if (!report->timestamp.valid) {
       Indication indication = failure == SubIndication::kNoCertificateChainFound
@@ -610,8 +590,8 @@ class SignatureVerifier {
       return;
     }
     report->signer_subject = NameText(X509_get_subject_name(signer));
-    report->signer_common_name = CommonName(signer);
-    report->signer_sha256 = Fingerprint(signer);
+    report->signer_common_name = CommonNameOf(signer);
+    report->signer_sha256 = CertificateSha256(signer);
 
     if (!VerifyCryptography(cms, si, signer, data, report)) return;
     if (!CheckAttributes(sig, si, signer, report)) return;

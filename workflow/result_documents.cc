@@ -7,15 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "signing/appearance.h"
-#include "signing/cades.h"
-#include "signing/certificate_chain.h"
-#include "signing/documents.h"
-#include "signing/pades.h"
-#include "signing/long_term.h"
-#include "signing/timestamp_client.h"
-#include "signing/verifier.h"
 #include "proto/proto_time.h"
+#include "signing/appearance.h"
+#include "signing/certificate_chain.h"
+#include "signing/document_signer.h"
+#include "signing/documents.h"
+#include "signing/timestamp_client.h"
 #include "storage/files.h"
 #include "workflow/history.h"
 #include "workflow/work_calendar.h"
@@ -25,44 +22,13 @@ namespace {
 
 using signing::TrustStore;
 
-std::string CertificateSha256(X509* cert) {
-  unsigned char* der = nullptr;
-  int length = i2d_X509(cert, &der);
-  if (length <= 0) return "";
-  std::string hex = Sha256Hex(absl::string_view(reinterpret_cast<char*>(der), length));
-  OPENSSL_free(der);
-  return hex;
-}
-
-std::string CommonName(X509* cert) {
-  char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn)) < 0) {
-    return "";
-  }
-  return cn;
-}
-
 v1::DocumentSigner SignerOf(X509* cert, const signing::SignatureSlot& slot) {
   v1::DocumentSigner signer;
-  signer.set_common_name(CommonName(cert));
-  signer.set_certificate_sha256(CertificateSha256(cert));
+  signer.set_common_name(signing::CommonNameOf(cert));
+  signer.set_certificate_sha256(signing::CertificateSha256(cert));
   signer.set_signer(slot.signer);
   signer.set_slot(slot.id);
   return signer;
-}
-
-// `cert`'s chain to an anchor of `trust`, valid at `at`.
-absl::StatusOr<signing::CertificateChain> VerifyChain(X509* cert, const TrustStore& trust,
-                                                      absl::Time at) {
-  signing::ChainOptions options;
-  options.at = at;
-  auto chain = signing::BuildChain(cert, trust, nullptr, options);
-  if (!chain.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat("the signing certificate of \"",
-                                                    CommonName(cert), "\" is not trusted: ",
-                                                    chain.status().message()));
-  }
-  return chain;
 }
 
 // Where a visible signature goes.
@@ -85,16 +51,16 @@ struct Base {
 
 class Pending : public PendingSignature {
  public:
-  const std::string& to_be_signed() const override { return to_be_signed_; }
-  const std::string& document_sha256() const override { return prepared_.document_sha256; }
-  const std::string& prepared_pdf() const override { return prepared_.pdf; }
+  const std::string& to_be_signed() const override { return signature_.to_be_signed; }
+  const std::string& document_sha256() const override {
+    return signature_.prepared.document_sha256;
+  }
+  const std::string& prepared_pdf() const override { return signature_.prepared.pdf; }
   std::vector<int64_t> byte_range() const override {
-    return {prepared_.byte_range, prepared_.byte_range + 4};
+    return {signature_.prepared.byte_range, signature_.prepared.byte_range + 4};
   }
 
-  signing::PreparedSignature prepared_;
-  std::string to_be_signed_;
-  signing::CertificateChain chain_;  // officer's certificate first
+  signing::OfficerSignature signature_;
   signing::SignatureSlot slot_;
   std::vector<v1::DocumentSigner> signers_;  // before this one
   std::optional<signing::SignatureSlot> seal_slot_;  // the seal follows
@@ -105,7 +71,10 @@ class Pending : public PendingSignature {
 
 class SignedResultDocuments : public ResultDocuments {
  public:
-  explicit SignedResultDocuments(ResultDocumentsOptions options) : options_(std::move(options)) {}
+  explicit SignedResultDocuments(ResultDocumentsOptions options)
+      : options_(std::move(options)),
+        signer_({options_.trust.get(), options_.revocation.get(), options_.timestamps.get(),
+                 options_.max_revocation_age}) {}
 
   absl::StatusOr<std::unique_ptr<PendingSignature>> Prepare(
       const DocumentRequest& request, const Principal& caller,
@@ -116,19 +85,17 @@ class SignedResultDocuments : public ResultDocuments {
           absl::StrCat("signer_certificate_pem: ", certs.status().message()));
     }
     X509* cert = (*certs)[0].get();
-    if (CommonName(cert) != caller.subject) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("the signing certificate names \"", CommonName(cert), "\", not the caller \"",
-                       caller.subject, "\": officers sign with their own key"));
+    if (signing::CommonNameOf(cert) != caller.subject) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the signing certificate names \"", signing::CommonNameOf(cert), "\", not the caller \"",
+          caller.subject, "\": officers sign with their own key"));
     }
-    auto chain = VerifyChain(cert, *options_.trust, request.time);
+    auto chain = signer_.CheckSigner(cert, request.time);
     if (!chain.ok()) return chain.status();
-    if (absl::Status s = CheckNotRevoked(*chain); !s.ok()) return s;
 
     auto base = BaseOf(request);
     if (!base.ok()) return base.status();
     auto pending = std::make_unique<Pending>();
-    pending->chain_ = *std::move(chain);
     pending->slot_ = base->slots.front();  // the actor signs first
     pending->signers_ = std::move(base->signers);
     if (base->slots.size() > 1) pending->seal_slot_ = base->slots[1];
@@ -148,7 +115,7 @@ class SignedResultDocuments : public ResultDocuments {
       officer.page = pending->slot_.page;
       officer.box = PlacementOf(pending->slot_).box;
       officer.signature_png = image->second;
-      officer.signer_name = CommonName(cert);
+      officer.signer_name = signing::CommonNameOf(cert);
       sig.appearance = officer;
       // Annex I: the seal overlaps the left third of the officer's image.
       if (pending->seal_slot_ && pending->seal_slot_->over == pending->slot_.id) {
@@ -162,36 +129,21 @@ class SignedResultDocuments : public ResultDocuments {
     if (pending->seal_slot_ && !pending->seal_placement_) {
       pending->seal_placement_ = PlacementOf(*pending->seal_slot_);
     }
-    auto prepared = signing::PrepareSignature(base->pdf, sig);
-    if (!prepared.ok()) return prepared.status();
-    pending->prepared_ = *std::move(prepared);
-    auto tbs = signing::PrepareSignedAttributes(cert, pending->prepared_.document_sha256);
-    if (!tbs.ok()) return tbs.status();
-    pending->to_be_signed_ = *std::move(tbs);
+    auto signature = signer_.Prepare(base->pdf, *std::move(chain), sig);
+    if (!signature.ok()) return signature.status();
+    pending->signature_ = *std::move(signature);
     return std::unique_ptr<PendingSignature>(std::move(pending));
   }
 
   absl::StatusOr<SignedDocument> Complete(const PendingSignature& base,
                                           absl::string_view signature_value) override {
     const auto& pending = static_cast<const Pending&>(base);
-    X509* cert = pending.chain_.leaf();
-    if (!signing::VerifySignatureValue(cert, pending.to_be_signed_, signature_value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the signature value is not ", CommonName(cert),
-          "'s signature of this challenge's to_be_signed (wrong key, or altered)"));
-    }
-    std::vector<X509*> issuers;
-    for (int i = 1; i < pending.chain_.size(); ++i) issuers.push_back(pending.chain_.at(i));
-    auto cms = signing::AssembleSignedData(cert, issuers, pending.to_be_signed_, signature_value);
-    if (!cms.ok()) return cms.status();
-    auto stamped = Timestamp(*std::move(cms));
-    if (!stamped.ok()) return stamped.status();
-    auto pdf = signing::EmbedSignature(pending.prepared_, *stamped);
+    auto pdf = signer_.Complete(pending.signature_, signature_value);
     if (!pdf.ok()) return pdf.status();
     SignedDocument document;
     document.pdf = *std::move(pdf);
     document.signers = pending.signers_;
-    document.signers.push_back(SignerOf(cert, pending.slot_));
+    document.signers.push_back(SignerOf(pending.signature_.chain.leaf(), pending.slot_));
     if (pending.seal_slot_) {
       if (absl::Status s = Seal(document, pending.unit_, pending.time_, *pending.seal_slot_,
                                 pending.seal_placement_);
@@ -221,17 +173,7 @@ class SignedResultDocuments : public ResultDocuments {
   }
 
   absl::StatusOr<std::string> RenewTimestamp(absl::string_view pdf) override {
-    if (options_.timestamps == nullptr) {
-      return absl::FailedPreconditionError("no time-stamping authority is configured");
-    }
-    signing::TimestampOptions stamp;
-    stamp.trust = options_.trust.get();
-    auto renewed = signing::RenewDocumentTimestamp(pdf, *options_.timestamps, LongTerm(), stamp);
-    if (!renewed.ok()) return renewed.status();
-    if (auto verified = CheckVerifies(*renewed, /*max_revisions=*/0); !verified.ok()) {
-      return absl::FailedPreconditionError(verified.status().message());
-    }
-    return renewed;
+    return signer_.Renew(pdf);
   }
 
  private:
@@ -310,32 +252,15 @@ class SignedResultDocuments : public ResultDocuments {
           what, " as stored is not the file its history records (SHA-256 ", record->sha256(),
           "): restore it from a backup before anyone signs it further"));
     }
-    signing::VerifyOptions options;
-    options.check_revocation = true;
-    options.max_revocation_age = options_.max_revocation_age;
     // Per signing step: its signatures, a /DSS update and a time-stamp.
-    options.limits.max_revisions = 3 * record->signers_size() + 2;
-    auto report = signing::VerifyPdf(request.pdf_so_far, *options_.trust, options);
-    if (!report.ok()) {
+    auto signers = signer_.SignersSoFar(request.pdf_so_far, 3 * record->signers_size() + 2);
+    if (!signers.ok()) {
       return absl::FailedPreconditionError(
-          absl::StrCat(what, " cannot be read: ", report.status().message()));
+          absl::StrCat(what, " cannot be signed further: ", signers.status().message()));
     }
-    std::vector<const signing::SignatureReport*> signatures;
-    for (const auto& s : report->signatures) {
-      if (s.indication != signing::Indication::kTotalPassed || s.modified_after_signing) {
-        std::string why = absl::StrCat(signing::IndicationName(s.indication), ": ", s.reason);
-        if (s.modified_after_signing) {
-          why = absl::StrCat("changed after it was signed: ", absl::StrJoin(s.later_changes, "; "));
-        }
-        return absl::FailedPreconditionError(absl::StrCat(
-            what, " cannot be signed further: its signature \"", s.field_name, "\" ", why));
-      }
-      if (s.type == "Sig") signatures.push_back(&s);
-    }
-    bool same = signatures.size() == static_cast<size_t>(record->signers_size());
-    for (size_t i = 0; same && i < signatures.size(); ++i) {
-      same = signatures[i]->signer_sha256 ==
-             record->signers(static_cast<int>(i)).certificate_sha256();
+    bool same = signers->size() == static_cast<size_t>(record->signers_size());
+    for (size_t i = 0; same && i < signers->size(); ++i) {
+      same = (*signers)[i] == record->signers(static_cast<int>(i)).certificate_sha256();
     }
     if (!same) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -361,13 +286,7 @@ class SignedResultDocuments : public ResultDocuments {
       seal.seal_png = png;
       sig.appearance = seal;
     }
-    auto prepared = signing::PrepareSignature(document.pdf, sig);
-    if (!prepared.ok()) return prepared.status();
-    auto cms = signing::SignDetached(key, prepared->document_sha256);
-    if (!cms.ok()) return cms.status();
-    auto stamped = Timestamp(*std::move(cms));
-    if (!stamped.ok()) return stamped.status();
-    auto sealed = signing::EmbedSignature(*prepared, *stamped);
+    auto sealed = signer_.SignWithKey(document.pdf, key, sig);
     if (!sealed.ok()) return sealed.status();
     document.pdf = *std::move(sealed);
     document.signers.push_back(SignerOf(key.certificate(), slot));
@@ -375,114 +294,24 @@ class SignedResultDocuments : public ResultDocuments {
   }
 
 
-  // PERMISSION_DENIED when the leaf of `chain` is revoked, UNAVAILABLE when
-  // no source can say now: an officer learns before signing, not after.
-  absl::Status CheckNotRevoked(const signing::CertificateChain& chain) const {
-    if (chain.size() < 2) return absl::OkStatus();  // an anchor itself
-    X509* cert = chain.leaf();
-    signing::RevocationCheck check = options_.revocation->Check(cert, chain.at(1), absl::Now());
-    switch (check.status) {
-      case signing::RevocationStatus::kGood:
-        return absl::OkStatus();
-      case signing::RevocationStatus::kRevoked:
-        return absl::PermissionDeniedError(
-            absl::StrCat("the signing certificate of \"", CommonName(cert), "\" is revoked",
-                         check.revoked_at ? absl::StrCat(" since ", signing::FormatVietnamTime(
-                                                                       *check.revoked_at))
-                                          : "",
-                         ": ", check.detail));
-      default:
-        return absl::UnavailableError(absl::StrCat(
-            "whether the signing certificate of \"", CommonName(cert),
-            "\" is revoked cannot be established now; try again later (", check.detail, ")"));
-    }
-  }
-
-  // `cms` with a signature time-stamp when a TSA is configured (B-T).
-  absl::StatusOr<std::string> Timestamp(std::string cms) const {
-    if (options_.timestamps == nullptr) return cms;
-    signing::TimestampOptions options;
-    options.trust = options_.trust.get();
-    auto stamped = signing::TimestampSignature(cms, *options_.timestamps, options);
-    if (!stamped.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the signature could not be time-stamped: ", stamped.status().message()));
-    }
-    return stamped;
-  }
-
-  // B-LT, then the check every signature must pass before the step may
-  // commit: with revocation on, from the document's own /DSS, as an auditor
-  // offline will see it.
-  signing::LongTermOptions LongTerm() const {
-    signing::LongTermOptions long_term;
-    long_term.trust = options_.trust.get();
-    long_term.checker = options_.revocation.get();
-    long_term.max_revocation_age = options_.max_revocation_age;
-    return long_term;
-  }
-
+  // B-LT, B-LTA and the check every signature must pass before the step
+  // may commit.
   absl::Status Finish(SignedDocument& document, size_t signed_before) const {
-    auto pdf = signing::MakeLongTerm(document.pdf, LongTerm());
-    if (!pdf.ok()) return pdf.status();
-    document.pdf = *std::move(pdf);
-    // B-LTA: a document time-stamp over everything, the /DSS included.
-    size_t timestamps = 0;
-    if (options_.timestamps != nullptr) {
-      signing::TimestampOptions stamp;
-      stamp.trust = options_.trust.get();
-      auto stamped = signing::AddDocumentTimestamp(document.pdf, *options_.timestamps, stamp);
-      if (!stamped.ok()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the document could not be time-stamped: ", stamped.status().message()));
-      }
-      document.pdf = *std::move(stamped);
-      timestamps = 1;
-    }
     // A document rendered for this step needs no parse of its base: every
     // signature's byte range still starts at byte 0, and what changed after
     // each signature is still classified. One signed before is read whole.
+    const int timestamps = options_.timestamps != nullptr ? 1 : 0;
     const int max_revisions =
-        signed_before == 0 ? static_cast<int>(document.signers.size() + timestamps) + 1 : 0;
-    auto signatures = CheckVerifies(document.pdf, max_revisions);
-    if (!signatures.ok()) return signatures.status();
-    if (*signatures != document.signers.size()) {
-      return absl::InternalError(
-          "the signed document does not verify: wrong number of signatures");
-    }
+        signed_before == 0 ? static_cast<int>(document.signers.size()) + timestamps + 1 : 0;
+    auto pdf = signer_.Finish(document.pdf, static_cast<int>(document.signers.size()),
+                              max_revisions);
+    if (!pdf.ok()) return pdf.status();
+    document.pdf = *std::move(pdf);
     return absl::OkStatus();
   }
 
-  // INTERNAL, with the first failure, unless every signature of `pdf`
-  // passes with revocation checked from the document itself, as an auditor
-  // offline will see it; else how many signatures (not time-stamps) it has.
-  // `max_revisions`: 0 keeps the parser's default limit.
-  absl::StatusOr<size_t> CheckVerifies(absl::string_view pdf, int max_revisions) const {
-    signing::VerifyOptions options;
-    options.check_revocation = true;
-    options.max_revocation_age = options_.max_revocation_age;
-    if (max_revisions > 0) options.limits.max_revisions = max_revisions;
-    auto report = signing::VerifyPdf(pdf, *options_.trust, options);
-    if (!report.ok()) {
-      return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
-    }
-    if (!report->AllPassed()) {
-      std::string why = "a change after signing";
-      for (const auto& s : report->signatures) {
-        if (s.indication != signing::Indication::kTotalPassed) {
-          why = absl::StrCat(s.field_name, ": ", signing::IndicationName(s.indication), "/",
-                             signing::SubIndicationName(s.sub_indication), ": ", s.reason);
-          break;
-        }
-      }
-      return absl::InternalError(absl::StrCat("the signed document does not verify: ", why));
-    }
-    size_t signatures = 0;
-    for (const auto& s : report->signatures) signatures += s.type == "Sig";
-    return signatures;
-  }
-
   const ResultDocumentsOptions options_;
+  const signing::DocumentSigner signer_;
 };
 
 }  // namespace
@@ -493,10 +322,12 @@ std::unique_ptr<ResultDocuments> NewSignedResultDocuments(ResultDocumentsOptions
 
 absl::Status CheckSealKeys(const ResultDocumentsOptions& options) {
   for (const auto& [unit, key] : options.seal_keys) {
-    auto chain = VerifyChain(key->certificate(), *options.trust, absl::Now());
+    auto chain = signing::BuildChain(key->certificate(), *options.trust, nullptr, {});
     if (!chain.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("seal key of unit ", unit, ": ", chain.status().message()));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "seal key of unit ", unit, ": the certificate of \"",
+          signing::CommonNameOf(key->certificate()), "\" is not trusted: ",
+          chain.status().message()));
     }
   }
   return absl::OkStatus();
