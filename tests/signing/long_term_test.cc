@@ -410,6 +410,49 @@ TEST_F(LongTermTest, MakeLongTerm_CrlIssuedOnRequest_PassesStrictlyOffline) {
   EXPECT_THAT(report.signatures[0].revocation_detail, HasSubstr("good (CRL of "));
 }
 
+// Renewal before the last document time-stamp's TSA certificate expires:
+// that TSA's chain and fresh status go into the /DSS, then a new document
+// time-stamp covers everything.
+TEST_F(LongTermTest, RenewDocumentTimestamp_TsaEvidenceThenANewStampOverEverything) {
+  const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
+  ASSERT_FALSE(bt.empty());
+  EXPECT_EQ(RenewBy(bt).status().code(), absl::StatusCode::kNotFound) << "B-T, not B-LTA";
+  absl::StatusOr<std::string> lt = MakeLongTerm(bt, Options());
+  ASSERT_TRUE(lt.ok()) << lt.status();
+  const std::unique_ptr<TimestampAuthority> tsa = HttpTimestampAuthority(tsa_.url());
+  absl::StatusOr<std::string> lta = AddDocumentTimestamp(*lt, *tsa, TsaOptions());
+  ASSERT_TRUE(lta.ok()) << lta.status();
+
+  // The TSA's certificate is the development PKI's: valid for years.
+  absl::StatusOr<absl::Time> renew_by = RenewBy(*lta);
+  ASSERT_TRUE(renew_by.ok()) << renew_by.status();
+  EXPECT_GT(*renew_by, absl::Now() + absl::Hours(24 * 300));
+
+  absl::StatusOr<PdfStructure> before = ParsePdfRevisions(*lta);
+  ASSERT_TRUE(before.ok()) << before.status();
+  absl::StatusOr<std::string> renewed = RenewDocumentTimestamp(*lta, *tsa, Options(), TsaOptions());
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(renewed->compare(0, lta->size(), *lta), 0) << "an incremental update appends";
+  absl::StatusOr<PdfStructure> after = ParsePdfRevisions(*renewed);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_GT(after->dss_ocsp_responses.size(), before->dss_ocsp_responses.size())
+      << "the TSA's status, asked of its OCSP responder now";
+
+  VerificationReport report = VerifyOffline(*renewed);
+  ASSERT_EQ(report.signatures.size(), 3u);
+  EXPECT_EQ(report.signatures[2].type, "DocTimeStamp");
+  EXPECT_EQ(report.signatures[2].field_name, "DocTimeStamp2");
+  EXPECT_TRUE(report.signatures[2].coverage.covers_whole_document);
+  EXPECT_TRUE(report.AllPassed()) << ReportToText(report);
+
+  // The TSA's status cannot be had: nothing is renewed, and the reason says.
+  services_.responder = nullptr;
+  services_.crl_server = nullptr;
+  absl::StatusOr<std::string> blind = RenewDocumentTimestamp(*lta, *tsa, Options(), TsaOptions());
+  EXPECT_EQ(blind.status().code(), absl::StatusCode::kFailedPrecondition) << blind.status();
+  EXPECT_THAT(std::string(blind.status().message()), HasSubstr("the last document time-stamp"));
+}
+
 TEST_F(LongTermTest, AddValidationData_NothingNew_ReturnsTheDocumentUnchanged) {
   const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
   absl::StatusOr<GatheredValidationData> gathered = GatherValidationData(bt, Options());
