@@ -177,28 +177,19 @@ RevocationCheck RevocationChecker::CheckOcsp(X509* cert, X509* issuer, absl::Tim
       problems.push_back(absl::StrCat(who, " sent something that is not an OCSP response"));
       continue;
     }
-    int response_status = OCSP_response_status(response.get());
-    if (response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-      problems.push_back(
-          absl::StrCat(who, " refused: ", OCSP_response_status_str(response_status)));
-      continue;
-    }
-    OcspBasicPtr basic(OCSP_response_get1_basic(response.get()));
-    if (basic == nullptr) {
-      ERR_clear_error();
-      problems.push_back(absl::StrCat(who, " sent no basic response"));
-      continue;
-    }
-    if (options_.ocsp_nonce && OCSP_check_nonce(request.get(), basic.get()) == 0) {
-      problems.push_back(absl::StrCat(who, " answered with another nonce (a replayed answer?)"));
-      continue;
-    }
     std::string problem;
     std::optional<RevocationCheck> check =
         Answer(EvaluateOcsp(response.get(), cert, issuer, nullptr), now, options_.clock_skew,
                options_.max_ocsp_age, who, &problem);
     if (!check.has_value()) {
       problems.push_back(problem);
+      continue;
+    }
+    // A good answer, but was it to this request? (EvaluateOcsp read a basic
+    // response, so there is one.)
+    OcspBasicPtr basic(OCSP_response_get1_basic(response.get()));
+    if (options_.ocsp_nonce && OCSP_check_nonce(request.get(), basic.get()) == 0) {
+      problems.push_back(absl::StrCat(who, " answered with another nonce (a replayed answer?)"));
       continue;
     }
     check->ocsp_responses.push_back(*std::move(answer));
