@@ -155,7 +155,8 @@ class Gatherer {
       token.reset(d2i_PKCS7(nullptr, &q, value->value.sequence->length));
     }
     ERR_clear_error();
-    const std::optional<absl::Time> stamped = token != nullptr ? GenTime(token.get()) : std::nullopt;
+    const std::optional<absl::Time> stamped =
+        token != nullptr ? GenTime(token.get()) : std::nullopt;
     if (absl::Status s = Chain(signer, certs.get(), stamped, who, /*strict=*/true); !s.ok()) {
       return s;
     }

@@ -396,27 +396,39 @@ bool Operations::Chosen(const v1::OperationRecord& record, const v1::Dossier& d)
 
 absl::Status Operations::DoItem(const v1::OperationRecord& record, const std::string& code,
                                 v1::OperationItem::Status* outcome) {
-  return record.has_renew() ? DoRenewal(record, code, outcome)
-                            : DoTransition(record, code, outcome);
-}
-
-absl::Status Operations::DoRenewal(const v1::OperationRecord& record, const std::string& code,
-                                   v1::OperationItem::Status* outcome) {
-  const std::string id = IdOf(record);
-  const absl::Time before = FromProto(record.renew().renew_before());
   absl::MutexLock lock(&ctx_.runner->DossierLock(code));
-  auto finish = [&](v1::OperationItem::Status status, std::string reason) {
-    *outcome = status;
-    return SaveItem(*ctx_.store, id, code, status, reason);
-  };
   auto d = LoadDossier(*ctx_.store, code);
-  if (absl::IsNotFound(d.status())) return finish(v1::OperationItem::STATUS_SKIPPED, "no such dossier");
+  if (absl::IsNotFound(d.status())) {
+    return Settle(IdOf(record), code, v1::OperationItem::STATUS_SKIPPED, "no such dossier",
+                  outcome);
+  }
   if (!d.ok()) return d.status();
   auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
   if (!proc.ok()) return proc.status();
   Change change;
+  change.procedure = *std::move(proc);
+  change.dossier = *std::move(d);
+  return record.has_renew() ? DoRenewal(record, std::move(change), outcome)
+                            : DoTransition(record, std::move(change), outcome);
+}
+
+absl::Status Operations::Settle(const std::string& id, const std::string& code,
+                                v1::OperationItem::Status status, absl::string_view reason,
+                                v1::OperationItem::Status* outcome) {
+  *outcome = status;
+  return SaveItem(*ctx_.store, id, code, status, reason);
+}
+
+absl::Status Operations::DoRenewal(const v1::OperationRecord& record, Change change,
+                                   v1::OperationItem::Status* outcome) {
+  const std::string id = IdOf(record);
+  const std::string code = change.dossier.code();
+  const absl::Time before = FromProto(record.renew().renew_before());
+  auto finish = [&](v1::OperationItem::Status status, absl::string_view reason) {
+    return Settle(id, code, status, reason, outcome);
+  };
   std::vector<std::string> not_renewed;
-  for (const v1::Document& doc : d->documents()) {
+  for (const v1::Document& doc : change.dossier.documents()) {
     if (doc.pending()) continue;
     auto pdf = ctx_.store->Get(Family::kDocuments, DocumentKey(code, doc.id()));
     if (!pdf.ok()) return pdf.status();
@@ -439,9 +451,9 @@ absl::Status Operations::DoRenewal(const v1::OperationRecord& record, const std:
     const absl::Time now = ctx_.clock->Now();
     v1::HistoryEvent event =
         EventBy(System(), kActionDocumentRenewed, absl::StrCat("op:", id, ":", doc.id()), now);
-    event.set_comment(absl::StrCat(record.operation().name(), ", started by ",
-                                   record.operation().metadata().created_by(),
-                                   "; its evidence lapsed on ", signing::FormatVietnamTime(*renew_by)));
+    event.set_comment(absl::StrCat(
+        record.operation().name(), ", started by ", record.operation().metadata().created_by(),
+        "; its evidence lapsed on ", signing::FormatVietnamTime(*renew_by)));
     v1::Document* document = event.mutable_document();
     *document = doc;
     document->set_sha256(Sha256Hex(*renewed));
@@ -458,38 +470,27 @@ absl::Status Operations::DoRenewal(const v1::OperationRecord& record, const std:
     return finish(v1::OperationItem::STATUS_SKIPPED,
                   not_renewed.empty() ? "no document due" : absl::StrJoin(not_renewed, "; "));
   }
-  change.procedure = *std::move(proc);
-  change.dossier = *std::move(d);
   return CommitDone(id, code, std::move(change), outcome);
 }
 
-absl::Status Operations::DoTransition(const v1::OperationRecord& record, const std::string& code,
+absl::Status Operations::DoTransition(const v1::OperationRecord& record, Change change,
                                       v1::OperationItem::Status* outcome) {
   const std::string id = IdOf(record);
-  const v1::TransitionDossiersRequest& request = record.transition();
-  absl::MutexLock lock(&ctx_.runner->DossierLock(code));
-  auto skip = [&](v1::OperationItem::Status status, std::string reason) {
-    *outcome = status;
-    return SaveItem(*ctx_.store, id, code, status, reason);
-  };
-  auto d = LoadDossier(*ctx_.store, code);
-  if (absl::IsNotFound(d.status())) return skip(v1::OperationItem::STATUS_SKIPPED, "no such dossier");
-  if (!d.ok()) return d.status();
-  auto proc = ctx_.catalog.Find(d->procedure_code(), d->procedure_version());
-  if (!proc.ok()) return proc.status();
-  const v1::TransitionDefinition* t = (*proc)->TransitionById(request.transition());
-  if (t == nullptr || t->from_state() != d->state()) {
-    return skip(v1::OperationItem::STATUS_SKIPPED,
-                absl::StrCat("in state \"", d->state(), "\" by then"));
+  const std::string code = change.dossier.code();
+  const v1::Dossier& d = change.dossier;
+  const v1::TransitionDefinition* t =
+      change.procedure->TransitionById(record.transition().transition());
+  if (t == nullptr || t->from_state() != d.state()) {
+    return Settle(id, code, v1::OperationItem::STATUS_SKIPPED,
+                  absl::StrCat("in state \"", d.state(), "\" by then"), outcome);
   }
-  auto event = TransitionEvent(System(), *t, absl::StrCat("op:", id), **proc, *d,
+  auto event = TransitionEvent(System(), *t, absl::StrCat("op:", id), *change.procedure, d,
                                *ctx_.calendar, ctx_.clock->Now());
-  if (!event.ok()) return skip(v1::OperationItem::STATUS_FAILED, std::string(event.status().message()));
+  if (!event.ok()) {
+    return Settle(id, code, v1::OperationItem::STATUS_FAILED, event.status().message(), outcome);
+  }
   event->set_comment(absl::StrCat(record.operation().name(), ", started by ",
                                   record.operation().metadata().created_by()));
-  Change change;
-  change.procedure = *std::move(proc);
-  change.dossier = *std::move(d);
   change.events.push_back(*std::move(event));
   return CommitDone(id, code, std::move(change), outcome);
 }

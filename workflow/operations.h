@@ -86,17 +86,24 @@ class Operations {
                    const std::function<void(v1::Operation&)>& set);
   // Whether `dossier` is an item of the operation's plan.
   bool Chosen(const v1::OperationRecord& record, const v1::Dossier& dossier);
-  // Does one item: DONE with its dossier change, or SKIPPED/FAILED.
+  // Does one item under its dossier's lock: DONE with its dossier change,
+  // or SKIPPED/FAILED.
   absl::Status DoItem(const v1::OperationRecord& record, const std::string& code,
                       v1::OperationItem::Status* outcome);
-  absl::Status DoTransition(const v1::OperationRecord& record, const std::string& code,
+  // The item's work, given `change` holding its dossier and procedure as
+  // read under the lock: CommitDone with its events, or Settle.
+  absl::Status DoTransition(const v1::OperationRecord& record, Change change,
                             v1::OperationItem::Status* outcome);
   // Renews every document of the dossier that is due, in one commit.
-  absl::Status DoRenewal(const v1::OperationRecord& record, const std::string& code,
+  absl::Status DoRenewal(const v1::OperationRecord& record, Change change,
                          v1::OperationItem::Status* outcome);
   // Commits an item's dossier change, marking the item done in it.
   absl::Status CommitDone(const std::string& id, const std::string& code, Change change,
                           v1::OperationItem::Status* outcome);
+  // Marks an item skipped or failed, with why, changing nothing else.
+  absl::Status Settle(const std::string& id, const std::string& code,
+                      v1::OperationItem::Status status, absl::string_view reason,
+                      v1::OperationItem::Status* outcome);
 
   absl::StatusOr<v1::OperationRecord> Load(absl::string_view id);
   // Reads, changes and writes back one record, serialised with every other

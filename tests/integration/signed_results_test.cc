@@ -621,7 +621,8 @@ TEST_F(SignedResultsTest, RenewDocumentsFromTheCli_NewTimestampOverEachDocumentA
     EXPECT_THAT(sig.output, HasSubstr("Signature is Valid")) << sig.output;
     EXPECT_EQ(Shell("qpdf --check " + path).exit_code, 0);
     Command ts =
-        VerifyDocumentTimestampWithOpenssl(pdf, server().scratch_dir(), server().pki_dir() + "/ca.crt");
+        VerifyDocumentTimestampWithOpenssl(pdf, server().scratch_dir(),
+                                           server().pki_dir() + "/ca.crt");
     EXPECT_THAT(ts.output, HasSubstr("Verification: OK")) << ts.output;
   }
 

@@ -1015,7 +1015,8 @@ namespace {
 // hour ago: under the strict freshness policy a receipt waits (UNAVAILABLE,
 // nothing issued) for a newer CRL; max_revocation_age_seconds accepting two
 // hours lets it through, and the receipt verifies under that policy only.
-TEST(OpenResultDocumentsOptionsTest, CrlOlderThanTheTimestamp_ReceiptWaitsUnlessTheConfigAcceptsIt) {
+TEST(OpenResultDocumentsOptionsTest,
+     CrlOlderThanTheTimestamp_ReceiptWaitsUnlessTheConfigAcceptsIt) {
   char tmpl[] = "/tmp/motcua-hour-old-crl-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   signing::testing_util::DevCa ca = signing::testing_util::LoadDevCa(Pki());
