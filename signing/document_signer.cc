@@ -157,12 +157,17 @@ absl::StatusOr<std::string> DocumentSigner::Renew(absl::string_view pdf) const {
   return renewed;
 }
 
-absl::StatusOr<int> DocumentSigner::CheckVerifies(absl::string_view pdf, int max_revisions) const {
+absl::StatusOr<VerificationReport> DocumentSigner::Verify(absl::string_view pdf,
+                                                          int max_revisions) const {
   VerifyOptions options;
   options.check_revocation = true;
   options.max_revocation_age = options_.max_revocation_age;
   if (max_revisions > 0) options.limits.max_revisions = max_revisions;
-  auto report = VerifyPdf(pdf, *options_.trust, options);
+  return VerifyPdf(pdf, *options_.trust, options);
+}
+
+absl::StatusOr<int> DocumentSigner::CheckVerifies(absl::string_view pdf, int max_revisions) const {
+  auto report = Verify(pdf, max_revisions);
   if (!report.ok()) {
     return absl::InternalError(absl::StrCat("signed document: ", report.status().message()));
   }
@@ -177,11 +182,7 @@ absl::StatusOr<int> DocumentSigner::CheckVerifies(absl::string_view pdf, int max
 
 absl::StatusOr<std::vector<std::string>> DocumentSigner::SignersSoFar(absl::string_view pdf,
                                                                       int max_revisions) const {
-  VerifyOptions options;
-  options.check_revocation = true;
-  options.max_revocation_age = options_.max_revocation_age;
-  options.limits.max_revisions = max_revisions;
-  auto report = VerifyPdf(pdf, *options_.trust, options);
+  auto report = Verify(pdf, max_revisions);
   if (!report.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("it cannot be read: ", report.status().message()));

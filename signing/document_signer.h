@@ -25,6 +25,7 @@
 #include "signing/signing_key.h"
 #include "signing/timestamp_client.h"
 #include "signing/trust_store.h"
+#include "signing/verifier.h"
 
 namespace motcua::signing {
 
@@ -96,6 +97,8 @@ class DocumentSigner {
 
  private:
   absl::StatusOr<std::string> Timestamp(std::string cms) const;
+  // VerifyPdf with revocation from the document itself, under the policy.
+  absl::StatusOr<VerificationReport> Verify(absl::string_view pdf, int max_revisions) const;
 
   const DocumentSignerOptions options_;
 };
