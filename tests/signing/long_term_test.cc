@@ -20,6 +20,7 @@
 #include "tests/signing/hand_pdf.h"
 #include "tests/signing/signing_test_util.h"
 #include "tests/signing/test_servers.h"
+#include "tests/signing/verifier_fixtures.h"
 
 namespace motcua::signing {
 namespace {
@@ -358,16 +359,22 @@ TEST_F(LongTermTest, MakeLongTerm_NoRevocationSource_IsRefusedSayingWhy) {
   EXPECT_THAT(std::string(lt.status().message()), HasSubstr("unreachable"));
 }
 
-// A local CRL file was published before the signature's time-stamp: it
+// A local CRL file published an hour before the signature's time-stamp: it
 // cannot show the signer was still good when signing (EN 319 102-1
 // freshness), so the document waits for a newer one, unless the policy
 // accepts evidence that old; the verifier then needs the same policy.
 TEST_F(LongTermTest, MakeLongTerm_LocalCrlOlderThanTheTimestamp_WaitsUnlessThePolicyAcceptsIt) {
+  testing_util::DevCa ca = testing_util::LoadDevCa(pki_);
+  ASSERT_NE(ca.key, nullptr);
+  const absl::Time now = absl::Now();
+  const path hour_old = Write("hour-old.crl", fixtures::MakeCrl(ca.cert.get(), ca.key.get(), {},
+                                                                now, absl::Hours(24),
+                                                                now - absl::Hours(1)));
   const std::string bt = SignBT(testing_pdf::OnePagePdf("Quyet dinh"), "head", "Officer");
   services_.responder = nullptr;
   services_.crl_server = nullptr;
   RevocationCheckerOptions crl_only;
-  crl_only.crl_files = {(pki_ / "ca.crl").string()};
+  crl_only.crl_files = {hour_old.string()};
   checker_ = Checker(crl_only);
   absl::StatusOr<std::string> strict = MakeLongTerm(bt, Options());
   EXPECT_EQ(strict.status().code(), absl::StatusCode::kUnavailable) << strict.status();

@@ -275,8 +275,9 @@ std::string CrlIssuedIn(absl::Duration after) {
 TEST(VerifierTest, SignatureTimestamp_VerifiedAndReported) {
   HandPdf pdf = MinimalPdf();
   SignSpec spec;
-  // Issued just after the time-stamp SignHand takes: fresh for it.
-  spec.crl_in_dss = CrlIssuedIn(absl::Seconds(2));
+  // Dated after the time-stamp SignHand takes (a minute on, so a slow
+  // machine cannot overtake it): fresh for it.
+  spec.crl_in_dss = CrlIssuedIn(absl::Minutes(1));
   spec.tsa_cert = Pki().tsa.get();
   spec.tsa_key = Pki().tsa_key.get();
   absl::Time before = absl::Now() - absl::Seconds(1);
