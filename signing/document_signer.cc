@@ -42,13 +42,13 @@ absl::StatusOr<CertificateChain> DocumentSigner::CheckSigner(X509* cert, absl::T
   if (chain->size() < 2) return chain;  // an anchor itself
   // An officer learns before signing, not after.
   RevocationCheck check = options_.revocation->Check(cert, chain->at(1), absl::Now());
-  switch (check.status) {
+  switch (check.evidence.status) {
     case RevocationStatus::kGood:
       return chain;
     case RevocationStatus::kRevoked:
       return absl::PermissionDeniedError(absl::StrCat(
           "the signing certificate of \"", CommonNameOf(cert), "\" is revoked",
-          check.revoked_at ? absl::StrCat(" since ", FormatVietnamTime(*check.revoked_at)) : "",
+          check.evidence.revoked_at ? absl::StrCat(" since ", FormatVietnamTime(*check.evidence.revoked_at)) : "",
           ": ", check.detail));
     default:
       return absl::UnavailableError(absl::StrCat(

@@ -206,10 +206,10 @@ class Gatherer {
       X509* cert = chain->at(i);
       RevocationCheck check = options_.checker->Check(cert, chain->at(i + 1), options_.now);
       const std::string whose = absl::StrCat(who, ": certificate ", Subject(cert));
-      if (check.status == RevocationStatus::kRevoked) {
+      if (check.evidence.status == RevocationStatus::kRevoked) {
         return absl::FailedPreconditionError(absl::StrCat(whose, " is ", check.detail));
       }
-      if (check.status != RevocationStatus::kGood) {
+      if (check.evidence.status != RevocationStatus::kGood) {
         absl::Status unknown = absl::FailedPreconditionError(
             absl::StrCat(whose, ": revocation status unknown: ", check.detail));
         if (strict) return unknown;

@@ -74,9 +74,6 @@ std::optional<RevocationCheck> Answer(const RevocationEvidence& evidence, absl::
   }
   RevocationCheck check;
   check.evidence = evidence;
-  check.status = evidence.status;
-  check.revoked_at = evidence.revoked_at;
-  check.reason = evidence.reason;
   const std::string per = absl::StrCat(" per ", who, " (", evidence.source, ")");
   if (evidence.status == RevocationStatus::kGood) {
     check.detail = "good" + per;
@@ -257,9 +254,9 @@ RevocationCheck RevocationChecker::CheckCrl(X509* cert, X509* issuer, absl::Time
 
 RevocationCheck RevocationChecker::Check(X509* cert, X509* issuer, absl::Time now) const {
   RevocationCheck ocsp = CheckOcsp(cert, issuer, now);
-  if (ocsp.status != RevocationStatus::kUnknown) return ocsp;
+  if (ocsp.evidence.status != RevocationStatus::kUnknown) return ocsp;
   RevocationCheck crl = CheckCrl(cert, issuer, now);
-  if (crl.status == RevocationStatus::kUnknown) {
+  if (crl.evidence.status == RevocationStatus::kUnknown) {
     crl.detail = absl::StrCat(ocsp.detail, "; ", crl.detail);
   } else {
     absl::StrAppend(&crl.detail, " (", ocsp.detail, ")");

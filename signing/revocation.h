@@ -62,15 +62,14 @@ struct RevocationCheckerOptions {
 
 // The answer about one certificate.
 struct RevocationCheck {
-  RevocationStatus status = RevocationStatus::kUnknown;  // kGood, kRevoked or kUnknown
-  std::optional<absl::Time> revoked_at;
-  int reason = -1;     // RFC 5280 CRLReason (CRL_REASON_*); -1: none given
+  // The evidence the answer rests on, as judged: its status (kGood, kRevoked,
+  // or kUnknown when no source answered), revocation time and reason, and
+  // the thisUpdate that decides whether it is fresh for a signature.
+  RevocationEvidence evidence;
   std::string detail;  // for a person: which source said what, or why unknown
-  // The evidence behind a kGood or kRevoked answer, DER, and as judged (its
-  // thisUpdate decides whether it is fresh for a signature).
+  // That evidence, DER, for a /DSS.
   std::vector<std::string> ocsp_responses;
   std::vector<std::string> crls;
-  RevocationEvidence evidence;
 };
 
 class RevocationChecker {

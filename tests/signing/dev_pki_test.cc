@@ -582,7 +582,7 @@ TEST_F(ExistingDevPkiTest, CrlIssuer_IssuesWhenAskedAndSeesARevocationAtOnce) {
 
   const absl::Time asked = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   RevocationCheck good = (*checker)->Check(head.get(), ca.get());
-  ASSERT_EQ(good.status, RevocationStatus::kGood) << good.detail;
+  ASSERT_EQ(good.evidence.status, RevocationStatus::kGood) << good.detail;
   EXPECT_GE(good.evidence.this_update, asked);
   EXPECT_THAT(good.detail, ::testing::HasSubstr("the CRL issuer in the process"));
   ASSERT_EQ(good.crls.size(), 1u);
@@ -590,8 +590,8 @@ TEST_F(ExistingDevPkiTest, CrlIssuer_IssuesWhenAskedAndSeesARevocationAtOnce) {
 
   ASSERT_TRUE(RevokeDevSigner(dir_.string(), "head", CRL_REASON_KEY_COMPROMISE).ok());
   RevocationCheck revoked = (*checker)->Check(head.get(), ca.get());
-  EXPECT_EQ(revoked.status, RevocationStatus::kRevoked) << revoked.detail;
-  EXPECT_EQ(revoked.reason, CRL_REASON_KEY_COMPROMISE);
+  EXPECT_EQ(revoked.evidence.status, RevocationStatus::kRevoked) << revoked.detail;
+  EXPECT_EQ(revoked.evidence.reason, CRL_REASON_KEY_COMPROMISE);
 
   // It speaks only for the development CA.
   EXPECT_EQ((*issuer)->IssueCrl(head.get()).status().code(), absl::StatusCode::kNotFound);

@@ -72,7 +72,7 @@ const absl::Time kRevokedAt =
 
 TEST_F(RevocationTest, Ocsp_GoodCertificate_IsGoodWithTheResponseAsEvidence) {
   RevocationCheck check = Checker()->Check(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kGood) << check.detail;
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kGood) << check.detail;
   EXPECT_THAT(check.detail, HasSubstr("OCSP responder " + responder_->url()));
   ASSERT_EQ(check.ocsp_responses.size(), 1u) << check.detail;
   EXPECT_TRUE(check.crls.empty());
@@ -92,21 +92,21 @@ TEST_F(RevocationTest, Ocsp_AfterRevocation_IsRevokedWithTimeAndReason) {
   Revoke("head", CRL_REASON_KEY_COMPROMISE, kRevokedAt);
   responder_->Restart();  // openssl ocsp reads index.txt when it starts
   RevocationCheck check = Checker()->CheckOcsp(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
-  ASSERT_TRUE(check.revoked_at.has_value());
-  EXPECT_EQ(*check.revoked_at, kRevokedAt);
-  EXPECT_EQ(check.reason, CRL_REASON_KEY_COMPROMISE);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kRevoked) << check.detail;
+  ASSERT_TRUE(check.evidence.revoked_at.has_value());
+  EXPECT_EQ(*check.evidence.revoked_at, kRevokedAt);
+  EXPECT_EQ(check.evidence.reason, CRL_REASON_KEY_COMPROMISE);
   EXPECT_THAT(check.detail, HasSubstr("keyCompromise"));
   EXPECT_EQ(check.ocsp_responses.size(), 1u);
   // Other signers stay good.
   X509Ptr receiver = LoadCert(pki_ / "signers/receiver.crt");
-  EXPECT_EQ(Checker()->CheckOcsp(receiver.get(), ca_.get()).status, RevocationStatus::kGood);
+  EXPECT_EQ(Checker()->CheckOcsp(receiver.get(), ca_.get()).evidence.status, RevocationStatus::kGood);
 }
 
 TEST_F(RevocationTest, Ocsp_ResponderDown_IsUnknownNamingTheResponder) {
   responder_->Stop();
   RevocationCheck check = Checker()->CheckOcsp(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kUnknown);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kUnknown);
   EXPECT_THAT(check.detail, HasSubstr("OCSP responder " + responder_->url() + " unreachable: "));
   EXPECT_TRUE(check.ocsp_responses.empty());
 }
@@ -116,7 +116,7 @@ TEST_F(RevocationTest, Ocsp_AnswerSignedByANonResponder_IsNotBelieved) {
   responder_ = nullptr;
   testing_util::OcspResponder impostor(pki_, ocsp_port_, "server");
   RevocationCheck check = Checker()->CheckOcsp(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kUnknown);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kUnknown);
   EXPECT_THAT(check.detail, HasSubstr("not signed for the issuer"));
 }
 
@@ -124,16 +124,16 @@ TEST_F(RevocationTest, Ocsp_AnswerAboutAnotherIssuersCertificate_IsNotBelieved) 
   // Asked with the wrong issuer, the responder's answer cannot match.
   X509Ptr seal = LoadCert(pki_ / "signers/seal-HN-SGDDT.crt");
   RevocationCheck check = Checker()->CheckOcsp(head_.get(), seal.get());
-  EXPECT_EQ(check.status, RevocationStatus::kUnknown);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kUnknown);
 }
 
 TEST_F(RevocationTest, ResponderDown_FallsBackToTheCrlDistributionPoint) {
   Revoke("head", CRL_REASON_SUPERSEDED, kRevokedAt);
   responder_->Stop();
   RevocationCheck check = Checker()->Check(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
-  EXPECT_EQ(check.revoked_at, kRevokedAt);
-  EXPECT_EQ(check.reason, CRL_REASON_SUPERSEDED);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kRevoked) << check.detail;
+  EXPECT_EQ(check.evidence.revoked_at, kRevokedAt);
+  EXPECT_EQ(check.evidence.reason, CRL_REASON_SUPERSEDED);
   EXPECT_THAT(check.detail, HasSubstr("CRL distribution point " + options_.crl_url));
   EXPECT_THAT(check.detail, HasSubstr("unreachable"));  // why OCSP was not used
   ASSERT_EQ(check.crls.size(), 1u);
@@ -143,7 +143,7 @@ TEST_F(RevocationTest, ResponderDown_FallsBackToTheCrlDistributionPoint) {
 
 TEST_F(RevocationTest, Crl_NotListed_IsGood) {
   RevocationCheck check = Checker()->CheckCrl(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kGood) << check.detail;
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kGood) << check.detail;
   EXPECT_THAT(check.detail, HasSubstr("good per CRL distribution point " + options_.crl_url));
 }
 
@@ -154,9 +154,9 @@ TEST_F(RevocationTest, NothingReachable_UsesLocalCrlFiles) {
   RevocationCheckerOptions options;
   options.crl_files = {(pki_ / "ca.crl").string()};
   RevocationCheck check = Checker(options)->Check(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kRevoked) << check.detail;
   EXPECT_THAT(check.detail, HasSubstr("CRL file " + (pki_ / "ca.crl").string()));
-  EXPECT_EQ(check.reason, CRL_REASON_CESSATION_OF_OPERATION);
+  EXPECT_EQ(check.evidence.reason, CRL_REASON_CESSATION_OF_OPERATION);
 }
 
 // A long-running server sees a CRL the CA re-issues, without a restart.
@@ -167,17 +167,17 @@ TEST_F(RevocationTest, LocalCrlFileReissuedAfterCreate_IsReadAgain) {
   options.crl_files = {(pki_ / "ca.crl").string()};
   std::unique_ptr<RevocationChecker> checker = Checker(options);
   ASSERT_NE(checker, nullptr);
-  EXPECT_EQ(checker->Check(head_.get(), ca_.get()).status, RevocationStatus::kGood);
+  EXPECT_EQ(checker->Check(head_.get(), ca_.get()).evidence.status, RevocationStatus::kGood);
   Revoke("head", CRL_REASON_KEY_COMPROMISE, kRevokedAt);
   RevocationCheck check = checker->Check(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kRevoked) << check.detail;
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kRevoked) << check.detail;
 }
 
 TEST_F(RevocationTest, NothingReachableAndNoLocalCrl_IsUnknownSayingWhy) {
   responder_->Stop();
   crl_server_ = nullptr;
   RevocationCheck check = Checker()->Check(head_.get(), ca_.get());
-  EXPECT_EQ(check.status, RevocationStatus::kUnknown);
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kUnknown);
   EXPECT_THAT(check.detail, HasSubstr("OCSP responder " + options_.ocsp_url + " unreachable"));
   EXPECT_THAT(check.detail, HasSubstr("CRL distribution point " + options_.crl_url));
   EXPECT_THAT(check.detail, HasSubstr("no local CRL"));
@@ -198,7 +198,7 @@ TEST(RevocationCheckerTest, CertificateWithoutUrls_UsesLocalCrlFromSharedPki) {
   X509Ptr ca = LoadCert(pki / "ca.crt");
   X509Ptr head = LoadCert(pki / "signers/head.crt");
   RevocationCheck check = (*checker)->Check(head.get(), ca.get());
-  EXPECT_EQ(check.status, RevocationStatus::kGood) << check.detail;
+  EXPECT_EQ(check.evidence.status, RevocationStatus::kGood) << check.detail;
   EXPECT_THAT(check.detail, HasSubstr("names no OCSP responder"));
 }
 
